@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "klogs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "klogs", targets: ["klogs"]),
+        .library(name: "KlogsCore", targets: ["KlogsCore"]),
+        .library(name: "KlogsParquet", targets: ["KlogsParquet"]),
+        .library(name: "KlogsUserAgent", targets: ["KlogsUserAgent"]),
+        .library(name: "KlogsIngest", targets: ["KlogsIngest"]),
+        .library(name: "KlogsGenerator", targets: ["KlogsGenerator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, reached through shim headers.
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CLZ4", pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(
+            name: "CPCRE2", pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]),
+
+        // Pure Swift: line splitting, log formats, timestamps, addresses, pseudonyms, aggregation.
+        .target(name: "KlogsCore"),
+        // Knows nothing about logs: Thrift compact protocol, encodings, pages, writer and reader.
+        .target(name: "KlogsParquet", dependencies: ["CLZ4"]),
+        // uap-core rules compiled with PCRE2, prefilter, cache, device classes.
+        .target(name: "KlogsUserAgent", dependencies: ["CPCRE2", .product(name: "Yams", package: "Yams")]),
+        // The I/O edge: inputs and decompression, the dataset writer, the pipeline.
+        .target(
+            name: "KlogsIngest",
+            dependencies: ["KlogsCore", "KlogsParquet", "KlogsUserAgent", "CZlib", "CLZ4"]),
+        // A deterministic, seeded generator of realistic access logs (tests, benchmarks, demo).
+        .target(name: "KlogsGenerator"),
+        // The command-line tool: argument parsing only.
+        .executableTarget(
+            name: "klogs",
+            dependencies: [
+                "KlogsIngest", "KlogsGenerator", "KlogsUserAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .target(name: "KlogsTestSupport", dependencies: ["KlogsGenerator"], path: "Tests/KlogsTestSupport"),
+        .testTarget(name: "KlogsCoreTests", dependencies: ["KlogsCore", "KlogsTestSupport"]),
+        .testTarget(name: "KlogsParquetTests", dependencies: ["KlogsParquet", "KlogsTestSupport"]),
+        .testTarget(name: "KlogsUserAgentTests", dependencies: ["KlogsUserAgent", "KlogsTestSupport"]),
+        .testTarget(
+            name: "KlogsIngestTests",
+            dependencies: ["KlogsIngest", "KlogsCore", "KlogsParquet", "KlogsTestSupport", "CZlib", "CLZ4"]),
+    ]
+)
+
+// Compiler settings in one place.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)))
+    target.swiftSettings = settings
+}

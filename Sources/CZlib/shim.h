@@ -1,0 +1,12 @@
+#ifndef KLOGS_CZLIB_SHIM_H
+#define KLOGS_CZLIB_SHIM_H
+#include <zlib.h>
+
+/// `inflateInit2` and `deflateInit2` are macros, which Swift cannot call.
+static inline int klogs_inflateInit2(z_streamp stream, int windowBits) {
+    return inflateInit2(stream, windowBits);
+}
+static inline int klogs_deflateInit2(z_streamp stream, int level, int method, int windowBits, int memLevel, int strategy) {
+    return deflateInit2(stream, level, method, windowBits, memLevel, strategy);
+}
+#endif

@@ -1,0 +1,1 @@
+// KlogsCore: see the module's files.

@@ -1,0 +1,1 @@
+// KlogsGenerator: see the module's files.

@@ -1,0 +1,1 @@
+// KlogsIngest: see the module's files.

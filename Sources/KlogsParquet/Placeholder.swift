@@ -1,0 +1,1 @@
+// KlogsParquet: see the module's files.

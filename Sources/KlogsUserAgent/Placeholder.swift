@@ -1,0 +1,1 @@
+// KlogsUserAgent: see the module's files.

@@ -1,0 +1,1 @@
+// Test support: fixture paths and helpers shared by the test targets.
