@@ -1,1 +1,0 @@
-// Test support: fixture paths and helpers shared by the test targets.
