@@ -1,1 +1,0 @@
-// KlogsGenerator: see the module's files.
