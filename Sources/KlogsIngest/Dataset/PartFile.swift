@@ -12,7 +12,7 @@ final class PartFile {
 
     init(directory: String, name: String, dataset: DatasetName, metadata: [(String, String)],
          compression: ParquetCompression) throws {
-        try createDirectories(directory)
+        try FileSystem.createDirectory(atPath: directory)
         file = try AtomicFile(directory: directory, name: name)
         output = FileDescriptorOutput(fileDescriptor: file.fileDescriptor, path: file.temporaryPath)
         var options = ParquetWriterOptions(createdBy: KlogsVersion.description)

@@ -51,7 +51,7 @@ public final class Ingestor {
         let keys: KeyStore?
         do {
             keys = configuration.ipMode.contains(.hash)
-                ? try KeyStore(directory: configuration.dataDirectory + "/_klogs/keys") : nil
+                ? try KeyStore(dataDirectory: configuration.dataDirectory) : nil
         } catch {
             throw IngestFailure(message: "\(error)")
         }
@@ -98,9 +98,9 @@ public final class Ingestor {
             return
         }
         defer {
-            summary.bytesRead += reader.decompressedBytes
-            summary.compressedBytesRead += reader.compressedBytes
-            summary.warnings.append(contentsOf: reader.warnings)
+            summary.bytesRead += Int64(reader.bytesDelivered)
+            summary.compressedBytesRead += Int64(reader.bytesRead)
+            summary.warnings.append(contentsOf: reader.warnings.map(\.description))
         }
         do {
             while true {
@@ -111,7 +111,7 @@ public final class Ingestor {
                 }
             }
             try splitter.finish { _, line in try processor.process(line) }
-        } catch let error as InputError {
+        } catch let error as IngestError {
             // What was read before the fault is kept; a partial last line is not.
             summary.inputErrors.append("\(error)")
         }

@@ -63,7 +63,10 @@ struct LineProcessor {
             partition = try writer.partition(day: day, userAgents: userAgents)
             currentDay = day
             currentPartition = partition
-            currentPseudonym = try keys.map { VisitorPseudonym(key: try $0.key(forDay: Int(day))) }
+            currentPseudonym = try keys.map { store in
+                let key = try store.key(for: Int(day))
+                return VisitorPseudonym(key: SipHashKey(k0: key.key0, k1: key.key1))
+            }
         }
         append(record, to: partition)
         linesIngested += 1
