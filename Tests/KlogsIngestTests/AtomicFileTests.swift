@@ -103,24 +103,37 @@ struct AtomicFileTests {
         defer { directory.remove() }
         let missing = directory.path + "/missing"
         let error = try #require(throws: IngestError.self) { try AtomicFile(directory: missing, name: "a") }
-        #expect(error.description.contains("the directory '\(missing)' does not exist"), "\(error)")
+        #expect(error.description == "\(missing)/a: the directory '\(missing)' does not exist; create it first or "
+            + "check the --data path.")
     }
 
-    @Test("A read-only directory is a clear permission error, and leaves nothing behind")
+    @Test("A directory that may not be written is a clear error, and leaves nothing behind")
     func readOnlyDirectory() throws {
-        // Root writes through directory modes, so a 0555 directory cannot stop it: skip when running as root.
-        guard geteuid() != 0 else { return }
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let locked = directory.path + "/locked"
-        try FileSystem.createDirectory(atPath: locked)
-        #expect(chmod(locked, 0o555) == 0)
-        defer { _ = chmod(locked, 0o755) }
-        let error = try #require(throws: IngestError.self) { try AtomicFile(directory: locked, name: "a") }
-        #expect(error.kind == .permissionDenied)
-        #expect(error.description.contains("permission denied"))
-        #expect(error.description.contains("chmod u+w"))
-        #expect(try directoryListing(locked).isEmpty)
+        let target: String
+        if geteuid() == 0 {
+            // Root writes through directory modes, so a 0555 directory cannot stop it; sysfs refuses new files
+            // even to root (EACCES), so it stands in when running as root.
+            guard FileManager.default.fileExists(atPath: "/sys/kernel") else { return }
+            target = "/sys"
+        } else {
+            target = directory.path + "/locked"
+            try FileSystem.createDirectory(atPath: target)
+            #expect(chmod(target, 0o555) == 0)
+        }
+        defer { if target != "/sys" { _ = chmod(target, 0o755) } }
+        let before = try directoryListing(target)
+        let error = try #require(throws: IngestError.self) { try AtomicFile(directory: target, name: "a") }
+        #expect(error.description.hasPrefix(target + "/a: "), "\(error)")
+        if error.kind == .permissionDenied {
+            #expect(error.description.contains("permission denied"))
+            #expect(error.description.contains("chmod u+w \(target)"))
+        } else {
+            #expect(error.kind == .outputFailed(errno: EROFS), "\(error)")
+            #expect(error.description.contains("read-only"))
+        }
+        #expect(try directoryListing(target) == before)
     }
 
     @Test("A full device is reported with the path and the remedy, and nothing stays visible")

@@ -284,6 +284,15 @@ struct InputOpeningTests {
         #expect(error.description.contains("permission denied"))
     }
 
+    @Test("A read error names the file and how far reading got")
+    func readError() throws {
+        // Reading /proc/self/mem at offset 0 fails with EIO: a stand-in for a failing disk.
+        guard FileManager.default.fileExists(atPath: "/proc/self/mem") else { return }
+        let error = try #require(throws: IngestError.self) { try InputReader(path: "/proc/self/mem") }
+        #expect(error.kind == .inputFailed(errno: EIO))
+        #expect(error.description.hasPrefix("/proc/self/mem: reading failed after 0 bytes: "), "\(error)")
+    }
+
     @Test("Formats klogs does not read are refused, not ingested as text", arguments: [
         [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00], [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], Array("BZh91AY".utf8),
     ] as [[UInt8]])
@@ -292,6 +301,7 @@ struct InputOpeningTests {
         defer { directory.remove() }
         let path = try directory.file("x.log", magic + [UInt8](repeating: 1, count: 100))
         let error = try #require(throws: IngestError.self) { try InputReader(path: path) }
+        #expect(error.kind == .unsupportedFormat)
         #expect(error.description.contains("which klogs does not read"))
     }
 
