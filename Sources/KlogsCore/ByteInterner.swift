@@ -11,9 +11,9 @@
 /// ```
 public struct ByteInterner {
     /// The bytes of every entry, back to back.
-    private var arena: [UInt8] = []
+    public private(set) var arena: [UInt8] = []
     /// `ends[id]` is the end of entry `id` in the arena; it starts where the previous one ends.
-    private var ends: [Int] = []
+    public private(set) var ends: [Int] = []
     private var hashes: [UInt64] = []
     /// Slot → id + 1; 0 marks an empty slot.
     private var slots: [Int32]

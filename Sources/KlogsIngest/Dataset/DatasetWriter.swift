@@ -8,7 +8,7 @@ import KlogsParquet
 final class DatasetWriter {
     private let root: String
     private let runIdentifier: String
-    private let metadata: (DatasetName) -> [(String, String)]
+    private let metadata: (DatasetName) -> [(key: String, value: String)]
     private let compression: ParquetCompression
     private let writeEvents: Bool
     private let rowGroupRows: Int
