@@ -320,14 +320,21 @@ struct InputOpeningTests {
         #expect(InputSource(argument: "./-") == .path("./-"))
     }
 
-    @Test("A pipe is read like standard input, gzip detected from its bytes", arguments: [false, true])
-    func pipeInput(compressed: Bool) throws {
+    @Test(
+        "A pipe is read like standard input, gzip detected from its bytes, blocking or not",
+        arguments: [false, true], [false, true])
+    func pipeInput(compressed: Bool, nonBlocking: Bool) throws {
         let data = sampleText(byteCount: 500_000, seed: 50)
         let payload = compressed ? gzip(data) + gzip(data) : data
         var descriptors: [Int32] = [0, 0]
         #expect(pipe(&descriptors) == 0)
+        if nonBlocking {
+            // A non-blocking descriptor returns EAGAIN when the writer is slow: the reader must wait, not fail.
+            #expect(fcntl(descriptors[0], F_SETFL, fcntl(descriptors[0], F_GETFL) | O_NONBLOCK) == 0)
+        }
         let writeEnd = descriptors[1]
         let thread = Thread {
+            if nonBlocking { usleep(20_000) }
             payload.withUnsafeBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {

@@ -93,6 +93,19 @@ struct KeyStoreTests {
         #expect(error.description.contains("chmod 600 \(path)"))
     }
 
+    @Test("A key file that is a symbolic link is refused")
+    func symbolicLinkRefused() throws {
+        let data = try TemporaryDirectory()
+        defer { data.remove() }
+        let store = try KeyStore(dataDirectory: data.path)
+        let elsewhere = try data.file("elsewhere.key", Array(KeyStore.formatKey(PseudonymKey(key0: 1, key1: 2)).utf8))
+        #expect(chmod(elsewhere, 0o600) == 0)
+        #expect(symlink(elsewhere, store.directory + "/2026-11-21.key") == 0)
+        let error = try #require(throws: IngestError.self) { try store.key(for: Self.day) }
+        #expect(error.kind == .insecurePermissions)
+        #expect(error.description.contains("symbolic link"))
+    }
+
     @Test("A damaged key file is an error, not silently replaced")
     func damagedKeyFile() throws {
         let data = try TemporaryDirectory()
