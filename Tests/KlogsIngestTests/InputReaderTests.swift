@@ -385,6 +385,32 @@ struct InputOpeningTests {
         #expect(reader.bytesRead == payload.count)
     }
 
+    @Test("InputSource.standardInput reads descriptor 0 and leaves it open")
+    func realStandardInput() throws {
+        let data = sampleText(byteCount: 10_000, seed: 52)
+        let payload = gzip(data)
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        _ = payload.withUnsafeBytes { write(descriptors[1], $0.baseAddress, $0.count) }  // fits in the pipe buffer
+        close(descriptors[1])
+        let saved = dup(STDIN_FILENO)
+        #expect(dup2(descriptors[0], STDIN_FILENO) == STDIN_FILENO)
+        close(descriptors[0])
+        defer {
+            dup2(saved, STDIN_FILENO)
+            close(saved)
+        }
+        do {
+            let reader = try InputReader(source: .standardInput)
+            let (output, error) = readAll(reader)
+            #expect(error == nil)
+            #expect(output == data)
+            #expect(reader.name == "standard input")
+            #expect(reader.path == nil)
+        }
+        #expect(fcntl(STDIN_FILENO, F_GETFD) != -1, "standard input is not closed by the reader")
+    }
+
     @Test("Errors on a pipe name standard input")
     func pipeTruncated() throws {
         var descriptors: [Int32] = [0, 0]
