@@ -179,17 +179,16 @@ public struct AccessLogParser {
     /// The content of a quoted field starting at `start` (after the opening quote), and the index after its
     /// closing quote; `nil` when there is no closing quote.
     ///
-    /// Without a backslash the field points into the line (found with two `memchr` calls); with one, the field is
+    /// Without a backslash the field points into the line (found eight bytes at a time); with one, the field is
     /// unescaped into the record's scratch buffer: `\"`, `\\`, `\xHH` (nginx and Apache), `\n`, `\r`, `\t`, `\b`,
     /// `\v`, `\f` (Apache). An unknown or incomplete escape is kept as written.
     @inline(__always)
     static func quoted(
         _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
     ) -> (FieldRange, Int)? {
-        guard let quote = ByteSearch.first(UInt8(ascii: "\""), in: line, from: start, to: end) else { return nil }
-        if ByteSearch.first(UInt8(ascii: "\\"), in: line, from: start, to: quote) == nil {
-            return (FieldRange(start, quote), quote + 1)
-        }
+        guard let stop = ByteSearch.firstOf(UInt8(ascii: "\""), UInt8(ascii: "\\"), in: line, from: start, to: end)
+        else { return nil }
+        if line[stop] == UInt8(ascii: "\"") { return (FieldRange(start, stop), stop + 1) }
         return unescape(line, start, end, &record)
     }
 
@@ -315,14 +314,14 @@ public struct AccessLogParser {
         }
         record.requestKind = .valid
         record.methodField = field.slice(0, methodEnd)
-        var pathEnd = targetStart
-        while pathEnd < targetEnd && request[pathEnd] != UInt8(ascii: "?") && request[pathEnd] != UInt8(ascii: "#") {
-            pathEnd += 1
-        }
+        let pathEnd =
+            ByteSearch.firstOf(UInt8(ascii: "?"), UInt8(ascii: "#"), in: request, from: targetStart, to: targetEnd)
+            ?? targetEnd
         record.pathField = field.slice(targetStart, pathEnd - targetStart)
         if pathEnd < targetEnd && request[pathEnd] == UInt8(ascii: "?") {
-            var queryEnd = pathEnd + 1
-            while queryEnd < targetEnd && request[queryEnd] != UInt8(ascii: "#") { queryEnd += 1 }
+            let queryEnd =
+                ByteSearch.firstOf(UInt8(ascii: "#"), UInt8(ascii: "#"), in: request, from: pathEnd + 1, to: targetEnd)
+                ?? targetEnd
             record.queryField = field.slice(pathEnd + 1, queryEnd - pathEnd - 1)
         }
     }
