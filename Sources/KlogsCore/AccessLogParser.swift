@@ -197,22 +197,21 @@ public struct AccessLogParser {
         _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
     ) -> FieldRange {
         if ByteSearch.first(UInt8(ascii: "\\"), in: line, from: start, to: end) == nil { return FieldRange(start, end) }
-        let outputStart = record.scratch.count
+        let outputStart = record.scratchCount
         _ = unescape(line, start, end, &record)
-        return FieldRange(outputStart, record.scratch.count, inScratch: true)
+        return FieldRange(outputStart, record.scratchCount, inScratch: true)
     }
 
     static func unescape(
         _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
     ) -> (FieldRange, Int)? {
-        let scratch = record.scratch
-        scratch.prepare(lineLength: line.count)
-        let outputStart = scratch.count
+        record.prepareScratch()
+        let outputStart = record.scratchCount
         var index = start
         while index < end {
             let byte = line[index]
             if byte == UInt8(ascii: "\"") {
-                return (FieldRange(outputStart, scratch.count, inScratch: true), index + 1)
+                return (FieldRange(outputStart, record.scratchCount, inScratch: true), index + 1)
             }
             if byte == UInt8(ascii: "\\") && index + 1 < end {
                 let next = line[index + 1]
@@ -236,12 +235,12 @@ public struct AccessLogParser {
                 default: break
                 }
                 if let decoded {
-                    scratch.append(decoded)
+                    record.appendScratch(decoded)
                     index += length
                     continue
                 }
             }
-            scratch.append(byte)
+            record.appendScratch(byte)
             index += 1
         }
         return nil
@@ -254,14 +253,13 @@ public struct AccessLogParser {
         var index = start
         while index < end && !(line[index] >= UInt8(ascii: "A") && line[index] <= UInt8(ascii: "Z")) { index += 1 }
         if index == end { return FieldRange(start, end) }
-        let scratch = record.scratch
-        scratch.prepare(lineLength: line.count)
-        let outputStart = scratch.count
+        record.prepareScratch()
+        let outputStart = record.scratchCount
         for index in start..<end {
             let byte = line[index]
-            scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+            record.appendScratch(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
         }
-        return FieldRange(outputStart, scratch.count, inScratch: true)
+        return FieldRange(outputStart, record.scratchCount, inScratch: true)
     }
 
     /// RFC 9110 `tchar`: the characters of a method token.
@@ -332,10 +330,9 @@ public struct AccessLogParser {
         if field.count == 1 && record.bytes(field)[0] == UInt8(ascii: "-") {
             dash = field
         } else {
-            let scratch = record.scratch
-            scratch.prepare(lineLength: record.line.count)
-            dash = FieldRange(scratch.count, scratch.count + 1, inScratch: true)
-            scratch.append(UInt8(ascii: "-"))
+            record.prepareScratch()
+            dash = FieldRange(record.scratchCount, record.scratchCount + 1, inScratch: true)
+            record.appendScratch(UInt8(ascii: "-"))
         }
         record.methodField = dash
         record.pathField = dash

@@ -43,6 +43,14 @@ extension ByteSearch {
         let patternA = ones &* UInt64(a)
         let patternB = ones &* UInt64(b)
         var index = start
+        // Sixteen bytes at a time with vector compares to skip the bulk, then eight at a time to find the byte.
+        let vectorA = SIMD16<UInt8>(repeating: a)
+        let vectorB = SIMD16<UInt8>(repeating: b)
+        while end - index >= 16 {
+            let vector = buffer.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self)
+            if any((vector .== vectorA) .| (vector .== vectorB)) { break }
+            index += 16
+        }
         while end - index >= 8 {
             let word = UInt64(littleEndian: buffer.loadUnaligned(fromByteOffset: index, as: UInt64.self))
             let xa = word ^ patternA
