@@ -34,7 +34,7 @@ public enum LogFormat: String, CaseIterable, Sendable {
 /// - A line cut inside its user agent (a logger's line limit; one such line in the elastic examples) keeps the rest
 ///   of the line as the user agent; an unterminated request or referrer is rejected.
 /// - The parser is a value with a small time cache; use one per thread.
-public struct AccessLogParser {
+public struct AccessLogParser: Sendable {
     /// The format this parser reads.
     public let format: LogFormat
     private var time = CommonLogTimeParser()

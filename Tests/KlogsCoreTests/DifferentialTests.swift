@@ -34,7 +34,7 @@ struct DifferentialTests {
     func libcText(_ bytes: [UInt8]) -> String {
         var output = [CChar](repeating: 0, count: 64)
         _ = inet_ntop(AF_INET6, bytes, &output, 64)
-        return String(cString: output)
+        return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     @Test("IP parsing agrees with libc inet_pton on 200,000 generated strings, and formatting with inet_ntop")
