@@ -50,7 +50,7 @@ public struct AccessLogParser: Sendable {
     ///   - line: the line's bytes; must stay alive while `record`'s byte views are used.
     ///   - record: the record to fill, reused from line to line.
     /// - Returns: `nil` when the line was parsed, or why it was rejected (then `record` is unspecified).
-    /// - Complexity: O(line length), about 100 ns for a typical combined line.
+    /// - Complexity: O(line length); about 110 ns for a typical 240-byte combined line (release, one core).
     public mutating func parse(_ line: UnsafeRawBufferPointer, into record: inout AccessRecord) -> RejectReason? {
         record.begin(line)
         var end = line.count
