@@ -59,13 +59,17 @@ public struct AccessLogParser: Sendable {
         var position = 0
         if format == .virtualHostCombined {
             guard let hostEnd = Self.spaceIndex(line, 0, end), hostEnd > 0 else { return .missingField }
+            var nameStart = 0
             var nameEnd = hostEnd
-            if let colon = IPAddress.indexOf(UInt8(ascii: ":"), line, 0, hostEnd),
-                line[0] != UInt8(ascii: "[")
-            {
+            if line[0] == UInt8(ascii: "[") {
+                // An IPv6 literal: `[2001:db8::1]:443` → `2001:db8::1`.
+                guard let close = IPAddress.indexOf(UInt8(ascii: "]"), line, 1, hostEnd) else { return .missingField }
+                nameStart = 1
+                nameEnd = close
+            } else if let colon = IPAddress.indexOf(UInt8(ascii: ":"), line, 0, hostEnd) {
                 nameEnd = colon
             }
-            record.virtualHostField = Self.lowerCased(line, 0, nameEnd, &record)
+            record.virtualHostField = Self.lowerCased(line, nameStart, nameEnd, &record)
             position = hostEnd + 1
         }
         return parseFromClient(line, position, end, &record)
