@@ -7,4 +7,8 @@ extension ExitCode {
     static let inputError = ExitCode(2)
     /// The dataset could not be written (disk full, permissions); nothing of this run became visible.
     static let outputError = ExitCode(3)
+    /// Another klogs process (ingest, compact, purge) holds the data directory's lock, also after `--wait`.
+    static let busy = ExitCode(75)
+    /// `klogs verify` found a problem in the dataset.
+    static let verifyFailed = ExitCode(1)
 }

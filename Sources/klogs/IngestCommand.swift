@@ -16,7 +16,13 @@ extension Klogs {
 
                 Exit status: 0 when every input was read to its end (even with rejected lines); 2 when an input \
                 could not be read to its end (what was read before the fault is kept); 3 when the dataset could \
-                not be written (nothing of the run becomes visible); 64 for invalid options.
+                not be written (nothing of the run becomes visible); 64 for invalid options; 75 when another \
+                klogs process holds the data directory's lock (after --wait).
+
+                Every file is recognised by its first 4 KiB (decompressed) in the ingest ledger \
+                (DATA/_klogs/ledger.json): re-running ingests nothing twice, a grown file is read from where the \
+                last run stopped, and a rotated or compressed copy of ingested data is skipped. See \
+                docs/OPERATIONS.md.
                 """)
 
         @Argument(help: "Access-log files to read; \"-\" or none reads standard input.")
@@ -54,6 +60,25 @@ extension Klogs {
         @Flag(name: .shortAndLong, help: "Print nothing on success.")
         var quiet = false
 
+        @Flag(name: .customLong("dry-run"), help: "Say what would be read from each input; read and write nothing.")
+        var dryRun = false
+
+        @Option(name: .long, help: "Wait up to this many seconds for another klogs writing the data directory.")
+        var wait: Double = 0
+
+        @Option(
+            name: .customLong("flush-interval"),
+            help: "With standard input, commit what was read at least every this many seconds.")
+        var flushInterval: Double = 60
+
+        @Option(name: .customLong("flush-lines"), help: "With standard input, also commit every this many lines.")
+        var flushLines: Int = 1_000_000
+
+        @Option(
+            name: .customLong("retention-days"),
+            help: "Refuse (count and skip) lines older than this many days; 0 keeps everything.")
+        var retentionDays: Int = 365
+
         func validate() throws {
             guard IPMode(parsing: ipMode) != nil else {
                 throw ValidationError(
@@ -64,6 +89,10 @@ extension Klogs {
             }
             guard (16...128).contains(ipv6Prefix) else {
                 throw ValidationError("--ipv6-prefix must be between 16 and 128, not \(ipv6Prefix).")
+            }
+            guard wait >= 0, flushInterval > 0, flushLines > 0, retentionDays >= 0 else {
+                throw ValidationError(
+                    "--wait and --retention-days must be 0 or more, --flush-interval and --flush-lines more than 0.")
             }
         }
 
@@ -77,16 +106,28 @@ extension Klogs {
             configuration.writeEvents = !noEvents
             configuration.compression = compression.parquetCompression
             configuration.userAgentRules = userAgentRules
+            configuration.batch.dryRun = dryRun
+            configuration.batch.waitSeconds = wait
+            configuration.batch.flushIntervalSeconds = flushInterval
+            configuration.batch.flushLines = flushLines
+            configuration.batch.retentionDays = retentionDays
 
             let summary: IngestSummary
             do {
                 summary = try Ingestor(configuration: configuration).run()
+            } catch let error as BatchError {
+                printError(error.kind == .busy ? error.message : "klogs ingest: \(error.message)")
+                throw error.kind == .busy ? ExitCode.busy : ExitCode.outputError
             } catch let error as IngestFailure {
                 if let partial = error.summary {
                     try? writeSummary(partial)
                 }
                 printError("klogs ingest: \(error.message)")
                 throw ExitCode.outputError
+            }
+            if dryRun {
+                print(summary.notes.joined(separator: "\n"))
+                return
             }
             try writeSummary(summary)
             if !quiet || !summary.inputErrors.isEmpty {

@@ -8,7 +8,8 @@ import KlogsUserAgent
 /// (or a crash) leaves nothing a reader can see.
 final class DatasetWriter {
     private let root: String
-    private let runIdentifier: String
+    /// Names the staged files; changes for every transaction of a long run (`startTransaction`).
+    private var runIdentifier: String
     private let metadata: (DatasetName) -> [(key: String, value: String)]
     private let compression: ParquetCompression
     private let writeEvents: Bool
@@ -75,12 +76,35 @@ final class DatasetWriter {
         partitions.removeAll()
     }
 
-    /// Makes every finished file visible. Returns how many files were committed.
-    func commit() throws -> Int {
-        for file in finishedFiles { try file.commit() }
-        let count = finishedFiles.count
+    /// Every finished file, in the order they were finished; they stay hidden until a `Transaction` names them.
+    var stagedFiles: [PartFile] { finishedFiles }
+
+    /// The renames that publish the finished files: `part-<tag>-<n>.parquet`, `n` counting the files of each
+    /// partition directory in order, so the same input range always gets the same names and a repeated run
+    /// replaces rather than duplicates. The files are handed over to the transaction that will name them.
+    func publications(tag: String) -> [(staged: String, final: String, rows: Int64)] {
+        var counters: [String: Int] = [:]
+        var result: [(staged: String, final: String, rows: Int64)] = []
+        for file in finishedFiles {
+            let directory = "\(file.dataset.rawValue)/date=\(Timestamp.dateText(dayNumber: Int(file.day)))"
+            let index = counters[directory, default: 0]
+            counters[directory] = index + 1
+            let stagedName = file.file.stagedPath[file.file.stagedPath.index(after: file.file.stagedPath.lastIndex(of: "/")!)...]
+            result.append(("\(directory)/\(stagedName)", "\(directory)/part-\(tag)-\(index).parquet", Int64(file.rowCount)))
+        }
+        return result
+    }
+
+    /// Forgets the finished files after their transaction committed (they are no longer staged).
+    func handOver() {
+        for file in finishedFiles { file.file.handOver() }
         finishedFiles.removeAll()
-        return count
+        fileSequence = 0
+    }
+
+    /// Starts the files of a new transaction (pipe mode commits several per run).
+    func startTransaction(_ identifier: String) {
+        runIdentifier = identifier
     }
 
     /// Removes every file of the run.
@@ -110,10 +134,9 @@ final class DatasetWriter {
     private func openFile(_ dataset: DatasetName, day: Int32) throws -> PartFile {
         fileSequence += 1
         let directory = "\(root)/\(dataset.rawValue)/date=\(Timestamp.dateText(dayNumber: Int(day)))"
-        let name = "part-\(runIdentifier)-\(fileSequence).parquet"
         return try PartFile(
-            directory: directory, name: name, dataset: dataset, metadata: metadata(dataset),
-            compression: compression)
+            directory: directory, transaction: runIdentifier, sequence: fileSequence, dataset: dataset, day: day,
+            metadata: metadata(dataset), compression: compression)
     }
 
     private func flushEvents(_ partition: Partition, userAgents: UserAgentTable) throws {

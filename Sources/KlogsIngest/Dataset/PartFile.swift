@@ -5,15 +5,19 @@ import KlogsParquet
 /// Rows arrive as row groups; the file stays under a hidden temporary name until the run commits, so a reader
 /// never sees it half-written, and a failed run leaves nothing behind.
 final class PartFile {
-    private let file: AtomicFile
+    let file: StagedFile
+    let dataset: DatasetName
+    let day: Int32
     private var writer: ParquetFileWriter<FileDescriptorOutput>?
     private(set) var rowCount = 0
 
-    init(directory: String, name: String, dataset: DatasetName, metadata: [(key: String, value: String)],
-         compression: ParquetCompression) throws {
+    init(directory: String, transaction: String, sequence: Int, dataset: DatasetName, day: Int32,
+         metadata: [(key: String, value: String)], compression: ParquetCompression) throws {
         try FileSystem.createDirectory(atPath: directory)
-        file = try AtomicFile(directory: directory, name: name)
-        let output = FileDescriptorOutput(fileDescriptor: file.fileDescriptor, path: file.path)
+        file = try StagedFile(directory: directory, transaction: transaction, sequence: sequence)
+        self.dataset = dataset
+        self.day = day
+        let output = FileDescriptorOutput(fileDescriptor: file.fileDescriptor, path: file.stagedPath)
         var options = ParquetWriterOptions(createdBy: KlogsVersion.description)
         options.compression = compression
         options.keyValueMetadata = metadata
@@ -27,20 +31,16 @@ final class PartFile {
         rowCount += rows
     }
 
-    /// Writes the footer and closes the file; it becomes visible only with `commit()`.
+    /// Writes the footer, syncs and closes the file; it becomes visible only when its transaction commits.
     func finish() throws {
         guard let writer else { return }
         try writer.close()
         self.writer = nil
+        try file.seal()
     }
 
-    /// Makes the finished file visible under its final name.
-    func commit() throws {
-        try file.commit()
-    }
-
-    /// Removes the temporary file.
+    /// Removes the staged file.
     func abort() {
-        file.abort()
+        file.discard()
     }
 }

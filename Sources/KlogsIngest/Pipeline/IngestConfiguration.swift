@@ -72,6 +72,8 @@ public struct IngestConfiguration: Sendable {
     public var userAgentRules: String? = nil
     /// Rows buffered per partition before an `events` row group is written.
     public var rowGroupRows: Int = 512 * 1024
+    /// The lock, the ledger, pipe-mode commits and retention (see `docs/OPERATIONS.md`).
+    public var batch = BatchOptions()
 
     public init(dataDirectory: String, inputs: [String]) {
         self.dataDirectory = dataDirectory

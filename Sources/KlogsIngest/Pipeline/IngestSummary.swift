@@ -23,6 +23,8 @@ public struct IngestSummary: Sendable, Equatable {
     public var warnings: [String] = []
     /// Inputs that could not be read to their end, with the reason.
     public var inputErrors: [String] = []
+    /// What the ingest ledger decided per input (read from byte N, skipped as already ingested), and recovery.
+    public var notes: [String] = []
 
     public init() {}
 
@@ -72,6 +74,7 @@ public struct IngestSummary: Sendable, Equatable {
         lines.append("wrote    \(filesWritten) files")
         lines.append(
             "took     \(formatFixed(elapsedSeconds, decimals: 2)) s, \(formatCount(Int64(linesPerSecond))) lines/s")
+        for note in notes { lines.append("input    \(note)") }
         for warning in warnings { lines.append("warning  \(warning)") }
         for error in inputErrors { lines.append("error    \(error)") }
         return lines.joined(separator: "\n") + "\n"

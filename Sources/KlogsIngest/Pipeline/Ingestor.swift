@@ -1,4 +1,5 @@
 internal import Foundation
+internal import Glibc
 import KlogsCore
 import KlogsParquet
 import KlogsUserAgent
@@ -26,7 +27,7 @@ public struct IngestFailure: Error, CustomStringConvertible {
 /// cannot be read to its end is reported in the summary and the run goes on with the next one; everything is
 /// committed at the end. A failure to write leaves nothing of the run visible.
 public final class Ingestor {
-    private let configuration: IngestConfiguration
+    let configuration: IngestConfiguration
 
     public init(configuration: IngestConfiguration) {
         self.configuration = configuration
@@ -34,12 +35,51 @@ public final class Ingestor {
 
     /// Runs the ingest.
     ///
+    /// The data directory is locked for the run; what crashed runs left is finished or removed first. Files are
+    /// matched in the ingest ledger by their head and read from where the last run stopped; the part files and the
+    /// new ledger then become visible together in one `Transaction`. Standard input commits every
+    /// `batch.flushIntervalSeconds` and `batch.flushLines`, and on SIGINT or SIGTERM.
+    ///
     /// - Returns: what was read, kept, rejected and written. `inputErrors` lists inputs not read to their end.
-    /// - Throws: `IngestFailure` when the dataset cannot be written or the key store cannot be used.
+    /// - Throws: `IngestFailure` when the dataset cannot be written or the key store cannot be used;
+    ///   `BatchError` of kind `.busy` when another writer holds the lock.
     public func run() throws -> IngestSummary {
         let clock = ContinuousClock()
         let start = clock.now
         var summary = IngestSummary()
+        let root = configuration.dataDirectory
+        let inputs = configuration.inputs.isEmpty ? ["-"] : configuration.inputs
+
+        if configuration.batch.dryRun {
+            let ledger = try Ledger.load(dataDirectory: root)
+            for path in inputs {
+                summary.notes.append(Self.describePlan(path: path, ledger: ledger))
+            }
+            return summary
+        }
+
+        let lock: DataLock
+        do {
+            lock = try DataLock(
+                dataDirectory: root, waitSeconds: configuration.batch.waitSeconds, command: "klogs ingest")
+        } catch let error as BatchError where error.kind == .busy {
+            throw error
+        } catch {
+            throw IngestFailure(message: "\(error)")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        var ledger: Ledger
+        do {
+            let recovered = try Transaction.recover(dataDirectory: root)
+            if recovered.rolledForward > 0 || recovered.removed > 0 {
+                summary.notes.append(
+                    "recovered from an interrupted run: \(recovered.rolledForward) commit(s) completed, "
+                        + "\(recovered.removed) unfinished file(s) removed")
+            }
+            ledger = try Ledger.load(dataDirectory: root)
+        } catch {
+            throw IngestFailure(message: "\(error)")
+        }
 
         let classifier: UserAgentClassifier
         do {
@@ -57,7 +97,7 @@ public final class Ingestor {
         }
 
         let writer = DatasetWriter(
-            root: configuration.dataDirectory, runIdentifier: Self.makeRunIdentifier(),
+            root: configuration.dataDirectory, runIdentifier: Transaction.makeIdentifier(),
             ipMode: configuration.ipMode, compression: configuration.compression,
             writeEvents: configuration.writeEvents, rowGroupRows: configuration.rowGroupRows)
         var processor = LineProcessor(
@@ -66,13 +106,17 @@ public final class Ingestor {
 
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
-        let inputs = configuration.inputs.isEmpty ? ["-"] : configuration.inputs
+        var ranges: [String] = []
         do {
-            for path in inputs {
-                try ingest(path, through: &processor, buffer: buffer, summary: &summary)
+            for path in inputs where path != "-" {
+                try ingestFile(
+                    path, through: &processor, buffer: buffer, ledger: &ledger, ranges: &ranges, summary: &summary)
             }
-            try writer.finishAll(userAgents: processor.userAgents)
-            summary.filesWritten = try writer.commit()
+            try commit(writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary)
+            if inputs.contains("-") {
+                try ingestStandardInput(
+                    through: &processor, writer: writer, buffer: buffer, ledger: &ledger, summary: &summary)
+            }
         } catch {
             writer.abort()
             summary.elapsedSeconds = Self.seconds(clock.now - start)
@@ -84,11 +128,46 @@ public final class Ingestor {
         return summary
     }
 
-    /// Reads one input to its end, or to its first read error, which goes into the summary.
-    private func ingest(
-        _ path: String, through processor: inout LineProcessor, buffer: UnsafeMutableRawBufferPointer,
+    /// Finishes the writer's files and commits them with the ledger in one transaction.
+    func commit(
+        _ writer: DatasetWriter, processor: inout LineProcessor, ledger: inout Ledger, ranges: [String],
         summary: inout IngestSummary
     ) throws {
+        try writer.finishAll(userAgents: processor.userAgents)
+        processor.forgetPartition()
+        let identifier = Transaction.makeIdentifier()
+        // Files read through the ledger get names from their ranges (a repeated run replaces them); standard input
+        // cannot be read twice, so its files are named by the transaction.
+        let publications = writer.publications(tag: ranges.isEmpty ? "s\(identifier)" : transactionTag(ranges))
+        var newLedger = ledger
+        for publication in publications { newLedger.files[publication.final] = publication.rows }
+        if publications.isEmpty && ranges.isEmpty { return }
+        let transaction = Transaction(
+            identifier: identifier, renames: publications.map { [$0.staged, $0.final] }, deletes: [],
+            ledger: newLedger)
+        try transaction.commit(dataDirectory: configuration.dataDirectory)
+        writer.handOver()
+        writer.startTransaction(Transaction.makeIdentifier())
+        ledger = newLedger
+        summary.filesWritten += publications.count
+    }
+
+    /// Reads the part of one file that the ledger does not hold yet; read errors go into the summary.
+    private func ingestFile(
+        _ path: String, through processor: inout LineProcessor, buffer: UnsafeMutableRawBufferPointer,
+        ledger: inout Ledger, ranges: inout [String], summary: inout IngestSummary
+    ) throws {
+        let plan: SourcePlan
+        do {
+            plan = try SourcePlan(path: path, ledger: ledger)
+        } catch {
+            summary.inputErrors.append("\(error)")
+            return
+        }
+        guard case .read(let startOffset) = plan.action else {
+            if case .skip(let reason) = plan.action { summary.notes.append("\(path): \(reason); skipped") }
+            return
+        }
         var splitter = LineSplitter()
         var reader: InputReader
         do {
@@ -102,18 +181,72 @@ public final class Ingestor {
             summary.compressedBytesRead += Int64(reader.bytesRead)
             summary.warnings.append(contentsOf: reader.warnings.map(\.description))
         }
+        var head: [UInt8] = []
+        head.reserveCapacity(Ledger.headLimit)
+        var position: Int64 = 0
+        var boundary = startOffset
+        var readToEnd = false
         do {
             while true {
                 let count = try reader.read(into: buffer)
                 if count == 0 { break }
-                try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { _, line in
-                    try processor.process(line)
+                if head.count < Ledger.headLimit {
+                    head.append(contentsOf: buffer[0..<min(count, Ledger.headLimit - head.count)])
+                }
+                let chunkStart = position
+                position += Int64(count)
+                guard position > startOffset else { continue }
+                let skip = Int(max(0, startOffset - chunkStart))
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
+                try splitter.feed(chunk) { _, line in try processor.process(line) }
+                if let newline = chunk.lastIndex(of: UInt8(ascii: "\n")) {
+                    boundary = chunkStart + Int64(skip) + Int64(newline) + 1
                 }
             }
-            try splitter.finish { _, line in try processor.process(line) }
+            readToEnd = true
+            // A last line without a newline is read only from a compressed (finished) file: in a plain file it
+            // may still be being written, and is read once it is complete.
+            if plan.compression != .plain {
+                try splitter.finish { _, line in try processor.process(line) }
+                boundary = position
+            } else if boundary < position {
+                summary.notes.append(
+                    "\(path): the last \(position - boundary) bytes have no newline yet; they will be read once "
+                        + "the line is complete")
+            }
         } catch let error as IngestError {
-            // What was read before the fault is kept; a partial last line is not.
+            // What was read before the fault is kept, up to the last complete line.
             summary.inputErrors.append("\(error)")
+        }
+        ranges.append("\(plan.ledgerIndex.map { ledger.sources[$0].head } ?? "new"):\(startOffset):\(boundary)")
+        ledger.record(plan: plan, path: path, head: head, offset: boundary, size: position, readToEnd: readToEnd)
+        if boundary > startOffset {
+            summary.notes.append(
+                startOffset == 0 ? "\(path): read \(boundary) bytes"
+                    : "\(path): read from byte \(startOffset) to \(boundary)")
+        } else {
+            summary.notes.append("\(path): nothing new after byte \(startOffset)")
+        }
+    }
+
+    /// What `--dry-run` says about one input.
+    static func describePlan(path: String, ledger: Ledger) -> String {
+        if path == "-" { return "standard input: would be read and committed every flush interval" }
+        do {
+            let plan = try SourcePlan(path: path, ledger: ledger)
+            switch plan.action {
+            case .skip(let reason):
+                return "\(path): \(reason); would be skipped"
+            case .read(let offset):
+                let compressed = plan.compression == .plain ? "" : " (\(plan.compression.rawValue), decompressed)"
+                if offset == 0 {
+                    return "\(path): new; would read it all\(compressed), \(plan.fileSize) bytes on disk"
+                }
+                return "\(path): already ingested up to byte \(offset); would read from there\(compressed)"
+                    + (plan.compression == .plain ? " to byte \(plan.fileSize)" : "")
+            }
+        } catch {
+            return "\(error)"
         }
     }
 

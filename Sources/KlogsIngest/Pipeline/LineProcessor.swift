@@ -30,6 +30,9 @@ struct LineProcessor {
     private(set) var linesIngested: Int64 = 0
     private(set) var clientsNotIP: Int64 = 0
     private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
+    private(set) var linesTooOld: Int64 = 0
+    /// The first UTC day kept: lines before it are past the retention period.
+    private let oldestDay: Int32
 
     init(configuration: IngestConfiguration, writer: DatasetWriter, userAgents: UserAgentTable, keys: KeyStore?) {
         self.configuration = configuration
@@ -40,6 +43,14 @@ struct LineProcessor {
         hashClients = configuration.ipMode.contains(.hash)
         truncateClients = configuration.ipMode.contains(.truncate)
         scratch.reserveCapacity(256)
+        oldestDay = Retention.oldestKeptDay(retentionDays: configuration.batch.retentionDays)
+    }
+
+    /// Forgets the cached partition after the writer finished its partitions (a pipe-mode commit).
+    mutating func forgetPartition() {
+        currentDay = .min
+        currentPartition = nil
+        currentPseudonym = nil
     }
 
     /// Handles one line from the splitter.
@@ -56,6 +67,10 @@ struct LineProcessor {
             return
         }
         let day = Int32(truncatingIfNeeded: Timestamp.dayNumber(record.timestamp))
+        if day < oldestDay {
+            linesTooOld += 1  // past the retention period: refused, counted (see `BatchOptions.retentionDays`)
+            return
+        }
         let partition: Partition
         if day == currentDay, let current = currentPartition {
             partition = current
@@ -159,5 +174,6 @@ struct LineProcessor {
         for (index, reason) in RejectReason.allCases.enumerated() where rejected[index] > 0 {
             summary.rejected[reason.rawValue, default: 0] += rejected[index]
         }
+        if linesTooOld > 0 { summary.rejected[Retention.rejectReason, default: 0] += linesTooOld }
     }
 }

@@ -1,0 +1,92 @@
+internal import Glibc
+import KlogsCore
+
+/// Set by the SIGINT/SIGTERM handler of pipe mode; read between reads.
+nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
+
+extension Ingestor {
+    /// Reads standard input until its end or SIGINT/SIGTERM, committing every flush interval and every
+    /// `flushLines` lines, so a `kill -9` loses at most the uncommitted interval and a signal loses nothing.
+    ///
+    /// The signal handlers are installed without `SA_RESTART`, so a wait for input is interrupted: the data
+    /// read so far is committed and the ingest ends normally.
+    func ingestStandardInput(
+        through processor: inout LineProcessor, writer: DatasetWriter, buffer: UnsafeMutableRawBufferPointer,
+        ledger: inout Ledger, summary: inout IngestSummary
+    ) throws {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in stopRequested = 1 }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        var previousInterrupt = sigaction(), previousTerminate = sigaction()
+        sigaction(SIGINT, &action, &previousInterrupt)
+        sigaction(SIGTERM, &action, &previousTerminate)
+        defer {
+            sigaction(SIGINT, &previousInterrupt, nil)
+            sigaction(SIGTERM, &previousTerminate, nil)
+        }
+
+        let reader: InputReader
+        do {
+            reader = try InputReader(fileDescriptor: STDIN_FILENO, name: "standard input", closeWhenDone: false)
+        } catch {
+            summary.inputErrors.append("\(error)")
+            return
+        }
+        defer {
+            summary.bytesRead += Int64(reader.bytesDelivered)
+            summary.compressedBytesRead += Int64(reader.bytesRead)
+            summary.warnings.append(contentsOf: reader.warnings.map(\.description))
+        }
+        var splitter = LineSplitter()
+        let interval = max(0.05, configuration.batch.flushIntervalSeconds)
+        let lineLimit = Int64(max(1, configuration.batch.flushLines))
+        var deadline = Self.monotonicSeconds() + interval
+        var linesAtCommit = processor.linesRead
+        var flushes = 0
+        func flush() throws {
+            flushes += 1
+            try commit(
+                writer, processor: &processor, ledger: &ledger,
+                ranges: [], summary: &summary)
+            linesAtCommit = processor.linesRead
+            deadline = Self.monotonicSeconds() + interval
+        }
+        do {
+            while stopRequested == 0 {
+                // Wait for input, but no longer than the next flush.
+                var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+                let timeout = Int32(max(0, min(deadline - Self.monotonicSeconds(), 3600)) * 1000)
+                let ready = poll(&descriptor, 1, timeout)
+                if ready < 0 {
+                    if errno == EINTR { continue }
+                } else if ready == 0 {
+                    try flush()
+                    continue
+                }
+                let count = try reader.read(into: buffer)
+                if count == 0 { break }
+                try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { _, line in
+                    try processor.process(line)
+                }
+                if processor.linesRead - linesAtCommit >= lineLimit || Self.monotonicSeconds() >= deadline {
+                    try flush()
+                }
+            }
+            if stopRequested == 0 {
+                try splitter.finish { _, line in try processor.process(line) }
+            } else {
+                summary.notes.append("standard input: stopped by a signal; everything read was committed")
+            }
+        } catch let error as IngestError {
+            summary.inputErrors.append("\(error)")
+        }
+        try flush()
+    }
+
+    static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}
