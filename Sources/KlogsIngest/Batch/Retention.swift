@@ -14,4 +14,19 @@ public enum Retention {
     static func oldestKeptDay(retentionDays: Int, today: Int = Retention.today()) -> Int32 {
         retentionDays > 0 ? Int32(clamping: today - retentionDays) : .min
     }
+
+    /// The day number of a `YYYY-MM-DD` date, or nil when it is not one.
+    public static func dayNumber(dateText text: String) -> Int? {
+        let parts = text.split(separator: "-")
+        guard parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1...12).contains(month), (1...31).contains(day)
+        else { return nil }
+        // Days from civil (H. Hinnant).
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
 }

@@ -1,0 +1,112 @@
+import ArgumentParser
+import KlogsIngest
+
+extension Klogs {
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every Parquet file of the dataset and that the ingest ledger agrees with them.",
+            discussion: """
+                Reads every part file completely (magic, footer, every column of every row group, row counts) \
+                and compares the files with the ledger (DATA/_klogs/ledger.json). Also reports an interrupted \
+                commit or unfinished files left by a crash (the next ingest finishes or removes them). Takes no \
+                lock and changes nothing.
+
+                Exit status: 0 when everything is sound; 1 when a problem was found (each is listed); 64 for \
+                invalid options.
+                """)
+
+        @Option(name: .long, help: "The data directory (default: $KLOGS_DATA, else ./klogs-data).")
+        var data: String?
+
+        func run() throws {
+            let report = DatasetVerifier.verify(dataDirectory: data ?? defaultDataDirectory())
+            print(report.text, terminator: "")
+            if !report.isSound { throw ExitCode.verifyFailed }
+        }
+    }
+
+    struct Compact: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge the part files of each partition into one.",
+            discussion: """
+                Each partition with more than one file gets one file instead: events rows are copied, hits rows \
+                with the same key are summed. Each partition is replaced atomically; running it again changes \
+                nothing. Takes the data directory's lock like ingest.
+
+                Exit status: 0 on success; 3 when a file could not be written (the partition is left as it was); \
+                64 for invalid options; 75 when another klogs holds the lock.
+                """)
+
+        @Option(name: .long, help: "The data directory (default: $KLOGS_DATA, else ./klogs-data).")
+        var data: String?
+
+        @Option(name: .long, help: "Wait up to this many seconds for another klogs writing the data directory.")
+        var wait: Double = 0
+
+        @Flag(name: .customLong("dry-run"), help: "Say which partitions would be merged; change nothing.")
+        var dryRun = false
+
+        func run() throws {
+            try runMaintenance("klogs compact") {
+                try DatasetMaintenance.compact(
+                    dataDirectory: data ?? defaultDataDirectory(), waitSeconds: wait, dryRun: dryRun)
+            }
+        }
+    }
+
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete the partitions and pseudonym keys older than the retention period.",
+            discussion: """
+                Removes every events and hits partition of a UTC day before today minus the retention period \
+                (365 days by default, the privacy policy's one year), and the pseudonym keys of those days. \
+                Takes the data directory's lock like ingest.
+
+                Exit status: 0 on success; 3 when something could not be removed; 64 for invalid options; 75 \
+                when another klogs holds the lock.
+                """)
+
+        @Option(name: .long, help: "The data directory (default: $KLOGS_DATA, else ./klogs-data).")
+        var data: String?
+
+        @Option(name: .customLong("older-than"), help: "The retention period, in days: 400 or 400d.")
+        var olderThan: String = "365d"
+
+        @Option(name: .long, help: "Wait up to this many seconds for another klogs writing the data directory.")
+        var wait: Double = 0
+
+        @Flag(name: .customLong("dry-run"), help: "Say what would be deleted; change nothing.")
+        var dryRun = false
+
+        var retentionDays: Int? {
+            Int(olderThan.hasSuffix("d") ? String(olderThan.dropLast()) : olderThan).flatMap { $0 > 0 ? $0 : nil }
+        }
+
+        func validate() throws {
+            guard retentionDays != nil else {
+                throw ValidationError("--older-than must be a number of days above 0, like 365d, not '\(olderThan)'.")
+            }
+        }
+
+        func run() throws {
+            try runMaintenance("klogs purge") {
+                try DatasetMaintenance.purge(
+                    dataDirectory: data ?? defaultDataDirectory(), retentionDays: retentionDays ?? 365,
+                    waitSeconds: wait, dryRun: dryRun)
+            }
+        }
+    }
+}
+
+/// Runs a maintenance command and maps its errors to the documented exit statuses.
+private func runMaintenance(_ name: String, _ body: () throws -> DatasetMaintenance.Report) throws {
+    do {
+        print(try body().text, terminator: "")
+    } catch let error as BatchError where error.kind == .busy {
+        printError(error.message)
+        throw ExitCode.busy
+    } catch {
+        printError("\(name): \(error)")
+        throw ExitCode.outputError
+    }
+}
