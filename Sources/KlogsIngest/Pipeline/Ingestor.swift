@@ -121,7 +121,10 @@ public final class Ingestor {
             writer.abort()
             summary.elapsedSeconds = Self.seconds(clock.now - start)
             processor.addCounts(to: &summary)
-            throw IngestFailure(message: "\(error)", summary: summary)
+            throw IngestFailure(
+                message: "\(error)\nNothing of this run's uncommitted input became visible; the ledger still says "
+                    + "where to resume, so run the same command again once the cause is fixed.",
+                summary: summary)
         }
         processor.addCounts(to: &summary)
         summary.elapsedSeconds = Self.seconds(clock.now - start)

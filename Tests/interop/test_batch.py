@@ -1,0 +1,267 @@
+"""Process-level tests of issue 6: ledger, crash atomicity, lock, full disk, compact, purge, pipe mode.
+
+Run with `KLOGS_BIN=.build/debug/klogs .venv/bin/python -m pytest -q Tests/interop/test_batch.py`.
+"""
+import gzip
+import os
+import random
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+KLOGS = os.environ.get("KLOGS_BIN", str(Path(__file__).resolve().parents[2] / ".build/debug/klogs"))
+
+
+def klogs(*args, check=True, **kwargs):
+    result = subprocess.run([KLOGS, *map(str, args)], capture_output=True, text=True, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"klogs {' '.join(map(str, args))} exited {result.returncode}:\n{result.stderr}")
+    return result
+
+
+def generate(path, lines, seed, start="2026-11-01", days=2):
+    klogs("generate", "--lines", lines, "--seed", seed, "--start", start, "--days", days, "--output", path)
+
+
+def sums(data):
+    """Per-hour, per-path sums of hits and bytes, and the events row count, as comparable values."""
+    data = Path(data)
+    if not list(data.glob("hits/*/*.parquet")):
+        return [], 0
+    con = duckdb.connect()
+    rows = con.execute(
+        f"select epoch_ms(hour) as hour, path, sum(hits), sum(bytes) from read_parquet('{data}/hits/*/*.parquet', "
+        "hive_partitioning=1) group by all order by all").fetchall()
+    events = con.execute(f"select count(*) from read_parquet('{data}/events/*/*.parquet')").fetchone()[0]
+    return rows, events
+
+
+def assert_verifies(data):
+    result = klogs("verify", "--data", data, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture
+def logset(tmp_path):
+    """Three log files (one gzip) over two days."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    generate(logs / "a.log", 3000, 1)
+    generate(logs / "b.log", 3000, 2)
+    generate(logs / "c.log", 3000, 3)
+    with open(logs / "c.log", "rb") as source, gzip.open(logs / "c.log.gz", "wb") as target:
+        shutil.copyfileobj(source, target)
+    (logs / "c.log").unlink()
+    return sorted(logs.iterdir())
+
+
+def test_rerun_ingests_nothing_twice(tmp_path, logset):
+    data = tmp_path / "data"
+    klogs("ingest", "--data", data, *logset)
+    first = sums(data)
+    result = klogs("ingest", "--data", data, *logset)
+    assert "already ingested" in result.stderr
+    assert sums(data) == first
+    dry = klogs("ingest", "--data", data, "--dry-run", *logset)
+    assert dry.stdout.count("would be skipped") == 3
+    assert_verifies(data)
+
+
+def test_rotation_counts_every_line_once(tmp_path):
+    all_lines = tmp_path / "all.log"
+    generate(all_lines, 8000, 7)
+    lines = all_lines.read_bytes().splitlines(keepends=True)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    data = tmp_path / "data"
+    reference = tmp_path / "reference"
+    klogs("ingest", "--data", reference, all_lines)
+
+    access = logs / "access.log"
+    access.write_bytes(b"".join(lines[:3000]))
+    klogs("ingest", "--data", data, *sorted(logs.iterdir()))
+    with open(access, "ab") as out:  # append
+        out.write(b"".join(lines[3000:5000]))
+    klogs("ingest", "--data", data, *sorted(logs.iterdir()))
+    with open(access, "ab") as out:  # lines written after the last run, before the rotation
+        out.write(b"".join(lines[5000:5500]))
+    access.rename(logs / "access.log.1")  # rotate
+    access.write_bytes(b"".join(lines[5500:7000]))
+    klogs("ingest", "--data", data, *sorted(logs.iterdir()))
+    with open(logs / "access.log.1", "rb") as source, gzip.open(logs / "access.log.2.gz", "wb") as target:
+        shutil.copyfileobj(source, target)  # compress
+    (logs / "access.log.1").unlink()
+    with open(access, "ab") as out:
+        out.write(b"".join(lines[7000:]))
+    klogs("ingest", "--data", data, *sorted(logs.iterdir()))
+    klogs("ingest", "--data", data, *sorted(logs.iterdir()))
+    assert sums(data) == sums(reference)
+    assert_verifies(data)
+
+
+def test_kill_9_at_random_moments_never_loses_or_doubles(tmp_path, logset):
+    reference = tmp_path / "reference"
+    klogs("ingest", "--data", reference, *logset)
+    expected = sums(reference)
+    # How long a clean run takes, to spread the kills over it.
+    started = time.monotonic()
+    klogs("ingest", "--data", tmp_path / "timing", *logset)
+    duration = time.monotonic() - started
+    rng = random.Random(6)
+    for iteration in range(20):
+        data = tmp_path / f"data{iteration}"
+        # Sometimes a first run commits part of the set, so the kill hits a run with a non-empty ledger.
+        if iteration % 3 == 1:
+            klogs("ingest", "--data", data, logset[0])
+        for _ in range(1 + iteration % 2):
+            process = subprocess.Popen(
+                [KLOGS, "ingest", "--data", data, *map(str, logset)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0, duration * 1.1))
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        klogs("ingest", "--data", data, *logset)
+        assert sums(data) == expected, f"iteration {iteration}"
+        assert_verifies(data)
+
+
+def test_crash_right_after_the_commit_point_rolls_forward(tmp_path, logset):
+    data = tmp_path / "data"
+    env = dict(os.environ, KLOGS_TEST_CRASH_AFTER_MANIFEST="1")
+    crashed = klogs("ingest", "--data", data, *logset, check=False, env=env)
+    assert crashed.returncode == -signal.SIGKILL
+    assert list((data / "_klogs/pending").iterdir())
+    assert not list(data.glob("hits/*/*.parquet"))  # nothing visible yet
+    result = klogs("ingest", "--data", data, *logset)
+    assert "recovered" in result.stderr
+    reference = tmp_path / "reference"
+    klogs("ingest", "--data", reference, *logset)
+    assert sums(data) == sums(reference)
+    assert_verifies(data)
+
+
+def test_two_concurrent_runs_neither_corrupt_nor_double_count(tmp_path, logset):
+    data = tmp_path / "data"
+    runs = [
+        subprocess.Popen([KLOGS, "ingest", "--data", data, "--wait", "120", *map(str, logset)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    assert [run.wait() for run in runs] == [0, 0]
+    reference = tmp_path / "reference"
+    klogs("ingest", "--data", reference, *logset)
+    assert sums(data) == sums(reference)
+    assert_verifies(data)
+
+
+def test_a_second_writer_without_wait_exits_75(tmp_path, logset):
+    data = tmp_path / "data"
+    first = subprocess.Popen([KLOGS, "ingest", "--data", data, *map(str, logset)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    lock = data / "_klogs/lock"
+    for _ in range(100):
+        if lock.exists():
+            break
+        time.sleep(0.02)
+    time.sleep(0.2)
+    second = klogs("ingest", "--data", data, *logset, check=False)
+    assert first.wait() == 0
+    assert second.returncode == 75, second.stderr
+    assert "--wait" in second.stderr
+
+
+@pytest.fixture
+def small_filesystem(tmp_path):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode()}")
+    yield mount
+    subprocess.run(["umount", str(mount)])
+
+
+def test_full_disk_fails_cleanly_and_leaves_the_dataset_as_it_was(tmp_path, small_filesystem):
+    data = small_filesystem / "data"
+    small = tmp_path / "small.log"
+    big = tmp_path / "big.log"
+    generate(small, 500, 11)
+    generate(big, 60000, 12, days=20)
+    klogs("ingest", "--data", data, small)
+    before = sums(data)
+    ledger = (data / "_klogs/ledger.json").read_bytes()
+    result = klogs("ingest", "--data", data, "--compression", "uncompressed", big, check=False)
+    assert result.returncode == 3, result.stderr
+    assert "no space left" in result.stderr.lower()
+    assert sums(data) == before
+    assert (data / "_klogs/ledger.json").read_bytes() == ledger
+    assert not [p for p in data.rglob(".*") if p.is_file()]
+    assert_verifies(data)
+
+
+def test_compact_keeps_sums_and_leaves_one_file_per_partition(tmp_path, logset):
+    data = tmp_path / "data"
+    for path in logset:
+        klogs("ingest", "--data", data, path)
+    before = sums(data)
+    klogs("compact", "--data", data)
+    assert sums(data) == before
+    for partition in list(data.glob("hits/*")) + list(data.glob("events/*")):
+        assert len(list(partition.glob("*.parquet"))) == 1
+    assert_verifies(data)
+    again = klogs("compact", "--data", data)
+    assert "nothing to do" in again.stdout
+
+
+def test_purge_removes_exactly_the_partitions_and_keys_past_retention(tmp_path):
+    data = tmp_path / "data"
+    old = tmp_path / "old.log"
+    generate(old, 2000, 21, start="2025-06-01", days=3)
+    recent = tmp_path / "recent.log"
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400))
+    generate(recent, 2000, 22, start=today, days=2)
+    klogs("ingest", "--data", data, "--retention-days", "0", old, recent)
+    dry = klogs("purge", "--data", data, "--dry-run")
+    assert "events/date=2025-06-01: would delete" in dry.stdout
+    assert list(data.glob("events/date=2025-06-0*"))
+    klogs("purge", "--data", data)
+    remaining = sorted(p.name for p in data.glob("events/*"))
+    assert remaining and all(name >= "date=2026" for name in remaining)
+    keys = sorted(p.name for p in (data / "_klogs/keys").iterdir())
+    assert keys and all(not name.startswith("2025-06") for name in keys)
+    assert_verifies(data)
+    # Ingest refuses lines past the retention period.
+    refused = klogs("ingest", "--data", tmp_path / "data2", old)
+    assert "older_than_retention" in refused.stderr
+    assert not list((tmp_path / "data2").glob("events/*"))
+
+
+def test_pipe_mode_commits_on_interval_and_on_sigterm(tmp_path):
+    log = tmp_path / "log"
+    generate(log, 2000, 31)
+    lines = log.read_bytes().splitlines(keepends=True)
+    data = tmp_path / "data"
+    process = subprocess.Popen([KLOGS, "ingest", "--data", data, "--flush-interval", "0.5"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdin.write(b"".join(lines[:1000]))
+    process.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not list(data.glob("hits/*/*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(data.glob("hits/*/*.parquet")), "nothing committed after the flush interval"
+    process.stdin.write(b"".join(lines[1000:]))
+    process.stdin.flush()
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    reference = tmp_path / "reference"
+    klogs("ingest", "--data", reference, log)
+    assert sums(data) == sums(reference)
+    assert_verifies(data)
