@@ -209,8 +209,9 @@ import Testing
         let summary = try ingest([cut, whole], into: directory)
         #expect(summary.inputErrors.count == 1)
         #expect(summary.inputErrors.first?.contains("access.log.2.gz") == true)
-        #expect(summary.linesIngested > 1_996)  // the whole file and part of the cut one
-        #expect(summary.linesIngested < 2 * 1_996)
+        // The ledger recognises the whole file as the same data as the cut copy: it is read from where the cut
+        // copy stopped, so every line counts once.
+        #expect(summary.linesIngested == 1_996)
         #expect(try sum("hits", in: parquetFiles(under: directory.path + "/data/hits")) == summary.linesIngested)
     }
 
