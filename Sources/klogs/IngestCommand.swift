@@ -31,25 +31,26 @@ extension Klogs {
         @Option(name: .long, help: "The data directory (default: $KLOGS_DATA, else ./klogs-data).")
         var data: String?
 
-        @Option(name: .long, help: "The access-log format of the input.")
-        var format: FormatOption = .combined
+        @Option(name: .long, help: "The access-log format of the input (default: combined).")
+        var format: FormatOption?
 
         @Option(
             name: .customLong("ip-mode"),
-            help: "How client addresses are anonymised: hash, truncate, drop, or a combination like hash,truncate.")
-        var ipMode: String = "hash"
+            help: "How client addresses are anonymised: hash, truncate, drop, or a combination (default: hash).")
+        var ipMode: String?
 
-        @Option(name: .customLong("ipv4-prefix"), help: "IPv4 prefix length kept in truncate mode (8 to 32).")
-        var ipv4Prefix: Int = 24
+        @Option(name: .customLong("ipv4-prefix"), help: "IPv4 prefix length kept in truncate mode (8 to 32; default 24).")
+        var ipv4Prefix: Int?
 
-        @Option(name: .customLong("ipv6-prefix"), help: "IPv6 prefix length kept in truncate mode (16 to 128).")
-        var ipv6Prefix: Int = 48
+        @Option(
+            name: .customLong("ipv6-prefix"), help: "IPv6 prefix length kept in truncate mode (16 to 128; default 48).")
+        var ipv6Prefix: Int?
 
         @Flag(name: .customLong("no-events"), help: "Write only the hourly hits dataset, not one row per request.")
         var noEvents = false
 
-        @Option(name: .long, help: "Parquet page compression.")
-        var compression: CompressionOption = .lz4Raw
+        @Option(name: .long, help: "Parquet page compression (default: lz4-raw).")
+        var compression: CompressionOption?
 
         @Option(name: .customLong("ua-rules"), help: "A uap-core regexes.yaml to classify user agents with.")
         var userAgentRules: String?
@@ -64,53 +65,86 @@ extension Klogs {
         var dryRun = false
 
         @Option(name: .long, help: "Wait up to this many seconds for another klogs writing the data directory.")
-        var wait: Double = 0
+        var wait: Double?
 
         @Option(
             name: .customLong("flush-interval"),
-            help: "With standard input, commit what was read at least every this many seconds.")
-        var flushInterval: Double = 60
+            help: "With standard input, commit what was read at least every this many seconds (default 60).")
+        var flushInterval: Double?
 
-        @Option(name: .customLong("flush-lines"), help: "With standard input, also commit every this many lines.")
-        var flushLines: Int = 1_000_000
+        @Option(
+            name: .customLong("flush-lines"),
+            help: "With standard input, also commit every this many lines (default 1000000).")
+        var flushLines: Int?
 
         @Option(
             name: .customLong("retention-days"),
-            help: "Refuse (count and skip) lines older than this many days; 0 keeps everything.")
-        var retentionDays: Int = 365
+            help: "Refuse (count and skip) lines older than this many days; 0 keeps everything (default 365).")
+        var retentionDays: Int?
+
+        @Option(
+            name: .long,
+            help: "A klogs.toml configuration file (default: DATA/klogs.toml when it exists); flags override it.")
+        var config: String?
 
         func validate() throws {
-            guard IPMode(parsing: ipMode) != nil else {
+            try Self.check(ipMode: ipMode, ipv4Prefix: ipv4Prefix, ipv6Prefix: ipv6Prefix)
+            for value in [wait, flushInterval].compactMap({ $0 }) where value < 0 {
+                throw ValidationError("--wait and --flush-interval must be 0 or more, not \(value).")
+            }
+            if let flushLines, flushLines <= 0 {
+                throw ValidationError("--flush-lines must be more than 0, not \(flushLines).")
+            }
+            if let retentionDays, retentionDays < 0 {
+                throw ValidationError("--retention-days must be 0 or more, not \(retentionDays).")
+            }
+        }
+
+        /// Checks the address settings, from flags or from the configuration file.
+        static func check(ipMode: String?, ipv4Prefix: Int?, ipv6Prefix: Int?) throws {
+            if let ipMode, IPMode(parsing: ipMode) == nil {
                 throw ValidationError(
                     "'\(ipMode)' is not an IP mode: use hash, truncate, drop, or a combination like hash,truncate.")
             }
-            guard (8...32).contains(ipv4Prefix) else {
+            if let ipv4Prefix, !(8...32).contains(ipv4Prefix) {
                 throw ValidationError("--ipv4-prefix must be between 8 and 32, not \(ipv4Prefix).")
             }
-            guard (16...128).contains(ipv6Prefix) else {
+            if let ipv6Prefix, !(16...128).contains(ipv6Prefix) {
                 throw ValidationError("--ipv6-prefix must be between 16 and 128, not \(ipv6Prefix).")
-            }
-            guard wait >= 0, flushInterval > 0, flushLines > 0, retentionDays >= 0 else {
-                throw ValidationError(
-                    "--wait and --retention-days must be 0 or more, --flush-interval and --flush-lines more than 0.")
             }
         }
 
         func run() throws {
-            var configuration = IngestConfiguration(
-                dataDirectory: data ?? defaultDataDirectory(), inputs: files)
-            configuration.format = format.logFormat
-            configuration.ipMode = IPMode(parsing: ipMode) ?? .hash
-            configuration.ipv4Prefix = ipv4Prefix
-            configuration.ipv6Prefix = ipv6Prefix
-            configuration.writeEvents = !noEvents
-            configuration.compression = compression.parquetCompression
-            configuration.userAgentRules = userAgentRules
+            let (file, dataDirectory) = try loadConfigurationFile(explicit: config, data: data)
+            do {
+                try Self.check(ipMode: file.ipMode, ipv4Prefix: file.ipv4Prefix, ipv6Prefix: file.ipv6Prefix)
+            } catch let error as ValidationError {
+                printError("klogs ingest: in the configuration file: \(error.message)")
+                throw ExitCode(64)
+            }
+            func option<Value: ExpressibleByArgument>(_ text: String?, _ key: String) throws -> Value? {
+                guard let text else { return nil }
+                guard let value = Value(argument: text) else {
+                    printError("klogs ingest: in the configuration file: '\(text)' is not a valid \(key).")
+                    throw ExitCode(64)
+                }
+                return value
+            }
+            var configuration = IngestConfiguration(dataDirectory: dataDirectory, inputs: files)
+            configuration.format = (try format ?? option(file.format, "format") ?? FormatOption.combined).logFormat
+            configuration.ipMode = IPMode(parsing: ipMode ?? file.ipMode ?? "hash") ?? .hash
+            configuration.ipv4Prefix = ipv4Prefix ?? file.ipv4Prefix ?? 24
+            configuration.ipv6Prefix = ipv6Prefix ?? file.ipv6Prefix ?? 48
+            configuration.writeEvents = noEvents ? false : (file.events ?? true)
+            configuration.compression =
+                (try compression ?? option(file.compression, "compression") ?? CompressionOption.lz4Raw)
+                .parquetCompression
+            configuration.userAgentRules = userAgentRules ?? file.userAgentRules
             configuration.batch.dryRun = dryRun
-            configuration.batch.waitSeconds = wait
-            configuration.batch.flushIntervalSeconds = flushInterval
-            configuration.batch.flushLines = flushLines
-            configuration.batch.retentionDays = retentionDays
+            configuration.batch.waitSeconds = wait ?? file.wait ?? 0
+            configuration.batch.flushIntervalSeconds = flushInterval ?? file.flushInterval ?? 60
+            configuration.batch.flushLines = flushLines ?? file.flushLines ?? 1_000_000
+            configuration.batch.retentionDays = retentionDays ?? file.retentionDays ?? 365
 
             let summary: IngestSummary
             do {
@@ -175,6 +209,25 @@ enum CompressionOption: String, ExpressibleByArgument, CaseIterable {
 func defaultDataDirectory() -> String {
     if let path = ProcessInfo.processInfo.environment["KLOGS_DATA"], !path.isEmpty { return path }
     return "./klogs-data"
+}
+
+/// The configuration file (`--config`, else `DATA/klogs.toml` when it exists) and the data directory
+/// (`--data`, else the file's `data`, else `$KLOGS_DATA`, else `./klogs-data`). Exits 64 on a bad file.
+func loadConfigurationFile(explicit: String?, data: String?) throws -> (ConfigurationFile, String) {
+    do {
+        if let explicit {
+            let file = try ConfigurationFile.load(path: explicit)
+            return (file, data ?? file.data ?? defaultDataDirectory())
+        }
+        let dataDirectory = data ?? defaultDataDirectory()
+        guard let path = ConfigurationFile.locate(explicit: nil, dataDirectory: dataDirectory) else {
+            return (ConfigurationFile(), dataDirectory)
+        }
+        return (try ConfigurationFile.load(path: path), dataDirectory)
+    } catch let error as BatchError {
+        printError("klogs: \(error.message)")
+        throw ExitCode(64)
+    }
 }
 
 /// Writes one line to standard error.

@@ -69,8 +69,13 @@ extension Klogs {
         @Option(name: .long, help: "The data directory (default: $KLOGS_DATA, else ./klogs-data).")
         var data: String?
 
-        @Option(name: .customLong("older-than"), help: "The retention period, in days: 400 or 400d.")
-        var olderThan: String = "365d"
+        @Option(
+            name: .customLong("older-than"),
+            help: "The retention period, in days: 400 or 400d (default: retention_days of klogs.toml, else 365).")
+        var olderThan: String?
+
+        @Option(name: .long, help: "A klogs.toml configuration file (default: DATA/klogs.toml when it exists).")
+        var config: String?
 
         @Option(name: .long, help: "Wait up to this many seconds for another klogs writing the data directory.")
         var wait: Double = 0
@@ -78,21 +83,26 @@ extension Klogs {
         @Flag(name: .customLong("dry-run"), help: "Say what would be deleted; change nothing.")
         var dryRun = false
 
-        var retentionDays: Int? {
-            Int(olderThan.hasSuffix("d") ? String(olderThan.dropLast()) : olderThan).flatMap { $0 > 0 ? $0 : nil }
+        static func days(_ text: String) -> Int? {
+            Int(text.hasSuffix("d") ? String(text.dropLast()) : text).flatMap { $0 > 0 ? $0 : nil }
         }
 
         func validate() throws {
-            guard retentionDays != nil else {
+            if let olderThan, Self.days(olderThan) == nil {
                 throw ValidationError("--older-than must be a number of days above 0, like 365d, not '\(olderThan)'.")
             }
         }
 
         func run() throws {
+            let (file, dataDirectory) = try loadConfigurationFile(explicit: config, data: data)
+            let retention = olderThan.flatMap(Self.days) ?? file.retentionDays ?? 365
+            guard retention > 0 else {
+                printError("klogs purge: retention_days is 0 (keep everything): nothing to purge.")
+                return
+            }
             try runMaintenance("klogs purge") {
                 try DatasetMaintenance.purge(
-                    dataDirectory: data ?? defaultDataDirectory(), retentionDays: retentionDays ?? 365,
-                    waitSeconds: wait, dryRun: dryRun)
+                    dataDirectory: dataDirectory, retentionDays: retention, waitSeconds: wait, dryRun: dryRun)
             }
         }
     }

@@ -265,3 +265,21 @@ def test_pipe_mode_commits_on_interval_and_on_sigterm(tmp_path):
     klogs("ingest", "--data", reference, log)
     assert sums(data) == sums(reference)
     assert_verifies(data)
+
+
+def test_configuration_file_sets_defaults_flags_override_and_unknown_keys_fail(tmp_path):
+    log = tmp_path / "log"
+    generate(log, 500, 41, start="2025-01-01")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "klogs.toml").write_text("retention_days = 0\nip_mode = \"truncate\"\n")
+    klogs("ingest", "--data", data, log)
+    assert list(data.glob("events/*/*.parquet"))  # retention 0 kept the old lines
+    con = duckdb.connect()
+    assert con.execute(f"select count(visitor) from read_parquet('{data}/events/*/*.parquet')").fetchone()[0] == 0
+    refused = klogs("ingest", "--data", tmp_path / "data", "--retention-days", "30", "--dry-run", log)
+    assert refused.returncode == 0
+    (data / "klogs.toml").write_text("retension_days = 3\n")
+    bad = klogs("ingest", "--data", data, log, check=False)
+    assert bad.returncode == 64
+    assert "retension_days" in bad.stderr

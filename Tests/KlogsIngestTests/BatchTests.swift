@@ -1,0 +1,69 @@
+import Foundation
+import KlogsTestSupport
+import Testing
+
+@testable import KlogsIngest
+
+@Suite("Ingest ledger, configuration file and retention")
+struct BatchTests {
+    @Test func aSourceIsRecognisedByItsHeadAndTheLongestMatchingHeadWins() {
+        var ledger = Ledger()
+        let short = Array("203.0.113.1 - - [01/Nov/2026:00:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n".utf8)
+        let long = short + Array(repeating: UInt8(ascii: "x"), count: 5000)
+        func source(_ bytes: [UInt8], length: Int) -> Ledger.Source {
+            let hash = bytes.withUnsafeBytes { Ledger.headHash(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+            return Ledger.Source(
+                head: hash, headLength: length, offset: Int64(length), size: Int64(length), lastPath: "a",
+                updated: "")
+        }
+        ledger.sources = [source(short, length: short.count), source(long, length: Ledger.headLimit)]
+        #expect(ledger.match(head: Array(long.prefix(Ledger.headLimit))) == 1)
+        #expect(ledger.match(head: short + Array("more\n".utf8)) == 0)  // a short file that grew
+        #expect(ledger.match(head: Array("other".utf8) + short) == nil)
+        #expect(ledger.match(head: []) == nil)
+    }
+
+    @Test func theLedgerRoundTripsThroughJSON() throws {
+        var ledger = Ledger()
+        ledger.sources.append(
+            Ledger.Source(
+                head: "0123456789abcdef", headLength: 4096, offset: 10, size: 12, lastPath: "access.log",
+                updated: "2026-11-22T00:00:00Z", completeCopies: ["1:2:3:4.5"]))
+        ledger.files["hits/date=2026-11-01/part-r1-0.parquet"] = 42
+        #expect(try Ledger.decode(ledger.encoded()) == ledger)
+    }
+
+    @Test func theExampleConfigurationParses() throws {
+        let path = TestPaths.packageRoot.appendingPathComponent("docs/klogs.example.toml").path
+        let file = try ConfigurationFile.load(path: path)
+        #expect(file.ipMode == "hash")
+        #expect(file.retentionDays == 365)
+        #expect(file.flushInterval == 60)
+        #expect(file.pathRewrites?.first?.replacement == "/user/:id")
+        #expect(file.trustedProxies == ["127.0.0.1", "10.0.0.0/8"])
+    }
+
+    @Test(arguments: [
+        ("retension_days = 3", "unknown key 'retension_days'"),
+        ("retention_days = \"a year\"", "'retention_days' must be an integer"),
+        ("kept_query_params = [1]", "'kept_query_params' must be an array of strings"),
+        ("[[path_rewrites]]\npattern = \"a\"\nreplace = \"b\"", "unknown key 'path_rewrites.replace'"),
+        ("ip_mode = ", "not valid TOML"),
+    ])
+    func aBadConfigurationNamesTheKey(text: String, message: String) {
+        #expect {
+            _ = try ConfigurationFile.parse(text)
+        } throws: { error in
+            "\(error)".contains(message)
+        }
+    }
+
+    @Test func datesBecomeDayNumbers() {
+        #expect(Retention.dayNumber(dateText: "1970-01-01") == 0)
+        #expect(Retention.dayNumber(dateText: "2026-11-21") == 20_778)
+        #expect(Retention.dayNumber(dateText: "2024-02-29") == 19_782)
+        #expect(Retention.dayNumber(dateText: "2026-13-01") == nil)
+        #expect(Retention.oldestKeptDay(retentionDays: 365, today: 20_778) == 20_413)
+        #expect(Retention.oldestKeptDay(retentionDays: 0, today: 20_778) == .min)
+    }
+}
