@@ -210,11 +210,11 @@ public struct ColumnChunkEncoder: Sendable {
             chunk.bytes.append(contentsOf: headerWriter.bytes)
             chunk.bytes.append(contentsOf: page)
         case .lz4Raw:
-            try PageCodec.compressLZ4(page, into: &compressed)
-            header.compressedSize = Int32(compressed.count)
+            let length = try PageCodec.compressLZ4(page, into: &compressed)
+            header.compressedSize = Int32(length)
             header.encode(into: &headerWriter)
             chunk.bytes.append(contentsOf: headerWriter.bytes)
-            chunk.bytes.append(contentsOf: compressed)
+            chunk.bytes.append(contentsOf: compressed[0..<length])
         }
         chunk.totalUncompressedSize += Int64(headerWriter.bytes.count + page.count)
         if let index = chunk.encodingCounts.firstIndex(where: {
