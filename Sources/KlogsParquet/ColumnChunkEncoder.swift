@@ -206,12 +206,18 @@ public struct ColumnChunkEncoder: Sendable {
         switch options.compression {
         case .uncompressed:
             header.compressedSize = Int32(page.count)
+            if options.writesPageChecksums {
+                header.crc = Int32(bitPattern: CRC32.checksum(page, range: 0..<page.count))
+            }
             header.encode(into: &headerWriter)
             chunk.bytes.append(contentsOf: headerWriter.bytes)
             chunk.bytes.append(contentsOf: page)
         case .lz4Raw:
             let length = try PageCodec.compressLZ4(page, into: &compressed)
             header.compressedSize = Int32(length)
+            if options.writesPageChecksums {
+                header.crc = Int32(bitPattern: CRC32.checksum(compressed, range: 0..<length))
+            }
             header.encode(into: &headerWriter)
             chunk.bytes.append(contentsOf: headerWriter.bytes)
             chunk.bytes.append(contentsOf: compressed[0..<length])

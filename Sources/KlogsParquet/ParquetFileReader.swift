@@ -149,7 +149,8 @@ public struct ParquetFileReader: Sendable {
     ///
     /// - Throws: ``ParquetError`` naming the file, row group and column: `invalidArgument` for indices out of range,
     ///   `unsupported` for types, codecs or encodings this module does not decode, `malformedFile` for damage.
-    public func readColumn(rowGroup: Int, column: Int) throws -> ColumnValues {
+    /// - Parameter verifyingChecksums: whether pages that carry a CRC-32 are checked against it (on by default).
+    public func readColumn(rowGroup: Int, column: Int, verifyingChecksums: Bool = true) throws -> ColumnValues {
         guard rowGroups.indices.contains(rowGroup) else {
             throw ParquetError.invalidArgument("\(name): row group \(rowGroup) does not exist; the file has \(rowGroups.count)")
         }
@@ -160,7 +161,8 @@ public struct ParquetFileReader: Sendable {
         do {
             var decoder = ColumnChunkDecoder(
                 file: bytes, limit: footerStart, column: schema.columns[column],
-                chunk: rowGroups[rowGroup].columns[column], rows: rowGroups[rowGroup].numberOfRows)
+                chunk: rowGroups[rowGroup].columns[column], rows: rowGroups[rowGroup].numberOfRows,
+                verifiesChecksums: verifyingChecksums)
             return try decoder.decode()
         } catch let error as ParquetError {
             throw error.located(location)
@@ -168,11 +170,11 @@ public struct ParquetFileReader: Sendable {
     }
 
     /// Decodes a column chunk by name.
-    public func readColumn(rowGroup: Int, named columnName: String) throws -> ColumnValues {
+    public func readColumn(rowGroup: Int, named columnName: String, verifyingChecksums: Bool = true) throws -> ColumnValues {
         guard let index = schema.index(of: columnName) else {
             throw ParquetError.invalidArgument("\(name): there is no column '\(columnName)'")
         }
-        return try readColumn(rowGroup: rowGroup, column: index)
+        return try readColumn(rowGroup: rowGroup, column: index, verifyingChecksums: verifyingChecksums)
     }
 
     /// Reads a whole file with `read(2)`.

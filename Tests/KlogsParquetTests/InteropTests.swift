@@ -157,6 +157,38 @@ struct InteropTests {
         #expect(report.types["int64_required"] == "int64")
     }
 
+    @Test("pyarrow verifies the page checksums we write")
+    func pyarrowVerifiesOurChecksums() throws {
+        let directory = try TestPaths.makeTemporaryDirectory("klogs-parquet-crc")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var random = SeededRandom(seed: 12)
+        let values = [randomValues(.dictionaryStrings, count: 3000, optional: true, random: &random),
+                      randomValues(.int64, count: 3000, optional: true, random: &random)]
+        let schema = ParquetSchema(columns: [.string("s", optional: true), ParquetColumn(name: "n", type: .int64, isOptional: true)])
+        var bytes = try writeInMemory(schema: schema, rowGroups: [values],
+                                      options: ParquetWriterOptions(dataPageSize: 1000, writesPageChecksums: true))
+        let good = directory.appendingPathComponent("good.parquet")
+        try Data(bytes).write(to: good)
+        bytes[bytes.count / 3] ^= 0x10
+        let bad = directory.appendingPathComponent("bad.parquet")
+        try Data(bytes).write(to: bad)
+        let script = """
+            import json, sys
+            import pyarrow.parquet as pq
+            rows = pq.read_table(sys.argv[1], page_checksum_verification=True).num_rows
+            try:
+                pq.read_table(sys.argv[2], page_checksum_verification=True)
+                bad = "accepted"
+            except Exception as e:
+                bad = str(e)
+            print(json.dumps({"rows": rows, "bad": bad}))
+            """
+        struct Report: Decodable { var rows: Int; var bad: String }
+        let report = try runPythonJSON(script, [good.path, bad.path], as: Report.self)
+        #expect(report.rows == 3000)
+        #expect(report.bad != "accepted")
+    }
+
     struct DuckDBReport: Decodable {
         var compressions: [String]
         var schema: [String: [String?]]
@@ -271,10 +303,14 @@ struct InteropTests {
                         encodings = sorted({e for g in range(md.num_row_groups) for c in range(md.num_columns) for e in md.row_group(g).column(c).encodings})
                         files.append({"path": path, "version": version, "codecs": codecs, "encodings": encodings,
                                       "columns": {name: tagged_column(table.column(name)) for name in table.column_names}})
+            path = os.path.join(out, "crc.parquet")
+            pq.write_table(table, path, compression="snappy", write_page_checksum=True, data_page_size=2000, row_group_size=2000)
+            files.append({"path": path, "version": "1.0", "codecs": ["SNAPPY"], "encodings": [],
+                          "columns": {name: tagged_column(table.column(name)) for name in table.column_names}})
             print(json.dumps({"files": files, "directory": out}))
             """
         let report = try runPythonJSON(script, [directory.path], as: PyarrowFiles.self)
-        #expect(report.files.count == 12)
+        #expect(report.files.count == 13)
         var codecsSeen = Set<String>()
         var encodingsSeen = Set<String>()
         for file in report.files {
@@ -285,7 +321,9 @@ struct InteropTests {
             // The first data page's header says which page version pyarrow wrote.
             let bytes = try ParquetFileReader.readFile(file.path)
             var headerReader = ThriftCompactReader(bytes, range: Int(reader.rowGroups[0].columns[0].dataPageOffset)..<bytes.count)
-            let pageType = try PageHeader.decode(from: &headerReader).type
+            let firstHeader = try PageHeader.decode(from: &headerReader)
+            let pageType = firstHeader.type
+            if file.path.hasSuffix("crc.parquet") { #expect(firstHeader.crc != nil, "pyarrow wrote no page CRC") }
             #expect(pageType == (file.version == "2.0" ? 3 : 0), "page type \(pageType) in \(file.path)")
             #expect(reader.rowGroups.count == 3)
             #expect(reader.schema.columns.first { $0.name == "ts" }?.logical == .timestampMillisecondsUTC)

@@ -282,3 +282,35 @@ struct RoundTripTests {
         #expect(throws: ParquetError.self) { try ParquetFileReader(path: directory.appendingPathComponent("missing").path) }
     }
 }
+
+@Suite("Page checksums")
+struct PageChecksumTests {
+    @Test("The CRC-32 matches zlib's check value")
+    func crcCheckValue() {
+        let bytes = Array("123456789".utf8)
+        #expect(CRC32.checksum(bytes, range: 0..<bytes.count) == 0xCBF4_3926)
+    }
+
+    @Test("Pages written with checksums read back, and a flipped byte fails the check", arguments: ParquetCompression.allCases)
+    func checksummedPages(compression: ParquetCompression) throws {
+        let schema = ParquetSchema(columns: [ParquetColumn(name: "n", type: .int64)])
+        var bytes = try writeInMemory(
+            schema: schema, rowGroups: [[.int64(Array(0..<1000), validity: nil)]],
+            options: ParquetWriterOptions(compression: compression, writesPageChecksums: true))
+        #expect(cells(try ParquetFileReader(bytes: bytes).readColumn(rowGroup: 0, column: 0)) == (0..<1000).map { .integer($0) })
+        bytes[bytes.count / 4] ^= 0x01  // Inside the only page's body.
+        let reader = try ParquetFileReader(bytes: bytes)
+        do {
+            _ = try reader.readColumn(rowGroup: 0, column: 0)
+            Issue.record("a damaged page passed its CRC check")
+        } catch let error as ParquetError {
+            #expect(error.message.contains("CRC"))
+        }
+        if compression == .uncompressed {
+            // Without verification the flipped bit simply changes a value.
+            let values = cells(try reader.readColumn(rowGroup: 0, column: 0, verifyingChecksums: false))
+            #expect(values.count == 1000)
+            #expect(values != (0..<1000).map { .integer($0) })
+        }
+    }
+}
