@@ -259,6 +259,8 @@ struct InteropTests {
             var codecs: [String]
             var encodings: [String]
             var version: String
+            /// Per row group, per column: [null_count, min, max] tagged, or nil without statistics.
+            var statistics: [[[String?]?]]
         }
         var files: [File]
         var directory: String
@@ -290,6 +292,22 @@ struct InteropTests {
                 "nothing": pa.array([None] * n, pa.string()),
             }
             table = pa.table(data)
+            def stats(path):
+                md = pq.ParquetFile(path).metadata
+                out = []
+                for g in range(md.num_row_groups):
+                    row = []
+                    for c in range(md.num_columns):
+                        st = md.row_group(g).column(c).statistics
+                        if st is None: row.append(None); continue
+                        lo = hi = None
+                        if st.has_min_max:
+                            lo, hi = st.min, st.max
+                            if isinstance(lo, datetime.datetime):
+                                lo = int(lo.timestamp() * 1000); hi = int(hi.timestamp() * 1000)
+                        row.append(["i:%d" % st.null_count if st.has_null_count else None, tag(lo), tag(hi)])
+                    out.append(row)
+                return out
             files = []
             i = 0
             for compression in ["snappy", "lz4", "none"]:
@@ -301,11 +319,11 @@ struct InteropTests {
                         md = pq.ParquetFile(path).metadata
                         codecs = sorted({md.row_group(g).column(c).compression for g in range(md.num_row_groups) for c in range(md.num_columns)})
                         encodings = sorted({e for g in range(md.num_row_groups) for c in range(md.num_columns) for e in md.row_group(g).column(c).encodings})
-                        files.append({"path": path, "version": version, "codecs": codecs, "encodings": encodings,
+                        files.append({"path": path, "version": version, "codecs": codecs, "statistics": stats(path), "encodings": encodings,
                                       "columns": {name: tagged_column(table.column(name)) for name in table.column_names}})
             path = os.path.join(out, "crc.parquet")
             pq.write_table(table, path, compression="snappy", write_page_checksum=True, data_page_size=2000, row_group_size=2000)
-            files.append({"path": path, "version": "1.0", "codecs": ["SNAPPY"], "encodings": [],
+            files.append({"path": path, "version": "1.0", "codecs": ["SNAPPY"], "encodings": [], "statistics": stats(path),
                           "columns": {name: tagged_column(table.column(name)) for name in table.column_names}})
             print(json.dumps({"files": files, "directory": out}))
             """
@@ -328,6 +346,19 @@ struct InteropTests {
             #expect(reader.rowGroups.count == 3)
             #expect(reader.schema.columns.first { $0.name == "ts" }?.logical == .timestampMillisecondsUTC)
             #expect(reader.schema.columns.first { $0.name == "path" }?.logical == .string)
+            for (group, row) in file.statistics.enumerated() {
+                for (index, expected) in row.enumerated() {
+                    let statistics = reader.rowGroups[group].columns[index].statistics
+                    guard let expected else {
+                        #expect(statistics == nil)
+                        continue
+                    }
+                    let name = reader.schema.columns[index].name
+                    #expect(statistics?.nullCount.map { Cell.integer($0) } == expected[0].map(cell(tagged:)), "\(name) nulls")
+                    #expect(cell(statistics?.min) == expected[1].map(cell(tagged:)), "\(name) min in \(file.path)")
+                    #expect(cell(statistics?.max) == expected[2].map(cell(tagged:)), "\(name) max in \(file.path)")
+                }
+            }
             for (index, column) in reader.schema.columns.enumerated() {
                 var read: [Cell] = []
                 for group in reader.rowGroups.indices {
