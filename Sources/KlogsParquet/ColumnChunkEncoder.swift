@@ -532,60 +532,100 @@ public struct ColumnChunkEncoder: Sendable {
 
     /// Builds a dictionary from plain strings by hashing every value, or nil when it would exceed `limit` bytes.
     ///
+    /// Entries keep first-occurrence order. Candidates are compared against the first row holding the entry, inside
+    /// the caller's arena, so nothing is copied until the dictionary is known to fit.
+    ///
     /// - Complexity: O(rows + string bytes) expected.
     static func buildDictionary(_ strings: StringColumn, limit: Int) -> (StringColumn, [Int32])? {
         let count = strings.count
-        var dictionary = StringColumn()
         var indices = [Int32](repeating: -1, count: count)
         var capacity = 1024
-        var table = [Int32](repeating: -1, count: capacity)  // Dictionary ids, -1 empty.
-        var hashes: [UInt64] = []  // Per dictionary entry, for rehashing and quick comparison.
+        var table = [Int32](repeating: -1, count: capacity)  // Entry ids; -1 marks an empty slot.
+        var hashes: [UInt64] = []  // Per entry, to rehash and to skip most byte comparisons.
+        var firstRows: [Int] = []  // Per entry, the row that holds its bytes.
         var dictionaryBytes = 0
-        let failed = strings.bytes.withUnsafeBufferPointer { bytes -> Bool in
-            for row in 0..<count {
-                if let validity = strings.validity, !validity[row] { continue }
-                let lower = Int(strings.offsets[row])
-                let upper = Int(strings.offsets[row + 1])
-                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                for index in lower..<upper { hash = (hash ^ UInt64(bytes[index])) &* 0x100_0000_01b3 }
-                var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-                while true {
-                    let id = table[slot]
-                    if id < 0 {
-                        // A new entry.
-                        let newID = Int32(hashes.count)
-                        table[slot] = newID
-                        hashes.append(hash)
-                        dictionary.append(bytes: bytes[lower..<upper])
-                        dictionaryBytes += 4 + upper - lower
-                        if dictionaryBytes > limit { return true }
-                        indices[row] = newID
-                        if hashes.count * 2 > capacity {
-                            capacity *= 2
-                            table = [Int32](repeating: -1, count: capacity)
-                            for (entry, entryHash) in hashes.enumerated() {
-                                var newSlot = Int(truncatingIfNeeded: entryHash) & (capacity - 1)
-                                while table[newSlot] >= 0 { newSlot = (newSlot + 1) & (capacity - 1) }
-                                table[newSlot] = Int32(entry)
+        let hasNulls = strings.validity != nil
+        let validity = strings.validity ?? []
+        let fits = strings.bytes.withUnsafeBytes { raw -> Bool in
+            strings.offsets.withUnsafeBufferPointer { offsets -> Bool in
+                for row in 0..<count {
+                    if hasNulls && !validity[row] { continue }
+                    let lower = Int(offsets[row])
+                    let upper = Int(offsets[row + 1])
+                    let hash = hashBytes(raw, lower..<upper)
+                    var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+                    while true {
+                        let id = table[slot]
+                        if id < 0 {
+                            let newID = Int32(hashes.count)
+                            table[slot] = newID
+                            hashes.append(hash)
+                            firstRows.append(row)
+                            indices[row] = newID
+                            dictionaryBytes += 4 + upper - lower
+                            if dictionaryBytes > limit { return false }
+                            if hashes.count * 2 > capacity {
+                                capacity *= 2
+                                table = [Int32](repeating: -1, count: capacity)
+                                for (entry, entryHash) in hashes.enumerated() {
+                                    var newSlot = Int(truncatingIfNeeded: entryHash) & (capacity - 1)
+                                    while table[newSlot] >= 0 { newSlot = (newSlot + 1) & (capacity - 1) }
+                                    table[newSlot] = Int32(entry)
+                                }
                             }
-                        }
-                        break
-                    }
-                    if hashes[Int(id)] == hash {
-                        let entryLower = Int(dictionary.offsets[Int(id)])
-                        let entryUpper = Int(dictionary.offsets[Int(id) + 1])
-                        if entryUpper - entryLower == upper - lower
-                            && dictionary.bytes[entryLower..<entryUpper].elementsEqual(bytes[lower..<upper])
-                        {
-                            indices[row] = id
                             break
                         }
+                        if hashes[Int(id)] == hash {
+                            let other = firstRows[Int(id)]
+                            let otherLower = Int(offsets[other])
+                            let otherUpper = Int(offsets[other + 1])
+                            if otherUpper - otherLower == upper - lower
+                                && bytesEqual(raw, otherLower, lower, length: upper - lower)
+                            {
+                                indices[row] = id
+                                break
+                            }
+                        }
+                        slot = (slot + 1) & (capacity - 1)
                     }
-                    slot = (slot + 1) & (capacity - 1)
                 }
+                return true
             }
-            return false
         }
-        return failed ? nil : (dictionary, indices)
+        guard fits else { return nil }
+        var dictionary = StringColumn()
+        dictionary.bytes.reserveCapacity(dictionaryBytes - 4 * firstRows.count)
+        dictionary.offsets.reserveCapacity(firstRows.count + 1)
+        for row in firstRows { dictionary.append(bytes: strings[row]) }
+        return (dictionary, indices)
+    }
+
+    /// A fast 64-bit hash of `raw[range]`, eight bytes at a time.
+    private static func hashBytes(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> UInt64 {
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(range.count &+ 1)
+        var position = range.lowerBound
+        while position + 8 <= range.upperBound {
+            // Safe because position + 8 <= upperBound <= raw.count (offsets were validated by the caller).
+            let word = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash >> 32
+            position += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while position < range.upperBound {
+            tail |= UInt64(raw[position]) << shift
+            shift += 8
+            position += 1
+        }
+        hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        hash ^= hash >> 29
+        return hash
+    }
+
+    /// Whether `length` bytes at two offsets of one arena are equal.
+    private static func bytesEqual(_ raw: UnsafeRawBufferPointer, _ first: Int, _ second: Int, length: Int) -> Bool {
+        for offset in 0..<length where raw[first + offset] != raw[second + offset] { return false }
+        return true
     }
 }
