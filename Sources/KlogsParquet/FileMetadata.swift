@@ -301,7 +301,7 @@ public struct RowGroupMetadata: Sendable, Hashable {
         writer.writeI64(field: 3, numberOfRows)
         if let fileOffset { writer.writeI64(field: 5, fileOffset) }
         if let totalCompressedSize { writer.writeI64(field: 6, totalCompressedSize) }
-        writer.writeI16(field: 7, ordinal)
+        if ordinal >= 0 { writer.writeI16(field: 7, ordinal) }
         writer.endStruct()
     }
 
@@ -481,7 +481,8 @@ struct FileMetadata: Sendable {
         writer.writeI64(field: 3, numberOfRows)
         writer.beginList(field: 4, elementType: .structure, count: rowGroups.count)
         for (ordinal, group) in rowGroups.enumerated() {
-            group.encode(into: &writer, ordinal: Int16(truncatingIfNeeded: ordinal))
+            // The ordinal is optional; past Int16.max it is left out rather than wrapped.
+            group.encode(into: &writer, ordinal: Int16(exactly: ordinal) ?? -1)
         }
         if !keyValueMetadata.isEmpty {
             writer.beginList(field: 5, elementType: .structure, count: keyValueMetadata.count)

@@ -189,6 +189,29 @@ struct InteropTests {
         #expect(report.bad != "accepted")
     }
 
+    @Test("pyarrow and DuckDB read a file with no rows")
+    func zeroRowFileInterop() throws {
+        let directory = try TestPaths.makeTemporaryDirectory("klogs-parquet-empty")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let schema = ParquetSchema(columns: [.timestampMilliseconds("ts"), .string("path", optional: true)])
+        let bytes = try writeInMemory(schema: schema, rowGroups: [])
+        let path = directory.appendingPathComponent("empty.parquet")
+        try Data(bytes).write(to: path)
+        let script = """
+            import json, sys, duckdb
+            import pyarrow.parquet as pq
+            t = pq.read_table(sys.argv[1])
+            n = duckdb.connect().execute("select count(*) from read_parquet(?)", [sys.argv[1]]).fetchone()[0]
+            print(json.dumps({"rows": t.num_rows, "names": t.column_names, "types": [str(f.type) for f in t.schema], "duckdb": n}))
+            """
+        struct Report: Decodable { var rows: Int; var names: [String]; var types: [String]; var duckdb: Int }
+        let report = try runPythonJSON(script, [path.path], as: Report.self)
+        #expect(report.rows == 0)
+        #expect(report.duckdb == 0)
+        #expect(report.names == ["ts", "path"])
+        #expect(report.types == ["timestamp[ms, tz=UTC]", "string"])
+    }
+
     struct DuckDBReport: Decodable {
         var compressions: [String]
         var schema: [String: [String?]]
