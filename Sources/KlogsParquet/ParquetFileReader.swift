@@ -169,6 +169,13 @@ public struct ParquetFileReader: Sendable {
         }
     }
 
+    /// Decodes every column of a row group, in schema order.
+    public func readRowGroup(_ rowGroup: Int, verifyingChecksums: Bool = true) throws -> [ColumnValues] {
+        try schema.columns.indices.map {
+            try readColumn(rowGroup: rowGroup, column: $0, verifyingChecksums: verifyingChecksums)
+        }
+    }
+
     /// Decodes a column chunk by name.
     public func readColumn(rowGroup: Int, named columnName: String, verifyingChecksums: Bool = true) throws -> ColumnValues {
         guard let index = schema.index(of: columnName) else {

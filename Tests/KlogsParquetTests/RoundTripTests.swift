@@ -252,10 +252,13 @@ struct RoundTripTests {
             randomValues(.timestamp, count: 500, optional: false, random: &random),
         ]
         let direct = try writeInMemory(schema: schema, rowGroups: [group])
+        #expect(cells(try ParquetFileReader(bytes: direct).readRowGroup(0)[0]) == cells(group[0]))
         let writer = try ParquetFileWriter(output: InMemoryOutput(), schema: schema)
         var encoder = ColumnChunkEncoder(options: writer.options)
         let chunks = try zip(group, schema.columns).map { try encoder.encode($0, column: $1) }
         try writer.appendRowGroup(chunks)
+        #expect(writer.numberOfRows == 500)
+        #expect(writer.numberOfRowGroups == 1)
         try writer.close()
         #expect(writer.output.bytes == direct)
     }
