@@ -614,7 +614,8 @@ struct PageHeader {
         writer.endStruct()
     }
 
-    static func decode(from reader: inout ThriftCompactReader) throws -> PageHeader {
+    /// Decodes a page header; page statistics are decoded when the column's `physicalType` is given.
+    static func decode(from reader: inout ThriftCompactReader, physicalType: PhysicalType? = nil) throws -> PageHeader {
         let name = "PageHeader"
         var type: Int32?
         var uncompressed: Int32?
@@ -636,6 +637,8 @@ struct PageHeader {
                     case 2: header.encoding = ParquetEncoding(rawValue: try reader.readI32(wire, field: id, in: name))
                     case 3: header.definitionLevelEncoding = ParquetEncoding(rawValue: try reader.readI32(wire, field: id, in: name))
                     case 4: header.repetitionLevelEncoding = ParquetEncoding(rawValue: try reader.readI32(wire, field: id, in: name))
+                    case 5 where physicalType != nil && wire == .structure:
+                        header.statistics = try ParquetStatistics.decode(from: &reader, type: physicalType!)  // Safe: checked.
                     default: try reader.skip(wire)
                     }
                 }

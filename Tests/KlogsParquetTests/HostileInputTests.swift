@@ -175,9 +175,10 @@ struct HostileInputTests {
         var writer = ThriftCompactWriter()
         var header = PageHeader(type: 0, uncompressedSize: 1_000_000, compressedSize: 0)
         var reader = ThriftCompactReader(bytes, range: 4..<bytes.count)
-        let original = try PageHeader.decode(from: &reader)
+        let original = try PageHeader.decode(from: &reader, physicalType: .int64)
         header.compressedSize = original.compressedSize
         header.numberOfValues = original.numberOfValues
+        header.statistics = original.statistics
         header.encode(into: &writer)
         guard writer.bytes.count == reader.position - 4 else {
             Issue.record("the rewritten header has a different length; adjust the test")

@@ -82,6 +82,35 @@ struct RoundTripTests {
         #expect(cells(try reader.readColumn(rowGroup: 0, column: 0)) == cells(values))
     }
 
+    @Test("Every data page header carries the statistics of its own rows", arguments: ColumnKind.allCases)
+    func pageStatistics(kind: ColumnKind) throws {
+        var random = SeededRandom(seed: 21)
+        let values = randomValues(kind, count: 3000, optional: true, nullRate: 0.3, random: &random)
+        let column = kind.column("c", optional: true)
+        let bytes = try writeInMemory(
+            schema: ParquetSchema(columns: [column]), rowGroups: [[values]],
+            options: ParquetWriterOptions(dataPageSize: 300, dataPageRowLimit: 250, dictionaryEncodesPlainStrings: false))
+        let chunk = try ParquetFileReader(bytes: bytes).rowGroups[0].columns[0]
+        let all = cells(values)
+        var position = Int(chunk.startOffset)
+        var row = 0
+        var pages = 0
+        while row < all.count {
+            var reader = ThriftCompactReader(bytes, range: position..<bytes.count)
+            let header = try PageHeader.decode(from: &reader, physicalType: column.type)
+            position = reader.position + Int(header.compressedSize)
+            guard header.type == PageType.dataPage.rawValue else { continue }
+            let rows = all[row..<(row + Int(header.numberOfValues))]
+            let expected = expectedStatistics(rows)
+            #expect(header.statistics?.nullCount == Int64(expected.nulls), "page \(pages)")
+            #expect(cell(header.statistics?.min) == expected.min, "page \(pages)")
+            #expect(cell(header.statistics?.max) == expected.max, "page \(pages)")
+            row += Int(header.numberOfValues)
+            pages += 1
+        }
+        #expect(pages > 5)
+    }
+
     @Test("The row limit bounds pages of dictionary ids")
     func rowLimitBoundsPages() throws {
         var random = SeededRandom(seed: 8)
