@@ -397,16 +397,12 @@ public struct ColumnChunkEncoder: Sendable {
                     Self.appendLength(range.count, to: &page)
                     page.append(contentsOf: bytes[range])
                     present += 1
-                    if let current = minimum, !Self.lessThan(bytes, range, bytes, current) {} else { minimum = range }
-                    if let current = maximum, !Self.lessThan(bytes, current, bytes, range) {} else { maximum = range }
+                    if minimum.map({ Self.lessThan(bytes, range, bytes, $0) }) ?? true { minimum = range }
+                    if maximum.map({ Self.lessThan(bytes, $0, bytes, range) }) ?? true { maximum = range }
                 }
                 if let minimum, let maximum {
-                    if let current = chunkMinimum, !Self.lessThan(bytes, minimum, bytes, current) {} else {
-                        chunkMinimum = minimum
-                    }
-                    if let current = chunkMaximum, !Self.lessThan(bytes, current, bytes, maximum) {} else {
-                        chunkMaximum = maximum
-                    }
+                    if chunkMinimum.map({ Self.lessThan(bytes, minimum, bytes, $0) }) ?? true { chunkMinimum = minimum }
+                    if chunkMaximum.map({ Self.lessThan(bytes, $0, bytes, maximum) }) ?? true { chunkMaximum = maximum }
                 }
             }
             var statistics = ParquetStatistics(nullCount: Int64(end - start - present))
