@@ -161,6 +161,7 @@ struct ColumnChunkDecoder {
             throw ParquetError.malformed(
                 "the page claims to expand from \(range.count) to \(uncompressedSize) bytes, beyond any codec's ratio")
         }
+        if uncompressedSize == 0 && range.isEmpty { return ([], 0..<0) }  // An empty section, e.g. an all-null v2 page.
         switch codec {
         case .uncompressed:
             guard uncompressedSize == range.count else {

@@ -394,4 +394,43 @@ struct InteropTests {
         #expect(codecsSeen == ["SNAPPY", "LZ4", "UNCOMPRESSED"])
         #expect(encodingsSeen.isSuperset(of: ["PLAIN", "RLE", "RLE_DICTIONARY"]))
     }
+
+    @Test("Random byte flips in pyarrow's snappy, lz4 and v2 files never crash the reader")
+    func flipsInPyarrowFiles() throws {
+        let directory = try TestPaths.makeTemporaryDirectory("klogs-parquet-fuzz")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let script = pythonPrelude + """
+            import os, random
+            rnd = random.Random(3)
+            n = 200
+            t = pa.table({
+                "b": pa.array([None if rnd.random() < 0.2 else rnd.random() < 0.5 for _ in range(n)]),
+                "i": pa.array([None if rnd.random() < 0.2 else rnd.randint(-1000, 1000) for _ in range(n)], pa.int32()),
+                "l": pa.array([rnd.randint(-2**40, 2**40) for _ in range(n)], pa.int64()),
+                "s": pa.array([None if rnd.random() < 0.3 else rnd.choice(["a", "bb", "ccc", "/x/y"]) for _ in range(n)]),
+            })
+            paths = []
+            for codec in ["snappy", "lz4"]:
+                for version in ["1.0", "2.0"]:
+                    for dictionary in [True, False]:
+                        path = os.path.join(sys.argv[1], "%s-%s-%s.parquet" % (codec, version, dictionary))
+                        pq.write_table(t, path, compression=codec, data_page_version=version, use_dictionary=dictionary,
+                                       data_page_size=200, row_group_size=100)
+                        paths.append(path)
+            print(json.dumps(paths))
+            """
+        let paths = try runPythonJSON(script, [directory.path], as: [String].self)
+        var random = SeededRandom(seed: 17)
+        for path in paths {
+            let original = try ParquetFileReader.readFile(path)
+            #expect(HostileInputTests.readEverything(original))
+            for _ in 0..<250 {
+                var damaged = original
+                for _ in 0..<(1 + Int(random.next() % 4)) {
+                    damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
+                }
+                HostileInputTests.readEverything(damaged)
+            }
+        }
+    }
 }
