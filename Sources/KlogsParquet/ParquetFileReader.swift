@@ -9,7 +9,8 @@ import Darwin
 /// Reads a flat Parquet file held in memory: its footer on creation, any column chunk on demand.
 ///
 /// Every length and offset in the file is checked before use, so a damaged or hostile file makes it throw a
-/// ``ParquetError`` and never crash or allocate beyond what the file's size can justify.
+/// ``ParquetError`` and never crash or allocate beyond what the file's size can justify: a page may not claim to
+/// expand more than 256-fold, and a row group may not claim more than max(2^20, 128 × file size) rows.
 ///
 /// ```swift
 /// let reader = try ParquetFileReader(path: "events/date=2026-11-21/part-0.parquet")
