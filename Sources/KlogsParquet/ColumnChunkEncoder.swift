@@ -509,6 +509,9 @@ public struct ColumnChunkEncoder: Sendable {
             var allPresent = true
             var lowestRank = Int32.max
             var highestRank = Int32.min
+            let isOptional = chunk.column.isOptional
+            let ranksPages = options.writesPageStatistics
+            ids.reserveCapacity(end - start)
             indices.withUnsafeBufferPointer { indices in
                 remap.withUnsafeBufferPointer { remap in
                     rank.withUnsafeBufferPointer { rank in
@@ -516,14 +519,18 @@ public struct ColumnChunkEncoder: Sendable {
                             let index = indices[row]
                             if index >= 0 {
                                 let id = remap[Int(index)]
-                                levels.append(1)
                                 ids.append(UInt32(id))
-                                lowestRank = min(lowestRank, rank[Int(id)])
-                                highestRank = max(highestRank, rank[Int(id)])
+                                if ranksPages {
+                                    lowestRank = min(lowestRank, rank[Int(id)])
+                                    highestRank = max(highestRank, rank[Int(id)])
+                                }
                             } else {
-                                levels.append(0)
                                 allPresent = false
                             }
+                        }
+                        // Levels are needed only for an optional column with a null on this page.
+                        if isOptional && !allPresent {
+                            for row in start..<end { levels.append(indices[row] >= 0 ? 1 : 0) }
                         }
                     }
                 }
