@@ -58,6 +58,7 @@ final class Partition {
 
     init(day: Int32) {
         self.day = day
+        hits.reserveCapacity(1 << 16)
     }
 
     var pendingEvents: Int { timestamps.count }
