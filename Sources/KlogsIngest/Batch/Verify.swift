@@ -24,7 +24,7 @@ public enum DatasetVerifier {
     /// row counts, the `klogs.dataset` key), the ledger (readable, each listed file present with its row count,
     /// each file listed), and that no interrupted commit or staged file is left.
     ///
-    /// klogs writes no page checksums (CRC), so none are checked.
+    /// Page CRC-32s are checked wherever a page carries one (the reader verifies them by default).
     public static func verify(dataDirectory root: String) -> Report {
         var report = Report()
         let ledger: Ledger?
