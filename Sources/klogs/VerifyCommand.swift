@@ -6,8 +6,8 @@ extension Klogs {
         static let configuration = CommandConfiguration(
             abstract: "Check every Parquet file of the dataset and that the ingest ledger agrees with them.",
             discussion: """
-                Reads every part file completely (magic, footer, every column of every row group, page CRC-32s where written, row counts) \
-                and compares the files with the ledger (DATA/_klogs/ledger.json). Also reports an interrupted \
+                Reads every part file completely (magic, footer, every column of every row group, page CRC-32s \
+                where written, row counts) and compares the files with the ledger (DATA/_klogs/ledger.json). Also reports an interrupted \
                 commit or unfinished files left by a crash (the next ingest finishes or removes them). Takes no \
                 lock and changes nothing.
 

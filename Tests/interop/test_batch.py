@@ -283,3 +283,19 @@ def test_configuration_file_sets_defaults_flags_override_and_unknown_keys_fail(t
     bad = klogs("ingest", "--data", data, log, check=False)
     assert bad.returncode == 64
     assert "retension_days" in bad.stderr
+
+
+def test_two_different_files_of_equal_length_in_separate_runs_both_count(tmp_path):
+    log = tmp_path / "a.log"
+    generate(log, 300, 51)
+    text = log.read_bytes()
+    other = tmp_path / "b.log"
+    other.write_bytes(text.replace(b"HTTP/1.1", b"HTTP/1.0"))  # same length, different content
+    assert len(other.read_bytes()) == len(text) and other.read_bytes() != text
+    data = tmp_path / "data"
+    klogs("ingest", "--data", data, log)
+    _, events_once = sums(data)
+    klogs("ingest", "--data", data, other)
+    _, events = sums(data)
+    assert events == 2 * events_once
+    assert_verifies(data)

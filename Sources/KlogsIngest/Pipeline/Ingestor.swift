@@ -221,7 +221,9 @@ public final class Ingestor {
             // What was read before the fault is kept, up to the last complete line.
             summary.inputErrors.append("\(error)")
         }
-        ranges.append("\(plan.ledgerIndex.map { ledger.sources[$0].head } ?? "new"):\(startOffset):\(boundary)")
+        // The range names the content (head hash), never the path: the same bytes get the same file names.
+        let headHash = head.withUnsafeBytes { Ledger.headHash($0) }
+        ranges.append("\(headHash):\(head.count):\(startOffset):\(boundary)")
         ledger.record(plan: plan, path: path, head: head, offset: boundary, size: position, readToEnd: readToEnd)
         if boundary > startOffset {
             summary.notes.append(
