@@ -39,7 +39,8 @@ extension Klogs {
             help: "How client addresses are anonymised: hash, truncate, drop, or a combination (default: hash).")
         var ipMode: String?
 
-        @Option(name: .customLong("ipv4-prefix"), help: "IPv4 prefix length kept in truncate mode (8 to 32; default 24).")
+        @Option(
+            name: .customLong("ipv4-prefix"), help: "IPv4 prefix length kept in truncate mode (8 to 32; default 24).")
         var ipv4Prefix: Int?
 
         @Option(

@@ -7,9 +7,9 @@ extension Klogs {
             abstract: "Check every Parquet file of the dataset and that the ingest ledger agrees with them.",
             discussion: """
                 Reads every part file completely (magic, footer, every column of every row group, page CRC-32s \
-                where written, row counts) and compares the files with the ledger (DATA/_klogs/ledger.json). Also reports an interrupted \
-                commit or unfinished files left by a crash (the next ingest finishes or removes them). Takes no \
-                lock and changes nothing.
+                where written, row counts) and compares the files with the ledger (DATA/_klogs/ledger.json). \
+                Also reports an interrupted commit or unfinished files left by a crash (the next ingest finishes \
+                or removes them). Takes no lock and changes nothing.
 
                 Exit status: 0 when everything is sound; 1 when a problem was found (each is listed); 64 for \
                 invalid options.

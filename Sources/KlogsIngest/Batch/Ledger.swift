@@ -60,7 +60,8 @@ public struct Ledger: Codable, Sendable, Equatable {
         var best: Int?
         head.withUnsafeBytes { bytes in
             var hashes: [Int: String] = [:]
-            for (index, source) in sources.enumerated() where source.headLength > 0 && source.headLength <= bytes.count {
+            for (index, source) in sources.enumerated() where source.headLength > 0 && source.headLength <= bytes.count
+            {
                 let hash =
                     hashes[source.headLength]
                     ?? Self.headHash(UnsafeRawBufferPointer(rebasing: bytes[0..<source.headLength]))
@@ -117,7 +118,7 @@ public struct Ledger: Codable, Sendable, Equatable {
     }
 }
 
-/// A failure of the batch machinery (lock, ledger, commit, verify, compact, purge), with a message that says what to do.
+/// A failure of the batch machinery (lock, ledger, commit, verify, compact, purge); the message says what to do.
 public struct BatchError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable { case general, busy, output }
     public var message: String

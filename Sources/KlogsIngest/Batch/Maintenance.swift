@@ -165,8 +165,11 @@ enum HitsAggregate {
                 let columns = try reader.schema.columns.indices.map {
                     try reader.readColumn(rowGroup: index, column: $0)
                 }
-                let hours = int64s(columns[0]), statuses = int32s(columns[3]), bots = booleans(columns[7])
-                let hits = int64s(columns[8]), bytes = int64s(columns[9])
+                let hours = int64s(columns[0])
+                let statuses = int32s(columns[3])
+                let bots = booleans(columns[7])
+                let hits = int64s(columns[8])
+                let bytes = int64s(columns[9])
                 for row in 0..<columns[0].count {
                     let key = Key(
                         hour: hours[row], vhost: columns[1].string(at: row), path: columns[2].string(at: row) ?? "",

@@ -18,7 +18,8 @@ extension Ingestor {
         action.__sigaction_handler.sa_handler = { _ in stopRequested = 1 }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        var previousInterrupt = sigaction(), previousTerminate = sigaction()
+        var previousInterrupt = sigaction()
+        var previousTerminate = sigaction()
         sigaction(SIGINT, &action, &previousInterrupt)
         sigaction(SIGTERM, &action, &previousTerminate)
         defer {

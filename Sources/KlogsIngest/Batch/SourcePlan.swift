@@ -25,7 +25,8 @@ struct SourcePlan {
         guard stat(path, &status) == 0 else {
             throw InputReader.openError(path: path, errno: errno)
         }
-        statKey = "\(status.st_dev):\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
+        statKey =
+            "\(status.st_dev):\(status.st_ino):\(status.st_size):\(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec)"
         fileSize = Int64(status.st_size)
         let reader = try InputReader(path: path)
         compression = reader.compression

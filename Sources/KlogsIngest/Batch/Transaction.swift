@@ -103,7 +103,8 @@ struct Transaction: Codable {
     func apply(dataDirectory: String) throws {
         var directories = Set<String>()
         for pair in renames where pair.count == 2 {
-            let staged = "\(dataDirectory)/\(pair[0])", final = "\(dataDirectory)/\(pair[1])"
+            let staged = "\(dataDirectory)/\(pair[0])"
+            let final = "\(dataDirectory)/\(pair[1])"
             if rename(staged, final) != 0 {
                 let code = errno
                 if code == ENOENT { continue }  // renamed before a crash

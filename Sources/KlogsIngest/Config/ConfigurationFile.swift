@@ -66,7 +66,8 @@ public struct ConfigurationFile: Sendable, Equatable {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
             throw BatchError(
-                "\(name):\(error.source.begin.line):\(error.source.begin.column): not valid TOML: \(error.description).")
+                "\(name):\(error.source.begin.line):\(error.source.begin.column): not valid TOML: \(error.description)."
+            )
         } catch {
             throw BatchError("\(name): not valid TOML: \(error).")
         }

@@ -89,8 +89,9 @@ final class DatasetWriter {
             let directory = "\(file.dataset.rawValue)/date=\(Timestamp.dateText(dayNumber: Int(file.day)))"
             let index = counters[directory, default: 0]
             counters[directory] = index + 1
-            let stagedName = file.file.stagedPath[file.file.stagedPath.index(after: file.file.stagedPath.lastIndex(of: "/")!)...]
-            result.append(("\(directory)/\(stagedName)", "\(directory)/part-\(tag)-\(index).parquet", Int64(file.rowCount)))
+            let stagedName = file.file.stagedPath.split(separator: "/").last.map(String.init) ?? ""
+            result.append(
+                ("\(directory)/\(stagedName)", "\(directory)/part-\(tag)-\(index).parquet", Int64(file.rowCount)))
         }
         return result
     }
