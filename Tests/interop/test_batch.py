@@ -188,6 +188,24 @@ def small_filesystem(tmp_path):
     subprocess.run(["umount", str(mount)])
 
 
+def test_a_file_size_limit_fails_cleanly(tmp_path):
+    small = tmp_path / "small.log"
+    big = tmp_path / "big.log"
+    generate(small, 500, 11)
+    generate(big, 20000, 12, days=1)
+    data = tmp_path / "data"
+    klogs("ingest", "--data", data, small)
+    before = sums(data)
+    ledger = (data / "_klogs/ledger.json").read_bytes()
+    result = subprocess.run(
+        ["bash", "-c", f"ulimit -f 128 && exec {KLOGS} ingest --data {data} --compression uncompressed {big}"],
+        capture_output=True, text=True)
+    assert result.returncode == 3, result.stderr
+    assert sums(data) == before
+    assert (data / "_klogs/ledger.json").read_bytes() == ledger
+    assert_verifies(data)
+
+
 def test_full_disk_fails_cleanly_and_leaves_the_dataset_as_it_was(tmp_path, small_filesystem):
     data = small_filesystem / "data"
     small = tmp_path / "small.log"
@@ -256,6 +274,9 @@ def test_pipe_mode_commits_on_interval_and_on_sigterm(tmp_path):
     while not list(data.glob("hits/*/*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert list(data.glob("hits/*/*.parquet")), "nothing committed after the flush interval"
+    # The pipe holds the lock only while it commits: the nightly compact can run meanwhile.
+    compact = klogs("compact", "--data", data, "--wait", "30", check=False)
+    assert compact.returncode == 0, compact.stderr
     process.stdin.write(b"".join(lines[1000:]))
     process.stdin.flush()
     time.sleep(0.3)

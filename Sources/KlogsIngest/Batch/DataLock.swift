@@ -45,8 +45,17 @@ public final class DataLock {
         }
     }
 
-    deinit {
+    private var held = true
+
+    /// Releases the lock now (it is also released when the object goes away).
+    public func release() {
+        guard held else { return }
+        held = false
         _ = flock(descriptor, LOCK_UN)
         close(descriptor)
+    }
+
+    deinit {
+        release()
     }
 }

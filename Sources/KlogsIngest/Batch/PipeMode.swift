@@ -45,13 +45,25 @@ extension Ingestor {
         var deadline = Self.monotonicSeconds() + interval
         var linesAtCommit = processor.linesRead
         var flushes = 0
-        func flush() throws {
-            flushes += 1
-            try commit(
-                writer, processor: &processor, ledger: &ledger,
-                ranges: [], summary: &summary)
-            linesAtCommit = processor.linesRead
+        func flush(final: Bool = false) throws {
             deadline = Self.monotonicSeconds() + interval
+            // Under the lock: finish what a crashed writer left, and take the ledger as other writers left it.
+            let lock: DataLock
+            do {
+                lock = try DataLock(
+                    dataDirectory: configuration.dataDirectory,
+                    waitSeconds: final ? max(configuration.batch.waitSeconds, 60) : min(interval, 5),
+                    command: "klogs ingest")
+            } catch let error as BatchError where error.kind == .busy && !final {
+                return  // another writer is busy: keep buffering and try again at the next interval
+            }
+            try withExtendedLifetime(lock) {
+                try Transaction.recover(dataDirectory: configuration.dataDirectory)
+                ledger = try Ledger.load(dataDirectory: configuration.dataDirectory)
+                try commit(writer, processor: &processor, ledger: &ledger, ranges: [], summary: &summary)
+            }
+            flushes += 1
+            linesAtCommit = processor.linesRead
         }
         do {
             while stopRequested == 0 {
@@ -82,7 +94,7 @@ extension Ingestor {
         } catch let error as IngestError {
             summary.inputErrors.append("\(error)")
         }
-        try flush()
+        try flush(final: true)
     }
 
     static func monotonicSeconds() -> Double {

@@ -76,11 +76,21 @@ struct Transaction: Codable {
 
     static func pendingDirectory(_ dataDirectory: String) -> String { "\(dataDirectory)/_klogs/pending" }
 
-    /// A fresh transaction identifier: UTC time and random bits.
+    /// A fresh transaction identifier: UTC time, the process id and random bits.
+    ///
+    /// The process id lets `recover` tell a crashed writer's staged files from those of a live pipe-mode ingest,
+    /// which holds the lock only while it commits.
     static func makeIdentifier() -> String {
         let now = Int64(Date().timeIntervalSince1970)
         let random = String(UInt64.random(in: 0...UInt64.max) & 0xffff_ffff, radix: 16)
-        return "\(now)-\(String(repeating: "0", count: 8 - random.count))\(random)"
+        return "\(now)-\(getpid())-\(String(repeating: "0", count: 8 - random.count))\(random)"
+    }
+
+    /// Whether a staged file belongs to a process that is still running (`.klogs-<time>-<pid>-<random>-<n>.staged`).
+    static func ownerIsAlive(stagedName name: String) -> Bool {
+        let parts = name.split(separator: "-")
+        guard parts.count >= 5, let pid = Int32(parts[2]), pid > 0 else { return false }
+        return kill(pid, 0) == 0 || errno == EPERM
     }
 
     /// Writes the manifest (the commit point), then applies it.
@@ -155,7 +165,8 @@ struct Transaction: Codable {
             rolledForward += 1
         }
         var removed = 0
-        for path in stagedFiles(dataDirectory: dataDirectory) {
+        for path in stagedFiles(dataDirectory: dataDirectory)
+        where !ownerIsAlive(stagedName: String(path.split(separator: "/").last ?? "")) {
             if unlink(path) == 0 { removed += 1 }
         }
         for dataset in ["events", "hits"] {

@@ -38,7 +38,8 @@ public enum DatasetVerifier {
                 "_klogs/pending/\(name): an interrupted commit is pending; the next 'klogs ingest' (or compact, "
                     + "purge) completes it.")
         }
-        for path in Transaction.stagedFiles(dataDirectory: root) {
+        for path in Transaction.stagedFiles(dataDirectory: root)
+        where !Transaction.ownerIsAlive(stagedName: String(path.split(separator: "/").last ?? "")) {
             report.problems.append(
                 "\(path): an unfinished file of an interrupted run; the next 'klogs ingest' removes it.")
         }

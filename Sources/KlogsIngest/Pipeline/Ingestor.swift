@@ -58,6 +58,8 @@ public final class Ingestor {
             return summary
         }
 
+        // With `ulimit -f`, a write past the limit fails with EFBIG (a clean error) instead of killing the process.
+        _ = signal(SIGXFSZ, SIG_IGN)
         let lock: DataLock
         do {
             lock = try DataLock(
@@ -67,7 +69,7 @@ public final class Ingestor {
         } catch {
             throw IngestFailure(message: "\(error)")
         }
-        defer { withExtendedLifetime(lock) {} }
+        defer { lock.release() }
         var ledger: Ledger
         do {
             let recovered = try Transaction.recover(dataDirectory: root)
@@ -114,6 +116,8 @@ public final class Ingestor {
             }
             try commit(writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary)
             if inputs.contains("-") {
+                // A pipe runs for days: it takes the lock only to commit, so compact and purge can run meanwhile.
+                lock.release()
                 try ingestStandardInput(
                     through: &processor, writer: writer, buffer: buffer, ledger: &ledger, summary: &summary)
             }
