@@ -66,4 +66,46 @@ struct BatchTests {
         #expect(Retention.oldestKeptDay(retentionDays: 365, today: 20_778) == 20_413)
         #expect(Retention.oldestKeptDay(retentionDays: 0, today: 20_778) == .min)
     }
+
+    @Test func recoveryRollsAnInterruptedCommitForwardAndRemovesOrphans() throws {
+        let root = try TestPaths.makeTemporaryDirectory("klogs-batch").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let partition = "hits/date=2026-11-01"
+        try FileManager.default.createDirectory(atPath: "\(root)/\(partition)", withIntermediateDirectories: true)
+        func touch(_ relative: String) {
+            _ = FileManager.default.createFile(atPath: "\(root)/\(relative)", contents: Data("x".utf8))
+        }
+        let staged = ["\(partition)/.klogs-1-999999999-a-1.staged", "\(partition)/.klogs-1-999999999-a-2.staged"]
+        staged.forEach(touch)
+        touch("\(partition)/.klogs-2-999999998-b-1.staged")  // a crashed run's file that no manifest names
+        let ownName = "\(partition)/.klogs-3-\(ProcessInfo.processInfo.processIdentifier)-c-1.staged"
+        touch(ownName)  // a live writer's file (this process)
+        touch("\(partition)/part-old.parquet")
+        var ledger = Ledger()
+        ledger.files = ["\(partition)/part-r1-0.parquet": 1, "\(partition)/part-r1-1.parquet": 1]
+        let transaction = Transaction(
+            identifier: "t1",
+            renames: [
+                [staged[0], "\(partition)/part-r1-0.parquet"],
+                [staged[1], "\(partition)/part-r1-1.parquet"],
+            ],
+            deletes: ["\(partition)/part-old.parquet"], ledger: ledger)
+        // The commit point was reached, then the process died after the first rename.
+        try FileSystem.createDirectory(atPath: Transaction.pendingDirectory(root))
+        try writeFileAtomically(
+            path: Transaction.pendingDirectory(root) + "/t1.json", data: JSONEncoder().encode(transaction))
+        try FileManager.default.moveItem(
+            atPath: "\(root)/\(staged[0])", toPath: "\(root)/\(partition)/part-r1-0.parquet")
+
+        let result = try Transaction.recover(dataDirectory: root)
+        #expect(result.rolledForward == 1)
+        #expect(result.removed == 1)
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: "\(root)/\(partition)"))
+        #expect(names == ["part-r1-0.parquet", "part-r1-1.parquet", String(ownName.split(separator: "/").last!)])
+        #expect(try Ledger.load(dataDirectory: root) == ledger)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: Transaction.pendingDirectory(root)).isEmpty)
+        // Idempotent.
+        let again = try Transaction.recover(dataDirectory: root)
+        #expect(again.rolledForward == 0 && again.removed == 0)
+    }
 }

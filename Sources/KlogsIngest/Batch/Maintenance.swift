@@ -130,6 +130,24 @@ public enum DatasetMaintenance {
                 report.lines.append("\(partition): deleted \(names.count) files")
             }
         }
+        // Ledger entries of sources last read before the cutoff: every line they held is past retention (a line is
+        // never newer than its ingest), so a copy read again would be refused line by line anyway.
+        let stale = ledger.sources.filter { source in
+            Retention.dayNumber(dateText: String(source.updated.prefix(10))).map { $0 < cutoff } ?? false
+        }
+        if !stale.isEmpty {
+            if dryRun {
+                report.lines.append("ledger: would forget \(stale.count) sources last read before the cutoff")
+            } else {
+                var newLedger = ledger
+                newLedger.sources.removeAll { stale.contains($0) }
+                try Transaction(
+                    identifier: Transaction.makeIdentifier(), renames: [], deletes: [], ledger: newLedger
+                ).commit(dataDirectory: root)
+                ledger = newLedger
+                report.lines.append("ledger: forgot \(stale.count) sources last read before the cutoff")
+            }
+        }
         let keyDirectory = "\(root)/_klogs/keys"
         if FileManager.default.fileExists(atPath: keyDirectory) {
             let store = try KeyStore(directory: keyDirectory)
