@@ -113,7 +113,7 @@ def test_kill_9_at_random_moments_never_loses_or_doubles(tmp_path, logset):
     klogs("ingest", "--data", tmp_path / "timing", *logset)
     duration = time.monotonic() - started
     rng = random.Random(6)
-    for iteration in range(20):
+    for iteration in range(int(os.environ.get("KLOGS_CRASH_ITERATIONS", "20"))):
         data = tmp_path / f"data{iteration}"
         # Sometimes a first run commits part of the set, so the kill hits a run with a non-empty ledger.
         if iteration % 3 == 1:
