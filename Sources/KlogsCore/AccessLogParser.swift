@@ -1,0 +1,328 @@
+/// A log line format known to klogs.
+public enum LogFormat: String, CaseIterable, Sendable {
+    /// NCSA combined, nginx's default and Apache's `combined`:
+    /// `%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i"`. Lines that end after `%b` (common format) and
+    /// lines with extra trailing fields are accepted.
+    case combined
+    /// NCSA common, `%h %l %u %t "%r" %>s %b`; anything after `%b` is ignored.
+    case common
+    /// Apache's `vhost_combined`, `%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"`: the combined
+    /// format after a virtual host with an optional port (removed).
+    case virtualHostCombined = "vhost_combined"
+
+    /// A parser for this format.
+    public func makeParser() -> AccessLogParser { AccessLogParser(format: self) }
+}
+
+/// Parses access-log lines into an ``AccessRecord`` at byte level, with no allocation per line.
+///
+/// ```swift
+/// var parser = LogFormat.combined.makeParser()
+/// var record = AccessRecord()
+/// if let reason = parser.parse(line, into: &record) { rejects[reason, default: 0] += 1 } else { use(record) }
+/// ```
+///
+/// Decisions a reader of the data should know:
+/// - An empty request line (`"-"`, `""`; servers log these for connections closed or timed out before a request,
+///   with status 400 or 408) and a malformed one (`"\x16\x03\x01…"` TLS probes, `"hello"`) are **ingested**, not
+///   rejected: their time, status and size are real traffic an analyst counts (scanner and timeout load). Their
+///   method and path are `-`, ``AccessRecord/requestKind`` tells them apart and ``AccessRecord/request`` keeps the
+///   bytes. A request line is valid when it is a method of RFC 9110 token characters, a space, a non-empty target
+///   and optionally a space and `HTTP/…`; spaces inside the target are kept (`GET /a b HTTP/1.1` has path `/a b`).
+/// - A status must be exactly three digits (`000`…`999`: nginx logs `499` and `000`); `-` is rejected.
+/// - A client field may be a comma-separated X-Forwarded-For list; the first element is the client.
+/// - The parser is a value with a small time cache; use one per thread.
+public struct AccessLogParser {
+    /// The format this parser reads.
+    public let format: LogFormat
+    private var time = CommonLogTimeParser()
+
+    /// Creates a parser for `format`.
+    public init(format: LogFormat) {
+        self.format = format
+    }
+
+    /// Parses one line (without its newline) into `record`.
+    ///
+    /// - Parameters:
+    ///   - line: the line's bytes; must stay alive while `record`'s byte views are used.
+    ///   - record: the record to fill, reused from line to line.
+    /// - Returns: `nil` when the line was parsed, or why it was rejected (then `record` is unspecified).
+    /// - Complexity: O(line length), about 100 ns for a typical combined line.
+    public mutating func parse(_ line: UnsafeRawBufferPointer, into record: inout AccessRecord) -> RejectReason? {
+        record.begin(line)
+        var end = line.count
+        while end > 0 && (line[end - 1] == UInt8(ascii: " ") || line[end - 1] == UInt8(ascii: "\t")) { end -= 1 }
+        guard end > 0 else { return .emptyLine }
+        var position = 0
+        if format == .virtualHostCombined {
+            guard let hostEnd = Self.spaceIndex(line, 0, end), hostEnd > 0 else { return .missingField }
+            var nameEnd = hostEnd
+            if let colon = IPAddress.indexOf(UInt8(ascii: ":"), line, 0, hostEnd),
+                line[0] != UInt8(ascii: "[")
+            {
+                nameEnd = colon
+            }
+            record.virtualHostField = Self.lowerCased(line, 0, nameEnd, &record)
+            position = hostEnd + 1
+        }
+        return parseFromClient(line, position, end, &record)
+    }
+
+    @inline(__always)
+    private mutating func parseFromClient(
+        _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
+    ) -> RejectReason? {
+        // %h, possibly a list "a, b, c".
+        guard let clientEnd = Self.spaceIndex(line, start, end) else { return .missingField }
+        guard clientEnd > start, line[start] != UInt8(ascii: "\""), line[start] != UInt8(ascii: "[") else {
+            return .badClient
+        }
+        var position = clientEnd + 1
+        if line[clientEnd - 1] == UInt8(ascii: ",") {
+            record.clientField = FieldRange(start, clientEnd - 1)
+            var tokenEnd = clientEnd
+            while line[tokenEnd - 1] == UInt8(ascii: ",") {
+                while position < end && line[position] == UInt8(ascii: " ") { position += 1 }
+                guard let next = Self.spaceIndex(line, position, end), next > position else { return .missingField }
+                tokenEnd = next
+                position = next + 1
+            }
+        } else {
+            record.clientField = FieldRange(start, clientEnd)
+        }
+        // %l and %u.
+        guard let identEnd = Self.spaceIndex(line, position, end) else { return .missingField }
+        guard let userEnd = Self.spaceIndex(line, identEnd + 1, end) else { return .missingField }
+        position = userEnd + 1
+        // [%t]
+        guard position < end, line[position] == UInt8(ascii: "[") else { return .missingField }
+        guard position + 28 <= end, line[position + 27] == UInt8(ascii: "]"),
+            let timestamp = time.parse(UnsafeRawBufferPointer(rebasing: line[(position + 1)..<(position + 27)]))
+        else { return .badTimestamp }
+        record.timestamp = timestamp
+        position += 28
+        // "%r"
+        guard position + 1 < end, line[position] == UInt8(ascii: " "), line[position + 1] == UInt8(ascii: "\"")
+        else { return .missingField }
+        guard let (request, afterRequest) = Self.quoted(line, position + 2, end, &record) else {
+            return .unterminatedQuote
+        }
+        record.requestField = request
+        Self.splitRequest(&record)
+        position = afterRequest
+        // %>s
+        guard position + 4 <= end, line[position] == UInt8(ascii: " ") else { return .missingField }
+        guard let hundreds = Timestamp.digit(line[position + 1]), let tens = Timestamp.digit(line[position + 2]),
+            let ones = Timestamp.digit(line[position + 3]),
+            position + 4 == end || line[position + 4] == UInt8(ascii: " ")
+        else { return .badStatus }
+        record.status = Int32(hundreds * 100 + tens * 10 + ones)
+        position += 5
+        // %b
+        guard position < end else { return .missingField }
+        let bytesEnd = Self.spaceIndex(line, position, end) ?? end
+        guard let size = Self.size(line, position, bytesEnd) else { return .badBytes }
+        record.responseBytes = size
+        position = bytesEnd
+        if format == .common { return nil }
+        // "%{Referer}i" "%{User-Agent}i", both optional; anything after them is ignored.
+        guard position + 1 < end, line[position + 1] == UInt8(ascii: "\"") else { return nil }
+        guard let (referrer, afterReferrer) = Self.quoted(line, position + 2, end, &record) else {
+            return .unterminatedQuote
+        }
+        if referrer.count > 0 && !(referrer.count == 1 && record.bytes(referrer).first == UInt8(ascii: "-")) {
+            record.referrerField = referrer
+        }
+        position = afterReferrer
+        guard position + 1 < end, line[position] == UInt8(ascii: " "), line[position + 1] == UInt8(ascii: "\"") else {
+            return nil
+        }
+        guard let (userAgent, _) = Self.quoted(line, position + 2, end, &record) else { return .unterminatedQuote }
+        record.userAgentField = userAgent
+        return nil
+    }
+
+    // MARK: Pieces
+
+    /// The index of the next space in `line[start..<end]`, or `nil`.
+    @inline(__always)
+    static func spaceIndex(_ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
+        var index = start
+        while index < end {
+            if line[index] == UInt8(ascii: " ") { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// `-` as 0, or a decimal of 1 to 18 digits filling `line[start..<end]`.
+    @inline(__always)
+    static func size(_ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int64? {
+        let count = end - start
+        guard count > 0 && count <= 18 else { return nil }
+        if count == 1 && line[start] == UInt8(ascii: "-") { return 0 }
+        var value: Int64 = 0
+        for index in start..<end {
+            guard let digit = Timestamp.digit(line[index]) else { return nil }
+            value = value * 10 + Int64(digit)
+        }
+        return value
+    }
+
+    /// The content of a quoted field starting at `start` (after the opening quote), and the index after its
+    /// closing quote; `nil` when there is no closing quote.
+    ///
+    /// Without a backslash the field points into the line (found with two `memchr` calls); with one, the field is
+    /// unescaped into the record's scratch buffer: `\"`, `\\`, `\xHH` (nginx and Apache), `\n`, `\r`, `\t`, `\b`,
+    /// `\v`, `\f` (Apache). An unknown or incomplete escape is kept as written.
+    @inline(__always)
+    static func quoted(
+        _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
+    ) -> (FieldRange, Int)? {
+        guard let quote = ByteSearch.first(UInt8(ascii: "\""), in: line, from: start, to: end) else { return nil }
+        if ByteSearch.first(UInt8(ascii: "\\"), in: line, from: start, to: quote) == nil {
+            return (FieldRange(start, quote), quote + 1)
+        }
+        return unescape(line, start, end, &record)
+    }
+
+    static func unescape(
+        _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
+    ) -> (FieldRange, Int)? {
+        let scratch = record.scratch
+        scratch.prepare(lineLength: line.count)
+        let outputStart = scratch.count
+        var index = start
+        while index < end {
+            let byte = line[index]
+            if byte == UInt8(ascii: "\"") {
+                return (FieldRange(outputStart, scratch.count, inScratch: true), index + 1)
+            }
+            if byte == UInt8(ascii: "\\") && index + 1 < end {
+                let next = line[index + 1]
+                var decoded: UInt8? = nil
+                var length = 2
+                switch next {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): decoded = next
+                case UInt8(ascii: "n"): decoded = 0x0A
+                case UInt8(ascii: "r"): decoded = 0x0D
+                case UInt8(ascii: "t"): decoded = 0x09
+                case UInt8(ascii: "b"): decoded = 0x08
+                case UInt8(ascii: "v"): decoded = 0x0B
+                case UInt8(ascii: "f"): decoded = 0x0C
+                case UInt8(ascii: "x"):
+                    if index + 3 < end, let high = IPAddress.hexValue(line[index + 2]),
+                        let low = IPAddress.hexValue(line[index + 3])
+                    {
+                        decoded = UInt8(high << 4 | low)
+                        length = 4
+                    }
+                default: break
+                }
+                if let decoded {
+                    scratch.append(decoded)
+                    index += length
+                    continue
+                }
+            }
+            scratch.append(byte)
+            index += 1
+        }
+        return nil
+    }
+
+    /// The lower-cased `line[start..<end]`: the line's bytes when already lower case, else a scratch copy.
+    static func lowerCased(
+        _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
+    ) -> FieldRange {
+        var index = start
+        while index < end && !(line[index] >= UInt8(ascii: "A") && line[index] <= UInt8(ascii: "Z")) { index += 1 }
+        if index == end { return FieldRange(start, end) }
+        let scratch = record.scratch
+        scratch.prepare(lineLength: line.count)
+        let outputStart = scratch.count
+        for index in start..<end {
+            let byte = line[index]
+            scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+        }
+        return FieldRange(outputStart, scratch.count, inScratch: true)
+    }
+
+    /// RFC 9110 `tchar`: the characters of a method token.
+    @inline(__always)
+    static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Fills method, path, query and protocol from the request field.
+    @inline(__always)
+    static func splitRequest(_ record: inout AccessRecord) {
+        let field = record.requestField
+        let request = record.bytes(field)
+        let count = request.count
+        if count == 0 || (count == 1 && request[0] == UInt8(ascii: "-")) {
+            record.requestKind = .empty
+            setDash(&record, field)
+            return
+        }
+        var methodEnd = 0
+        while methodEnd < count && isTokenCharacter(request[methodEnd]) { methodEnd += 1 }
+        guard methodEnd > 0, methodEnd + 1 < count, request[methodEnd] == UInt8(ascii: " "),
+            request[methodEnd + 1] != UInt8(ascii: " ")
+        else {
+            record.requestKind = .malformed
+            setDash(&record, field)
+            return
+        }
+        let targetStart = methodEnd + 1
+        var targetEnd = count
+        // The protocol is the last word when it starts with "HTTP/".
+        var lastSpace = count - 1
+        while lastSpace > targetStart && request[lastSpace] != UInt8(ascii: " ") { lastSpace -= 1 }
+        if lastSpace > targetStart, count - lastSpace > 5, request[lastSpace + 1] == UInt8(ascii: "H"),
+            request[lastSpace + 2] == UInt8(ascii: "T"), request[lastSpace + 3] == UInt8(ascii: "T"),
+            request[lastSpace + 4] == UInt8(ascii: "P"), request[lastSpace + 5] == UInt8(ascii: "/")
+        {
+            targetEnd = lastSpace
+            record.protocolField = field.slice(lastSpace + 1, count - lastSpace - 1)
+        }
+        record.requestKind = .valid
+        record.methodField = field.slice(0, methodEnd)
+        var pathEnd = targetStart
+        while pathEnd < targetEnd && request[pathEnd] != UInt8(ascii: "?") && request[pathEnd] != UInt8(ascii: "#") {
+            pathEnd += 1
+        }
+        record.pathField = field.slice(targetStart, pathEnd - targetStart)
+        if pathEnd < targetEnd && request[pathEnd] == UInt8(ascii: "?") {
+            var queryEnd = pathEnd + 1
+            while queryEnd < targetEnd && request[queryEnd] != UInt8(ascii: "#") { queryEnd += 1 }
+            record.queryField = field.slice(pathEnd + 1, queryEnd - pathEnd - 1)
+        }
+    }
+
+    /// Sets method and path to `-`: the request's own `-` when it is one, else a `-` written to the scratch buffer.
+    private static func setDash(_ record: inout AccessRecord, _ field: FieldRange) {
+        let dash: FieldRange
+        if field.count == 1 && record.bytes(field)[0] == UInt8(ascii: "-") {
+            dash = field
+        } else {
+            let scratch = record.scratch
+            scratch.prepare(lineLength: record.line.count)
+            dash = FieldRange(scratch.count, scratch.count + 1, inScratch: true)
+            scratch.append(UInt8(ascii: "-"))
+        }
+        record.methodField = dash
+        record.pathField = dash
+    }
+}

@@ -1,1 +1,0 @@
-// KlogsCore: see the module's files.

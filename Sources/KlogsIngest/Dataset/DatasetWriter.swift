@@ -1,0 +1,210 @@
+import KlogsCore
+import KlogsParquet
+
+/// Routes rows to their UTC day's partition and writes the `events` and `hits` files of one run.
+///
+/// Every file stays hidden under a temporary name until `commit()`, which makes all of them visible; `abort()`
+/// (or a crash) leaves nothing a reader can see.
+final class DatasetWriter {
+    private let root: String
+    private let runIdentifier: String
+    private let metadata: (DatasetName) -> [(String, String)]
+    private let compression: ParquetCompression
+    private let writeEvents: Bool
+    private let rowGroupRows: Int
+    /// How many partitions may hold open files at once; the least recently used is finished beyond it.
+    private let openPartitionLimit = 32
+
+    private var partitions: [Int32: Partition] = [:]
+    private var finishedFiles: [PartFile] = []
+    private var fileSequence = 0
+    private var useCounter = 0
+
+    init(root: String, runIdentifier: String, ipMode: IPMode, compression: ParquetCompression,
+         writeEvents: Bool, rowGroupRows: Int) {
+        self.root = root
+        self.runIdentifier = runIdentifier
+        self.compression = compression
+        self.writeEvents = writeEvents
+        self.rowGroupRows = rowGroupRows
+        metadata = { dataset in
+            [
+                ("klogs.version", KlogsVersion.number),
+                ("klogs.schema_version", DatasetName.schemaVersion),
+                ("klogs.dataset", dataset.rawValue),
+                ("klogs.ip_mode", ipMode.description),
+            ]
+        }
+    }
+
+    /// The partition of a UTC day (days since 1970-01-01), created on first use.
+    func partition(day: Int32, userAgents: UserAgentTable) throws -> Partition {
+        useCounter += 1
+        if let partition = partitions[day] {
+            partition.lastUsed = useCounter
+            return partition
+        }
+        if partitions.count >= openPartitionLimit,
+           let oldest = partitions.values.min(by: { $0.lastUsed < $1.lastUsed }) {
+            try finish(oldest, userAgents: userAgents)
+            partitions[oldest.day] = nil
+        }
+        let partition = Partition(day: day)
+        partition.lastUsed = useCounter
+        partitions[day] = partition
+        return partition
+    }
+
+    /// Writes what a partition buffered when it has grown to a row group or its interners are full.
+    func flushIfNeeded(_ partition: Partition, userAgents: UserAgentTable) throws {
+        if partition.internersAreFull {
+            try flushEvents(partition, userAgents: userAgents)
+            try flushHits(partition, userAgents: userAgents)
+            partition.removeInterned()
+        } else if partition.pendingEvents >= rowGroupRows {
+            try flushEvents(partition, userAgents: userAgents)
+        }
+    }
+
+    /// Writes everything still buffered and finishes every file; nothing is visible until `commit()`.
+    func finishAll(userAgents: UserAgentTable) throws {
+        for day in partitions.keys.sorted() {
+            try finish(partitions[day]!, userAgents: userAgents)  // safe because `day` comes from the keys
+        }
+        partitions.removeAll()
+    }
+
+    /// Makes every finished file visible. Returns how many files were committed.
+    func commit() throws -> Int {
+        for file in finishedFiles { try file.commit() }
+        let count = finishedFiles.count
+        finishedFiles.removeAll()
+        return count
+    }
+
+    /// Removes every file of the run.
+    func abort() {
+        for partition in partitions.values {
+            partition.eventsFile?.abort()
+            partition.hitsFile?.abort()
+        }
+        partitions.removeAll()
+        for file in finishedFiles { file.abort() }
+        finishedFiles.removeAll()
+    }
+
+    // MARK: - Writing
+
+    private func finish(_ partition: Partition, userAgents: UserAgentTable) throws {
+        try flushEvents(partition, userAgents: userAgents)
+        try flushHits(partition, userAgents: userAgents)
+        for file in [partition.eventsFile, partition.hitsFile].compactMap({ $0 }) {
+            try file.finish()
+            finishedFiles.append(file)
+        }
+        partition.eventsFile = nil
+        partition.hitsFile = nil
+    }
+
+    private func openFile(_ dataset: DatasetName, day: Int32) throws -> PartFile {
+        fileSequence += 1
+        let directory = "\(root)/\(dataset.rawValue)/date=\(formatDate(daysSinceEpoch: Int(day)))"
+        let name = "part-\(runIdentifier)-\(fileSequence).parquet"
+        return try PartFile(
+            directory: directory, name: name, dataset: dataset, metadata: metadata(dataset),
+            compression: compression)
+    }
+
+    private func flushEvents(_ partition: Partition, userAgents: UserAgentTable) throws {
+        let rows = partition.pendingEvents
+        guard rows > 0 else { return }
+        defer { partition.removeEvents() }
+        guard writeEvents else { return }
+        if partition.eventsFile == nil { partition.eventsFile = try openFile(.events, day: partition.day) }
+
+        let classIds = partition.userAgentClassIds
+        func classColumn(_ ids: [Int32], _ dictionary: StringDictionary) -> ColumnValues {
+            .dictionaryStrings(
+                dictionary: StringColumn(dictionary.values), indices: classIds.map { ids[Int($0)] })
+        }
+        let visitors: ColumnValues =
+            partition.visitors.isEmpty
+            ? .int64(Array(repeating: 0, count: rows), validity: Array(repeating: false, count: rows))
+            : .int64(partition.visitors, validity: nil)
+        let clientNetworks: ColumnValues =
+            partition.clientNetworkIds.isEmpty
+            ? .dictionaryStrings(dictionary: StringColumn([]), indices: Array(repeating: -1, count: rows))
+            : .dictionaryStrings(
+                dictionary: partition.clientNetworks.stringColumn, indices: partition.clientNetworkIds)
+        let columns: [ColumnValues] = [
+            .int64(partition.timestamps, validity: nil),
+            visitors,
+            clientNetworks,
+            .dictionaryStrings(dictionary: partition.vhosts.stringColumn, indices: partition.vhostIds),
+            .dictionaryStrings(dictionary: partition.methods.stringColumn, indices: partition.methodIds),
+            .dictionaryStrings(dictionary: partition.paths.stringColumn, indices: partition.pathIds),
+            .int32(partition.statuses, validity: nil),
+            .int64(partition.byteCounts, validity: nil),
+            .dictionaryStrings(dictionary: partition.referrerHosts.stringColumn, indices: partition.referrerIds),
+            classColumn(userAgents.browserIds, userAgents.browsers),
+            classColumn(userAgents.browserMajorIds, userAgents.browserMajors),
+            classColumn(userAgents.osIds, userAgents.operatingSystems),
+            classColumn(userAgents.osMajorIds, userAgents.osMajors),
+            classColumn(userAgents.deviceIds, userAgents.devices),
+            .boolean(classIds.map { userAgents.classes[Int($0)].isBot }, validity: nil),
+        ]
+        try partition.eventsFile!.write(columns, rows: rows)  // safe because it was opened above
+    }
+
+    private func flushHits(_ partition: Partition, userAgents: UserAgentTable) throws {
+        let rows = partition.hits.count
+        guard rows > 0 else { return }
+        defer { partition.hits.removeAll(keepingCapacity: true) }
+        if partition.hitsFile == nil { partition.hitsFile = try openFile(.hits, day: partition.day) }
+
+        // Sorted by hour, then path: neighbouring rows compress better and readers can skip by statistics.
+        let entries = partition.hits.sorted { left, right in
+            (left.key.hour, left.key.path, left.key.status, left.key.userAgentClass, left.key.vhost)
+                < (right.key.hour, right.key.path, right.key.status, right.key.userAgentClass, right.key.vhost)
+        }
+        var hours: [Int64] = [], vhostIds: [Int32] = [], pathIds: [Int32] = [], statuses: [Int32] = []
+        var browserIds: [Int32] = [], osIds: [Int32] = [], deviceIds: [Int32] = [], bots: [Bool] = []
+        var hitCounts: [Int64] = [], byteSums: [Int64] = []
+        hours.reserveCapacity(rows)
+        vhostIds.reserveCapacity(rows)
+        pathIds.reserveCapacity(rows)
+        statuses.reserveCapacity(rows)
+        browserIds.reserveCapacity(rows)
+        osIds.reserveCapacity(rows)
+        deviceIds.reserveCapacity(rows)
+        bots.reserveCapacity(rows)
+        hitCounts.reserveCapacity(rows)
+        byteSums.reserveCapacity(rows)
+        for (key, totals) in entries {
+            let userAgentClass = userAgents.hitsClasses[Int(key.userAgentClass)]
+            hours.append(Int64(key.hour) * 3_600_000)
+            vhostIds.append(key.vhost)
+            pathIds.append(key.path)
+            statuses.append(key.status)
+            browserIds.append(userAgentClass.browser)
+            osIds.append(userAgentClass.os)
+            deviceIds.append(userAgentClass.device)
+            bots.append(userAgentClass.isBot)
+            hitCounts.append(totals.hits)
+            byteSums.append(totals.bytes)
+        }
+        let columns: [ColumnValues] = [
+            .int64(hours, validity: nil),
+            .dictionaryStrings(dictionary: partition.vhosts.stringColumn, indices: vhostIds),
+            .dictionaryStrings(dictionary: partition.paths.stringColumn, indices: pathIds),
+            .int32(statuses, validity: nil),
+            .dictionaryStrings(dictionary: StringColumn(userAgents.browsers.values), indices: browserIds),
+            .dictionaryStrings(dictionary: StringColumn(userAgents.operatingSystems.values), indices: osIds),
+            .dictionaryStrings(dictionary: StringColumn(userAgents.devices.values), indices: deviceIds),
+            .boolean(bots, validity: nil),
+            .int64(hitCounts, validity: nil),
+            .int64(byteSums, validity: nil),
+        ]
+        try partition.hitsFile!.write(columns, rows: rows)  // safe because it was opened above
+    }
+}

@@ -1,0 +1,84 @@
+import KlogsCore
+import KlogsParquet
+
+/// The key of one hourly aggregate: every `hits` column except the sums, as ids.
+struct HitKey: Hashable {
+    var hour: Int32  // hours since the epoch
+    var vhost: Int32  // -1: none
+    var path: Int32
+    var status: Int32
+    var userAgentClass: Int32  // a hits class id of the `UserAgentTable`
+}
+
+/// The sums of one hourly aggregate.
+struct HitTotals {
+    var hits: Int64 = 0
+    var bytes: Int64 = 0
+}
+
+/// Everything one run buffers for one UTC day: the interned values, the pending `events` rows, the hourly
+/// aggregates, and the day's files.
+///
+/// Memory stays bounded: `events` rows go out as a row group every `rowGroupRows` rows, and when the interned
+/// values grow past their limit the aggregates go out too and the interners start afresh.
+final class Partition {
+    let day: Int32
+    var lastUsed: Int = 0
+
+    // Interned string columns (ids index these).
+    var paths = ByteInterner()
+    var methods = ByteInterner()
+    var vhosts = ByteInterner()
+    var referrerHosts = ByteInterner()
+    var clientNetworks = ByteInterner()
+
+    // Pending `events` rows, one array per column.
+    var timestamps: [Int64] = []
+    var visitors: [Int64] = []
+    var clientNetworkIds: [Int32] = []
+    var vhostIds: [Int32] = []
+    var methodIds: [Int32] = []
+    var pathIds: [Int32] = []
+    var statuses: [Int32] = []
+    var byteCounts: [Int64] = []
+    var referrerIds: [Int32] = []
+    var userAgentClassIds: [Int32] = []
+
+    // Pending hourly aggregates.
+    var hits: [HitKey: HitTotals] = [:]
+
+    var eventsFile: PartFile?
+    var hitsFile: PartFile?
+
+    init(day: Int32) {
+        self.day = day
+    }
+
+    var pendingEvents: Int { timestamps.count }
+
+    /// Whether the interned values have grown past the point where they should be written out and forgotten.
+    var internersAreFull: Bool {
+        paths.count > 1_000_000 || referrerHosts.count > 500_000 || clientNetworks.count > 500_000
+    }
+
+    func removeEvents() {
+        timestamps.removeAll(keepingCapacity: true)
+        visitors.removeAll(keepingCapacity: true)
+        clientNetworkIds.removeAll(keepingCapacity: true)
+        vhostIds.removeAll(keepingCapacity: true)
+        methodIds.removeAll(keepingCapacity: true)
+        pathIds.removeAll(keepingCapacity: true)
+        statuses.removeAll(keepingCapacity: true)
+        byteCounts.removeAll(keepingCapacity: true)
+        referrerIds.removeAll(keepingCapacity: true)
+        userAgentClassIds.removeAll(keepingCapacity: true)
+    }
+
+    func removeInterned() {
+        paths.removeAll(keepingCapacity: true)
+        methods.removeAll(keepingCapacity: true)
+        vhosts.removeAll(keepingCapacity: true)
+        referrerHosts.removeAll(keepingCapacity: true)
+        clientNetworks.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,80 @@
+import KlogsCore
+import KlogsParquet
+
+/// How client addresses are anonymised before anything is stored.
+///
+/// Modes combine (`hash,truncate`): each adds its own column. No mode ever stores the address itself.
+public struct IPMode: OptionSet, Sendable, Hashable, CustomStringConvertible {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// A keyed, daily-rotating 64-bit pseudonym of (address, user agent) in the `visitor` column.
+    public static let hash = IPMode(rawValue: 1 << 0)
+    /// The address truncated to a network prefix (/24, /48) in the `client_net` column.
+    public static let truncate = IPMode(rawValue: 1 << 1)
+    /// No client-derived column at all.
+    public static let drop: IPMode = []
+
+    /// Parses `hash`, `truncate`, `drop` or a comma-separated combination such as `hash,truncate`.
+    public init?(parsing text: String) {
+        var mode: IPMode = []
+        for part in text.split(separator: ",") {
+            switch part.trimmingSpaces() {
+            case "hash": mode.insert(.hash)
+            case "truncate": mode.insert(.truncate)
+            case "drop": break
+            default: return nil
+            }
+        }
+        if text.split(separator: ",").contains(where: { $0.trimmingSpaces() == "drop" }), !mode.isEmpty {
+            return nil  // "drop" with another mode is a contradiction.
+        }
+        self = mode
+    }
+
+    /// The mode as written in the key-value metadata of every file: `hash`, `truncate`, `hash,truncate` or `drop`.
+    public var description: String {
+        var names: [String] = []
+        if contains(.hash) { names.append("hash") }
+        if contains(.truncate) { names.append("truncate") }
+        return names.isEmpty ? "drop" : names.joined(separator: ",")
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> Substring {
+        var result = self
+        while result.first == " " { result.removeFirst() }
+        while result.last == " " { result.removeLast() }
+        return result
+    }
+}
+
+/// Everything one `klogs ingest` run needs to know.
+public struct IngestConfiguration: Sendable {
+    /// The data directory holding `events/`, `hits/` and `_klogs/`.
+    public var dataDirectory: String
+    /// Input paths; `-` is standard input. Empty means standard input.
+    public var inputs: [String]
+    /// The access-log format of every input.
+    public var format: LogFormat = .combined
+    /// How client addresses are anonymised.
+    public var ipMode: IPMode = .hash
+    /// The IPv4 prefix length kept in truncate mode.
+    public var ipv4Prefix: Int = 24
+    /// The IPv6 prefix length kept in truncate mode.
+    public var ipv6Prefix: Int = 48
+    /// Whether the per-request `events` dataset is written (the hourly `hits` always is).
+    public var writeEvents: Bool = true
+    /// The Parquet page compression.
+    public var compression: ParquetCompression = .lz4Raw
+    /// The uap-core rules file used to classify user agents.
+    public var userAgentRules: String? = nil
+    /// Rows buffered per partition before an `events` row group is written.
+    public var rowGroupRows: Int = 512 * 1024
+
+    public init(dataDirectory: String, inputs: [String]) {
+        self.dataDirectory = dataDirectory
+        self.inputs = inputs
+    }
+}

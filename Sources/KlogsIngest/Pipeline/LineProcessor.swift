@@ -1,0 +1,161 @@
+import KlogsCore
+
+/// The per-line work of an ingest: parse, anonymise, classify, and append to the day's partition.
+///
+/// Nothing here allocates per line in the steady state: fields are byte ranges into the line, repeated values
+/// are interned, and the partition's column arrays keep their capacity between row groups. The raw client
+/// address and user agent are read here and go no further: only the pseudonym, the truncated network and the
+/// user-agent class are stored.
+struct LineProcessor {
+    private let configuration: IngestConfiguration
+    private let writer: DatasetWriter
+    private(set) var userAgents: UserAgentTable
+    private let keys: KeyStore?
+
+    private var parser: AccessLogParser
+    private var record = AccessRecord()
+    private let hashClients: Bool
+    private let truncateClients: Bool
+
+    // The partition and pseudonym key of the day of the previous line: consecutive lines share a day.
+    private var currentDay: Int32 = .min
+    private var currentPartition: Partition?
+    private var currentPseudonym: VisitorPseudonym?
+
+    /// Scratch space for values made from a line (a truncated network, a lower-cased host).
+    private var scratch: [UInt8] = []
+
+    // Counters for the summary.
+    private(set) var linesRead: Int64 = 0
+    private(set) var linesIngested: Int64 = 0
+    private(set) var clientsNotIP: Int64 = 0
+    private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
+
+    init(configuration: IngestConfiguration, writer: DatasetWriter, userAgents: UserAgentTable, keys: KeyStore?) {
+        self.configuration = configuration
+        self.writer = writer
+        self.userAgents = userAgents
+        self.keys = keys
+        parser = AccessLogParser(format: configuration.format)
+        hashClients = configuration.ipMode.contains(.hash)
+        truncateClients = configuration.ipMode.contains(.truncate)
+        scratch.reserveCapacity(256)
+    }
+
+    /// Handles one line from the splitter.
+    ///
+    /// - Throws: only when a row group cannot be written (the dataset's fault, never the line's).
+    mutating func process(_ line: SplitLine) throws {
+        linesRead += 1
+        guard case .complete(let bytes) = line else {
+            reject(.lineTooLong)
+            return
+        }
+        if let reason = parser.parse(bytes, into: &record) {
+            reject(reason)
+            return
+        }
+        let day = Int32(truncatingIfNeeded: Timestamp.dayNumber(record.timestamp))
+        let partition: Partition
+        if day == currentDay, let current = currentPartition {
+            partition = current
+        } else {
+            partition = try writer.partition(day: day, userAgents: userAgents)
+            currentDay = day
+            currentPartition = partition
+            currentPseudonym = try keys.map { store in
+                let key = try store.key(for: Int(day))
+                return VisitorPseudonym(key: SipHashKey(k0: key.key0, k1: key.key1))
+            }
+        }
+        append(record, to: partition)
+        linesIngested += 1
+        try writer.flushIfNeeded(partition, userAgents: userAgents)
+    }
+
+    private mutating func append(_ record: AccessRecord, to partition: Partition) {
+        let userAgent = record.userAgent
+        let classId = userAgent.map { bytes in
+            bytes.withMemoryRebound(to: UInt8.self) { userAgents.classId(of: $0) }
+        } ?? userAgents.absentClassId
+
+        let pathId = partition.paths.intern(record.path)
+        let vhostId = record.virtualHost.map { internHost($0, into: &partition.vhosts) } ?? -1
+        let status = record.status
+
+        let client = ClientIdentity(record.client)
+        if case .token = client { clientsNotIP += 1 }
+        if configuration.writeEvents {
+            partition.timestamps.append(record.timestamp)
+            if let currentPseudonym, hashClients {
+                partition.visitors.append(
+                    currentPseudonym.pseudonym(
+                        client: client, userAgent: userAgent ?? UnsafeRawBufferPointer(start: nil, count: 0),
+                        virtualHost: record.virtualHost))
+            }
+            if truncateClients {
+                partition.clientNetworkIds.append(clientNetworkId(client, in: partition))
+            }
+            partition.vhostIds.append(vhostId)
+            partition.methodIds.append(partition.methods.intern(record.method))
+            partition.pathIds.append(pathId)
+            partition.statuses.append(status)
+            partition.byteCounts.append(record.responseBytes)
+            partition.referrerIds.append(referrerHostId(record.referrer, in: partition))
+            partition.userAgentClassIds.append(classId)
+        }
+
+        let key = HitKey(
+            hour: Int32(truncatingIfNeeded: record.timestamp >= 0
+                ? record.timestamp / 3_600_000 : (record.timestamp - 3_599_999) / 3_600_000),
+            vhost: vhostId, path: pathId, status: status,
+            userAgentClass: userAgents.hitsClassIds[Int(classId)])
+        partition.hits[key, default: HitTotals()].hits += 1
+        partition.hits[key, default: HitTotals()].bytes += record.responseBytes
+    }
+
+    /// The interned network of a client in truncate mode, or -1 (null) when the client is not an IP address.
+    private mutating func clientNetworkId(_ client: ClientIdentity, in partition: Partition) -> Int32 {
+        guard case .address(let address) = client else { return -1 }
+        let prefix = address.family == .ipv4 ? configuration.ipv4Prefix : configuration.ipv6Prefix
+        scratch.removeAll(keepingCapacity: true)
+        address.appendNetwork(prefixLength: prefix, to: &scratch)
+        return scratch.withUnsafeBytes { partition.clientNetworks.intern($0) }
+    }
+
+    /// The interned referrer host, or -1 when there is none.
+    private mutating func referrerHostId(_ referrer: UnsafeRawBufferPointer?, in partition: Partition) -> Int32 {
+        guard let referrer else { return -1 }
+        scratch.removeAll(keepingCapacity: true)
+        guard ReferrerHost.append(of: referrer, to: &scratch) else { return -1 }
+        return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
+    }
+
+    /// Interns a virtual host lower-cased and without its port.
+    private mutating func internHost(_ host: UnsafeRawBufferPointer, into interner: inout ByteInterner) -> Int32 {
+        scratch.removeAll(keepingCapacity: true)
+        for byte in host {
+            if byte == UInt8(ascii: ":") { break }
+            scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+        }
+        return scratch.withUnsafeBytes { interner.intern($0) }
+    }
+
+    private mutating func reject(_ reason: RejectReason) {
+        rejected[reasonIndex(reason)] += 1
+    }
+
+    private func reasonIndex(_ reason: RejectReason) -> Int {
+        RejectReason.allCases.firstIndex(of: reason) ?? 0
+    }
+
+    /// Adds this run's counters to a summary.
+    func addCounts(to summary: inout IngestSummary) {
+        summary.linesRead += linesRead
+        summary.linesIngested += linesIngested
+        summary.clientsNotIP += clientsNotIP
+        for (index, reason) in RejectReason.allCases.enumerated() where rejected[index] > 0 {
+            summary.rejected[reason.rawValue, default: 0] += rejected[index]
+        }
+    }
+}

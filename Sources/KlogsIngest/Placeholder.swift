@@ -1,1 +1,0 @@
-// KlogsIngest: see the module's files.

@@ -1,0 +1,136 @@
+/// A replacement template such as `'Firefox ($1)'` or `'$1 $2'`, split once into literal text and group references.
+struct ReplacementTemplate: Sendable {
+    enum Piece: Sendable {
+        case text(String)
+        case group(Int)
+    }
+
+    let pieces: [Piece]
+
+    /// Splits `template` at each `$1`…`$9`; any other `$` is kept as text.
+    init(_ template: String) {
+        var pieces: [Piece] = []
+        var text: [UInt8] = []
+        let bytes = Array(template.utf8)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "$"), index + 1 < bytes.count,
+                (UInt8(ascii: "1")...UInt8(ascii: "9")).contains(bytes[index + 1])
+            {
+                if !text.isEmpty {
+                    pieces.append(.text(String(decoding: text, as: UTF8.self)))
+                    text.removeAll()
+                }
+                pieces.append(.group(Int(bytes[index + 1] - UInt8(ascii: "0"))))
+                index += 2
+            } else {
+                text.append(byte)
+                index += 1
+            }
+        }
+        if !text.isEmpty { pieces.append(.text(String(decoding: text, as: UTF8.self))) }
+        self.pieces = pieces
+    }
+
+    /// Fills in the groups of the last match (a group that did not take part, or does not exist, gives the empty
+    /// string), trims white space at both ends, and returns nil for an empty result.
+    func expand(_ subject: UnsafeBufferPointer<UInt8>, _ scratch: MatchScratch) -> String? {
+        var result = ""
+        for piece in pieces {
+            switch piece {
+            case .text(let text): result += text
+            case .group(let group):
+                if let range = scratch.range(ofGroup: group) { result += substring(subject, range) }
+            }
+        }
+        return trimmedOrNil(result)
+    }
+}
+
+/// The text of `range` in `subject`; invalid UTF-8 is repaired with U+FFFD.
+@inline(__always)
+func substring(_ subject: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+    String(decoding: UnsafeBufferPointer(rebasing: subject[range]), as: UTF8.self)
+}
+
+/// `text` without leading and trailing white space, or nil when nothing is left.
+func trimmedOrNil(_ text: String) -> String? {
+    let utf8 = text.utf8
+    guard let first = utf8.firstIndex(where: { !isSpace($0) }) else { return nil }
+    // Safe because a first non-space byte exists, so a last one does too.
+    let last = utf8.lastIndex(where: { !isSpace($0) })!
+    if first == utf8.startIndex && last == utf8.index(before: utf8.endIndex) { return text }
+    return String(text[first...last])
+}
+
+@inline(__always)
+private func isSpace(_ byte: UInt8) -> Bool {
+    byte == 0x20 || (0x09...0x0D).contains(byte)
+}
+
+/// One list of rules (browser, OS or device) compiled with PCRE2, in file order.
+final class CompiledRuleList: Sendable {
+    let kind: UserAgentRules.Kind
+    let patterns: [CompiledPattern]
+    /// Per rule, the replacement templates in the order of the kind's fields.
+    let templates: [[ReplacementTemplate?]]
+    /// The largest capture count in the list.
+    let maximumCaptures: Int
+
+    /// Compiles every rule of `kind` in `rules`.
+    ///
+    /// - Throws: ``UserAgentError/invalidRegex(source:line:regex:offset:reason:)`` for the first rule that does not
+    ///   compile.
+    init(_ rules: UserAgentRules, kind: UserAgentRules.Kind) throws(UserAgentError) {
+        self.kind = kind
+        var patterns: [CompiledPattern] = []
+        var templates: [[ReplacementTemplate?]] = []
+        let list = rules.rules(kind)
+        patterns.reserveCapacity(list.count)
+        templates.reserveCapacity(list.count)
+        for rule in list {
+            do {
+                patterns.append(try CompiledPattern(rule.regex, caseInsensitive: rule.caseInsensitive))
+            } catch {
+                throw .invalidRegex(
+                    source: rules.source, line: rule.line, regex: rule.regex, offset: error.offset,
+                    reason: error.message)
+            }
+            templates.append(rule.replacements.map { $0.map(ReplacementTemplate.init) })
+        }
+        self.patterns = patterns
+        self.templates = templates
+        maximumCaptures = patterns.map(\.captureCount).max() ?? 0
+    }
+
+    /// Builds the browser or OS result of rule `index`, which has just matched.
+    func versioned(rule index: Int, _ subject: UnsafeBufferPointer<UInt8>, _ scratch: MatchScratch)
+        -> ParsedUserAgent.Versioned
+    {
+        let templates = self.templates[index]
+        var fields: [String?] = [nil, nil, nil, nil, nil]
+        for field in 0..<5 {
+            if let template = templates[field] {
+                fields[field] = template.expand(subject, scratch)
+            } else if let range = scratch.range(ofGroup: field + 1), !range.isEmpty {
+                fields[field] = substring(subject, range)
+            }
+        }
+        return ParsedUserAgent.Versioned(
+            family: fields[0] ?? "Other", major: fields[1], minor: fields[2], patch: fields[3],
+            patchMinor: fields[4])
+    }
+
+    /// Builds the device result of rule `index`, which has just matched.
+    func device(rule index: Int, _ subject: UnsafeBufferPointer<UInt8>, _ scratch: MatchScratch)
+        -> ParsedUserAgent.Device
+    {
+        let templates = self.templates[index]
+        let firstGroup = scratch.range(ofGroup: 1).flatMap { trimmedOrNil(substring(subject, $0)) }
+        let family = templates[0].map { $0.expand(subject, scratch) } ?? firstGroup
+        let brand = templates[1].flatMap { $0.expand(subject, scratch) }
+        let model = templates[2].map { $0.expand(subject, scratch) } ?? firstGroup
+        return ParsedUserAgent.Device(family: family ?? "Other", brand: brand, model: model)
+    }
+}

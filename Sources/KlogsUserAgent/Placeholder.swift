@@ -1,1 +1,0 @@
-// KlogsUserAgent: see the module's files.

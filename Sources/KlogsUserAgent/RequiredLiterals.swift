@@ -1,0 +1,390 @@
+/// What a regular expression needs to be present in a subject before it can match: a conjunction of clauses, each
+/// clause a set of alternative literals ("atoms"), all lowercased, at least one of which must occur.
+///
+/// This is the analysis behind RE2's `FilteredRE2` (and the `regex-filtered` crate), written for the PCRE2 syntax
+/// that uap-core uses. It is conservative: whatever it cannot understand becomes "no requirement", so a rule is
+/// never skipped wrongly, only tried needlessly.
+struct RequiredLiterals: Equatable {
+    /// All of these clauses must hold; an empty list means the regex may match anything.
+    var clauses: [Set<String>]
+
+    static let none = RequiredLiterals(clauses: [])
+
+    /// Atoms shorter than this are too common to be worth a lookup; a clause with one is dropped.
+    static let minimumAtomLength = 3
+
+    /// The clause best suited to trigger the rule: the one whose shortest atom is longest (rarest), then the one with
+    /// the fewest atoms.
+    var bestClause: Set<String>? {
+        clauses.max { score($0) < score($1) }
+    }
+
+    private func score(_ clause: Set<String>) -> (Int, Int) {
+        (clause.map(\.utf8.count).min() ?? 0, -clause.count)
+    }
+
+    /// Analyses `pattern`; a pattern that cannot be parsed gets ``none``.
+    init(pattern: String) {
+        // Extended mode and \Q…\E change what a byte means; uap-core uses neither, so do not model them.
+        if pattern.contains("(?x") || pattern.contains("\\Q") {
+            self = .none
+            return
+        }
+        var analyser = PatternAnalyser(Array(pattern.utf8))
+        if let info = analyser.parseAlternation(), analyser.atEnd {
+            self = info.required
+        } else {
+            self = .none
+        }
+    }
+
+    init(clauses: [Set<String>]) {
+        self.clauses = clauses
+    }
+
+    /// Both requirements hold.
+    func and(_ other: RequiredLiterals) -> RequiredLiterals {
+        var clauses = self.clauses
+        for clause in other.clauses where !clauses.contains(clause) { clauses.append(clause) }
+        return RequiredLiterals(clauses: clauses)
+    }
+
+    /// At least one of the requirements holds: (A1 ∧ A2) ∨ (B1 ∧ B2) = ∧ (Ai ∨ Bj), kept small by falling back
+    /// to the union of the best clauses.
+    func or(_ other: RequiredLiterals) -> RequiredLiterals {
+        guard !clauses.isEmpty, !other.clauses.isEmpty else { return .none }
+        if clauses.count * other.clauses.count <= 16 {
+            var result: [Set<String>] = []
+            for left in clauses {
+                for right in other.clauses {
+                    let union = left.union(right)
+                    if !result.contains(union) { result.append(union) }
+                }
+            }
+            return RequiredLiterals(clauses: result)
+        }
+        // Safe because both lists are non-empty, checked above.
+        return RequiredLiterals(clauses: [bestClause!.union(other.bestClause!)])
+    }
+}
+
+/// The analysis of one sub-expression: either the exact (small) set of strings it can match, or only what it
+/// requires.
+private enum LiteralInfo {
+    /// The node matches exactly one of these lowercased strings.
+    case exact(Set<String>)
+    /// The node matches something else; this is what it requires.
+    case match(RequiredLiterals)
+
+    static let empty = LiteralInfo.exact([""])
+    static let anything = LiteralInfo.match(.none)
+    static let maximumExactStrings = 16
+
+    /// The requirement this information implies.
+    var required: RequiredLiterals {
+        switch self {
+        case .match(let required): return required
+        case .exact(let strings):
+            if strings.contains(where: { $0.utf8.count < RequiredLiterals.minimumAtomLength }) { return .none }
+            return RequiredLiterals(clauses: [strings])
+        }
+    }
+
+    /// This node followed by `next`.
+    func concatenated(with next: LiteralInfo) -> LiteralInfo {
+        if case .exact(let left) = self, case .exact(let right) = next,
+            left.count * right.count <= Self.maximumExactStrings
+        {
+            var product = Set<String>()
+            for prefix in left {
+                for suffix in right { product.insert(prefix + suffix) }
+            }
+            return .exact(product)
+        }
+        return .match(required.and(next.required))
+    }
+
+    /// This node or `other`.
+    func alternated(with other: LiteralInfo) -> LiteralInfo {
+        if case .exact(let left) = self, case .exact(let right) = other,
+            left.count + right.count <= Self.maximumExactStrings
+        {
+            return .exact(left.union(right))
+        }
+        return .match(required.or(other.required))
+    }
+}
+
+/// A recursive-descent reader of the PCRE2 syntax found in uap-core, computing ``LiteralInfo`` bottom-up.
+private struct PatternAnalyser {
+    private let bytes: [UInt8]
+    private var position = 0
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    var atEnd: Bool { position == bytes.count }
+
+    private var current: UInt8? { position < bytes.count ? bytes[position] : nil }
+
+    /// alternation := concatenation ('|' concatenation)*
+    mutating func parseAlternation() -> LiteralInfo? {
+        guard var result = parseConcatenation() else { return nil }
+        while current == UInt8(ascii: "|") {
+            position += 1
+            guard let next = parseConcatenation() else { return nil }
+            result = result.alternated(with: next)
+        }
+        return result
+    }
+
+    /// concatenation := (atom quantifier*)*
+    private mutating func parseConcatenation() -> LiteralInfo? {
+        var result = LiteralInfo.empty
+        while let byte = current, byte != UInt8(ascii: "|"), byte != UInt8(ascii: ")") {
+            guard var piece = parseAtom() else { return nil }
+            while let quantified = parseQuantifier(piece) { piece = quantified }
+            result = result.concatenated(with: piece)
+        }
+        return result
+    }
+
+    /// Applies a quantifier after an atom, if there is one.
+    private mutating func parseQuantifier(_ atom: LiteralInfo) -> LiteralInfo? {
+        guard let byte = current else { return nil }
+        var minimum: Int
+        switch byte {
+        case UInt8(ascii: "*"):
+            position += 1
+            minimum = 0
+        case UInt8(ascii: "+"):
+            position += 1
+            minimum = 1
+        case UInt8(ascii: "?"):
+            position += 1
+            skipLazyOrPossessive()
+            if case .exact(let strings) = atom { return .exact(strings.union([""])) }
+            return .anything
+        case UInt8(ascii: "{"):
+            guard let (low, length) = boundedRepeat(at: position) else { return nil }
+            position += length
+            minimum = low
+        default:
+            return nil
+        }
+        skipLazyOrPossessive()
+        return minimum == 0 ? .anything : .match(atom.required)
+    }
+
+    private mutating func skipLazyOrPossessive() {
+        if current == UInt8(ascii: "?") || current == UInt8(ascii: "+") { position += 1 }
+    }
+
+    /// `{n}`, `{n,}` or `{n,m}` at `start`: the minimum and the length of the quantifier; nil if the brace is a
+    /// literal.
+    private func boundedRepeat(at start: Int) -> (Int, Int)? {
+        var index = start + 1
+        var minimum = 0
+        var digits = 0
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            minimum = minimum * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+            digits += 1
+            index += 1
+        }
+        guard digits > 0, index < bytes.count else { return nil }
+        if bytes[index] == UInt8(ascii: ",") {
+            index += 1
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+        }
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "}") else { return nil }
+        return (minimum, index + 1 - start)
+    }
+
+    private mutating func parseAtom() -> LiteralInfo? {
+        // Safe because the caller checked that a byte is present.
+        let byte = current!
+        position += 1
+        switch byte {
+        case UInt8(ascii: "("): return parseGroup()
+        case UInt8(ascii: "["): return parseClass()
+        case UInt8(ascii: "."): return .anything
+        case UInt8(ascii: "^"), UInt8(ascii: "$"): return .empty
+        case UInt8(ascii: "\\"): return parseEscape()
+        case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"): return nil
+        case UInt8(ascii: "{"):
+            // A brace that does not start a quantifier is a literal in PCRE2.
+            return boundedRepeat(at: position - 1) == nil ? literal(byte) : nil
+        default: return literal(byte)
+        }
+    }
+
+    private func literal(_ byte: UInt8) -> LiteralInfo {
+        // Bytes beyond ASCII are not modelled (uap-core's patterns are ASCII): no requirement.
+        guard byte < 0x80 else { return .anything }
+        return .exact([String(decoding: [lowercased(byte)], as: UTF8.self)])
+    }
+
+    /// After `(`: a capturing or non-capturing group, an inline option setting, a look-around or a comment.
+    private mutating func parseGroup() -> LiteralInfo? {
+        var isLookAround = false
+        if current == UInt8(ascii: "?") {
+            position += 1
+            guard let kind = current else { return nil }
+            switch kind {
+            case UInt8(ascii: ":"), UInt8(ascii: ">"), UInt8(ascii: "|"):
+                position += 1
+            case UInt8(ascii: "="), UInt8(ascii: "!"):
+                position += 1
+                isLookAround = true
+            case UInt8(ascii: "<"):
+                position += 1
+                if current == UInt8(ascii: "=") || current == UInt8(ascii: "!") {
+                    position += 1
+                    isLookAround = true
+                } else {
+                    skipName(until: UInt8(ascii: ">"))
+                }
+            case UInt8(ascii: "P"):
+                position += 1
+                guard current == UInt8(ascii: "<") else { return nil }
+                skipName(until: UInt8(ascii: ">"))
+            case UInt8(ascii: "#"):
+                while let byte = current, byte != UInt8(ascii: ")") { position += 1 }
+                guard current != nil else { return nil }
+                position += 1
+                return .empty
+            default:
+                // Option letters such as (?i) or (?i: … ).
+                while let byte = current, byte != UInt8(ascii: ")"), byte != UInt8(ascii: ":") { position += 1 }
+                guard let end = current else { return nil }
+                position += 1
+                if end == UInt8(ascii: ")") { return .empty }
+            }
+        }
+        guard let inner = parseAlternation(), current == UInt8(ascii: ")") else { return nil }
+        position += 1
+        return isLookAround ? .empty : inner
+    }
+
+    private mutating func skipName(until terminator: UInt8) {
+        while let byte = current, byte != terminator { position += 1 }
+        if current != nil { position += 1 }
+    }
+
+    /// After `\` outside a class.
+    private mutating func parseEscape() -> LiteralInfo? {
+        guard let byte = current else { return nil }
+        position += 1
+        switch byte {
+        case UInt8(ascii: "b"), UInt8(ascii: "B"), UInt8(ascii: "A"), UInt8(ascii: "z"), UInt8(ascii: "Z"),
+            UInt8(ascii: "G"):
+            return .empty
+        default:
+            if let value = escapedByte(byte) { return literal(value) }
+            return .anything
+        }
+    }
+
+    /// The byte an escape stands for, or nil for a class escape (`\d`, `\w`, …) or anything not understood.
+    /// `position` is just after the escaped byte.
+    private mutating func escapedByte(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "t"): return 0x09
+        case UInt8(ascii: "n"): return 0x0A
+        case UInt8(ascii: "r"): return 0x0D
+        case UInt8(ascii: "f"): return 0x0C
+        case UInt8(ascii: "e"): return 0x1B
+        case UInt8(ascii: "x"):
+            var value = 0
+            var digits = 0
+            while digits < 2, let digit = current, let nibble = hexValue(digit) {
+                value = value * 16 + nibble
+                digits += 1
+                position += 1
+            }
+            return digits > 0 ? UInt8(value) : nil
+        default:
+            // Escaped punctuation stands for itself; escaped letters and digits are classes, back-references or
+            // things this analysis does not model.
+            let isAlphanumeric =
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            return isAlphanumeric ? nil : byte
+        }
+    }
+
+    private func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a")) + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A")) + 10
+        default: nil
+        }
+    }
+
+    /// After `[`: a small class (at most four distinct lowercased bytes, e.g. `[Vv]` or `[ _-]`) is an exact set of
+    /// one-byte strings; anything larger, negated or not understood matches "anything".
+    private mutating func parseClass() -> LiteralInfo? {
+        var isNegated = false
+        if current == UInt8(ascii: "^") {
+            isNegated = true
+            position += 1
+        }
+        var members = Set<UInt8>()
+        var isLarge = false
+        var first = true
+        while let byte = current, byte != UInt8(ascii: "]") || first {
+            first = false
+            position += 1
+            var value: UInt8? = byte
+            if byte == UInt8(ascii: "\\") {
+                guard let escaped = current else { return nil }
+                position += 1
+                value = escapedByte(escaped)
+            } else if byte == UInt8(ascii: "["), current == UInt8(ascii: ":") {
+                // A POSIX class such as [:alpha:].
+                while let next = current, next != UInt8(ascii: "]") { position += 1 }
+                position += 1
+                value = nil
+            }
+            guard let low = value, low < 0x80 else {
+                isLarge = true
+                continue
+            }
+            if current == UInt8(ascii: "-"), position + 1 < bytes.count, bytes[position + 1] != UInt8(ascii: "]") {
+                position += 1
+                // Safe because position + 1 < bytes.count was checked before the increment.
+                var high = current!
+                position += 1
+                if high == UInt8(ascii: "\\") {
+                    guard let escaped = current else { return nil }
+                    position += 1
+                    guard let value = escapedByte(escaped) else {
+                        isLarge = true
+                        continue
+                    }
+                    high = value
+                }
+                if high < low || high >= 0x80 || Int(high) - Int(low) > 8 {
+                    isLarge = true
+                } else {
+                    for member in low...high { members.insert(lowercased(member)) }
+                }
+            } else {
+                members.insert(lowercased(low))
+            }
+        }
+        guard current == UInt8(ascii: "]") else { return nil }
+        position += 1
+        if isNegated || isLarge || members.count > 4 { return .anything }
+        return .exact(Set(members.map { String(decoding: [$0], as: UTF8.self) }))
+    }
+}
+
+/// ASCII lowercase; other bytes unchanged.
+@inline(__always)
+func lowercased(_ byte: UInt8) -> UInt8 {
+    (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+}

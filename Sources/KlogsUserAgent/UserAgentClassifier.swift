@@ -1,0 +1,97 @@
+/// Classifies user agents into browser, OS, device family, device class and bot flag, at ingest speed: a bounded
+/// cache in front of the prefiltered uap-core parser.
+///
+/// ```swift
+/// let classifier = try UserAgentClassifier()           // /usr/share/uap-core/regexes.yaml
+/// let c = classifier.classify("curl/8.5.0")
+/// print(userAgentJSONLine(c))   // {"browser":"curl","browser_major":"8",…,"device":"bot","is_bot":true}
+/// ```
+///
+/// Every distinct ``UserAgentClass`` gets a dense integer id (0, 1, 2, … in order of first appearance) that stays the
+/// same for the life of the classifier, even when the cache evicts the agents that produced it; ``classID(_:)`` is the
+/// cheapest entry point for dictionary encoding.
+///
+/// Not thread-safe: use one classifier per thread. To load the rules only once, build one ``UserAgentRuleSet`` and
+/// pass it to each classifier (the ids then differ between classifiers).
+public final class UserAgentClassifier {
+    /// The parser behind the cache.
+    public let parser: UserAgentParser
+    private var cache: UserAgentCache
+    private var classes: [UserAgentClass] = []
+    private var classIDs: [UserAgentClass: Int32] = [:]
+    /// Lookups so far, and how many missed the cache (and ran the parser).
+    public private(set) var lookupCount = 0
+    public private(set) var missCount = 0
+
+    /// Loads and compiles a rule file and makes an empty cache.
+    ///
+    /// - Parameters:
+    ///   - rulesPath: a uap-core `regexes.yaml`; Debian's by default.
+    ///   - cacheCapacity: how many distinct user agents to remember.
+    /// - Throws: ``UserAgentError`` naming the file and, for a bad rule, its line and regex.
+    public convenience init(rulesPath: String = UserAgentRules.defaultPath, cacheCapacity: Int = 20_000)
+        throws(UserAgentError)
+    {
+        self.init(rules: try UserAgentRuleSet(contentsOfFile: rulesPath), cacheCapacity: cacheCapacity)
+    }
+
+    /// A classifier over already compiled rules (which may be shared with classifiers on other threads).
+    public init(rules: UserAgentRuleSet, cacheCapacity: Int = 20_000) {
+        parser = UserAgentParser(rules: rules)
+        cache = UserAgentCache(capacity: max(cacheCapacity, 1))
+    }
+
+    /// The class id of a user agent: a cache lookup, and on a miss a full classification.
+    ///
+    /// - Complexity: a hash of the bytes and at most eight comparisons on a hit (no allocation); the prefilter scan
+    ///   and a few PCRE2 matches on a miss.
+    @inline(__always)
+    public func classID(_ userAgent: UnsafeBufferPointer<UInt8>) -> Int32 {
+        lookupCount &+= 1
+        let hash = UserAgentCache.hash(userAgent)
+        if let id = cache.value(for: userAgent, hash: hash) { return id }
+        missCount &+= 1
+        let id = intern(classifyUncached(userAgent))
+        cache.insert(userAgent, hash: hash, value: id)
+        return id
+    }
+
+    /// The class of a user agent (cached).
+    @inline(__always)
+    public func classify(_ userAgent: UnsafeBufferPointer<UInt8>) -> UserAgentClass {
+        classes[Int(classID(userAgent))]
+    }
+
+    /// The class of a user agent (cached).
+    public func classify(_ userAgent: String) -> UserAgentClass {
+        var userAgent = userAgent
+        return userAgent.withUTF8 { classify($0) }
+    }
+
+    /// The class with id `id`, as returned by ``classID(_:)``.
+    public func userAgentClass(forID id: Int32) -> UserAgentClass {
+        classes[Int(id)]
+    }
+
+    /// Every class seen so far; its index is its id.
+    public var knownClasses: [UserAgentClass] { classes }
+
+    /// Classifies without touching the cache or the ids.
+    public func classifyUncached(_ userAgent: UnsafeBufferPointer<UInt8>) -> UserAgentClass {
+        DeviceClassification.classify(parser.parse(userAgent), userAgent)
+    }
+
+    /// Classifies without touching the cache or the ids.
+    public func classifyUncached(_ userAgent: String) -> UserAgentClass {
+        var userAgent = userAgent
+        return userAgent.withUTF8 { classifyUncached($0) }
+    }
+
+    private func intern(_ value: UserAgentClass) -> Int32 {
+        if let id = classIDs[value] { return id }
+        let id = Int32(classes.count)
+        classes.append(value)
+        classIDs[value] = id
+        return id
+    }
+}

@@ -1,0 +1,118 @@
+/// The uap-core rules compiled once: three lists of PCRE2 patterns plus the literal prefilter that picks, for a given
+/// user agent, the few rules worth running.
+///
+/// Immutable after `init`, so one rule set can be shared by the parsers of several threads (each parser brings its
+/// own match scratch).
+public final class UserAgentRuleSet: Sendable {
+    let browser: CompiledRuleList
+    let os: CompiledRuleList
+    let device: CompiledRuleList
+    let prefilter: LiteralPrefilter
+    /// The largest capture count of any rule.
+    let maximumCaptures: Int
+    /// Where the rules came from.
+    public let source: String
+
+    /// Compiles `rules`: every pattern with PCRE2 and its JIT, then the prefilter.
+    ///
+    /// - Throws: ``UserAgentError/invalidRegex(source:line:regex:offset:reason:)`` naming the first bad rule.
+    /// - Complexity: about 1,200 compilations for uap-core; see `docs/USER-AGENTS.md` for timings.
+    /// - Parameters:
+    ///   - rules: the parsed `regexes.yaml`.
+    ///   - usePrefilter: false tries every rule in order for every user agent (slow; the reference behaviour the
+    ///     prefilter must reproduce).
+    public init(_ rules: UserAgentRules, usePrefilter: Bool = true) throws(UserAgentError) {
+        browser = try CompiledRuleList(rules, kind: .browser)
+        os = try CompiledRuleList(rules, kind: .os)
+        device = try CompiledRuleList(rules, kind: .device)
+        prefilter = LiteralPrefilter(rules, enabled: usePrefilter)
+        maximumCaptures = max(browser.maximumCaptures, os.maximumCaptures, device.maximumCaptures)
+        source = rules.source
+    }
+
+    /// Reads and compiles a `regexes.yaml`.
+    ///
+    /// - Throws: ``UserAgentError`` naming the file and, for a bad rule, its line and regex.
+    public convenience init(contentsOfFile path: String = UserAgentRules.defaultPath) throws(UserAgentError) {
+        try self.init(UserAgentRules(contentsOfFile: path))
+    }
+}
+
+/// Parses user agents with uap-core semantics: for each of the three lists, the first rule (in file order) whose
+/// regex matches gives the result, with `$1`…`$9` substituted into its replacements; `Other` when none matches.
+///
+/// ```swift
+/// let parser = try UserAgentParser(rules: UserAgentRuleSet())
+/// parser.parse("Mozilla/5.0 (Windows NT 10.0; Win64; x64) … Chrome/120.0.0.0 Safari/537.36").browser.family  // "Chrome"
+/// ```
+///
+/// Not thread-safe (it owns the PCRE2 match data): use one parser per thread, sharing the ``UserAgentRuleSet``.
+public final class UserAgentParser {
+    /// The compiled rules this parser runs.
+    public let rules: UserAgentRuleSet
+    private let scratch: MatchScratch
+    private let prefilterScratch: LiteralPrefilter.Scratch
+
+    /// - Parameter rules: compiled rules, possibly shared with other parsers.
+    public init(rules: UserAgentRuleSet) {
+        self.rules = rules
+        scratch = MatchScratch(maximumCaptures: rules.maximumCaptures)
+        prefilterScratch = rules.prefilter.makeScratch()
+    }
+
+    /// Reads and compiles a `regexes.yaml` for this parser alone.
+    public convenience init(rulesPath: String = UserAgentRules.defaultPath) throws(UserAgentError) {
+        self.init(rules: try UserAgentRuleSet(contentsOfFile: rulesPath))
+    }
+
+    /// Parses one user agent given as bytes (UTF-8 expected, anything accepted).
+    ///
+    /// - Complexity: one scan of the user agent for the prefilter's literals, then one PCRE2 match per candidate
+    ///   rule until the first match in each list.
+    public func parse(_ userAgent: UnsafeBufferPointer<UInt8>) -> ParsedUserAgent {
+        let prefilter = rules.prefilter
+        prefilter.findCandidates(userAgent, prefilterScratch)
+        var result = ParsedUserAgent()
+        if let index = firstMatch(rules.browser, userAgent, prefilter.browserRange) {
+            result.browser = rules.browser.versioned(rule: index, userAgent, scratch)
+        }
+        if let index = firstMatch(rules.os, userAgent, prefilter.osRange) {
+            result.os = rules.os.versioned(rule: index, userAgent, scratch)
+        }
+        if let index = firstMatch(rules.device, userAgent, prefilter.deviceRange) {
+            result.device = rules.device.device(rule: index, userAgent, scratch)
+        }
+        return result
+    }
+
+    /// Parses one user agent.
+    public func parse(_ userAgent: String) -> ParsedUserAgent {
+        var userAgent = userAgent
+        return userAgent.withUTF8 { parse($0) }
+    }
+
+    /// The index (within `list`) of the first candidate rule of `list` that matches; its captures are left in
+    /// `scratch`. `numbers` are the list's global rule numbers in the prefilter's candidate bit set.
+    @inline(__always)
+    private func firstMatch(
+        _ list: CompiledRuleList, _ userAgent: UnsafeBufferPointer<UInt8>, _ numbers: Range<Int>
+    ) -> Int? {
+        let words = prefilterScratch.words
+        var wordIndex = numbers.lowerBound >> 6
+        let lastWord = (numbers.upperBound - 1) >> 6
+        // Bits below the list's first rule belong to the previous list.
+        var word = words[wordIndex] & (~0 << UInt64(numbers.lowerBound & 63))
+        while true {
+            while word != 0 {
+                let number = wordIndex << 6 | word.trailingZeroBitCount
+                if number >= numbers.upperBound { return nil }
+                let index = number - numbers.lowerBound
+                if list.patterns[index].matches(userAgent, scratch) { return index }
+                word &= word &- 1
+            }
+            wordIndex += 1
+            if wordIndex > lastWord { return nil }
+            word = words[wordIndex]
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Yams
+
+/// The uap-core rule set as written in a `regexes.yaml`: three ordered lists of regular expressions with their
+/// replacements, not yet compiled.
+///
+/// ```swift
+/// let rules = try UserAgentRules(contentsOfFile: UserAgentRules.defaultPath)
+/// print(rules.browserRules.count)   // about 600
+/// ```
+public struct UserAgentRules: Sendable {
+    /// Debian's `uap-core` package: `/usr/share/uap-core/regexes.yaml`.
+    public static let defaultPath = "/usr/share/uap-core/regexes.yaml"
+
+    /// Which of the three lists a rule belongs to; decides the meaning of its replacements.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// `user_agent_parsers`: family, major, minor, patch, patch minor.
+        case browser = "user_agent_parsers"
+        /// `os_parsers`: family, major, minor, patch, patch minor.
+        case os = "os_parsers"
+        /// `device_parsers`: family, brand, model.
+        case device = "device_parsers"
+
+        /// The YAML keys of the replacements, in the order of ``Rule/replacements``.
+        var replacementKeys: [String] {
+            switch self {
+            case .browser: ["family_replacement", "v1_replacement", "v2_replacement", "v3_replacement", "v4_replacement"]
+            case .os:
+                ["os_replacement", "os_v1_replacement", "os_v2_replacement", "os_v3_replacement", "os_v4_replacement"]
+            case .device: ["device_replacement", "brand_replacement", "model_replacement"]
+            }
+        }
+    }
+
+    /// One entry of a list: a pattern and its optional replacements.
+    public struct Rule: Sendable, Equatable {
+        /// The regular expression, unanchored.
+        public var regex: String
+        /// `regex_flag: 'i'`: match without regard to case.
+        public var caseInsensitive: Bool
+        /// The replacement templates in the order of the kind's fields (see ``Kind``); nil where absent.
+        public var replacements: [String?]
+        /// The 1-based line of the rule's `regex:` key in the YAML file, for error messages.
+        public var line: Int
+
+        public init(regex: String, caseInsensitive: Bool = false, replacements: [String?], line: Int = 0) {
+            self.regex = regex
+            self.caseInsensitive = caseInsensitive
+            self.replacements = replacements
+            self.line = line
+        }
+    }
+
+    /// The `user_agent_parsers` list, in file order.
+    public var browserRules: [Rule]
+    /// The `os_parsers` list, in file order.
+    public var osRules: [Rule]
+    /// The `device_parsers` list, in file order.
+    public var deviceRules: [Rule]
+    /// Where the rules came from (a path, or a label), for error messages.
+    public var source: String
+
+    /// The list of the given kind.
+    public func rules(_ kind: Kind) -> [Rule] {
+        switch kind {
+        case .browser: browserRules
+        case .os: osRules
+        case .device: deviceRules
+        }
+    }
+
+    /// Reads and parses a `regexes.yaml`.
+    ///
+    /// - Parameter path: the file to read.
+    /// - Throws: ``UserAgentError/cannotReadRules(path:reason:)`` or ``UserAgentError/invalidRules(source:line:reason:)``.
+    public init(contentsOfFile path: String) throws(UserAgentError) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .cannotReadRules(path: path, reason: String(describing: error.localizedDescription))
+        }
+        try self.init(yaml: text, source: path)
+    }
+
+    /// Parses the text of a `regexes.yaml`.
+    ///
+    /// - Parameters:
+    ///   - yaml: the YAML document.
+    ///   - source: a path or label to name in error messages.
+    /// - Throws: ``UserAgentError/invalidRules(source:line:reason:)`` naming the line of the offending rule.
+    public init(yaml: String, source: String) throws(UserAgentError) {
+        self.source = source
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw .invalidRules(source: source, line: 0, reason: "not valid YAML: \(error)")
+        }
+        guard let mapping = root?.mapping else {
+            throw .invalidRules(
+                source: source, line: 0,
+                reason: "expected a mapping with user_agent_parsers, os_parsers and device_parsers")
+        }
+        var lists: [Kind: [Rule]] = [:]
+        for kind in Kind.allCases {
+            guard let sequence = mapping[kind.rawValue]?.sequence else {
+                throw .invalidRules(source: source, line: 0, reason: "the list \(kind.rawValue) is missing")
+            }
+            lists[kind] = try sequence.map { node throws(UserAgentError) in
+                try Self.rule(from: node, kind: kind, source: source)
+            }
+        }
+        browserRules = lists[.browser] ?? []
+        osRules = lists[.os] ?? []
+        deviceRules = lists[.device] ?? []
+    }
+
+    private static func rule(from node: Node, kind: Kind, source: String) throws(UserAgentError) -> Rule {
+        let line = node.mark.map { $0.line } ?? 0
+        guard let entry = node.mapping else {
+            throw .invalidRules(source: source, line: line, reason: "a rule in \(kind.rawValue) is not a mapping")
+        }
+        guard let regex = entry["regex"]?.string else {
+            throw .invalidRules(source: source, line: line, reason: "a rule in \(kind.rawValue) has no regex")
+        }
+        var caseInsensitive = false
+        if let flag = entry["regex_flag"]?.string {
+            guard flag == "i" else {
+                throw .invalidRules(
+                    source: source, line: line, reason: "unknown regex_flag '\(flag)' (only 'i' is defined)")
+            }
+            caseInsensitive = true
+        }
+        let replacements = kind.replacementKeys.map { entry[$0]?.string }
+        return Rule(regex: regex, caseInsensitive: caseInsensitive, replacements: replacements, line: line)
+    }
+}
+
+/// Everything that can go wrong in this module; each case says what, where and how to fix it.
+public enum UserAgentError: Error, Equatable, CustomStringConvertible {
+    /// The rule file could not be read.
+    case cannotReadRules(path: String, reason: String)
+    /// The rule file is not a uap-core `regexes.yaml`, or a rule in it is malformed.
+    case invalidRules(source: String, line: Int, reason: String)
+    /// A rule's regular expression does not compile with PCRE2.
+    case invalidRegex(source: String, line: Int, regex: String, offset: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotReadRules(let path, let reason):
+            "\(path): cannot read the user-agent rules (\(reason)); pass a uap-core regexes.yaml with --ua-rules"
+                + " or install Debian's uap-core package"
+        case .invalidRules(let source, let line, let reason):
+            "\(source)\(line > 0 ? ":\(line)" : ""): \(reason); expected a uap-core regexes.yaml"
+        case .invalidRegex(let source, let line, let regex, let offset, let reason):
+            "\(source):\(line): the regex '\(regex)' does not compile with PCRE2 at offset \(offset): \(reason);"
+                + " fix or remove the rule"
+        }
+    }
+}

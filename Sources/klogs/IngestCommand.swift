@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import KlogsCore
+import KlogsIngest
+import KlogsParquet
+
+extension Klogs {
+    struct Ingest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read access logs and add them, anonymised, to the dataset.",
+            discussion: """
+                Reads the given files, or standard input when there are none or the file is "-", so that \
+                `tail -F access.log | klogs ingest` and `zcat *.gz | klogs ingest` work. gzip (also multi-member) \
+                and LZ4 frame input are recognised by their first bytes. A line that does not parse is counted \
+                by reason and skipped. A summary goes to standard error at the end.
+
+                Exit status: 0 when every input was read to its end (even with rejected lines); 2 when an input \
+                could not be read to its end (what was read before the fault is kept); 3 when the dataset could \
+                not be written (nothing of the run becomes visible); 64 for invalid options.
+                """)
+
+        @Argument(help: "Access-log files to read; \"-\" or none reads standard input.")
+        var files: [String] = []
+
+        @Option(name: .long, help: "The data directory (default: $KLOGS_DATA, else ./klogs-data).")
+        var data: String?
+
+        @Option(name: .long, help: "The access-log format of the input.")
+        var format: FormatOption = .combined
+
+        @Option(
+            name: .customLong("ip-mode"),
+            help: "How client addresses are anonymised: hash, truncate, drop, or a combination like hash,truncate.")
+        var ipMode: String = "hash"
+
+        @Option(name: .customLong("ipv4-prefix"), help: "IPv4 prefix length kept in truncate mode (8 to 32).")
+        var ipv4Prefix: Int = 24
+
+        @Option(name: .customLong("ipv6-prefix"), help: "IPv6 prefix length kept in truncate mode (16 to 128).")
+        var ipv6Prefix: Int = 48
+
+        @Flag(name: .customLong("no-events"), help: "Write only the hourly hits dataset, not one row per request.")
+        var noEvents = false
+
+        @Option(name: .long, help: "Parquet page compression.")
+        var compression: CompressionOption = .lz4Raw
+
+        @Option(name: .customLong("ua-rules"), help: "A uap-core regexes.yaml to classify user agents with.")
+        var userAgentRules: String?
+
+        @Option(name: .customLong("summary-json"), help: "Also write the run summary as JSON to this file.")
+        var summaryJSON: String?
+
+        @Flag(name: .shortAndLong, help: "Print nothing on success.")
+        var quiet = false
+
+        func validate() throws {
+            guard IPMode(parsing: ipMode) != nil else {
+                throw ValidationError(
+                    "'\(ipMode)' is not an IP mode: use hash, truncate, drop, or a combination like hash,truncate.")
+            }
+            guard (8...32).contains(ipv4Prefix) else {
+                throw ValidationError("--ipv4-prefix must be between 8 and 32, not \(ipv4Prefix).")
+            }
+            guard (16...128).contains(ipv6Prefix) else {
+                throw ValidationError("--ipv6-prefix must be between 16 and 128, not \(ipv6Prefix).")
+            }
+        }
+
+        func run() throws {
+            var configuration = IngestConfiguration(
+                dataDirectory: data ?? defaultDataDirectory(), inputs: files)
+            configuration.format = format.logFormat
+            configuration.ipMode = IPMode(parsing: ipMode) ?? .hash
+            configuration.ipv4Prefix = ipv4Prefix
+            configuration.ipv6Prefix = ipv6Prefix
+            configuration.writeEvents = !noEvents
+            configuration.compression = compression.parquetCompression
+            configuration.userAgentRules = userAgentRules
+
+            let summary: IngestSummary
+            do {
+                summary = try Ingestor(configuration: configuration).run()
+            } catch let error as IngestFailure {
+                if let partial = error.summary {
+                    try? writeSummary(partial)
+                }
+                printError("klogs ingest: \(error.message)")
+                throw ExitCode.outputError
+            }
+            try writeSummary(summary)
+            if !quiet || !summary.inputErrors.isEmpty {
+                FileHandle.standardError.write(Data(summary.text.utf8))
+            }
+            if !summary.inputErrors.isEmpty { throw ExitCode.inputError }
+        }
+
+        private func writeSummary(_ summary: IngestSummary) throws {
+            guard let summaryJSON else { return }
+            do {
+                try Data(summary.json.utf8).write(to: URL(fileURLWithPath: summaryJSON), options: .atomic)
+            } catch {
+                printError("klogs ingest: cannot write the summary to \(summaryJSON): \(error.localizedDescription)")
+                throw ExitCode.outputError
+            }
+        }
+    }
+}
+
+enum FormatOption: String, ExpressibleByArgument, CaseIterable {
+    case combined, common
+
+    var logFormat: LogFormat {
+        switch self {
+        case .combined: .combined
+        case .common: .common
+        }
+    }
+}
+
+enum CompressionOption: String, ExpressibleByArgument, CaseIterable {
+    case lz4Raw = "lz4-raw"
+    case uncompressed
+
+    var parquetCompression: ParquetCompression {
+        switch self {
+        case .lz4Raw: .lz4Raw
+        case .uncompressed: .uncompressed
+        }
+    }
+}
+
+/// `$KLOGS_DATA`, else `./klogs-data`.
+func defaultDataDirectory() -> String {
+    if let path = ProcessInfo.processInfo.environment["KLOGS_DATA"], !path.isEmpty { return path }
+    return "./klogs-data"
+}
+
+/// Writes one line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,0 +1,95 @@
+import KlogsCore
+import Testing
+
+@Suite("SipHash and visitor pseudonyms")
+struct SipHashTests {
+    /// The 64 SipHash-2-4 outputs of the reference implementation's `vectors.h` (the paper's appendix), as the
+    /// output bytes in order: key 00 01 … 0f, message 00 01 … (n-1) for n = 0…63.
+    static let vectors: [String] = [
+        "310e0edd47db6f72", "fd67dc93c539f874", "5a4fa9d909806c0d", "2d7efbd796666785",
+        "b7877127e09427cf", "8da699cd64557618", "cee3fe586e46c9cb", "37d1018bf50002ab",
+        "6224939a79f5f593", "b0e4a90bdf82009e", "f3b9dd94c5bb5d7a", "a7ad6b22462fb3f4",
+        "fbe50e86bc8f1e75", "903d84c02756ea14", "eef27a8e90ca23f7", "e545be4961ca29a1",
+        "db9bc2577fcc2a3f", "9447be2cf5e99a69", "9cd38d96f0b3c14b", "bd6179a71dc96dbb",
+        "98eea21af25cd6be", "c7673b2eb0cbf2d0", "883ea3e395675393", "c8ce5ccd8c030ca8",
+        "94af49f6c650adb8", "eab8858ade92e1bc", "f315bb5bb835d817", "adcf6b0763612e2f",
+        "a5c91da7acaa4dde", "716595876650a2a6", "28ef495c53a387ad", "42c341d8fa92d832",
+        "ce7cf2722f512771", "e37859f94623f3a7", "381205bb1ab0e012", "ae97a10fd434e015",
+        "b4a31508beff4d31", "81396229f0907902", "4d0cf49ee5d4dcca", "5c73336a76d8bf9a",
+        "d0a704536ba93e0e", "925958fcd6420cad", "a915c29bc8067318", "952b79f3bc0aa6d4",
+        "f21df2e41d4535f9", "87577519048f53a9", "10a56cf5dfcd9adb", "eb75095ccd986cd0",
+        "51a9cb9ecba312e6", "96afadfc2ce666c7", "72fe52975a4364ee", "5a1645b276d592a1",
+        "b274cb8ebf87870a", "6f9bb4203de7b381", "eaecb2a30b22a87f", "9924a43cc1315724",
+        "bd838d3aafbf8db7", "0b1a2a3265d51aea", "135079a3231ce660", "932b2846e4d70666",
+        "e1915f5cb1eca46c", "f325965ca16d629f", "575ff28e60381be5", "724506eb4c328a95",
+    ]
+
+    /// The output bytes, read little-endian as SipHash defines its 64-bit result.
+    static func expected(_ index: Int) -> UInt64 {
+        let hex = Array(vectors[index].utf8)
+        var value: UInt64 = 0
+        for byteIndex in 0..<8 {
+            let byte = UInt64(String(decoding: hex[(2 * byteIndex)..<(2 * byteIndex + 2)], as: UTF8.self), radix: 16)!
+            value |= byte << (8 * byteIndex)
+        }
+        return value
+    }
+
+    static let key = SipHashKey(bytes: 0..<16)!
+
+    @Test("All 64 reference vectors match, in one piece, two pieces and byte by byte", arguments: 0..<64)
+    func referenceVector(length: Int) {
+        let message = (0..<length).map { UInt8($0) }
+        let expected = Self.expected(length)
+        #expect(message.withUnsafeBytes { SipHasher.hash($0, key: Self.key) } == expected)
+        for split in [0, 1, 3, length / 2, max(length - 1, 0), length] where split <= length {
+            var hasher = SipHasher(key: Self.key)
+            message.withUnsafeBytes {
+                hasher.append(UnsafeRawBufferPointer(rebasing: $0[0..<split]))
+                hasher.append(UnsafeRawBufferPointer(rebasing: $0[split...]))
+            }
+            #expect(hasher.finalize() == expected, "split at \(split)")
+        }
+        var bytewise = SipHasher(key: Self.key)
+        for byte in message { bytewise.append(byte) }
+        #expect(bytewise.finalize() == expected)
+    }
+
+    @Test("Keys round-trip through their 16 bytes")
+    func keyBytes() {
+        #expect(Self.key.k0 == 0x0706_0504_0302_0100 && Self.key.k1 == 0x0f0e_0d0c_0b0a_0908)
+        #expect(Self.key.bytes == Array(0..<16))
+        #expect(SipHashKey(bytes: [1, 2, 3]) == nil)
+    }
+
+    func pseudonym(_ client: String, _ agent: String, _ host: String? = nil, key: SipHashKey = key) -> Int64 {
+        let pseudonyms = VisitorPseudonym(key: key)
+        return Array(client.utf8).withUnsafeBytes { clientBytes in
+            Array(agent.utf8).withUnsafeBytes { agentBytes in
+                if let host {
+                    return Array(host.utf8).withUnsafeBytes {
+                        pseudonyms.pseudonym(client: ClientIdentity(clientBytes), userAgent: agentBytes, virtualHost: $0)
+                    }
+                }
+                return pseudonyms.pseudonym(client: ClientIdentity(clientBytes), userAgent: agentBytes)
+            }
+        }
+    }
+
+    @Test("Pseudonyms depend on the canonical address, the user agent, the host and the key")
+    func pseudonyms() {
+        let base = pseudonym("203.0.113.7", "Mozilla/5.0")
+        #expect(pseudonym("203.0.113.7", "Mozilla/5.0") == base)
+        #expect(pseudonym("::ffff:203.0.113.7", "Mozilla/5.0") == base)
+        #expect(pseudonym("203.0.113.7:5678", "Mozilla/5.0") == base)
+        #expect(pseudonym("2001:db8::1", "x") == pseudonym("2001:0DB8:0:0::1", "x"))
+        #expect(pseudonym("203.0.113.8", "Mozilla/5.0") != base)
+        #expect(pseudonym("203.0.113.7", "Mozilla/5.1") != base)
+        #expect(pseudonym("203.0.113.7", "Mozilla/5.0", "a.example") != base)
+        #expect(pseudonym("203.0.113.7", "Mozilla/5.0", "") != base)
+        #expect(pseudonym("203.0.113.7", "Mozilla/5.0", key: SipHashKey(k0: 1, k1: 2)) != base)
+        // Tokens that are not addresses are hashed as text; moving bytes between fields changes the value.
+        #expect(pseudonym("localhost", "ab") != pseudonym("localhosta", "b"))
+        #expect(pseudonym("unicomp6.unicomp.net", "x") == pseudonym("unicomp6.unicomp.net", "x"))
+    }
+}

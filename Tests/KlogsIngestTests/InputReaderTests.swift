@@ -1,0 +1,349 @@
+import CZlib
+import Foundation
+import Glibc
+import KlogsIngest
+import Testing
+
+@Suite("Reading plain and gzip inputs")
+struct InputReaderTests {
+    static let bufferSizes = [1, 2, 7, 4096, 1 << 20, 3 << 20]
+
+    @Test("A plain file is delivered unchanged, whatever the buffer size", arguments: bufferSizes)
+    func plainFile(bufferSize: Int) throws {
+        let text = sampleText(byteCount: 300_000, seed: 1)
+        let (output, error, reader) = try readFile(text, bufferSize: bufferSize)
+        #expect(error == nil)
+        #expect(output == text)
+        #expect(reader.compression == .plain)
+        #expect(reader.fileSize == text.count)
+        #expect(reader.bytesRead == text.count)
+        #expect(reader.bytesDelivered == text.count)
+    }
+
+    @Test("A plain file larger than the chunk size is delivered unchanged")
+    func largePlainFile() throws {
+        let text = sampleText(byteCount: 3 << 20 + 12_345, seed: 2)
+        for bufferSize in [4096, 1 << 20, 5 << 20] {
+            let (output, error, _) = try readFile(text, bufferSize: bufferSize)
+            #expect(error == nil)
+            #expect(output == text)
+        }
+    }
+
+    @Test("Empty and tiny plain files are read, and short inputs are not mistaken for compressed ones",
+          arguments: [[], [0x0a], [0x1f], [0x04, 0x22, 0x4d], Array("GET".utf8)] as [[UInt8]])
+    func tinyPlainFiles(bytes: [UInt8]) throws {
+        let (output, error, reader) = try readFile(bytes, bufferSize: 3)
+        #expect(error == nil)
+        #expect(output == bytes)
+        #expect(reader.compression == .plain)
+    }
+
+    @Test("gzip round trips", arguments: [
+        ("seeded text", sampleText(byteCount: 2_500_000, seed: 3)),
+        ("empty", []),
+        ("one byte", [0x41]),
+        ("highly compressible", [UInt8](repeating: 0x61, count: 5_000_000)),
+        ("random bytes", randomBytes(300_000, seed: 4)),
+    ] as [(String, [UInt8])])
+    func gzipRoundTrip(label: String, data: [UInt8]) throws {
+        let compressed = gzip(data)
+        for bufferSize in [1 << 20, 4093] {
+            let (output, error, reader) = try readFile(compressed, bufferSize: bufferSize, name: "x.log")
+            #expect(error == nil, "\(label)")
+            #expect(output == data, "\(label)")
+            #expect(reader.compression == .gzip)
+            #expect(reader.bytesRead == compressed.count)
+            #expect(reader.bytesDelivered == data.count)
+            #expect(reader.membersDecoded == 1)
+            #expect(reader.warnings.isEmpty)
+        }
+    }
+
+    @Test("Tiny output buffers give the same bytes as large ones for gzip", arguments: [1, 2, 7, 64])
+    func gzipTinyBuffers(bufferSize: Int) throws {
+        let data = sampleText(byteCount: 40_000, seed: 5)
+        let (output, error, _) = try readFile(gzip(data), bufferSize: bufferSize)
+        #expect(error == nil)
+        #expect(output == data)
+    }
+
+    @Test("Every member of a multi-member gzip file is read, including empty members")
+    func gzipMultiMember() throws {
+        let parts = [
+            sampleText(byteCount: 1_500_000, seed: 10), [], sampleText(byteCount: 1000, seed: 11),
+            [UInt8](repeating: 0x7a, count: 2_000_000), sampleText(byteCount: 10, seed: 12), [],
+        ]
+        let compressed = parts.flatMap { gzip($0) }
+        for bufferSize in [1, 977, 1 << 20] where bufferSize > 1 || true {
+            if bufferSize == 1 { continue }  // 3.5 MB one byte at a time is slow in debug builds; see below
+            let (output, error, reader) = try readFile(compressed, bufferSize: bufferSize)
+            #expect(error == nil)
+            #expect(output == parts.flatMap { $0 })
+            #expect(reader.membersDecoded == parts.count)
+            #expect(reader.warnings.isEmpty)
+        }
+        // Member boundaries at every offset of a small file, one byte at a time.
+        let small = [sampleText(byteCount: 50, seed: 13), [], sampleText(byteCount: 70, seed: 14)]
+        let (output, error, reader) = try readFile(small.flatMap { gzip($0) }, bufferSize: 1)
+        #expect(error == nil)
+        #expect(output == small.flatMap { $0 })
+        #expect(reader.membersDecoded == 3)
+    }
+
+    @Test("A gzip file made only of an empty member gives no bytes")
+    func gzipEmptyMemberOnly() throws {
+        let (output, error, reader) = try readFile(gzip([]) + gzip([]))
+        #expect(error == nil)
+        #expect(output.isEmpty)
+        #expect(reader.membersDecoded == 2)
+    }
+
+    @Test("A truncated gzip file delivers a prefix, then an error saying how far it got")
+    func gzipTruncated() throws {
+        let data = sampleText(byteCount: 600_000, seed: 20)
+        let member = gzip(data)
+        let compressed = gzip(sampleText(byteCount: 5000, seed: 21)) + member
+        let firstLength = compressed.count - member.count
+        var generator = SeededGenerator(seed: 22)
+        // A single byte 0x1f is not yet gzip (plain text), so cuts start at 2.
+        var cuts = [2, 3, 9, 10, 11, 15, firstLength - 8, firstLength - 1, firstLength + 1, firstLength + 2,
+                    firstLength + 11, compressed.count - 8, compressed.count - 4, compressed.count - 1]
+        for _ in 0..<20 { cuts.append(Int(generator.next() % UInt64(compressed.count - 2)) + 2) }
+        let original = sampleText(byteCount: 5000, seed: 21) + data
+        // A cut exactly after the first member is a complete (shorter) file, not a truncated one; one byte more
+        // (0x1f alone) is trailing garbage, as for gzip -d. Both are checked in `gzipCutAtMemberBoundary`.
+        for cut in cuts where cut != firstLength && cut != firstLength + 1 {
+            let truncated = Array(compressed.prefix(cut))
+            let directory = try TemporaryDirectory()
+            let path = try directory.file("access.log.2.gz", truncated)
+            let reader: InputReader
+            do {
+                reader = try InputReader(path: path)
+            } catch {
+                Issue.record("cut \(cut): open failed: \(error)")
+                continue
+            }
+            let (output, error) = readAll(reader, bufferSize: 65536)
+            #expect(output == Array(original.prefix(output.count)), "cut at \(cut): output is not a prefix")
+            let message = try #require(error, "cut at \(cut): no error").description
+            #expect(error?.kind == .truncated, "cut at \(cut): \(message)")
+            #expect(message.hasPrefix(path + ": gzip data ends after"), "\(message)")
+            #expect(message.contains("bytes decompressed"))
+            #expect(message.contains("copy it again"))
+            #expect(reader.bytesDelivered == output.count)
+            // Reading again repeats the error rather than pretending the input ended.
+            #expect(throws: IngestError.self) { try readAll(reader).error.map { throw $0 } }
+        }
+    }
+
+    @Test("A multi-member file cut at a member boundary is complete; one byte later is trailing garbage")
+    func gzipCutAtMemberBoundary() throws {
+        let first = sampleText(byteCount: 5000, seed: 21)
+        let firstMember = gzip(first)
+        let compressed = firstMember + gzip(sampleText(byteCount: 5000, seed: 23))
+        let (output, error, reader) = try readFile(Array(compressed.prefix(firstMember.count)))
+        #expect(error == nil && output == first && reader.warnings.isEmpty)
+        let (output2, error2, reader2) = try readFile(Array(compressed.prefix(firstMember.count + 1)))
+        #expect(error2 == nil && output2 == first)
+        #expect(reader2.warnings.map(\.kind) == [.trailingGarbage])
+    }
+
+    @Test("The truncation message gives the compressed and decompressed byte counts")
+    func gzipTruncationMessage() throws {
+        let data = [UInt8](repeating: 0x61, count: 100_000)
+        let compressed = gzip(data)
+        let truncated = Array(compressed.prefix(compressed.count - 8))  // the trailer (CRC and length) is missing
+        let (output, error, _) = try readFile(truncated, name: "access.log.2.gz")
+        #expect(output == data)
+        let message = try #require(error?.description)
+        #expect(message.contains("gzip data ends after \(formatted(truncated.count)) bytes (100,000 bytes decompressed)"))
+    }
+
+    @Test("A corrupt byte in gzip data is an error with the compressed offset")
+    func gzipCorrupt() throws {
+        let data = sampleText(byteCount: 200_000, seed: 30)
+        var compressed = gzip(data)
+        // Break the deflate stream: a reserved block type (3) in the first block header.
+        compressed[10] = compressed[10] | 0x06
+        let (output, error, _) = try readFile(compressed, name: "bad.gz")
+        #expect(output.isEmpty || output == Array(data.prefix(output.count)))
+        let failure = try #require(error)
+        #expect(failure.kind == .corrupt)
+        #expect(failure.description.contains("gzip data is corrupt near byte"), "\(failure)")
+        #expect(failure.description.contains("invalid block type"), "\(failure)")
+    }
+
+    @Test("A flipped byte in the middle or in the trailer is detected", arguments: [0.5, 0.99])
+    func gzipFlippedByte(position: Double) throws {
+        let data = sampleText(byteCount: 300_000, seed: 31)
+        var compressed = gzip(data)
+        let index = position < 0.9 ? Int(Double(compressed.count) * position) : compressed.count - 6  // in the CRC
+        compressed[index] ^= 0x55
+        let (output, error, _) = try readFile(compressed)
+        let failure = try #require(error)
+        #expect([IngestError.Kind.corrupt, .checksumMismatch].contains(failure.kind), "\(failure)")
+        if position > 0.9 {
+            #expect(failure.kind == .checksumMismatch)
+            #expect(output == data, "all data is delivered before a trailer mismatch")
+        }
+    }
+
+    @Test("Trailing zeros and garbage after a complete member are ignored with a warning, like gzip -d")
+    func gzipTrailingGarbage() throws {
+        let data = sampleText(byteCount: 100_000, seed: 40)
+        let member = gzip(data)
+        let zeros = [UInt8](repeating: 0, count: 4096)
+        let (output, error, reader) = try readFile(member + zeros, name: "padded.gz")
+        #expect(error == nil)
+        #expect(output == data)
+        #expect(reader.warnings.count == 1)
+        #expect(reader.warnings.first?.kind == .trailingZeros)
+        #expect(reader.warnings.first?.offset == member.count)
+        #expect(reader.warnings.first?.byteCount == 4096)
+        #expect(reader.bytesRead == member.count + 4096)
+
+        let garbage = Array("this is not gzip\n".utf8)
+        for tail in [garbage, [0x1f], [0x1f, 0x00, 0x00]] {
+            let (output, error, reader) = try readFile(member + tail, bufferSize: 999, name: "garbage.gz")
+            #expect(error == nil)
+            #expect(output == data)
+            let warning = try #require(reader.warnings.first)
+            #expect(warning.kind == .trailingGarbage)
+            #expect(warning.byteCount == tail.count)
+            #expect(warning.description.contains("trailing garbage ignored"))
+            #expect(!warning.description.contains("this is not gzip"), "no file content in messages")
+        }
+    }
+
+    @Test("A following member that starts with the gzip magic but is broken is an error, not garbage")
+    func gzipBrokenSecondMember() throws {
+        let data = sampleText(byteCount: 10_000, seed: 41)
+        let (output, error, _) = try readFile(gzip(data) + [0x1f, 0x8b, 0x00, 0x00, 0x00])
+        #expect(output == data)
+        #expect(error != nil)
+    }
+
+    @Test("A decompression bomb streams through a fixed buffer")
+    func gzipBomb() throws {
+        // 64 MB of zeros compress to about 64 KB; the reader must not hold more than its buffers.
+        let zeros = [UInt8](repeating: 0, count: 64 << 20)
+        let compressed = gzip(zeros, level: 9)
+        let directory = try TemporaryDirectory()
+        let reader = try InputReader(path: try directory.file("bomb.gz", compressed))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var total = 0
+        while case let count = try reader.read(into: buffer), count > 0 {
+            total += count
+            #expect(count <= buffer.count)
+        }
+        #expect(total == zeros.count)
+        #expect(reader.bytesRead == compressed.count)
+    }
+}
+
+@Suite("Opening inputs")
+struct InputOpeningTests {
+    @Test("A missing file is a clear error")
+    func missingFile() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path + "/no-such.log"
+        let error = try #require(throws: IngestError.self) { try InputReader(path: path) }
+        #expect(error.kind == .notFound)
+        #expect(error.description == "\(path): no such file; check the path (use '-' to read standard input).")
+        #expect(error.path == path)
+    }
+
+    @Test("A directory is refused with a message saying to give its files")
+    func directoryAsInput() throws {
+        let directory = try TemporaryDirectory()
+        let error = try #require(throws: IngestError.self) { try InputReader(path: directory.path) }
+        #expect(error.kind == .isDirectory)
+        #expect(error.description.contains("is a directory, not a log file"))
+        let viaSource = try #require(throws: IngestError.self) {
+            try InputReader(source: InputSource(argument: directory.path))
+        }
+        #expect(viaSource.kind == .isDirectory)
+    }
+
+    @Test("An unreadable file is a permission error")
+    func unreadableFile() throws {
+        // Root ignores file modes, so chmod 000 cannot stop it: skip the check when running as root.
+        guard geteuid() != 0 else { return }
+        let directory = try TemporaryDirectory()
+        let path = try directory.file("secret.log", Array("x\n".utf8))
+        #expect(chmod(path, 0) == 0)
+        let error = try #require(throws: IngestError.self) { try InputReader(path: path) }
+        #expect(error.kind == .permissionDenied)
+        #expect(error.description.contains("permission denied"))
+    }
+
+    @Test("Formats klogs does not read are refused, not ingested as text", arguments: [
+        [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00], [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], Array("BZh91AY".utf8),
+    ] as [[UInt8]])
+    func unsupportedFormats(magic: [UInt8]) throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.file("x.log", magic + [UInt8](repeating: 1, count: 100))
+        let error = try #require(throws: IngestError.self) { try InputReader(path: path) }
+        #expect(error.description.contains("which klogs does not read"))
+    }
+
+    @Test("The argument - means standard input")
+    func dashIsStandardInput() {
+        #expect(InputSource(argument: "-") == .standardInput)
+        #expect(InputSource(argument: "-").description == "standard input")
+        #expect(InputSource(argument: "./-") == .path("./-"))
+    }
+
+    @Test("A pipe is read like standard input, gzip detected from its bytes", arguments: [false, true])
+    func pipeInput(compressed: Bool) throws {
+        let data = sampleText(byteCount: 500_000, seed: 50)
+        let payload = compressed ? gzip(data) + gzip(data) : data
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        let writeEnd = descriptors[1]
+        let thread = Thread {
+            payload.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let count = write(writeEnd, bytes.baseAddress! + offset, min(7000, bytes.count - offset))
+                    if count <= 0 { break }
+                    offset += count
+                }
+            }
+            close(writeEnd)
+        }
+        thread.start()
+        let reader = try InputReader(fileDescriptor: descriptors[0], name: "standard input", closeWhenDone: true)
+        let (output, error) = readAll(reader, bufferSize: 100_000)
+        #expect(error == nil)
+        #expect(output == (compressed ? data + data : data))
+        #expect(reader.compression == (compressed ? .gzip : .plain))
+        #expect(reader.fileSize == nil)
+        #expect(reader.name == "standard input")
+    }
+
+    @Test("Errors on a pipe name standard input")
+    func pipeTruncated() throws {
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        let payload = Array(gzip(sampleText(byteCount: 1000, seed: 51)).prefix(100))
+        _ = payload.withUnsafeBytes { write(descriptors[1], $0.baseAddress, $0.count) }
+        close(descriptors[1])
+        let reader = try InputReader(fileDescriptor: descriptors[0], name: "standard input", closeWhenDone: true)
+        let error = try #require(readAll(reader).error)
+        #expect(error.description.hasPrefix("standard input: gzip data ends after 100 bytes"))
+    }
+}
+
+/// `1234567` → `"1,234,567"`.
+func formatted(_ value: Int) -> String {
+    let digits = Array(String(value))
+    var result = ""
+    for (index, digit) in digits.enumerated() {
+        if index > 0 && (digits.count - index) % 3 == 0 { result.append(",") }
+        result.append(digit)
+    }
+    return result
+}
