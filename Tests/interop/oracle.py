@@ -1,39 +1,50 @@
-"""An independent oracle for access logs: what klogs should have ingested, computed without any klogs code.
+r"""An independent oracle for access logs: what klogs should have ingested, computed without any klogs code.
 
 It shares nothing with klogs (Python `re`, its own timestamp arithmetic) so that agreement means something.
 
 RULES (each one is a named constant or function below, so a rule can be aligned with klogs in one place)
 
+The first draft of these rules was written before klogs' parser existed. Where klogs' parser documents a deliberate
+decision (Sources/KlogsCore/AccessLogParser.swift), the oracle follows it and the constant says what the strict
+alternative was; these are marked [aligned].
+
 Lines
-  L1  Input bytes are split on b"\\n". A final piece without a newline is a line if it is not empty.
-  L2  One trailing b"\\r" is removed (CRLF files).
-  L3  A line that is empty after L2 is *blank*: counted in `blank_lines`, neither accepted nor rejected.
+  L1  Input bytes are split on b"\n". A final piece without a newline is a line if it is not empty.
+  L2  One trailing b"\r" is removed (CRLF files), then trailing spaces and tabs [aligned].
+  L3  A line that is empty after L2 is rejected ("blank") [aligned: BLANK_LINES_REJECTED; strict: ignored].
 
 Acceptance: a line is accepted iff all of these hold, else it is rejected with the first failing reason
-  A1  "format": it matches the whole-line pattern of its format (no leading or trailing bytes):
-        common:   CLIENT SP IDENT SP USER SP [TIME] SP "REQUEST" SP STATUS SP BYTES
-        combined: common SP "REFERRER" SP "USER-AGENT"
-      CLIENT, IDENT, USER are runs of non-space bytes; inside quotes `\\"` and `\\\\` (any backslash pair) are
-      literal, an unescaped `"` ends the field. In combined mode a common line is rejected
-      (COMBINED_ACCEPTS_COMMON), and extra trailing fields are rejected.
-  A2  "status": STATUS is exactly three ASCII digits (100-999 accepted as they are).
-  A3  "bytes": BYTES is ASCII digits or `-`; `-` counts as 0.
-  A4  "timestamp": TIME is `DD/Mon/YYYY:HH:MM:SS +hhmm` exactly: two-digit day valid for the month and year
-      (Gregorian leap years), English three-letter month with that capitalisation, four-digit year, hour 00-23,
-      minute and second 00-59 (no leap second), sign `+` or `-`, offset hours 00-MAX_OFFSET_HOURS and minutes
-      00-59. UTC = local time minus the offset.
-  A5  "request": REQUEST is one of
-        `-` or empty                      → method `-`, path EMPTY_REQUEST_PATH ("-")
-        METHOD SP TARGET SP PROTOCOL      → METHOD is [A-Za-z]+ (kept as logged), TARGET has no space
-        METHOD SP TARGET                  → HTTP/0.9 style (the NASA trace has these): accepted (ACCEPT_HTTP09)
-      anything else (TLS probes, spaces in the target, …) is rejected (GARBAGE_REQUEST_ACCEPTED = False).
+  A1  "format": CLIENT SP IDENT SP USER SP [TIME] SP "REQUEST" SP STATUS, where CLIENT, IDENT, USER are runs of
+      non-space bytes and CLIENT does not start with `"` or `[`. Inside quotes a backslash escapes the next byte,
+      an unescaped `"` ends the field; a field without its closing quote rejects the line.
+  A2  "status": STATUS is exactly three ASCII digits (000-999) followed by a space or the end.
+  A3  "bytes": SP BYTES follows, BYTES is `-` (counts as 0) or 1-18 ASCII digits, ended by a space or the end.
+  A4  "timestamp": TIME is `DD/Mon/YYYY:HH:MM:SS +hhmm` exactly: day valid for the month and year (Gregorian leap
+      years), English three-letter month with that capitalisation, hour 00-23, minute 00-59, second 00-59 (60 with
+      ACCEPT_LEAP_SECOND [aligned], counted as the next minute's first second), sign `+`/`-`, offset minutes 00-59
+      and the whole offset at most MAX_OFFSET_MINUTES (14 h) [aligned]. UTC = local time minus the offset.
+  A5  combined only: after BYTES, an optional SP "REFERRER" and then an optional SP "USER-AGENT"; a quoted field
+      that is opened must be closed ("quote"); anything after them is ignored, and a line that ends after BYTES is
+      accepted [aligned: COMBINED_ACCEPTS_COMMON; strict: the whole-line combined pattern]. common: anything after
+      BYTES is ignored [aligned].
+  A6  REQUEST is never a reason to reject [aligned: GARBAGE_REQUEST_ACCEPTED; strict: rejected]:
+        `-` or empty                         → method `-`, path EMPTY_REQUEST_PATH (`-`)
+        METHOD SP TARGET [SP HTTP/…]          → METHOD is one or more RFC 9110 token characters; TARGET starts with
+                                                a non-space and may hold spaces; the last word is the protocol only
+                                                when it starts with `HTTP/` and has more after it. Without a
+                                                protocol (HTTP/0.9 style, as in the NASA trace) TARGET is the rest.
+        anything else (TLS probes, `hello`) → method `-`, path GARBAGE_PATH (`-`)
 
 Derived values of an accepted line
-  D1  path = TARGET as logged (no percent-decoding, no unescaping, absolute-URI targets kept whole) cut at the
-      first `?` or `#`. An empty result stays empty.
-  D2  key = (UTC date "YYYY-MM-DD", UTC hour 0-23, path, status); hits += 1, bytes += BYTES.
-  D3  Client addresses and user agents of accepted *and* rejected-but-parseable lines are collected for the
-      privacy test (`clients`, `user_agents`); rejected lines may hold them too, and they must not leak either.
+  D1  Quoted fields are unescaped before use [aligned: UNESCAPE_QUOTED]: `\"`, `\\`, `\xHH`, `\n \r \t \b \v \f`;
+      any other backslash is kept as written.
+  D2  path = TARGET as logged (no percent-decoding; absolute-URI targets kept whole) cut at the first `?` or `#`.
+  D3  key = (UTC date "YYYY-MM-DD", UTC hour 0-23, path, status); hits += 1, bytes += BYTES.
+  D4  Client fields and user agents of all lines where they can be told apart, accepted or not, are collected for
+      the privacy test (`clients`, `user_agents`).
+
+Not modelled (not in the inputs the suite uses): X-Forwarded-For client lists (`a, b, c`), vhost prefixes,
+ISO-8601 timestamps, lines longer than klogs' 64 KiB limit.
 """
 
 from __future__ import annotations
@@ -45,34 +56,41 @@ from dataclasses import dataclass, field
 
 # ---- Rules that may need aligning with klogs -------------------------------------------------------------------
 
-COMBINED_ACCEPTS_COMMON = False
-"""A1: whether a line in common format is accepted when ingesting with --format combined."""
+BLANK_LINES_REJECTED = True
+"""L3: a blank line is rejected (klogs: reason empty_line) rather than ignored."""
+
+COMBINED_ACCEPTS_COMMON = True
+"""A5: with --format combined, a line that ends after BYTES (or has other trailing fields) is accepted."""
 
 EMPTY_REQUEST_PATH = "-"
-"""A5: the path of a line whose request is `-` or empty (SCHEMA: method is `-`; path is never null)."""
+"""A6: the path of a line whose request is `-` or empty (SCHEMA: method is `-`; path is never null)."""
 
-ACCEPT_HTTP09 = True
-"""A5: whether `METHOD TARGET` without a protocol is accepted."""
-
-GARBAGE_REQUEST_ACCEPTED = False
-"""A5: whether a request that is not `-`, `METHOD TARGET [PROTOCOL]` is accepted (then with path GARBAGE_PATH)."""
+GARBAGE_REQUEST_ACCEPTED = True
+"""A6: a request that is not `-` nor `METHOD TARGET [PROTOCOL]` is accepted with path GARBAGE_PATH."""
 GARBAGE_PATH = "-"
 
-MAX_OFFSET_HOURS = 23
-"""A4: the largest accepted hour part of a time-zone offset."""
+ACCEPT_LEAP_SECOND = True
+"""A4: second 60 is accepted and counts as the first second of the next minute."""
+
+MAX_OFFSET_MINUTES = 14 * 60
+"""A4: the largest accepted time-zone offset, either way."""
+
+UNESCAPE_QUOTED = True
+"""D1: backslash escapes in quoted fields are decoded before the path is taken."""
 
 # ---- Patterns -------------------------------------------------------------------------------------------------
 
-_QUOTED = rb'"((?:[^"\\]|\\.)*)"'
-_COMMON = rb"(\S+) (\S+) (\S+) \[([^\]]*)\] " + _QUOTED + rb" (\S+) (\S+)"
-COMMON_RE = re.compile(rb"^" + _COMMON + rb"$", re.DOTALL)
-COMBINED_RE = re.compile(rb"^" + _COMMON + rb" " + _QUOTED + rb" " + _QUOTED + rb"$", re.DOTALL)
+_QUOTED_BODY = rb'(?:[^"\\]|\\.)*'
+HEAD_RE = re.compile(
+    rb'^([^ ]+) ([^ ]*) ([^ ]*) \[([^\]]*)\] "(' + _QUOTED_BODY + rb')" ([^ ]*)(?: ([^ ]*))?(.*)$', re.DOTALL)
+NEXT_QUOTED_RE = re.compile(rb' "(' + _QUOTED_BODY + rb')"', re.DOTALL)
+REQUEST_RE = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^ ].*?)(?: HTTP/[^ ]+)?$", re.DOTALL)
+_ESCAPES = {b'"': b'"', b"\\": b"\\", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"v": b"\v", b"f": b"\f"}
+_ESCAPE_RE = re.compile(rb'\\(x[0-9A-Fa-f]{2}|["\\nrtbvf])')
 
 _TIME_RE = re.compile(rb"^(\d{2})/([A-Z][a-z]{2})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$")
 _MONTHS = {name: index + 1 for index, name in enumerate(
     [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"])}
-_METHOD_RE = re.compile(rb"^[A-Za-z]+$")
-
 EPOCH = _dt.datetime(1970, 1, 1)
 
 
@@ -92,36 +110,45 @@ def parse_timestamp(text: bytes) -> int | None:
     if month is None:
         return None
     day, year, hour, minute, second = int(day), int(year), int(hour), int(minute), int(second)
-    offset_hours, offset_minutes = int(offset_hours), int(offset_minutes)
-    if not (1 <= day <= _days_in_month(year, month)) or hour > 23 or minute > 59 or second > 59:
+    offset = int(offset_hours) * 60 + int(offset_minutes)
+    if not (1 <= day <= _days_in_month(year, month)) or hour > 23 or minute > 59:
         return None
-    if offset_hours > MAX_OFFSET_HOURS or offset_minutes > 59:
+    if second > 59 and not (second == 60 and ACCEPT_LEAP_SECOND):
         return None
-    local = (_dt.datetime(year, month, day, hour, minute, second) - EPOCH) // _dt.timedelta(seconds=1)
-    offset = (offset_hours * 60 + offset_minutes) * 60
-    return local - offset if sign == b"+" else local + offset
+    if int(offset_minutes) > 59 or offset > MAX_OFFSET_MINUTES:
+        return None
+    local = (_dt.datetime(year, month, day, hour, minute, 0) - EPOCH) // _dt.timedelta(seconds=1) + second
+    return local - offset * 60 if sign == b"+" else local + offset * 60
+
+
+def unescape(field: bytes) -> bytes:
+    """D1: decodes the escapes servers write inside quoted fields."""
+    if not UNESCAPE_QUOTED or b"\\" not in field:
+        return field
+
+    def decode(match: re.Match) -> bytes:
+        escape = match.group(1)
+        if escape[:1] == b"x":
+            return bytes([int(escape[1:], 16)])
+        return _ESCAPES[escape]
+
+    return _ESCAPE_RE.sub(decode, field)
 
 
 def parse_request(request: bytes) -> tuple[str, str] | None:
-    """A5 and D1: (method, path) of a request, or None when the request is rejected."""
+    """A6 and D2: (method, path) of a request, or None when the request is rejected."""
     if request in (b"-", b""):
         return "-", EMPTY_REQUEST_PATH
-    parts = request.split(b" ")
-    if len(parts) in (2, 3) and _METHOD_RE.match(parts[0]) and parts[1] and (len(parts) == 3 or ACCEPT_HTTP09):
-        if len(parts) == 3 and not parts[2]:
-            return _garbage()
-        target = parts[1]
-        cut = len(target)
-        for stop in (b"?", b"#"):
-            position = target.find(stop)
-            if position != -1:
-                cut = min(cut, position)
-        return parts[0].decode("ascii"), target[:cut].decode("utf-8", errors="replace")
-    return _garbage()
-
-
-def _garbage() -> tuple[str, str] | None:
-    return ("-", GARBAGE_PATH) if GARBAGE_REQUEST_ACCEPTED else None
+    match = REQUEST_RE.match(request)
+    if match is None:
+        return ("-", GARBAGE_PATH) if GARBAGE_REQUEST_ACCEPTED else None
+    target = match.group(2)
+    cut = len(target)
+    for stop in (b"?", b"#"):
+        position = target.find(stop)
+        if position != -1:
+            cut = min(cut, position)
+    return match.group(1).decode("ascii"), target[:cut].decode("utf-8", errors="replace")
 
 
 # ---- The oracle -----------------------------------------------------------------------------------------------
@@ -169,51 +196,73 @@ def evaluate(data: bytes, log_format: str = "combined") -> Expected:
     expected = Expected()
     for line in split_lines(data):
         expected.lines += 1
+        line = line.rstrip(b" \t")
         if not line:
-            expected.blank_lines += 1
+            if BLANK_LINES_REJECTED:
+                expected.rejected["blank"] += 1
+            else:
+                expected.blank_lines += 1
             continue
-        match = (COMBINED_RE if log_format == "combined" else COMMON_RE).match(line)
-        agent = referrer = None
-        if match is None and log_format == "combined" and COMBINED_ACCEPTS_COMMON:
-            match = COMMON_RE.match(line)
-        if match is None:
-            expected.rejected["format"] += 1
-            _collect_loose(line, expected)
-            continue
-        client, _ident, _user, time_text, request, status, size = match.groups()[:7]
-        if len(match.groups()) == 9:
-            referrer, agent = match.group(8), match.group(9)
-        expected.clients.add(client.decode("latin-1"))
-        if agent is not None:
-            expected.user_agents.add(agent.decode("utf-8", errors="replace"))
-        if referrer is not None:
-            expected.referrers.add(referrer.decode("utf-8", errors="replace"))
-        if not (len(status) == 3 and status.isdigit()):
-            expected.rejected["status"] += 1
-            continue
-        if not (size == b"-" or size.isdigit()):
-            expected.rejected["bytes"] += 1
-            continue
-        seconds = parse_timestamp(time_text)
-        if seconds is None:
-            expected.rejected["timestamp"] += 1
-            continue
-        parsed = parse_request(request)
-        if parsed is None:
-            expected.rejected["request"] += 1
-            continue
-        _method, path = parsed
-        size_value = 0 if size == b"-" else int(size)
-        when = EPOCH + _dt.timedelta(seconds=seconds)
-        key = (when.strftime("%Y-%m-%d"), when.hour, path, int(status))
-        entry = expected.hits[key]
-        entry[0] += 1
-        entry[1] += size_value
-        expected.accepted += 1
-        expected.bytes_total += size_value
-        expected.timestamps.append(seconds)
-        expected.paths.add(path)
+        reason = _evaluate_line(line, log_format, expected)
+        if reason is not None:
+            expected.rejected[reason] += 1
     return expected
+
+
+def _evaluate_line(line: bytes, log_format: str, expected: Expected) -> str | None:
+    """Adds one accepted line to `expected`, or returns why it is rejected."""
+    match = HEAD_RE.match(line)
+    if match is None:
+        _collect_loose(line, expected)
+        return "format"
+    client, _ident, _user, time_text, request, status, size, rest = match.groups()
+    expected.clients.add(client.decode("latin-1"))
+    referrer = agent = None
+    if log_format == "combined":
+        quoted = NEXT_QUOTED_RE.match(rest)
+        if quoted:
+            referrer = quoted.group(1)
+            rest_after = rest[quoted.end():]
+            quoted_agent = NEXT_QUOTED_RE.match(rest_after)
+            if quoted_agent:
+                agent = quoted_agent.group(1)
+            elif rest_after.startswith(b' "'):
+                _collect_loose(line, expected)
+                return "quote"
+        elif rest.startswith(b' "'):
+            _collect_loose(line, expected)
+            return "quote"
+        if agent is None and not COMBINED_ACCEPTS_COMMON:
+            return "format"
+    if agent is not None:
+        expected.user_agents.add(unescape(agent).decode("utf-8", errors="replace"))
+        expected.user_agents.add(agent.decode("utf-8", errors="replace"))
+    if referrer is not None:
+        expected.referrers.add(unescape(referrer).decode("utf-8", errors="replace"))
+    if client[:1] in (b'"', b"["):
+        return "client"
+    if not (len(status) == 3 and status.isdigit()):
+        return "status"
+    if size is None or not (size == b"-" or (size.isdigit() and len(size) <= 18)):
+        return "bytes"
+    seconds = parse_timestamp(time_text)
+    if seconds is None:
+        return "timestamp"
+    parsed = parse_request(unescape(request))
+    if parsed is None:
+        return "request"
+    _method, path = parsed
+    size_value = 0 if size == b"-" else int(size)
+    when = EPOCH + _dt.timedelta(seconds=seconds)
+    key = (when.strftime("%Y-%m-%d"), when.hour, path, int(status))
+    entry = expected.hits[key]
+    entry[0] += 1
+    entry[1] += size_value
+    expected.accepted += 1
+    expected.bytes_total += size_value
+    expected.timestamps.append(seconds)
+    expected.paths.add(path)
+    return None
 
 
 _LOOSE_CLIENT = re.compile(rb"^(\S+) ")
