@@ -31,6 +31,8 @@ public enum LogFormat: String, CaseIterable, Sendable {
 ///   and optionally a space and `HTTP/…`; spaces inside the target are kept (`GET /a b HTTP/1.1` has path `/a b`).
 /// - A status must be exactly three digits (`000`…`999`: nginx logs `499` and `000`); `-` is rejected.
 /// - A client field may be a comma-separated X-Forwarded-For list; the first element is the client.
+/// - A line cut inside its user agent (a logger's line limit; one such line in the elastic examples) keeps the rest
+///   of the line as the user agent; an unterminated request or referrer is rejected.
 /// - The parser is a value with a small time cache; use one per thread.
 public struct AccessLogParser {
     /// The format this parser reads.
@@ -138,8 +140,12 @@ public struct AccessLogParser {
         guard position + 1 < end, line[position] == UInt8(ascii: " "), line[position + 1] == UInt8(ascii: "\"") else {
             return nil
         }
-        guard let (userAgent, _) = Self.quoted(line, position + 2, end, &record) else { return .unterminatedQuote }
-        record.userAgentField = userAgent
+        if let (userAgent, _) = Self.quoted(line, position + 2, end, &record) {
+            record.userAgentField = userAgent
+        } else {
+            // A line cut inside its last field (a logger's line limit): the rest of the line is the user agent.
+            record.userAgentField = Self.truncatedField(line, position + 2, end, &record)
+        }
         return nil
     }
 
@@ -185,6 +191,16 @@ public struct AccessLogParser {
             return (FieldRange(start, quote), quote + 1)
         }
         return unescape(line, start, end, &record)
+    }
+
+    /// The content of an unterminated quoted field running to the end of the line, unescaped when needed.
+    static func truncatedField(
+        _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
+    ) -> FieldRange {
+        if ByteSearch.first(UInt8(ascii: "\\"), in: line, from: start, to: end) == nil { return FieldRange(start, end) }
+        let outputStart = record.scratch.count
+        _ = unescape(line, start, end, &record)
+        return FieldRange(outputStart, record.scratch.count, inScratch: true)
     }
 
     static func unescape(

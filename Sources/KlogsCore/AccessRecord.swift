@@ -14,7 +14,7 @@ public enum RejectReason: String, CaseIterable, Sendable, Hashable {
     case badBytes = "bad_bytes"
     /// A field is missing or a separator is not where the format puts it (e.g. no ident and user fields).
     case missingField = "missing_field"
-    /// A quoted field has no closing quote.
+    /// The request or referrer has no closing quote (a user agent cut at the end of the line is accepted).
     case unterminatedQuote = "unterminated_quote"
 }
 

@@ -102,27 +102,25 @@ public struct SipHasher {
     /// Appends a 64-bit value as 8 little-endian bytes.
     @inline(__always)
     public mutating func append(_ value: UInt64) {
+        length += 8
         if tailCount == 0 {
             compress(value)
-            length += 8
         } else {
-            for shift in stride(from: 0, to: 64, by: 8) { append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+            // Complete the pending word with the value's low bytes and keep its high bytes pending.
+            let shift = UInt64(8 * tailCount)
+            compress(tail | value << shift)
+            tail = value >> (64 - shift)
         }
     }
 
     /// Appends bytes.
-    /// - Complexity: O(bytes.count), eight bytes per compression.
+    /// - Complexity: O(bytes.count), eight bytes per compression whatever the alignment of earlier input.
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         var index = 0
         let count = bytes.count
-        while tailCount != 0 && index < count {
-            append(bytes[index])
-            index += 1
-        }
         while count - index >= 8 {
-            compress(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+            append(UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
             index += 8
-            length += 8
         }
         while index < count {
             append(bytes[index])

@@ -28,6 +28,7 @@ struct AtomicFileTests {
     @Test("Commit makes the file visible under its name with mode 0640, and no temporary file remains")
     func commit() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         try withUmask(0o022) {
             let file = try AtomicFile(directory: directory.path, name: "part-0.parquet")
             #expect(file.temporaryPath.hasPrefix(directory.path + "/.part-0.parquet.tmp-"))
@@ -44,6 +45,7 @@ struct AtomicFileTests {
     @Test("A stricter umask is respected")
     func stricterUmask() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         try withUmask(0o077) {
             let file = try AtomicFile(directory: directory.path, name: "a")
             try file.commit()
@@ -54,6 +56,7 @@ struct AtomicFileTests {
     @Test("Writing to the descriptor directly works, and commit replaces an existing file")
     func descriptorAndReplace() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         _ = try directory.file("state.json", Array("old".utf8))
         let file = try AtomicFile(directory: directory.path, name: "state.json")
         _ = "new".withCString { write(file.fileDescriptor, $0, 3) }
@@ -65,6 +68,7 @@ struct AtomicFileTests {
     @Test("Abort, or releasing without commit, leaves nothing behind")
     func abortLeavesNothing() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let file = try AtomicFile(directory: directory.path, name: "x.parquet")
         try file.write([1, 2, 3])
         file.abort()
@@ -80,6 +84,7 @@ struct AtomicFileTests {
     @Test("Two files with the same final name get different temporary names")
     func distinctTemporaryNames() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let first = try AtomicFile(directory: directory.path, name: "same")
         let second = try AtomicFile(directory: directory.path, name: "same")
         #expect(first.temporaryPath != second.temporaryPath)
@@ -88,31 +93,47 @@ struct AtomicFileTests {
     @Test("Invalid names are refused", arguments: ["", ".", "..", "a/b"])
     func invalidNames(name: String) throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         #expect(throws: IngestError.self) { try AtomicFile(directory: directory.path, name: name) }
     }
 
     @Test("A missing directory is a clear error")
     func missingDirectory() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let missing = directory.path + "/missing"
         let error = try #require(throws: IngestError.self) { try AtomicFile(directory: missing, name: "a") }
-        #expect(error.description.contains("the directory '\(missing)' does not exist"), "\(error)")
+        #expect(error.description == "\(missing)/a: the directory '\(missing)' does not exist; create it first or "
+            + "check the --data path.")
     }
 
-    @Test("A read-only directory is a clear permission error, and leaves nothing behind")
+    @Test("A directory that may not be written is a clear error, and leaves nothing behind")
     func readOnlyDirectory() throws {
-        // Root writes through directory modes, so a 0555 directory cannot stop it: skip when running as root.
-        guard geteuid() != 0 else { return }
         let directory = try TemporaryDirectory()
-        let locked = directory.path + "/locked"
-        try FileSystem.createDirectory(atPath: locked)
-        #expect(chmod(locked, 0o555) == 0)
-        defer { _ = chmod(locked, 0o755) }
-        let error = try #require(throws: IngestError.self) { try AtomicFile(directory: locked, name: "a") }
-        #expect(error.kind == .permissionDenied)
-        #expect(error.description.contains("permission denied"))
-        #expect(error.description.contains("chmod u+w"))
-        #expect(try directoryListing(locked).isEmpty)
+        defer { directory.remove() }
+        let target: String
+        if geteuid() == 0 {
+            // Root writes through directory modes, so a 0555 directory cannot stop it; sysfs refuses new files
+            // even to root (EACCES), so it stands in when running as root.
+            guard FileManager.default.fileExists(atPath: "/sys/kernel") else { return }
+            target = "/sys"
+        } else {
+            target = directory.path + "/locked"
+            try FileSystem.createDirectory(atPath: target)
+            #expect(chmod(target, 0o555) == 0)
+        }
+        defer { if target != "/sys" { _ = chmod(target, 0o755) } }
+        let before = try directoryListing(target)
+        let error = try #require(throws: IngestError.self) { try AtomicFile(directory: target, name: "a") }
+        #expect(error.description.hasPrefix(target + "/a: "), "\(error)")
+        if error.kind == .permissionDenied {
+            #expect(error.description.contains("permission denied"))
+            #expect(error.description.contains("chmod u+w \(target)"))
+        } else {
+            #expect(error.kind == .outputFailed(errno: EROFS), "\(error)")
+            #expect(error.description.contains("read-only"))
+        }
+        #expect(try directoryListing(target) == before)
     }
 
     @Test("A full device is reported with the path and the remedy, and nothing stays visible")
@@ -120,6 +141,7 @@ struct AtomicFileTests {
         // /dev/full fails every write with ENOSPC; AtomicFile over it cannot be built, so check the write path
         // by writing through a descriptor swapped for /dev/full.
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let file = try AtomicFile(directory: directory.path, name: "events.parquet")
         let full = open("/dev/full", O_WRONLY)
         guard full >= 0 else { return }
@@ -135,6 +157,7 @@ struct AtomicFileTests {
     @Test("createDirectory makes missing parents with mode 0750 and accepts existing ones")
     func createDirectories() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let nested = directory.path + "/events/date=2026-11-21/"
         try withUmask(0o022) {
             try FileSystem.createDirectory(atPath: nested)

@@ -116,6 +116,7 @@ struct InputReaderTests {
         for cut in cuts where cut != firstLength && cut != firstLength + 1 {
             let truncated = Array(compressed.prefix(cut))
             let directory = try TemporaryDirectory()
+            defer { directory.remove() }
             let path = try directory.file("access.log.2.gz", truncated)
             let reader: InputReader
             do {
@@ -230,6 +231,7 @@ struct InputReaderTests {
         let zeros = [UInt8](repeating: 0, count: 64 << 20)
         let compressed = gzip(zeros, level: 9)
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let reader = try InputReader(path: try directory.file("bomb.gz", compressed))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
@@ -248,6 +250,7 @@ struct InputOpeningTests {
     @Test("A missing file is a clear error")
     func missingFile() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let path = directory.path + "/no-such.log"
         let error = try #require(throws: IngestError.self) { try InputReader(path: path) }
         #expect(error.kind == .notFound)
@@ -258,6 +261,7 @@ struct InputOpeningTests {
     @Test("A directory is refused with a message saying to give its files")
     func directoryAsInput() throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let error = try #require(throws: IngestError.self) { try InputReader(path: directory.path) }
         #expect(error.kind == .isDirectory)
         #expect(error.description.contains("is a directory, not a log file"))
@@ -272,6 +276,7 @@ struct InputOpeningTests {
         // Root ignores file modes, so chmod 000 cannot stop it: skip the check when running as root.
         guard geteuid() != 0 else { return }
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let path = try directory.file("secret.log", Array("x\n".utf8))
         #expect(chmod(path, 0) == 0)
         let error = try #require(throws: IngestError.self) { try InputReader(path: path) }
@@ -279,13 +284,24 @@ struct InputOpeningTests {
         #expect(error.description.contains("permission denied"))
     }
 
+    @Test("A read error names the file and how far reading got")
+    func readError() throws {
+        // Reading /proc/self/mem at offset 0 fails with EIO: a stand-in for a failing disk.
+        guard FileManager.default.fileExists(atPath: "/proc/self/mem") else { return }
+        let error = try #require(throws: IngestError.self) { try InputReader(path: "/proc/self/mem") }
+        #expect(error.kind == .inputFailed(errno: EIO))
+        #expect(error.description.hasPrefix("/proc/self/mem: reading failed after 0 bytes: "), "\(error)")
+    }
+
     @Test("Formats klogs does not read are refused, not ingested as text", arguments: [
         [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00], [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], Array("BZh91AY".utf8),
     ] as [[UInt8]])
     func unsupportedFormats(magic: [UInt8]) throws {
         let directory = try TemporaryDirectory()
+        defer { directory.remove() }
         let path = try directory.file("x.log", magic + [UInt8](repeating: 1, count: 100))
         let error = try #require(throws: IngestError.self) { try InputReader(path: path) }
+        #expect(error.kind == .unsupportedFormat)
         #expect(error.description.contains("which klogs does not read"))
     }
 

@@ -92,7 +92,9 @@ final class TemporaryDirectory {
     let url: URL
     var path: String { url.path }
     init() throws { url = try TestPaths.makeTemporaryDirectory("klogs-ingest-test") }
-    deinit {
+    /// Removes the directory. Call it from a `defer` right after creating the directory: that also keeps the
+    /// object alive to the end of the scope (Swift may release an object after its last use).
+    func remove() {
         // Restore permissions the tests may have removed, so the directory can be deleted.
         _ = chmod(url.path, 0o700)
         try? FileManager.default.removeItem(at: url)
@@ -131,6 +133,7 @@ func readFile(
     _ bytes: [UInt8], bufferSize: Int = 1 << 20, name: String = "input.log"
 ) throws -> (bytes: [UInt8], error: IngestError?, reader: InputReader) {
     let directory = try TemporaryDirectory()
+    defer { directory.remove() }
     let path = try directory.file(name, bytes)
     let reader = try InputReader(path: path)
     let (output, error) = readAll(reader, bufferSize: bufferSize)

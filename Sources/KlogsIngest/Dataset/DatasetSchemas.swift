@@ -17,7 +17,7 @@ public enum DatasetName: String, Sendable, CaseIterable {
     }
 
     private static let eventsSchema = ParquetSchema(columns: [
-        ParquetColumn(name: "ts", type: .int64, logical: .timestampMillisUTC, isOptional: false),
+        ParquetColumn(name: "ts", type: .int64, logical: .timestampMillisecondsUTC, isOptional: false),
         ParquetColumn(name: "visitor", type: .int64, logical: .none, isOptional: true),
         ParquetColumn(name: "client_net", type: .byteArray, logical: .string, isOptional: true),
         ParquetColumn(name: "vhost", type: .byteArray, logical: .string, isOptional: true),
@@ -35,7 +35,7 @@ public enum DatasetName: String, Sendable, CaseIterable {
     ])
 
     private static let hitsSchema = ParquetSchema(columns: [
-        ParquetColumn(name: "hour", type: .int64, logical: .timestampMillisUTC, isOptional: false),
+        ParquetColumn(name: "hour", type: .int64, logical: .timestampMillisecondsUTC, isOptional: false),
         ParquetColumn(name: "vhost", type: .byteArray, logical: .string, isOptional: true),
         ParquetColumn(name: "path", type: .byteArray, logical: .string, isOptional: false),
         ParquetColumn(name: "status", type: .int32, logical: .none, isOptional: false),

@@ -1,5 +1,6 @@
 import KlogsCore
 import KlogsParquet
+import KlogsUserAgent
 
 /// Routes rows to their UTC day's partition and writes the `events` and `hits` files of one run.
 ///
@@ -8,7 +9,7 @@ import KlogsParquet
 final class DatasetWriter {
     private let root: String
     private let runIdentifier: String
-    private let metadata: (DatasetName) -> [(String, String)]
+    private let metadata: (DatasetName) -> [(key: String, value: String)]
     private let compression: ParquetCompression
     private let writeEvents: Bool
     private let rowGroupRows: Int
@@ -108,7 +109,7 @@ final class DatasetWriter {
 
     private func openFile(_ dataset: DatasetName, day: Int32) throws -> PartFile {
         fileSequence += 1
-        let directory = "\(root)/\(dataset.rawValue)/date=\(formatDate(daysSinceEpoch: Int(day)))"
+        let directory = "\(root)/\(dataset.rawValue)/date=\(Timestamp.dateText(dayNumber: Int(day)))"
         let name = "part-\(runIdentifier)-\(fileSequence).parquet"
         return try PartFile(
             directory: directory, name: name, dataset: dataset, metadata: metadata(dataset),

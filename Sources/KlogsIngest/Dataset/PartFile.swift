@@ -6,15 +6,14 @@ import KlogsParquet
 /// never sees it half-written, and a failed run leaves nothing behind.
 final class PartFile {
     private let file: AtomicFile
-    private var output: FileDescriptorOutput
-    private var writer: ParquetFileWriter?
+    private var writer: ParquetFileWriter<FileDescriptorOutput>?
     private(set) var rowCount = 0
 
-    init(directory: String, name: String, dataset: DatasetName, metadata: [(String, String)],
+    init(directory: String, name: String, dataset: DatasetName, metadata: [(key: String, value: String)],
          compression: ParquetCompression) throws {
         try FileSystem.createDirectory(atPath: directory)
         file = try AtomicFile(directory: directory, name: name)
-        output = FileDescriptorOutput(fileDescriptor: file.fileDescriptor, path: file.temporaryPath)
+        let output = FileDescriptorOutput(fileDescriptor: file.fileDescriptor, path: file.path)
         var options = ParquetWriterOptions(createdBy: KlogsVersion.description)
         options.compression = compression
         options.keyValueMetadata = metadata

@@ -82,3 +82,13 @@ final class Partition {
         clientNetworks.removeAll(keepingCapacity: true)
     }
 }
+
+extension ByteInterner {
+    /// The interned values as a Parquet string column, in id order: the dictionary of an id column.
+    var stringColumn: StringColumn {
+        var offsets: [Int32] = [0]
+        offsets.reserveCapacity(count + 1)
+        for end in ends { offsets.append(Int32(end)) }
+        return StringColumn(bytes: arena, offsets: offsets)
+    }
+}

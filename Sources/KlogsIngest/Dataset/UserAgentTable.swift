@@ -1,10 +1,10 @@
 import KlogsCore
 import KlogsUserAgent
 
-/// Classifies each distinct user agent once per run and gives its class a small integer id.
+/// Gives each user-agent class of a run a small integer id, and the dictionary ids of its column values.
 ///
-/// The raw user agent lives only in memory, as an interned key; what reaches the datasets are the class's
-/// browser, OS and device names, looked up by id when a row group is written.
+/// The raw user agent never reaches a dataset: rows store the class id, and the class's browser, OS and device
+/// names are looked up by id when a row group is written.
 struct UserAgentTable {
     /// The distinct classes seen so far; a row stores an index into this array.
     private(set) var classes: [UserAgentClass] = []
@@ -30,10 +30,8 @@ struct UserAgentTable {
     private(set) var hitsClasses: [HitsClassKey] = []
 
     private let classifier: UserAgentClassifier?
-    private var userAgents = ByteInterner()
-    private var classOfUserAgent: [Int32] = []
-    /// Distinct user agents kept before the table forgets them (the classes stay).
-    private let userAgentLimit = 200_000
+    /// This table's class id of each of the classifier's class ids (-1: not seen yet).
+    private var tableIdOfClassifierId: [Int32] = []
 
     /// The class used for lines without a user-agent field (the common log format).
     private(set) var absentClassId: Int32 = 0
@@ -43,18 +41,20 @@ struct UserAgentTable {
         absentClassId = intern(UserAgentClass.unknown)
     }
 
-    /// The class id of a user agent, classifying it the first time it is seen.
+    /// The class id of a user agent. The classifier caches user agents; this maps its ids to ours.
     mutating func classId(of userAgent: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let id = Int(userAgents.intern(userAgent))
-        if id < classOfUserAgent.count { return classOfUserAgent[id] }
-        let userAgentClass = classifier?.classify(userAgent) ?? UserAgentClass.unknown
-        let classId = intern(userAgentClass)
-        classOfUserAgent.append(classId)
-        if classOfUserAgent.count >= userAgentLimit {
-            userAgents.removeAll(keepingCapacity: true)
-            classOfUserAgent.removeAll(keepingCapacity: true)
+        guard let classifier else { return absentClassId }
+        let classifierId = Int(classifier.classID(userAgent))
+        if classifierId < tableIdOfClassifierId.count, tableIdOfClassifierId[classifierId] >= 0 {
+            return tableIdOfClassifierId[classifierId]
         }
-        return classId
+        if classifierId >= tableIdOfClassifierId.count {
+            tableIdOfClassifierId.append(
+                contentsOf: repeatElement(-1, count: classifierId + 1 - tableIdOfClassifierId.count))
+        }
+        let id = intern(classifier.userAgentClass(forID: Int32(classifierId)))
+        tableIdOfClassifierId[classifierId] = id
+        return id
     }
 
     private mutating func intern(_ userAgentClass: UserAgentClass) -> Int32 {

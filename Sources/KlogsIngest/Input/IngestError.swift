@@ -24,6 +24,8 @@ public struct IngestError: Error, CustomStringConvertible, Sendable, Equatable {
         case truncated
         /// Compressed data cannot be decoded (bad header, bad block, wrong length).
         case corrupt
+        /// The input is compressed in a format klogs does not decode (zstd, xz, bzip2, legacy LZ4).
+        case unsupportedFormat
         /// The data decoded but its checksum does not match (CRC-32 for gzip, xxHash-32 for LZ4 frames).
         case checksumMismatch
         /// A key directory or key file is accessible by group or others.

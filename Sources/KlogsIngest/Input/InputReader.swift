@@ -128,7 +128,7 @@ public final class InputReader {
         switch detection {
         case .unsupported(let format, let tool):
             throw IngestError(
-                .corrupt, path: path,
+                .unsupportedFormat, path: path,
                 "\(name): the data is compressed with \(format), which klogs does not read; decompress it into "
                     + "klogs' standard input instead, e.g. '\(tool) \(path ?? "FILE") | klogs ingest -'.")
         case .compression(let compression):
@@ -181,6 +181,7 @@ public final class InputReader {
             if output.count >= Self.chunkSize / 4 {
                 let count = try readDescriptor(into: output)
                 if count == 0 { reachedEndOfInput = true }
+                bytesConsumed += count
                 return count
             }
             try refill()

@@ -1,4 +1,4 @@
-import Foundation
+internal import Foundation
 import KlogsCore
 import KlogsParquet
 import KlogsUserAgent

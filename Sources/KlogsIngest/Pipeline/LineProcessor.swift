@@ -126,9 +126,11 @@ struct LineProcessor {
     /// The interned referrer host, or -1 when there is none.
     private mutating func referrerHostId(_ referrer: UnsafeRawBufferPointer?, in partition: Partition) -> Int32 {
         guard let referrer else { return -1 }
-        scratch.removeAll(keepingCapacity: true)
-        guard ReferrerHost.append(of: referrer, to: &scratch) else { return -1 }
-        return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
+        switch ReferrerHost.extract(referrer, into: &scratch) {
+        case .none: return -1
+        case .host: return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
+        case .ipAddress: return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
+        }
     }
 
     /// Interns a virtual host lower-cased and without its port.

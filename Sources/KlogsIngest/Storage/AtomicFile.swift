@@ -47,7 +47,8 @@ public final class AtomicFile {
         self.temporaryPath = temporaryPath
         let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
         guard descriptor >= 0 else {
-            throw outputError(path: temporaryPath, directory: directory, errno: errno, action: "creating a file in")
+            // The message names the final path, which is what the user asked for; the temporary name is a detail.
+            throw outputError(path: path, directory: directory, errno: errno, action: "creating a file in")
         }
         self.fileDescriptor = descriptor
     }

@@ -1,0 +1,159 @@
+/// Maps byte sequences to dense `Int32` ids (0, 1, 2, …) for dictionary encoding, without allocating on a hit.
+///
+/// Bytes are stored once, back to back, in one arena; an open-addressing table (linear probing, power-of-two size,
+/// at most half full) holds ids. The hash mixes eight bytes at a time with a per-interner random seed, so crafted
+/// inputs cannot be tuned offline to collide.
+///
+/// ```swift
+/// var paths = ByteInterner()
+/// let id = paths.intern(record.path)      // the same id for the same bytes
+/// paths.string(of: id)                    // "/index.html"
+/// ```
+public struct ByteInterner {
+    /// The bytes of every entry, back to back.
+    public private(set) var arena: [UInt8] = []
+    /// `ends[id]` is the end of entry `id` in the arena; it starts where the previous one ends.
+    public private(set) var ends: [Int] = []
+    private var hashes: [UInt64] = []
+    /// Slot → id + 1; 0 marks an empty slot.
+    private var slots: [Int32]
+    private var mask: Int
+    private let seed: UInt64
+
+    /// Creates an empty interner.
+    /// - Parameter capacity: the number of entries to make room for.
+    public init(capacity: Int = 1024) {
+        var size = 16
+        while size < capacity * 2 { size *= 2 }
+        slots = Array(repeating: 0, count: size)
+        mask = size - 1
+        seed = UInt64.random(in: .min ... .max)
+        ends.reserveCapacity(capacity)
+        hashes.reserveCapacity(capacity)
+    }
+
+    /// The number of distinct entries.
+    public var count: Int { ends.count }
+
+    /// The id of `bytes`, adding them when new.
+    ///
+    /// - Complexity: O(bytes.count) expected; allocates only when a new entry outgrows the storage.
+    public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        let hash = Self.hash(bytes, seed: seed)
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let stored = slots[slot]
+            if stored == 0 { break }
+            let id = Int(stored - 1)
+            if hashes[id] == hash && equals(id, bytes) { return Int32(id) }
+            slot = (slot + 1) & mask
+        }
+        precondition(ends.count < Int(Int32.max), "ByteInterner is full")
+        let id = ends.count
+        arena.append(contentsOf: bytes)
+        ends.append(arena.count)
+        hashes.append(hash)
+        slots[slot] = Int32(id + 1)
+        if ends.count * 2 > slots.count { grow() }
+        return Int32(id)
+    }
+
+    /// The id of `bytes` if they were interned, without adding them.
+    public func id(of bytes: UnsafeRawBufferPointer) -> Int32? {
+        let hash = Self.hash(bytes, seed: seed)
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let stored = slots[slot]
+            if stored == 0 { return nil }
+            let id = Int(stored - 1)
+            if hashes[id] == hash && equals(id, bytes) { return Int32(id) }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Interns the UTF-8 bytes of a string.
+    public mutating func intern(_ text: String) -> Int32 {
+        var text = text
+        return text.withUTF8 { intern(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The bytes of entry `id` (a view into the arena, no copy).
+    public func bytes(of id: Int32) -> ArraySlice<UInt8> {
+        let index = Int(id)
+        return arena[(index == 0 ? 0 : ends[index - 1])..<ends[index]]
+    }
+
+    /// The bytes of entry `id` as a string; invalid UTF-8 is repaired with U+FFFD.
+    public func string(of id: Int32) -> String {
+        String(decoding: bytes(of: id), as: UTF8.self)
+    }
+
+    /// Forgets every entry; ids restart at 0.
+    /// - Parameter keepingCapacity: whether to keep the storage for reuse.
+    public mutating func removeAll(keepingCapacity: Bool = false) {
+        arena.removeAll(keepingCapacity: keepingCapacity)
+        ends.removeAll(keepingCapacity: keepingCapacity)
+        hashes.removeAll(keepingCapacity: keepingCapacity)
+        if keepingCapacity {
+            for index in slots.indices { slots[index] = 0 }
+        } else {
+            slots = Array(repeating: 0, count: 16)
+            mask = 15
+        }
+    }
+
+    private func equals(_ id: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let start = id == 0 ? 0 : ends[id - 1]
+        let length = ends[id] - start
+        guard length == bytes.count else { return false }
+        if length == 0 { return true }
+        return arena.withUnsafeBytes { storage in
+            // Safe because start..<start+length is entry id's range inside the arena.
+            ByteSearch.equal(storage.baseAddress! + start, bytes.baseAddress!, count: length)
+        }
+    }
+
+    private mutating func grow() {
+        let size = slots.count * 2
+        slots = Array(repeating: 0, count: size)
+        mask = size - 1
+        for id in 0..<ends.count {
+            var slot = Int(truncatingIfNeeded: hashes[id]) & mask
+            while slots[slot] != 0 { slot = (slot + 1) & mask }
+            slots[slot] = Int32(id + 1)
+        }
+    }
+
+    /// A fast seeded 64-bit hash: eight-byte words through multiply-xor mixing, then a final avalanche.
+    @inline(__always)
+    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var hash = seed ^ (UInt64(bytes.count) &* multiplier)
+        var index = 0
+        let count = bytes.count
+        while count - index >= 8 {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            hash = (hash ^ word) &* multiplier
+            hash ^= hash >> 29
+            index += 8
+        }
+        if index < count {
+            var word: UInt64 = 0
+            var shift: UInt64 = 0
+            while index < count {
+                word |= UInt64(bytes[index]) << shift
+                shift += 8
+                index += 1
+            }
+            hash = (hash ^ word) &* multiplier
+            hash ^= hash >> 29
+        }
+        // Murmur3's finaliser, so the low bits used for slots depend on every input bit.
+        hash ^= hash >> 33
+        hash = hash &* 0xFF51_AFD7_ED55_8CCD
+        hash ^= hash >> 33
+        hash = hash &* 0xC4CE_B9FE_1A85_EC53
+        hash ^= hash >> 33
+        return hash
+    }
+}

@@ -1,0 +1,585 @@
+/// The pages of one column chunk, encoded and compressed, and what the footer records about them.
+///
+/// Produced by ``ColumnChunkEncoder/encode(_:column:)`` without touching any file, so chunks can be encoded in
+/// parallel and handed to ``ParquetFileWriter/appendRowGroup(_:)`` in schema order.
+public struct EncodedColumnChunk: Sendable {
+    /// The pages with their headers: the dictionary page first when there is one, then the data pages.
+    public internal(set) var bytes: [UInt8] = []
+    /// The column the chunk belongs to.
+    public internal(set) var column: ParquetColumn
+    /// The number of rows (values, nulls included).
+    public internal(set) var numberOfValues: Int64 = 0
+    /// The size of the dictionary page with its header, or nil without one.
+    var dictionaryPageSize: Int?
+    /// The size of all pages and headers before compression.
+    var totalUncompressedSize: Int64 = 0
+    var encodings: [ParquetEncoding] = []
+    var encodingCounts: [PageEncodingCount] = []
+    /// Chunk statistics: null count always, min and max when a value is present.
+    public internal(set) var statistics = ParquetStatistics()
+    var codec: ParquetCodec
+
+    /// The footer metadata for this chunk once written at file offset `offset`.
+    func metadata(at offset: Int64) -> ColumnChunkMetadata {
+        let dataOffset = offset + Int64(dictionaryPageSize ?? 0)
+        var metadata = ColumnChunkMetadata(
+            type: column.type, encodings: encodings, pathInSchema: [column.name], codec: codec,
+            numberOfValues: numberOfValues, totalUncompressedSize: totalUncompressedSize,
+            totalCompressedSize: Int64(bytes.count), dataPageOffset: dataOffset,
+            dictionaryPageOffset: dictionaryPageSize == nil ? nil : offset, statistics: statistics,
+            encodingCounts: encodingCounts, filePath: nil)
+        metadata.fileOffset = offset
+        return metadata
+    }
+}
+
+/// Encodes and compresses column chunks: pure work from values to bytes, with scratch buffers reused between calls.
+///
+/// One encoder per thread; it holds no file and no shared state.
+///
+/// ```swift
+/// var encoder = ColumnChunkEncoder(options: ParquetWriterOptions())
+/// let chunk = try encoder.encode(.int32([200, 404], validity: nil), column: ParquetColumn(name: "status", type: .int32))
+/// ```
+public struct ColumnChunkEncoder: Sendable {
+    /// The options that set page sizes, dictionary limits and the codec.
+    public let options: ParquetWriterOptions
+    private var page: [UInt8] = []
+    private var compressed: [UInt8] = []
+    private var levels: [UInt32] = []
+
+    /// Creates an encoder.
+    public init(options: ParquetWriterOptions) {
+        self.options = options
+    }
+
+    /// Encodes one column chunk.
+    ///
+    /// - Parameters:
+    ///   - values: the column's values for the row group; their case must match the column's physical type.
+    ///   - column: the schema column.
+    /// - Returns: the chunk's bytes and metadata.
+    /// - Throws: ``ParquetError`` of kind `invalidArgument` when the values do not fit the column (wrong type, a null
+    ///   in a required column, lengths that disagree, offsets or dictionary indices out of range).
+    /// - Complexity: O(rows + string bytes).
+    public mutating func encode(_ values: ColumnValues, column: ParquetColumn) throws -> EncodedColumnChunk {
+        try options.validate()
+        guard values.physicalType == column.type else {
+            throw ParquetError.invalidArgument(
+                "column '\(column.name)' is \(column.type) but was given \(values.physicalType) values")
+        }
+        var chunk = EncodedColumnChunk(column: column, codec: options.compression.codec)
+        chunk.numberOfValues = Int64(values.count)
+        do {
+            switch values {
+            case .boolean(let array, let validity):
+                try checkValidity(validity, count: array.count, column: column)
+                try encodeBooleans(array, validity: validity, into: &chunk)
+            case .int32(let array, let validity):
+                try checkValidity(validity, count: array.count, column: column)
+                try encodeIntegers(array, validity: validity, into: &chunk)
+            case .int64(let array, let validity):
+                try checkValidity(validity, count: array.count, column: column)
+                try encodeIntegers(array, validity: validity, into: &chunk)
+            case .strings(let strings):
+                try checkStrings(strings, column: column, isDictionary: false)
+                try checkValidity(strings.validity, count: strings.count, column: column)
+                if options.dictionaryEncodesPlainStrings,
+                    let (dictionary, indices) = Self.buildDictionary(strings, limit: options.dictionaryPageLimit)
+                {
+                    try encodeDictionary(dictionary, indices: indices, into: &chunk)
+                } else {
+                    try encodePlainStrings(strings, into: &chunk)
+                }
+            case .dictionaryStrings(let dictionary, let indices):
+                try checkStrings(dictionary, column: column, isDictionary: true)
+                try checkIndices(indices, dictionaryCount: dictionary.count, column: column)
+                try encodeDictionary(dictionary, indices: indices, into: &chunk)
+            }
+        } catch let error as ParquetError where !error.message.hasPrefix("column '") {
+            throw error.located("column '\(column.name)'")
+        }
+        return chunk
+    }
+
+    // MARK: Validation
+
+    private func checkValidity(_ validity: [Bool]?, count: Int, column: ParquetColumn) throws {
+        guard let validity else { return }
+        guard validity.count == count else {
+            throw ParquetError.invalidArgument(
+                "column '\(column.name)' has \(count) values but \(validity.count) validity flags")
+        }
+        if !column.isOptional, let row = validity.firstIndex(of: false) {
+            throw ParquetError.invalidArgument(
+                "column '\(column.name)' is REQUIRED but row \(row) is null; declare it optional or fill the value")
+        }
+    }
+
+    private func checkStrings(_ strings: StringColumn, column: ParquetColumn, isDictionary: Bool) throws {
+        let what = isDictionary ? "dictionary of column '\(column.name)'" : "column '\(column.name)'"
+        guard !strings.offsets.isEmpty else {
+            throw ParquetError.invalidArgument("the \(what) has no offsets; an empty StringColumn has offsets [0]")
+        }
+        guard strings.offsets.last.map({ Int($0) <= strings.bytes.count }) ?? true else {
+            throw ParquetError.invalidArgument(
+                "the \(what) has a last offset past its \(strings.bytes.count) bytes")
+        }
+        guard strings.offsets[0] >= 0 else {
+            throw ParquetError.invalidArgument("the \(what) starts at a negative offset")
+        }
+        let decreasing = strings.offsets.withUnsafeBufferPointer { offsets -> Int? in
+            for index in 1..<offsets.count where offsets[index] < offsets[index - 1] { return index - 1 }
+            return nil
+        }
+        if let entry = decreasing {
+            throw ParquetError.invalidArgument("the \(what) has decreasing offsets at entry \(entry)")
+        }
+        if isDictionary, let validity = strings.validity, validity.contains(false) {
+            throw ParquetError.invalidArgument("the \(what) contains a null; nulls are index -1 instead")
+        }
+    }
+
+    private func checkIndices(_ indices: [Int32], dictionaryCount: Int, column: ParquetColumn) throws {
+        let bad = indices.withUnsafeBufferPointer { indices -> Int? in
+            for (row, index) in indices.enumerated() where index < -1 || Int(index) >= dictionaryCount { return row }
+            return nil
+        }
+        if let row = bad {
+            throw ParquetError.invalidArgument(
+                "column '\(column.name)' row \(row) has dictionary index \(indices[row]) outside -1..<\(dictionaryCount)")
+        }
+        if !column.isOptional, let row = indices.firstIndex(where: { $0 < 0 }) {
+            throw ParquetError.invalidArgument(
+                "column '\(column.name)' is REQUIRED but row \(row) is null; declare it optional or fill the value")
+        }
+    }
+
+    // MARK: Pages
+
+    /// The end of the page that starts at `start` when every row costs `bitsPerRow`.
+    private func pageEnd(start: Int, count: Int, bitsPerRow: Int) -> Int {
+        let rowsBySize = max(1, options.dataPageSize * 8 / max(1, bitsPerRow))
+        return min(count, start + min(rowsBySize, options.dataPageRowLimit))
+    }
+
+    /// Starts a data page: clears the page buffer and writes the definition levels of `levels` (if optional).
+    private mutating func beginDataPage(isOptional: Bool, allPresent: Bool, rows: Int) {
+        page.removeAll(keepingCapacity: true)
+        guard isOptional else { return }
+        page.append(contentsOf: [0, 0, 0, 0])
+        if allPresent {
+            RunLengthEncoding.encodeRun(1, count: rows, bitWidth: 1, into: &page)
+        } else {
+            levels.withUnsafeBufferPointer { RunLengthEncoding.encode($0, bitWidth: 1, into: &page) }
+        }
+        let length = UInt32(page.count - 4)
+        for index in 0..<4 { page[index] = UInt8(truncatingIfNeeded: length >> (8 * UInt32(index))) }
+    }
+
+    /// Fills `levels` with 1 for present and 0 for null rows of `range`; returns whether all were present.
+    private mutating func fillLevels(_ validity: [Bool]?, range: Range<Int>) -> Bool {
+        guard let validity else { return true }
+        levels.removeAll(keepingCapacity: true)
+        var allPresent = true
+        validity.withUnsafeBufferPointer { validity in
+            for row in range {
+                let present = validity[row]
+                levels.append(present ? 1 : 0)
+                allPresent = allPresent && present
+            }
+        }
+        return allPresent
+    }
+
+    /// Compresses the page buffer and appends header and body to the chunk.
+    private mutating func finishPage(
+        type: PageType, values: Int, encoding: ParquetEncoding, into chunk: inout EncodedColumnChunk
+    ) throws {
+        guard page.count <= Int(Int32.max) else {
+            throw ParquetError.invalidArgument("a page of \(page.count) bytes exceeds 2 GiB; lower dataPageSize")
+        }
+        var header = PageHeader(type: type.rawValue, uncompressedSize: Int32(page.count), compressedSize: 0)
+        header.numberOfValues = Int32(values)
+        header.encoding = encoding
+        var headerWriter = ThriftCompactWriter()
+        switch options.compression {
+        case .uncompressed:
+            header.compressedSize = Int32(page.count)
+            header.encode(into: &headerWriter)
+            chunk.bytes.append(contentsOf: headerWriter.bytes)
+            chunk.bytes.append(contentsOf: page)
+        case .lz4Raw:
+            try PageCodec.compressLZ4(page, into: &compressed)
+            header.compressedSize = Int32(compressed.count)
+            header.encode(into: &headerWriter)
+            chunk.bytes.append(contentsOf: headerWriter.bytes)
+            chunk.bytes.append(contentsOf: compressed)
+        }
+        chunk.totalUncompressedSize += Int64(headerWriter.bytes.count + page.count)
+        if let index = chunk.encodingCounts.firstIndex(where: {
+            $0.pageType == type.rawValue && $0.encoding == encoding
+        }) {
+            chunk.encodingCounts[index].count += 1
+        } else {
+            chunk.encodingCounts.append(PageEncodingCount(pageType: type.rawValue, encoding: encoding, count: 1))
+        }
+    }
+
+    // MARK: Booleans and integers
+
+    private mutating func encodeBooleans(
+        _ values: [Bool], validity: [Bool]?, into chunk: inout EncodedColumnChunk
+    ) throws {
+        let count = values.count
+        var sawTrue = false
+        var sawFalse = false
+        var nulls = 0
+        for row in 0..<count {
+            if let validity, !validity[row] {
+                nulls += 1
+            } else if values[row] {
+                sawTrue = true
+            } else {
+                sawFalse = true
+            }
+        }
+        chunk.statistics.nullCount = Int64(nulls)
+        if sawTrue || sawFalse {
+            chunk.statistics.min = .boolean(!sawFalse)
+            chunk.statistics.max = .boolean(sawTrue)
+        }
+        chunk.encodings = [.plain, .rle]
+        var start = 0
+        while start < count {
+            let end = pageEnd(start: start, count: count, bitsPerRow: 1)
+            let allPresent = fillLevels(validity, range: start..<end)
+            beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
+            var byte: UInt8 = 0
+            var bit: UInt8 = 0
+            for row in start..<end where allPresent || levels[row - start] == 1 {
+                if values[row] { byte |= 1 << bit }
+                bit += 1
+                if bit == 8 {
+                    page.append(byte)
+                    byte = 0
+                    bit = 0
+                }
+            }
+            if bit > 0 { page.append(byte) }
+            try finishPage(type: .dataPage, values: end - start, encoding: .plain, into: &chunk)
+            start = end
+        }
+    }
+
+    private mutating func encodeIntegers<T: FixedWidthInteger>(
+        _ values: [T], validity: [Bool]?, into chunk: inout EncodedColumnChunk
+    ) throws {
+        let count = values.count
+        var minimum = T.max
+        var maximum = T.min
+        var present = 0
+        values.withUnsafeBufferPointer { values in
+            if let validity {
+                for row in 0..<count where validity[row] {
+                    minimum = Swift.min(minimum, values[row])
+                    maximum = Swift.max(maximum, values[row])
+                    present += 1
+                }
+            } else {
+                for value in values {
+                    minimum = Swift.min(minimum, value)
+                    maximum = Swift.max(maximum, value)
+                }
+                present = count
+            }
+        }
+        chunk.statistics.nullCount = Int64(count - present)
+        if present > 0 {
+            chunk.statistics.min = Self.scalar(minimum)
+            chunk.statistics.max = Self.scalar(maximum)
+        }
+        chunk.encodings = [.plain, .rle]
+        let width = MemoryLayout<T>.size
+        var start = 0
+        while start < count {
+            let end = pageEnd(start: start, count: count, bitsPerRow: width * 8)
+            let allPresent = fillLevels(validity, range: start..<end)
+            beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
+            values.withUnsafeBytes { raw in
+                if allPresent {
+                    // Safe to copy raw bytes: Parquet PLAIN is little-endian, as is every platform Swift runs on here.
+                    page.append(contentsOf: raw[(start * width)..<(end * width)])
+                } else {
+                    for row in start..<end where levels[row - start] == 1 {
+                        page.append(contentsOf: raw[(row * width)..<((row + 1) * width)])
+                    }
+                }
+            }
+            try finishPage(type: .dataPage, values: end - start, encoding: .plain, into: &chunk)
+            start = end
+        }
+    }
+
+    private static func scalar<T: FixedWidthInteger>(_ value: T) -> ParquetScalar {
+        if let value = value as? Int32 { return .int32(value) }
+        return .int64(Int64(value))
+    }
+
+    // MARK: Strings
+
+    /// Compares two byte ranges of arenas in unsigned byte-wise (lexicographic) order.
+    private static func lessThan(
+        _ left: UnsafeBufferPointer<UInt8>, _ leftRange: Range<Int>,
+        _ right: UnsafeBufferPointer<UInt8>, _ rightRange: Range<Int>
+    ) -> Bool {
+        let common = min(leftRange.count, rightRange.count)
+        for offset in 0..<common {
+            let a = left[leftRange.lowerBound + offset]
+            let b = right[rightRange.lowerBound + offset]
+            if a != b { return a < b }
+        }
+        return leftRange.count < rightRange.count
+    }
+
+    private mutating func encodePlainStrings(_ strings: StringColumn, into chunk: inout EncodedColumnChunk) throws {
+        let count = strings.count
+        let validity = strings.validity
+        var minimum: Range<Int>?
+        var maximum: Range<Int>?
+        var nulls = 0
+        strings.bytes.withUnsafeBufferPointer { bytes in
+            strings.offsets.withUnsafeBufferPointer { offsets in
+                for row in 0..<count {
+                    if let validity, !validity[row] {
+                        nulls += 1
+                        continue
+                    }
+                    let range = Int(offsets[row])..<Int(offsets[row + 1])
+                    if let current = minimum {
+                        if Self.lessThan(bytes, range, bytes, current) { minimum = range }
+                    } else {
+                        minimum = range
+                    }
+                    if let current = maximum {
+                        if Self.lessThan(bytes, current, bytes, range) { maximum = range }
+                    } else {
+                        maximum = range
+                    }
+                }
+            }
+        }
+        chunk.statistics.nullCount = Int64(nulls)
+        if let minimum, let maximum {
+            chunk.statistics.min = .bytes(Array(strings.bytes[minimum]))
+            chunk.statistics.max = .bytes(Array(strings.bytes[maximum]))
+        }
+        chunk.encodings = [.plain, .rle]
+        var start = 0
+        while start < count {
+            // A page ends at the first row that takes it past the target size.
+            var end = start
+            var size = 0
+            while end < count && end - start < options.dataPageRowLimit && size < options.dataPageSize {
+                size += 4 + Int(strings.offsets[end + 1] - strings.offsets[end])
+                end += 1
+            }
+            let allPresent = fillLevels(validity, range: start..<end)
+            beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
+            page.reserveCapacity(page.count + size)
+            strings.bytes.withUnsafeBufferPointer { bytes in
+                for row in start..<end where allPresent || levels[row - start] == 1 {
+                    let lower = Int(strings.offsets[row])
+                    let upper = Int(strings.offsets[row + 1])
+                    Self.appendLength(upper - lower, to: &page)
+                    page.append(contentsOf: bytes[lower..<upper])
+                }
+            }
+            try finishPage(type: .dataPage, values: end - start, encoding: .plain, into: &chunk)
+            start = end
+        }
+    }
+
+    private static func appendLength(_ length: Int, to output: inout [UInt8]) {
+        let value = UInt32(truncatingIfNeeded: length)
+        output.append(UInt8(truncatingIfNeeded: value))
+        output.append(UInt8(truncatingIfNeeded: value >> 8))
+        output.append(UInt8(truncatingIfNeeded: value >> 16))
+        output.append(UInt8(truncatingIfNeeded: value >> 24))
+    }
+
+    /// Encodes a dictionary page of the used entries and RLE_DICTIONARY data pages, or falls back to PLAIN when the
+    /// used entries exceed the dictionary page limit.
+    private mutating func encodeDictionary(
+        _ dictionary: StringColumn, indices: [Int32], into chunk: inout EncodedColumnChunk
+    ) throws {
+        let count = indices.count
+        // Compact the dictionary to the entries in use, keeping their order (so no row needs re-hashing).
+        var remap = [Int32](repeating: -1, count: dictionary.count)
+        var nulls = 0
+        remap.withUnsafeMutableBufferPointer { remap in
+            for index in indices {
+                if index < 0 { nulls += 1 } else { remap[Int(index)] = 0 }
+            }
+        }
+        var used: [Int] = []
+        var dictionaryBytes = 0
+        for entry in 0..<dictionary.count where remap[entry] == 0 {
+            remap[entry] = Int32(used.count)
+            used.append(entry)
+            dictionaryBytes += 4 + Int(dictionary.offsets[entry + 1] - dictionary.offsets[entry])
+        }
+        if dictionaryBytes > options.dictionaryPageLimit {
+            try encodePlainFromDictionary(dictionary, indices: indices, into: &chunk)
+            return
+        }
+        // Statistics over the used entries only.
+        chunk.statistics.nullCount = Int64(nulls)
+        if !used.isEmpty {
+            var minimum = used[0]
+            var maximum = used[0]
+            dictionary.bytes.withUnsafeBufferPointer { bytes in
+                func range(_ entry: Int) -> Range<Int> {
+                    Int(dictionary.offsets[entry])..<Int(dictionary.offsets[entry + 1])
+                }
+                for entry in used.dropFirst() {
+                    if Self.lessThan(bytes, range(entry), bytes, range(minimum)) { minimum = entry }
+                    if Self.lessThan(bytes, range(maximum), bytes, range(entry)) { maximum = entry }
+                }
+            }
+            chunk.statistics.min = .bytes(Array(dictionary[minimum]))
+            chunk.statistics.max = .bytes(Array(dictionary[maximum]))
+        }
+        chunk.encodings = [.plain, .rle, .rleDictionary]
+
+        // The dictionary page.
+        page.removeAll(keepingCapacity: true)
+        page.reserveCapacity(dictionaryBytes)
+        dictionary.bytes.withUnsafeBufferPointer { bytes in
+            for entry in used {
+                let lower = Int(dictionary.offsets[entry])
+                let upper = Int(dictionary.offsets[entry + 1])
+                Self.appendLength(upper - lower, to: &page)
+                page.append(contentsOf: bytes[lower..<upper])
+            }
+        }
+        try finishPage(type: .dictionaryPage, values: used.count, encoding: .plain, into: &chunk)
+        chunk.dictionaryPageSize = chunk.bytes.count
+
+        // Data pages of bit-packed / RLE ids.
+        let bitWidth = RunLengthEncoding.bitWidth(forMaximum: UInt32(max(0, used.count - 1)))
+        var ids: [UInt32] = []
+        var start = 0
+        while start < count {
+            let end = pageEnd(start: start, count: count, bitsPerRow: bitWidth)
+            levels.removeAll(keepingCapacity: true)
+            ids.removeAll(keepingCapacity: true)
+            var allPresent = true
+            indices.withUnsafeBufferPointer { indices in
+                remap.withUnsafeBufferPointer { remap in
+                    for row in start..<end {
+                        let index = indices[row]
+                        if index >= 0 {
+                            levels.append(1)
+                            ids.append(UInt32(remap[Int(index)]))
+                        } else {
+                            levels.append(0)
+                            allPresent = false
+                        }
+                    }
+                }
+            }
+            beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
+            page.append(UInt8(bitWidth))
+            ids.withUnsafeBufferPointer { RunLengthEncoding.encode($0, bitWidth: bitWidth, into: &page) }
+            try finishPage(type: .dataPage, values: end - start, encoding: .rleDictionary, into: &chunk)
+            start = end
+        }
+    }
+
+    /// The fallback of ``encodeDictionary``: PLAIN pages of the strings the ids refer to.
+    private mutating func encodePlainFromDictionary(
+        _ dictionary: StringColumn, indices: [Int32], into chunk: inout EncodedColumnChunk
+    ) throws {
+        var column = StringColumn()
+        var size = 0
+        for index in indices where index >= 0 {
+            size += Int(dictionary.offsets[Int(index) + 1] - dictionary.offsets[Int(index)])
+        }
+        column.bytes.reserveCapacity(size)
+        column.offsets.reserveCapacity(indices.count + 1)
+        let hasNulls = indices.contains { $0 < 0 }
+        if hasNulls { column.validity = [] }
+        dictionary.bytes.withUnsafeBufferPointer { bytes in
+            for index in indices {
+                if index >= 0 {
+                    let lower = Int(dictionary.offsets[Int(index)])
+                    let upper = Int(dictionary.offsets[Int(index) + 1])
+                    column.bytes.append(contentsOf: bytes[lower..<upper])
+                }
+                column.offsets.append(Int32(truncatingIfNeeded: column.bytes.count))
+                if hasNulls { column.validity!.append(index >= 0) }  // Safe because it was set above.
+            }
+        }
+        try encodePlainStrings(column, into: &chunk)
+    }
+
+    /// Builds a dictionary from plain strings by hashing every value, or nil when it would exceed `limit` bytes.
+    ///
+    /// - Complexity: O(rows + string bytes) expected.
+    static func buildDictionary(_ strings: StringColumn, limit: Int) -> (StringColumn, [Int32])? {
+        let count = strings.count
+        var dictionary = StringColumn()
+        var indices = [Int32](repeating: -1, count: count)
+        var capacity = 1024
+        var table = [Int32](repeating: -1, count: capacity)  // Dictionary ids, -1 empty.
+        var hashes: [UInt64] = []  // Per dictionary entry, for rehashing and quick comparison.
+        var dictionaryBytes = 0
+        let failed = strings.bytes.withUnsafeBufferPointer { bytes -> Bool in
+            for row in 0..<count {
+                if let validity = strings.validity, !validity[row] { continue }
+                let lower = Int(strings.offsets[row])
+                let upper = Int(strings.offsets[row + 1])
+                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+                for index in lower..<upper { hash = (hash ^ UInt64(bytes[index])) &* 0x100_0000_01b3 }
+                var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+                while true {
+                    let id = table[slot]
+                    if id < 0 {
+                        // A new entry.
+                        let newID = Int32(hashes.count)
+                        table[slot] = newID
+                        hashes.append(hash)
+                        dictionary.append(bytes: bytes[lower..<upper])
+                        dictionaryBytes += 4 + upper - lower
+                        if dictionaryBytes > limit { return true }
+                        indices[row] = newID
+                        if hashes.count * 2 > capacity {
+                            capacity *= 2
+                            table = [Int32](repeating: -1, count: capacity)
+                            for (entry, entryHash) in hashes.enumerated() {
+                                var newSlot = Int(truncatingIfNeeded: entryHash) & (capacity - 1)
+                                while table[newSlot] >= 0 { newSlot = (newSlot + 1) & (capacity - 1) }
+                                table[newSlot] = Int32(entry)
+                            }
+                        }
+                        break
+                    }
+                    if hashes[Int(id)] == hash {
+                        let entryLower = Int(dictionary.offsets[Int(id)])
+                        let entryUpper = Int(dictionary.offsets[Int(id) + 1])
+                        if entryUpper - entryLower == upper - lower
+                            && dictionary.bytes[entryLower..<entryUpper].elementsEqual(bytes[lower..<upper])
+                        {
+                            indices[row] = id
+                            break
+                        }
+                    }
+                    slot = (slot + 1) & (capacity - 1)
+                }
+            }
+            return false
+        }
+        return failed ? nil : (dictionary, indices)
+    }
+}

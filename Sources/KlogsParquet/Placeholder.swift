@@ -1,1 +1,0 @@
-// KlogsParquet: see the module's files.

@@ -1,0 +1,55 @@
+import KlogsCore
+import Testing
+
+@Suite("Byte interner")
+struct ByteInternerTests {
+    @Test("Equal bytes get equal dense ids, and ids give the bytes back")
+    func denseIds() {
+        var interner = ByteInterner(capacity: 4)
+        let words = ["/", "/index.html", "", "GET", "/index.html", "POST", "", "/"]
+        let ids = words.map { interner.intern($0) }
+        #expect(ids == [0, 1, 2, 3, 1, 4, 2, 0])
+        #expect(interner.count == 5)
+        #expect(interner.string(of: 1) == "/index.html")
+        #expect(interner.string(of: 2) == "")
+        #expect(Array(interner.bytes(of: 4)) == Array("POST".utf8))
+        #expect(Array("GET".utf8).withUnsafeBytes { interner.id(of: $0) } == 3)
+        #expect(Array("PUT".utf8).withUnsafeBytes { interner.id(of: $0) } == nil)
+    }
+
+    @Test("Many entries survive growth, including raw non-UTF-8 bytes and prefixes of each other")
+    func growth() {
+        var interner = ByteInterner(capacity: 1)
+        var expected: [[UInt8]] = []
+        for index in 0..<20_000 {
+            var bytes = Array("/path/\(index)".utf8)
+            if index % 3 == 0 { bytes.append(0xFF) }
+            if index % 7 == 0 { bytes = Array(bytes.prefix(index % 9)) }
+            let id = bytes.withUnsafeBytes { interner.intern($0) }
+            if Int(id) == expected.count { expected.append(bytes) }
+            #expect(expected[Int(id)] == bytes)
+        }
+        #expect(interner.count == expected.count)
+        for (id, bytes) in expected.enumerated() {
+            #expect(Array(interner.bytes(of: Int32(id))) == bytes)
+            #expect(bytes.withUnsafeBytes { interner.id(of: $0) } == Int32(id))
+        }
+        let raw = Array("/path/3".utf8) + [0xFF]
+        let rawID = raw.withUnsafeBytes { interner.id(of: $0) }
+        #expect(rawID.map { interner.string(of: $0) } == "/path/3\u{FFFD}")
+    }
+
+    @Test("removeAll restarts the ids, with or without keeping capacity")
+    func removeAll() {
+        for keep in [true, false] {
+            var interner = ByteInterner()
+            _ = interner.intern("a")
+            _ = interner.intern("b")
+            interner.removeAll(keepingCapacity: keep)
+            #expect(interner.count == 0)
+            #expect(interner.intern("b") == 0)
+            #expect(interner.intern("a") == 1)
+            #expect(interner.string(of: 0) == "b")
+        }
+    }
+}
