@@ -24,7 +24,9 @@ Acceptance: a line is accepted iff all of these hold, else it is rejected with t
       ACCEPT_LEAP_SECOND [aligned], counted as the next minute's first second), sign `+`/`-`, offset minutes 00-59
       and the whole offset at most MAX_OFFSET_MINUTES (14 h) [aligned]. UTC = local time minus the offset.
   A5  combined only: after BYTES, an optional SP "REFERRER" and then an optional SP "USER-AGENT"; a quoted field
-      that is opened must be closed ("quote"); anything after them is ignored, and a line that ends after BYTES is
+      that is opened must be closed ("quote"), except the user agent: a line cut inside it keeps the rest of the
+      line as the user agent [aligned: AGENT_CUT_AT_END_ACCEPTED; strict: rejected; the elastic corpus has one such
+      line]. Anything after them is ignored, and a line that ends after BYTES is
       accepted [aligned: COMBINED_ACCEPTS_COMMON; strict: the whole-line combined pattern]. common: anything after
       BYTES is ignored [aligned].
   A6  REQUEST is never a reason to reject [aligned: GARBAGE_REQUEST_ACCEPTED; strict: rejected]:
@@ -74,6 +76,9 @@ ACCEPT_LEAP_SECOND = True
 
 MAX_OFFSET_MINUTES = 14 * 60
 """A4: the largest accepted time-zone offset, either way."""
+
+AGENT_CUT_AT_END_ACCEPTED = True
+"""A5: a user agent whose closing quote is missing (a line cut by a logger's limit) is the rest of the line."""
 
 UNESCAPE_QUOTED = True
 """D1: backslash escapes in quoted fields are decoded before the path is taken."""
@@ -227,8 +232,10 @@ def _evaluate_line(line: bytes, log_format: str, expected: Expected) -> str | No
             if quoted_agent:
                 agent = quoted_agent.group(1)
             elif rest_after.startswith(b' "'):
-                _collect_loose(line, expected)
-                return "quote"
+                if not AGENT_CUT_AT_END_ACCEPTED:
+                    _collect_loose(line, expected)
+                    return "quote"
+                agent = rest_after[2:]
         elif rest.startswith(b' "'):
             _collect_loose(line, expected)
             return "quote"

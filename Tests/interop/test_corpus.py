@@ -230,6 +230,27 @@ def test_date_partition_is_the_utc_date_of_every_row(name, dataset, ingested):
 
 
 @pytest.mark.parametrize("name", CASES)
+def test_every_string_value_is_valid_utf8(name, ingested):
+    """Parquet's STRING annotation means UTF-8; pyarrow refuses to decode anything else."""
+    run = ingested(name).check_ok()
+    bad = []
+    for path in parquet_files(run.data, "hits") + parquet_files(run.data, "events"):
+        table = pq.read_table(path)
+        for column_name in table.column_names:
+            column = table.column(column_name)
+            if not pa.types.is_string(column.type):
+                continue
+            for value in column.cast(pa.binary()).to_pylist():
+                if value is None:
+                    continue
+                try:
+                    value.decode("utf-8")
+                except UnicodeDecodeError:
+                    bad.append(f"{path.parent.parent.name}.{column_name}: {value[:40]!r}")
+    assert not bad, f"{len(bad)} STRING values are not UTF-8, e.g. {sorted(set(bad))[:5]}"
+
+
+@pytest.mark.parametrize("name", CASES)
 def test_every_column_chunk_is_lz4_raw_by_default(name, ingested):
     run = ingested(name).check_ok()
     rows = duckdb.sql(
