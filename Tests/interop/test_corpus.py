@@ -290,3 +290,16 @@ def test_no_temporary_files_are_left_behind(name, ingested):
     run = ingested(name).check_ok()
     hidden = [path for path in run.data.rglob("*") if path.name.startswith(".")]
     assert not hidden, f"hidden temporary files left behind: {hidden[:5]}"
+
+
+def test_no_events_writes_only_the_hits_with_the_same_sums(generated_log, ingest, expected):
+    run = ingest([generated_log], "--no-events").check_ok()
+    assert not parquet_files(run.data, "events"), "--no-events still wrote events files"
+    assert_same_hits(duckdb_hits(run.data), expected("generated").hits_table())
+    assert run.summary["files_written"] == len(parquet_files(run.data, "hits"))
+
+
+@pytest.mark.parametrize("arguments", [[], ["-"]], ids=["no-file", "dash"])
+def test_standard_input_gives_the_same_sums_as_the_file(arguments, generated_log, ingest, expected):
+    run = ingest(arguments, stdin=generated_log.read_bytes()).check_ok()
+    assert_same_hits(duckdb_hits(run.data), expected("generated").hits_table())
