@@ -208,4 +208,6 @@ def test_truncated_gzip_stdin_fails_too(generated_log, ingest):
     data = gzip.compress(generated_log.read_bytes(), mtime=0)
     run = ingest([], stdin=data[: len(data) // 2])
     assert run.status != 0
-    assert run.stderr, "the failure should be explained on stderr"
+    stderr = run.stderr.decode(errors="replace")
+    assert "no such file" not in stderr, f"standard input was not read at all:\n{stderr}"
+    assert re.search(r"\d[\d,]*\s*(bytes|lines|B\b|KiB|MiB)", stderr), f"stderr does not say how far it got:\n{stderr}"
