@@ -44,3 +44,7 @@ test: deps venv
 
 clean:
 	rm -rf .build $(VENV) $(DATA)
+
+## Benchmarks (a separate package, so `make test` never builds them). Figures go to the README.
+bench: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress

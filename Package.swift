@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "KlogsUserAgent", targets: ["KlogsUserAgent"]),
         .library(name: "KlogsIngest", targets: ["KlogsIngest"]),
         .library(name: "KlogsGenerator", targets: ["KlogsGenerator"]),
+        .library(name: "KlogsQuery", targets: ["KlogsQuery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,13 +39,15 @@ let package = Package(
         .target(
             name: "KlogsIngest",
             dependencies: ["KlogsCore", "KlogsParquet", "KlogsUserAgent", "CZlib", "CLZ4"]),
+        // Reads the dataset: partition pruning, filters, group-by, top-N, and the renderers (table, CSV, JSON, HTML).
+        .target(name: "KlogsQuery", dependencies: ["KlogsCore", "KlogsParquet", "KlogsIngest"]),
         // A deterministic, seeded generator of realistic access logs (tests, benchmarks, demo).
         .target(name: "KlogsGenerator"),
         // The command-line tool: argument parsing only.
         .executableTarget(
             name: "klogs",
             dependencies: [
-                "KlogsIngest", "KlogsGenerator", "KlogsUserAgent",
+                "KlogsIngest", "KlogsQuery", "KlogsGenerator", "KlogsUserAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -52,6 +55,7 @@ let package = Package(
         .testTarget(name: "KlogsCoreTests", dependencies: ["KlogsCore", "KlogsTestSupport"]),
         .testTarget(name: "KlogsParquetTests", dependencies: ["KlogsParquet", "KlogsTestSupport"]),
         .testTarget(name: "KlogsUserAgentTests", dependencies: ["KlogsUserAgent", "KlogsTestSupport"]),
+        .testTarget(name: "KlogsQueryTests", dependencies: ["KlogsQuery", "KlogsIngest", "KlogsTestSupport"]),
         .testTarget(
             name: "KlogsIngestTests",
             dependencies: ["KlogsIngest", "KlogsCore", "KlogsParquet", "KlogsTestSupport", "CZlib", "CLZ4"]),

@@ -7,7 +7,7 @@ let package = Package(
     name: "klogs-benchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        .package(name: "klogs", path: ".."),
         .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.29.0", traits: ["MallocInterposer"]),
     ],
     targets: [

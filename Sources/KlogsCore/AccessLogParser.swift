@@ -34,7 +34,7 @@ public enum LogFormat: String, CaseIterable, Sendable {
 /// - A line cut inside its user agent (a logger's line limit; one such line in the elastic examples) keeps the rest
 ///   of the line as the user agent; an unterminated request or referrer is rejected.
 /// - The parser is a value with a small time cache; use one per thread.
-public struct AccessLogParser {
+public struct AccessLogParser: Sendable {
     /// The format this parser reads.
     public let format: LogFormat
     private var time = CommonLogTimeParser()
@@ -50,7 +50,7 @@ public struct AccessLogParser {
     ///   - line: the line's bytes; must stay alive while `record`'s byte views are used.
     ///   - record: the record to fill, reused from line to line.
     /// - Returns: `nil` when the line was parsed, or why it was rejected (then `record` is unspecified).
-    /// - Complexity: O(line length), about 100 ns for a typical combined line.
+    /// - Complexity: O(line length); about 110 ns for a typical 240-byte combined line (release, one core).
     public mutating func parse(_ line: UnsafeRawBufferPointer, into record: inout AccessRecord) -> RejectReason? {
         record.begin(line)
         var end = line.count
@@ -59,13 +59,17 @@ public struct AccessLogParser {
         var position = 0
         if format == .virtualHostCombined {
             guard let hostEnd = Self.spaceIndex(line, 0, end), hostEnd > 0 else { return .missingField }
+            var nameStart = 0
             var nameEnd = hostEnd
-            if let colon = IPAddress.indexOf(UInt8(ascii: ":"), line, 0, hostEnd),
-                line[0] != UInt8(ascii: "[")
-            {
+            if line[0] == UInt8(ascii: "[") {
+                // An IPv6 literal: `[2001:db8::1]:443` → `2001:db8::1`.
+                guard let close = IPAddress.indexOf(UInt8(ascii: "]"), line, 1, hostEnd) else { return .missingField }
+                nameStart = 1
+                nameEnd = close
+            } else if let colon = IPAddress.indexOf(UInt8(ascii: ":"), line, 0, hostEnd) {
                 nameEnd = colon
             }
-            record.virtualHostField = Self.lowerCased(line, 0, nameEnd, &record)
+            record.virtualHostField = Self.lowerCased(line, nameStart, nameEnd, &record)
             position = hostEnd + 1
         }
         return parseFromClient(line, position, end, &record)
@@ -179,17 +183,16 @@ public struct AccessLogParser {
     /// The content of a quoted field starting at `start` (after the opening quote), and the index after its
     /// closing quote; `nil` when there is no closing quote.
     ///
-    /// Without a backslash the field points into the line (found with two `memchr` calls); with one, the field is
+    /// Without a backslash the field points into the line (found eight bytes at a time); with one, the field is
     /// unescaped into the record's scratch buffer: `\"`, `\\`, `\xHH` (nginx and Apache), `\n`, `\r`, `\t`, `\b`,
     /// `\v`, `\f` (Apache). An unknown or incomplete escape is kept as written.
     @inline(__always)
     static func quoted(
         _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
     ) -> (FieldRange, Int)? {
-        guard let quote = ByteSearch.first(UInt8(ascii: "\""), in: line, from: start, to: end) else { return nil }
-        if ByteSearch.first(UInt8(ascii: "\\"), in: line, from: start, to: quote) == nil {
-            return (FieldRange(start, quote), quote + 1)
-        }
+        guard let stop = ByteSearch.firstOf(UInt8(ascii: "\""), UInt8(ascii: "\\"), in: line, from: start, to: end)
+        else { return nil }
+        if line[stop] == UInt8(ascii: "\"") { return (FieldRange(start, stop), stop + 1) }
         return unescape(line, start, end, &record)
     }
 
@@ -198,22 +201,21 @@ public struct AccessLogParser {
         _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
     ) -> FieldRange {
         if ByteSearch.first(UInt8(ascii: "\\"), in: line, from: start, to: end) == nil { return FieldRange(start, end) }
-        let outputStart = record.scratch.count
+        let outputStart = record.scratchCount
         _ = unescape(line, start, end, &record)
-        return FieldRange(outputStart, record.scratch.count, inScratch: true)
+        return FieldRange(outputStart, record.scratchCount, inScratch: true)
     }
 
     static func unescape(
         _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
     ) -> (FieldRange, Int)? {
-        let scratch = record.scratch
-        scratch.prepare(lineLength: line.count)
-        let outputStart = scratch.count
+        record.prepareScratch()
+        let outputStart = record.scratchCount
         var index = start
         while index < end {
             let byte = line[index]
             if byte == UInt8(ascii: "\"") {
-                return (FieldRange(outputStart, scratch.count, inScratch: true), index + 1)
+                return (FieldRange(outputStart, record.scratchCount, inScratch: true), index + 1)
             }
             if byte == UInt8(ascii: "\\") && index + 1 < end {
                 let next = line[index + 1]
@@ -237,12 +239,12 @@ public struct AccessLogParser {
                 default: break
                 }
                 if let decoded {
-                    scratch.append(decoded)
+                    record.appendScratch(decoded)
                     index += length
                     continue
                 }
             }
-            scratch.append(byte)
+            record.appendScratch(byte)
             index += 1
         }
         return nil
@@ -255,14 +257,13 @@ public struct AccessLogParser {
         var index = start
         while index < end && !(line[index] >= UInt8(ascii: "A") && line[index] <= UInt8(ascii: "Z")) { index += 1 }
         if index == end { return FieldRange(start, end) }
-        let scratch = record.scratch
-        scratch.prepare(lineLength: line.count)
-        let outputStart = scratch.count
+        record.prepareScratch()
+        let outputStart = record.scratchCount
         for index in start..<end {
             let byte = line[index]
-            scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+            record.appendScratch(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
         }
-        return FieldRange(outputStart, scratch.count, inScratch: true)
+        return FieldRange(outputStart, record.scratchCount, inScratch: true)
     }
 
     /// RFC 9110 `tchar`: the characters of a method token.
@@ -315,14 +316,14 @@ public struct AccessLogParser {
         }
         record.requestKind = .valid
         record.methodField = field.slice(0, methodEnd)
-        var pathEnd = targetStart
-        while pathEnd < targetEnd && request[pathEnd] != UInt8(ascii: "?") && request[pathEnd] != UInt8(ascii: "#") {
-            pathEnd += 1
-        }
+        let pathEnd =
+            ByteSearch.firstOf(UInt8(ascii: "?"), UInt8(ascii: "#"), in: request, from: targetStart, to: targetEnd)
+            ?? targetEnd
         record.pathField = field.slice(targetStart, pathEnd - targetStart)
         if pathEnd < targetEnd && request[pathEnd] == UInt8(ascii: "?") {
-            var queryEnd = pathEnd + 1
-            while queryEnd < targetEnd && request[queryEnd] != UInt8(ascii: "#") { queryEnd += 1 }
+            let queryEnd =
+                ByteSearch.firstOf(UInt8(ascii: "#"), UInt8(ascii: "#"), in: request, from: pathEnd + 1, to: targetEnd)
+                ?? targetEnd
             record.queryField = field.slice(pathEnd + 1, queryEnd - pathEnd - 1)
         }
     }
@@ -333,10 +334,9 @@ public struct AccessLogParser {
         if field.count == 1 && record.bytes(field)[0] == UInt8(ascii: "-") {
             dash = field
         } else {
-            let scratch = record.scratch
-            scratch.prepare(lineLength: record.line.count)
-            dash = FieldRange(scratch.count, scratch.count + 1, inScratch: true)
-            scratch.append(UInt8(ascii: "-"))
+            record.prepareScratch()
+            dash = FieldRange(record.scratchCount, record.scratchCount + 1, inScratch: true)
+            record.appendScratch(UInt8(ascii: "-"))
         }
         record.methodField = dash
         record.pathField = dash

@@ -66,13 +66,13 @@ struct FieldRange: Sendable {
 
 /// The record's unescape buffer: one allocation, grown to the longest line seen, freed with the record.
 ///
-/// Unsafe code of the record lives here. Capacity always covers `line.count + 2` once `prepare` ran for a line, so
-/// pointers handed out for one line never move while that line is parsed.
+/// Unsafe memory of the record lives here. Capacity always covers `line.count + 2` once `prepare` ran for a line,
+/// so unescaping a line never needs to grow it again. The fill count lives in the record (a struct field needs no
+/// dynamic exclusivity check on every line, a class property does).
 @usableFromInline
 final class ScratchBuffer {
     @usableFromInline private(set) var base: UnsafeMutableRawPointer
     @usableFromInline private(set) var capacity: Int
-    @usableFromInline var count = 0
 
     init(capacity: Int = 4096) {
         self.capacity = capacity
@@ -81,25 +81,18 @@ final class ScratchBuffer {
 
     deinit { base.deallocate() }
 
-    /// Makes room for every unescaped field of a line of `lineLength` bytes (unescaping never lengthens).
+    /// Makes room for every unescaped field of a line of `lineLength` bytes (unescaping never lengthens),
+    /// keeping the first `count` bytes.
     @inline(__always)
-    func prepare(lineLength: Int) {
+    func prepare(lineLength: Int, keeping count: Int) {
         guard lineLength + 2 > capacity else { return }
         let newCapacity = max(capacity * 2, lineLength + 2)
         let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 8)
-        // Safe because count <= capacity bytes were initialised.
+        // Safe because the first count <= capacity bytes were initialised.
         newBase.copyMemory(from: base, byteCount: count)
         base.deallocate()
         base = newBase
         capacity = newCapacity
-    }
-
-    /// Appends one byte; `prepare` guarantees room.
-    @inline(__always)
-    func append(_ byte: UInt8) {
-        precondition(count < capacity)
-        base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
-        count += 1
     }
 }
 
@@ -116,6 +109,8 @@ public struct AccessRecord {
     /// The line last parsed into this record.
     public private(set) var line: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
     @usableFromInline let scratch = ScratchBuffer()
+    /// The bytes of `scratch` used by the current line.
+    @usableFromInline var scratchCount = 0
 
     /// The request time in milliseconds since the Unix epoch, UTC.
     public var timestamp: Int64 = 0
@@ -143,12 +138,27 @@ public struct AccessRecord {
     @inline(__always)
     mutating func begin(_ line: UnsafeRawBufferPointer) {
         self.line = line
-        scratch.count = 0
+        scratchCount = 0
         virtualHostField = .absent
         queryField = .absent
         referrerField = .absent
         userAgentField = .absent
         protocolField = .empty
+    }
+
+    /// Makes room in the scratch buffer for the current line's unescaped fields.
+    @inline(__always)
+    mutating func prepareScratch() {
+        scratch.prepare(lineLength: line.count, keeping: scratchCount)
+    }
+
+    /// Appends a byte to the scratch buffer; `prepareScratch()` guarantees room.
+    @inline(__always)
+    mutating func appendScratch(_ byte: UInt8) {
+        precondition(scratchCount < scratch.capacity, "scratch buffer overflow")
+        // Safe because scratchCount < capacity, checked above.
+        scratch.base.storeBytes(of: byte, toByteOffset: scratchCount, as: UInt8.self)
+        scratchCount += 1
     }
 
     @inline(__always)

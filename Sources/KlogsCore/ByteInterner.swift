@@ -9,7 +9,7 @@
 /// let id = paths.intern(record.path)      // the same id for the same bytes
 /// paths.string(of: id)                    // "/index.html"
 /// ```
-public struct ByteInterner {
+public struct ByteInterner: Sendable {
     /// The bytes of every entry, back to back.
     public private(set) var arena: [UInt8] = []
     /// `ends[id]` is the end of entry `id` in the arena; it starts where the previous one ends.

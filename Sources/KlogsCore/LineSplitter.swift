@@ -20,7 +20,7 @@ public enum SplitLine {
 /// chunk.withUnsafeBytes { splitter.feed($0) { number, line in ... } }
 /// splitter.finish { number, line in ... }   // a last line without a newline
 /// ```
-public struct LineSplitter {
+public struct LineSplitter: Sendable {
     /// The longest line accepted, in bytes before the `\n` (a trailing `\r` counts).
     public let maximumLineLength: Int
     /// The number of lines reported so far (complete and overlong).

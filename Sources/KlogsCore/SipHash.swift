@@ -41,7 +41,7 @@ public struct SipHashKey: Hashable, Sendable {
 /// hasher.append(addressBytes); hasher.append(userAgentBytes)
 /// let value = hasher.finalize()
 /// ```
-public struct SipHasher {
+public struct SipHasher: Sendable {
     private var v0: UInt64
     private var v1: UInt64
     private var v2: UInt64

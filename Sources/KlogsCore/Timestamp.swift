@@ -274,7 +274,7 @@ public enum Timestamp {
 ///
 /// Consecutive log lines usually share everything but the seconds; the cache then turns a parse into two
 /// comparisons and a digit pair.
-public struct CommonLogTimeParser {
+public struct CommonLogTimeParser: Sendable {
     private var prefixWords: (UInt64, UInt64, UInt64) = (0, 0, 0)
     private var minuteStart: Int64 = 0
     private var valid = false

@@ -137,6 +137,12 @@ struct AccessLogParserTests {
             parse(#"vhost1.domaine.fr 123.123.123.123 - - [04/Jul/2019:09:20:46 +0200] "GET / HTTP/1.1" 200 1"#,
                 .virtualHostCombined).parsed)
         #expect(plain.virtualHost == "vhost1.domaine.fr")
+        let literal = try #require(
+            parse(#"[2001:DB8::1]:443 1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1"#,
+                .virtualHostCombined).parsed)
+        #expect(literal.virtualHost == "2001:db8::1")
+        #expect(parse(#"[::1 1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "GET / HTTP/1.1" 200 1"#, .virtualHostCombined)
+            == .rejected(.missingField))
     }
 
     @Test("Malformed lines are rejected with a reason", arguments: [

@@ -103,8 +103,9 @@ struct AtomicFileTests {
         defer { directory.remove() }
         let missing = directory.path + "/missing"
         let error = try #require(throws: IngestError.self) { try AtomicFile(directory: missing, name: "a") }
-        #expect(error.description == "\(missing)/a: the directory '\(missing)' does not exist; create it first or "
-            + "check the --data path.")
+        #expect(
+            error.description == "\(missing)/a: the directory '\(missing)' does not exist; create it first or "
+                + "check the --data path.")
     }
 
     @Test("A directory that may not be written is a clear error, and leaves nothing behind")

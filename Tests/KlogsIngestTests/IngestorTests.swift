@@ -2,6 +2,7 @@ import Foundation
 import KlogsCore
 import KlogsGenerator
 import KlogsParquet
+import KlogsTestSupport
 import Testing
 
 @testable import KlogsIngest
@@ -139,7 +140,7 @@ import Testing
         let summary = try ingest([Self.sample], into: directory) { $0.ipMode = IPMode(parsing: mode)! }
         var output = Data(summary.json.utf8) + Data(summary.text.utf8)
         for file in allFiles(under: directory.path + "/data") {
-            output += try Data(contentsOf: URL(fileURLWithPath: file))
+            output.append(try Data(contentsOf: URL(fileURLWithPath: file)))
         }
         // Every client field and user agent of the input, as logged.
         let log = try String(contentsOfFile: Self.sample, encoding: .utf8)

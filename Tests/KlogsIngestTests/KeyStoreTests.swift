@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
-@testable import KlogsIngest
 import Testing
+
+@testable import KlogsIngest
 
 @Suite("Pseudonym key store", .serialized)
 struct KeyStoreTests {
@@ -48,8 +49,9 @@ struct KeyStoreTests {
         #expect(text == KeyStore.formatKey(key))
         #expect(text.count == 33)
         #expect(KeyStore.parseKey(Array(text.utf8)) == key)
-        #expect(KeyStore.formatKey(PseudonymKey(key0: 0x0102_0304_0506_0708, key1: 0xff))
-            == "0102030405060708" + "00000000000000ff\n")
+        #expect(
+            KeyStore.formatKey(PseudonymKey(key0: 0x0102_0304_0506_0708, key1: 0xff))
+                == "0102030405060708" + "00000000000000ff\n")
     }
 
     @Test("The directory is 0700 and key files 0600, whatever the umask")
@@ -91,14 +93,29 @@ struct KeyStoreTests {
         #expect(error.description.contains("chmod 600 \(path)"))
     }
 
+    @Test("A key file that is a symbolic link is refused")
+    func symbolicLinkRefused() throws {
+        let data = try TemporaryDirectory()
+        defer { data.remove() }
+        let store = try KeyStore(dataDirectory: data.path)
+        let elsewhere = try data.file("elsewhere.key", Array(KeyStore.formatKey(PseudonymKey(key0: 1, key1: 2)).utf8))
+        #expect(chmod(elsewhere, 0o600) == 0)
+        #expect(symlink(elsewhere, store.directory + "/2026-11-21.key") == 0)
+        let error = try #require(throws: IngestError.self) { try store.key(for: Self.day) }
+        #expect(error.kind == .insecurePermissions)
+        #expect(error.description.contains("symbolic link"))
+    }
+
     @Test("A damaged key file is an error, not silently replaced")
     func damagedKeyFile() throws {
         let data = try TemporaryDirectory()
         defer { data.remove() }
         let store = try KeyStore(dataDirectory: data.path)
         let path = store.directory + "/2026-11-21.key"
-        #expect(FileManager.default.createFile(atPath: path, contents: Data("short\n".utf8),
-                                               attributes: [.posixPermissions: 0o600]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: path, contents: Data("short\n".utf8),
+                attributes: [.posixPermissions: 0o600]))
         let error = try #require(throws: IngestError.self) { try store.key(for: Self.day) }
         #expect(error.kind == .invalidKeyFile)
         #expect(!error.description.contains("short"), "no file content in messages")

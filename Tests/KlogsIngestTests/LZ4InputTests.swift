@@ -3,12 +3,14 @@ import Testing
 
 @Suite("Reading LZ4 frame inputs")
 struct LZ4InputTests {
-    @Test("LZ4 frame round trips, whatever the buffer size", arguments: [
-        ("seeded text", sampleText(byteCount: 1_000_000, seed: 60)),
-        ("empty", []),
-        ("highly compressible", [UInt8](repeating: 0x61, count: 3_000_000)),
-        ("random bytes", randomBytes(200_000, seed: 61)),
-    ] as [(String, [UInt8])])
+    @Test(
+        "LZ4 frame round trips, whatever the buffer size",
+        arguments: [
+            ("seeded text", sampleText(byteCount: 1_000_000, seed: 60)),
+            ("empty", []),
+            ("highly compressible", [UInt8](repeating: 0x61, count: 3_000_000)),
+            ("random bytes", randomBytes(200_000, seed: 61)),
+        ] as [(String, [UInt8])])
     func roundTrip(label: String, data: [UInt8]) throws {
         let compressed = lz4Frame(data)
         for bufferSize in [7, 4096, 1 << 20] {
@@ -26,7 +28,8 @@ struct LZ4InputTests {
     @Test("Concatenated frames and skippable frames are all read")
     func concatenatedFrames() throws {
         let parts = [sampleText(byteCount: 300_000, seed: 62), [], sampleText(byteCount: 10, seed: 63)]
-        let compressed = lz4Frame(parts[0]) + lz4SkippableFrame(payloadCount: 100, magicLowNibble: 3)
+        let compressed =
+            lz4Frame(parts[0]) + lz4SkippableFrame(payloadCount: 100, magicLowNibble: 3)
             + lz4Frame(parts[1], contentChecksum: false) + lz4Frame(parts[2])
         for bufferSize in [1000, 1 << 20] {
             let (output, error, reader) = try readFile(compressed, bufferSize: bufferSize)
@@ -58,8 +61,9 @@ struct LZ4InputTests {
             #expect(output == Array(data.prefix(output.count)), "cut at \(cut)")
             let failure = try #require(error, "cut at \(cut): no error")
             #expect(failure.kind == .truncated, "cut at \(cut): \(failure)")
-            #expect(failure.description.contains("a.lz4: LZ4 data ends after \(formatted(cut)) bytes ("),
-                    "\(failure)")
+            #expect(
+                failure.description.contains("a.lz4: LZ4 data ends after \(formatted(cut)) bytes ("),
+                "\(failure)")
         }
     }
 

@@ -29,7 +29,8 @@ func sampleText(byteCount: Int, seed: UInt64) -> [UInt8] {
         let address = "\(generator.next() % 256).\(generator.next() % 256).\(generator.next() % 256).1"
         let path = paths[Int(generator.next() % UInt64(paths.count))]
         let status = [200, 304, 404, 500][Int(generator.next() % 4)]
-        let line = "\(address) - - [21/Nov/2026:10:\(generator.next() % 60):00 +0000] \"GET \(path) HTTP/1.1\" "
+        let line =
+            "\(address) - - [21/Nov/2026:10:\(generator.next() % 60):00 +0000] \"GET \(path) HTTP/1.1\" "
             + "\(status) \(generator.next() % 100_000) \"-\" \"Mozilla/5.0\"\n"
         result.append(contentsOf: line.utf8)
     }

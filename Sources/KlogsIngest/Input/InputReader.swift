@@ -326,8 +326,9 @@ public final class InputReader {
             try refill()
         }
         warnings.append(
-            InputWarning(kind: allZero ? .trailingZeros : .trailingGarbage, source: name, offset: offset,
-                         byteCount: count))
+            InputWarning(
+                kind: allZero ? .trailingZeros : .trailingGarbage, source: name, offset: offset,
+                byteCount: count))
         finished = true
     }
 
@@ -475,8 +476,10 @@ final class GzipInflater {
             isInMember = false
             return (.memberEnd, consumed, produced)
         case Z_NEED_DICT:
-            return (.failed(message: "it needs a preset dictionary, which gzip files never use", isChecksum: false),
-                    consumed, produced)
+            return (
+                .failed(message: "it needs a preset dictionary, which gzip files never use", isChecksum: false),
+                consumed, produced
+            )
         default:
             let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib status \(status)"
             let isChecksum = message.contains("incorrect data check") || message.contains("incorrect length check")

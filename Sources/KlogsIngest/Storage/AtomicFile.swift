@@ -176,7 +176,8 @@ func outputError(path: String, directory: String, errno code: Int32, action: Str
     let message: String
     switch code {
     case ENOSPC, EDQUOT:
-        message = "\(path): no space left on the device (or quota exceeded) while \(action) it; free some space or "
+        message =
+            "\(path): no space left on the device (or quota exceeded) while \(action) it; free some space or "
             + "choose another --data directory. The incomplete file was removed."
     case EACCES, EPERM:
         return IngestError(

@@ -1,0 +1,93 @@
+import Benchmark
+import Foundation
+import KlogsCore
+import KlogsGenerator
+import KlogsIngest
+import KlogsUserAgent
+
+// Every benchmark works on the same deterministic, generated log: 1M combined lines over one day.
+// Set-up (generating, compressing, writing the file) happens outside the measured closures.
+
+let lineCount = 1_000_000
+
+/// The generated log, made once.
+nonisolated(unsafe) let generatedLog: [UInt8] = {
+    var generator = LogGenerator(LogGenerator.Configuration(lines: lineCount, seed: 42, days: 1))
+    return generator.generateAll()
+}()
+
+/// The generated log as files: plain and gzip (made with the system's gzip, one member).
+nonisolated(unsafe) let logFiles: (plain: String, gzip: String) = {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("klogs-bench-input").path
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let plain = directory + "/access.log"
+    FileManager.default.createFile(atPath: plain, contents: Data(generatedLog))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", "gzip -6 -c '\(plain)' > '\(plain).gz'"]
+    try? process.run()
+    process.waitUntilExit()
+    return (plain, plain + ".gz")
+}()
+
+/// Runs a whole ingest of `input` into a fresh data directory, then removes it.
+func runIngest(_ input: String, _ adjust: (inout IngestConfiguration) -> Void = { _ in }) throws -> IngestSummary {
+    let data = FileManager.default.temporaryDirectory.appendingPathComponent("klogs-bench-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: data) }
+    var configuration = IngestConfiguration(dataDirectory: data, inputs: [input])
+    adjust(&configuration)
+    return try Ingestor(configuration: configuration).run()
+}
+
+let benchmarks: @Sendable () -> Void = {
+    let heavy = Benchmark.Configuration(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
+        timeUnits: .milliseconds, warmupIterations: 1, maxDuration: .seconds(30), maxIterations: 5)
+
+    // Splitting and parsing only: the floor under everything else.
+    Benchmark("Split and parse 1M combined lines", configuration: heavy) { benchmark in
+        var parser = AccessLogParser(format: .combined)
+        var record = AccessRecord()
+        var splitter = LineSplitter()
+        var accepted = 0
+        benchmark.startMeasurement()
+        generatedLog.withUnsafeBytes { bytes in
+            splitter.feed(bytes) { _, line in
+                if case .complete(let line) = line, parser.parse(line, into: &record) == nil { accepted += 1 }
+            }
+        }
+        benchmark.stopMeasurement()
+        blackHole(accepted)
+    }
+
+    // The whole ingest core: read, split, parse, anonymise, classify, aggregate, encode and write Parquet.
+    Benchmark("Ingest 1M lines, plain, hash mode", configuration: heavy) { benchmark in
+        _ = logFiles
+        benchmark.startMeasurement()
+        blackHole(try runIngest(logFiles.plain))
+    }
+
+    Benchmark("Ingest 1M lines, gzip, hash mode", configuration: heavy) { benchmark in
+        _ = logFiles
+        benchmark.startMeasurement()
+        blackHole(try runIngest(logFiles.gzip))
+    }
+
+    Benchmark("Ingest 1M lines, plain, truncate mode", configuration: heavy) { benchmark in
+        _ = logFiles
+        benchmark.startMeasurement()
+        blackHole(try runIngest(logFiles.plain) { $0.ipMode = .truncate })
+    }
+
+    Benchmark("Ingest 1M lines, plain, drop mode", configuration: heavy) { benchmark in
+        _ = logFiles
+        benchmark.startMeasurement()
+        blackHole(try runIngest(logFiles.plain) { $0.ipMode = .drop })
+    }
+
+    Benchmark("Ingest 1M lines, plain, hits only", configuration: heavy) { benchmark in
+        _ = logFiles
+        benchmark.startMeasurement()
+        blackHole(try runIngest(logFiles.plain) { $0.writeEvents = false })
+    }
+}

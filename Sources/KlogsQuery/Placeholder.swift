@@ -1,0 +1,1 @@
+// KlogsQuery: reads the dataset (filters, group-by, top-N, renderers).
