@@ -15,7 +15,8 @@ Lines
 
 Acceptance: a line is accepted iff all of these hold, else it is rejected with the first failing reason
   A1  "format": CLIENT SP IDENT SP USER SP [TIME] SP "REQUEST" SP STATUS, where CLIENT, IDENT, USER are runs of
-      non-space bytes and CLIENT does not start with `"` or `[`. Inside quotes a backslash escapes the next byte,
+      non-space bytes and CLIENT does not start with `"` or `[`. CLIENT may be an X-Forwarded-For list
+      `a, b, c` (items ending in a comma, then spaces) [aligned]; all its items are collected for the privacy test. Inside quotes a backslash escapes the next byte,
       an unescaped `"` ends the field; a field without its closing quote rejects the line.
   A2  "status": STATUS is exactly three ASCII digits (000-999) followed by a space or the end.
   A3  "bytes": SP BYTES follows, BYTES is `-` (counts as 0) or 1-18 ASCII digits, ended by a space or the end.
@@ -45,7 +46,7 @@ Derived values of an accepted line
   D4  Client fields and user agents of all lines where they can be told apart, accepted or not, are collected for
       the privacy test (`clients`, `user_agents`).
 
-Not modelled (not in the inputs the suite uses): X-Forwarded-For client lists (`a, b, c`), vhost prefixes,
+Not modelled (not in the inputs the suite uses): vhost prefixes,
 ISO-8601 timestamps, lines longer than klogs' 64 KiB limit.
 """
 
@@ -87,7 +88,7 @@ UNESCAPE_QUOTED = True
 
 _QUOTED_BODY = rb'(?:[^"\\]|\\.)*'
 HEAD_RE = re.compile(
-    rb'^([^ ]+) ([^ ]*) ([^ ]*) \[([^\]]*)\] "(' + _QUOTED_BODY + rb')" ([^ ]*)(?: ([^ ]*))?(.*)$', re.DOTALL)
+    rb'^((?:[^ ]+, +)*[^ ]+) ([^ ]*) ([^ ]*) \[([^\]]*)\] "(' + _QUOTED_BODY + rb')" ([^ ]*)(?: ([^ ]*))?(.*)$', re.DOTALL)
 NEXT_QUOTED_RE = re.compile(rb' "(' + _QUOTED_BODY + rb')"', re.DOTALL)
 REQUEST_RE = re.compile(rb"^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([^ ].*?)(?: HTTP/[^ ]+)?$", re.DOTALL)
 _ESCAPES = {b'"': b'"', b"\\": b"\\", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"v": b"\v", b"f": b"\f"}
@@ -221,7 +222,9 @@ def _evaluate_line(line: bytes, log_format: str, expected: Expected) -> str | No
         _collect_loose(line, expected)
         return "format"
     client, _ident, _user, time_text, request, status, size, rest = match.groups()
-    expected.clients.add(client.decode("latin-1"))
+    for item in client.split(b","):
+        if item.strip():
+            expected.clients.add(item.strip().decode("latin-1"))
     referrer = agent = None
     if log_format == "combined":
         quoted = NEXT_QUOTED_RE.match(rest)

@@ -303,3 +303,37 @@ def test_no_events_writes_only_the_hits_with_the_same_sums(generated_log, ingest
 def test_standard_input_gives_the_same_sums_as_the_file(arguments, generated_log, ingest, expected):
     run = ingest(arguments, stdin=generated_log.read_bytes()).check_ok()
     assert_same_hits(duckdb_hits(run.data), expected("generated").hits_table())
+
+
+# Small real files with odd lines (see the corpus README): counts and sums must still agree with the oracle.
+EDGE_FILES = [
+    ("elastic-beats/apache-darwin-2.4.23.log", "common"),
+    ("elastic-beats/apache-test.log", "combined"),
+    ("elastic-beats/nginx-access.log", "combined"),
+    ("elastic-beats/nginx-test.log", "combined"),
+    ("lnav/logfile_access_log.0", "combined"),
+    ("lnav/logfile_access_log.1", "combined"),
+    ("lnav/logfile_bad_access_log.0", "combined"),
+    ("lnav/logfile_shop_access_log.0", "combined"),
+    ("lnav/logfile_syslog_with_access_log.0", "combined"),
+    ("lnav/logfile_invalid_utf8.0", "combined"),
+    ("lnav/textfile_invalid_utf8.0", "combined"),
+    ("lnav/logfile_crlf.0", "combined"),
+]
+
+
+@pytest.mark.parametrize("relative,log_format", EDGE_FILES, ids=[item[0] for item in EDGE_FILES])
+def test_edge_case_files_agree_with_the_oracle(relative, log_format, ingest):
+    from conftest import CORPUS_LOGS
+
+    path = CORPUS_LOGS / relative
+    if not path.is_file():
+        pytest.skip(f"{path} is missing")
+    wanted = oracle.evaluate(oracle.read_input(path), log_format)
+    run = ingest([path], "--format", log_format).check_ok()
+    summary = run.summary
+    assert (summary["lines_read"], summary["lines_ingested"], summary["lines_rejected"]) == (
+        wanted.lines, wanted.accepted, wanted.rejected_total), (
+        f"klogs rejected {summary['rejected']}, oracle rejected {dict(wanted.rejected)}")
+    actual = duckdb_hits(run.data) if parquet_files(run.data, "hits") else {}
+    assert_same_hits(actual, wanted.hits_table())
