@@ -337,3 +337,41 @@ def test_edge_case_files_agree_with_the_oracle(relative, log_format, ingest):
         f"klogs rejected {summary['rejected']}, oracle rejected {dict(wanted.rejected)}")
     actual = duckdb_hits(run.data) if parquet_files(run.data, "hits") else {}
     assert_same_hits(actual, wanted.hits_table())
+
+
+EVENTS_SCHEMA = {
+    "ts": pa.timestamp("ms", tz="UTC"), "visitor": pa.int64(), "client_net": pa.string(), "vhost": pa.string(),
+    "method": pa.string(), "path": pa.string(), "status": pa.int32(), "bytes": pa.int64(),
+    "referrer_host": pa.string(), "browser": pa.string(), "browser_major": pa.string(), "os": pa.string(),
+    "os_major": pa.string(), "device": pa.string(), "is_bot": pa.bool_(),
+}
+HITS_SCHEMA = {
+    "hour": pa.timestamp("ms", tz="UTC"), "vhost": pa.string(), "path": pa.string(), "status": pa.int32(),
+    "browser": pa.string(), "os": pa.string(), "device": pa.string(), "is_bot": pa.bool_(), "hits": pa.int64(),
+    "bytes": pa.int64(),
+}
+NEVER_NULL = {
+    "events": ["ts", "method", "path", "status", "bytes", "browser", "os", "device", "is_bot"],
+    "hits": ["hour", "path", "status", "browser", "os", "device", "is_bot", "hits", "bytes"],
+}
+
+
+@pytest.mark.parametrize("name", ["generated", "hackers", "nasa-common"])
+def test_columns_types_and_nulls_follow_the_schema_document(name, ingested):
+    run = ingested(name).check_ok()
+    for dataset, schema in (("events", EVENTS_SCHEMA), ("hits", HITS_SCHEMA)):
+        for path in parquet_files(run.data, dataset):
+            table = pq.read_table(path)
+            assert {field.name: field.type for field in table.schema} == schema, f"{path}: {table.schema}"
+            for column in NEVER_NULL[dataset]:
+                assert table.column(column).null_count == 0, f"{path}: {column} has nulls"
+            devices = set(table.column("device").to_pylist())
+            assert devices <= {"desktop", "mobile", "tablet", "bot", "other"}, devices
+
+
+def test_generated_bot_share_is_about_what_the_generator_wrote(ingested):
+    run = ingested("generated").check_ok()
+    bots, total = duckdb.sql(
+        f"select count(*) filter (where is_bot), count(*) from read_parquet('{run.data}/events/*/*.parquet')"
+    ).fetchall()[0]
+    assert 0.10 < bots / total < 0.22, f"{bots} of {total} events are bots; the generator writes about 15%"
