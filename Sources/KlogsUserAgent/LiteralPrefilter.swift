@@ -55,10 +55,14 @@ final class LiteralPrefilter: Sendable {
         var atomNumbers: [String: Int] = [:]
         var atoms: [String] = []
         var triggers: [[Int32]] = []
+        let analyses = lists.map { list in
+            list.map { enabled ? RequiredLiterals(pattern: $0.regex) : RequiredLiterals.none }
+        }
+        let costs = Self.costs(of: analyses.joined())
         var ruleNumber = 0
-        for list in lists {
-            for rule in list {
-                let clause = enabled ? RequiredLiterals(pattern: rule.regex).bestClause : nil
+        for list in analyses {
+            for required in list {
+                let clause = required.bestClause { costs[$0] ?? 1 }
                 if let clause {
                     for atom in clause.sorted() {
                         let number: Int
@@ -91,6 +95,54 @@ final class LiteralPrefilter: Sendable {
         self.triggeredRules = triggeredRules
 
         automaton = AhoCorasick(atoms: atoms)
+    }
+
+    /// Typical user agents of today's traffic, lowercased: an atom found in them is a poor trigger, because it
+    /// would make its rules candidates for most requests (`build`, `mozilla`, `android` …).
+    static let typicalAgents: [String] = [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (iPad; CPU OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; Android 14; SM-S918B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.102 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; U; Android 4.4.2; en-us; GT-I9505 Build/KOT49H) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+        "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0",
+        "Dalvik/2.1.0 (Linux; U; Android 12; Pixel 6 Build/SQ3A.220705.004)",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+        "curl/8.5.0", "python-requests/2.32.3", "Go-http-client/2.0", "okhttp/4.12.0",
+        "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)",
+    ].map { $0.lowercased() }
+
+    /// The cost of each atom as a trigger: 1, plus 100 for every typical agent containing it.
+    private static func costs(of analyses: some Sequence<RequiredLiterals>) -> [String: Int] {
+        var atoms = Set<String>()
+        for required in analyses {
+            for clause in required.clauses { atoms.formUnion(clause) }
+        }
+        let list = Array(atoms)
+        let automaton = AhoCorasick(atoms: list)
+        var hits = [Int](repeating: 0, count: list.count)
+        for agent in typicalAgents {
+            var seen = Set<Int>()
+            var agent = agent
+            agent.withUTF8 { bytes in
+                automaton.forEachMatch(in: bytes) { atom, _ in seen.insert(atom) }
+            }
+            for atom in seen { hits[atom] += 1 }
+        }
+        var costs: [String: Int] = [:]
+        for (index, atom) in list.enumerated() { costs[atom] = 1 + 100 * hits[index] }
+        return costs
     }
 
     func makeScratch() -> Scratch {
