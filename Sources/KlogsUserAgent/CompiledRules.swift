@@ -109,17 +109,14 @@ final class CompiledRuleList: Sendable {
         -> ParsedUserAgent.Versioned
     {
         let templates = self.templates[index]
-        var fields: [String?] = [nil, nil, nil, nil, nil]
-        for field in 0..<5 {
-            if let template = templates[field] {
-                fields[field] = template.expand(subject, scratch)
-            } else if let range = scratch.range(ofGroup: field + 1), !range.isEmpty {
-                fields[field] = substring(subject, range)
-            }
+        @inline(__always)
+        func field(_ field: Int) -> String? {
+            if let template = templates[field] { return template.expand(subject, scratch) }
+            if let range = scratch.range(ofGroup: field + 1), !range.isEmpty { return substring(subject, range) }
+            return nil
         }
         return ParsedUserAgent.Versioned(
-            family: fields[0] ?? "Other", major: fields[1], minor: fields[2], patch: fields[3],
-            patchMinor: fields[4])
+            family: field(0) ?? "Other", major: field(1), minor: field(2), patch: field(3), patchMinor: field(4))
     }
 
     /// Builds the device result of rule `index`, which has just matched.

@@ -32,44 +32,70 @@ enum DeviceClassification {
         let family = parsed.device.family
         let os = parsed.os.family
         let browser = parsed.browser.family
-        let lowerFamily = family.lowercased()
-        let lowerModel = parsed.device.model?.lowercased() ?? ""
-        let isTabletName = ["ipad", "tablet", "kindle"].contains {
-            lowerFamily.contains($0) || lowerModel.contains($0)
-        }
+        let model = parsed.device.model ?? ""
+        let isTabletName =
+            containsIgnoringCase(family, "ipad") || containsIgnoringCase(model, "ipad")
+            || containsIgnoringCase(family, "tablet") || containsIgnoringCase(model, "tablet")
+            || containsIgnoringCase(family, "kindle") || containsIgnoringCase(model, "kindle")
         if isTabletName || os == "BlackBerry Tablet OS" || (os == "Android" && isAndroidBrowserWithoutMobile) {
             return .tablet
         }
         let isMac = family == "Mac"
         let isPhoneFamily =
-            ["iPhone", "iPod", "Generic Smartphone", "Generic Feature Phone"].contains(family)
-            || lowerFamily.contains("phone")
+            family == "iPhone" || family == "iPod" || family.hasPrefix("Generic Smartphone")
+            || family.hasPrefix("Generic Feature Phone") || containsIgnoringCase(family, "phone")
             || (!isMac && family != "Other" && parsed.device.brand != nil && parsed.device.brand != "Spider")
-        if isPhoneFamily || browser.contains("Mobile") || browser.contains("Mini") || mobileOSFamilies.contains(os)
-            || os.hasPrefix("Symbian") || os.hasPrefix("Nokia Series")
+        if isPhoneFamily || containsIgnoringCase(browser, "mobile") || containsIgnoringCase(browser, "mini")
+            || isMobileOS(os)
         {
             return .mobile
         }
-        if os.hasPrefix("Windows") || desktopOSFamilies.contains(os) || isMac {
+        if os.hasPrefix("Windows") || isDesktopOS(os) || isMac {
             return .desktop
         }
         return .other
     }
 
-    /// OS families that only run on phones (and phone-sized tablets, which rule 2 catches first).
-    static let mobileOSFamilies: Set<String> = [
-        "iOS", "Android", "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS", "Firefox OS", "Tizen",
-        "Sailfish", "Ubuntu Touch", "MeeGo", "Maemo", "Bada", "webOS", "Brew MP", "HarmonyOS", "WatchOS",
-    ]
+    /// OS families that run on phones (tablets running them are caught by the tablet rule first).
+    static func isMobileOS(_ os: String) -> Bool {
+        switch os {
+        case "iOS", "Android", "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS", "Firefox OS", "Tizen",
+            "Sailfish", "Ubuntu Touch", "MeeGo", "Maemo", "Bada", "webOS", "Brew MP", "HarmonyOS", "WatchOS":
+            true
+        default:
+            os.hasPrefix("Symbian") || os.hasPrefix("Nokia Series")
+        }
+    }
 
-    /// OS families of desktop and laptop computers. `Windows …` families are matched by prefix except the phone
-    /// ones above, which are tested first.
-    static let desktopOSFamilies: Set<String> = [
-        "Mac OS X", "Mac OS", "macOS", "Linux", "Ubuntu", "Debian", "Fedora", "Red Hat", "Gentoo", "Mint",
-        "Linux Mint", "Arch Linux", "CentOS", "SUSE", "openSUSE", "Slackware", "Mandriva", "Kubuntu", "Xubuntu",
-        "Chrome OS", "FreeBSD", "OpenBSD", "NetBSD", "Solaris", "SunOS", "BeOS", "Haiku", "OS/2", "AmigaOS",
-        "Elementary OS", "Manjaro",
-    ]
+    /// OS families of desktop and laptop computers, besides the `Windows …` families (matched by prefix after the
+    /// phone ones).
+    static func isDesktopOS(_ os: String) -> Bool {
+        switch os {
+        case "Mac OS X", "Mac OS", "macOS", "Linux", "Ubuntu", "Debian", "Fedora", "Red Hat", "Gentoo", "Mint",
+            "Linux Mint", "Arch Linux", "CentOS", "SUSE", "openSUSE", "Slackware", "Mandriva", "Kubuntu", "Xubuntu",
+            "Chrome OS", "ChromeOS", "FreeBSD", "OpenBSD", "NetBSD", "Solaris", "SunOS", "BeOS", "Haiku", "OS/2",
+            "AmigaOS", "Elementary OS", "Manjaro":
+            true
+        default:
+            false
+        }
+    }
+}
+
+/// Whether `text` contains `needle` (lowercase ASCII) regardless of ASCII case, comparing bytes.
+func containsIgnoringCase(_ text: String, _ needle: StaticString) -> Bool {
+    let needleCount = needle.utf8CodeUnitCount
+    let needleStart = needle.utf8Start
+    var text = text
+    return text.withUTF8 { bytes in
+        guard bytes.count >= needleCount else { return false }
+        for start in 0...(bytes.count - needleCount) {
+            var offset = 0
+            while offset < needleCount && lowercased(bytes[start + offset]) == needleStart[offset] { offset += 1 }
+            if offset == needleCount { return true }
+        }
+        return false
+    }
 }
 
 /// Signals of automated agents that uap-core's `Spider` rules miss, found with one Aho-Corasick scan of the lowercased
@@ -102,7 +128,8 @@ struct BotSignals: Sendable {
         androidAtom = botAtom + 1
         mobileAtom = botAtom + 2
         mozillaAtom = botAtom + 3
-        automaton = AhoCorasick(atoms: atoms)
+        // Safe because a few dozen short atoms are far below the state limit.
+        automaton = AhoCorasick(atoms: atoms)!
     }
 
     struct Result {
@@ -138,9 +165,14 @@ struct BotSignals: Sendable {
         }
         if !isBot {
             isBot = Self.prefixes.contains { prefix in
-                let utf8 = prefix.utf8
-                guard userAgent.count >= utf8.count else { return false }
-                return zip(utf8, userAgent).allSatisfy { $0 == lowercased($1) }
+                var prefix = prefix
+                return prefix.withUTF8 { prefix in
+                    guard userAgent.count >= prefix.count else { return false }
+                    for offset in 0..<prefix.count where lowercased(userAgent[offset]) != prefix[offset] {
+                        return false
+                    }
+                    return true
+                }
             }
         }
         return Result(isBot: isBot, isAndroidBrowserWithoutMobile: hasMozilla && hasAndroid && !hasMobile)

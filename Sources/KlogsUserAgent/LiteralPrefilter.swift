@@ -1,10 +1,11 @@
 /// Picks, for one user agent, the rules that can possibly match, so that only those are handed to PCRE2.
 ///
-/// Built once from the rules: each rule's regex is analysed for the literals it requires (``RequiredLiterals``) and
-/// its best clause becomes its *trigger*: a set of lowercased atoms, at least one of which must occur in any user
-/// agent the rule matches. Rules without a usable trigger (their required literals are all shorter than three bytes,
-/// or the analysis gave up) are *always* candidates. All atoms go into one Aho-Corasick automaton over lowercased
-/// bytes, so a user agent is scanned once, left to right, whatever the number of atoms.
+/// Built once from the rules: each rule's regex is analysed for the literals it requires (``RequiredLiterals``: a
+/// conjunction of clauses, each a set of lowercased atoms of which at least one must occur). The clause least likely
+/// to be present in ordinary traffic becomes the rule's *trigger*; up to ``maximumChecks`` further clauses are
+/// *checks*, verified just before the regex would run. Rules without any usable clause (everything they require is
+/// shorter than two bytes, or the analysis gave up) are *always* candidates. All atoms go into one Aho-Corasick
+/// automaton over lowercased bytes, so a user agent is scanned once, left to right, whatever the number of atoms.
 ///
 /// Rules are numbered globally: browser rules first, then OS rules, then device rules; candidates are a bit set over
 /// that numbering, which keeps file order for free.
@@ -20,12 +21,20 @@ final class LiteralPrefilter: Sendable {
     /// Distinct atoms.
     let atomCount: Int
     /// Finds the atoms in a user agent.
-    private let automaton: AhoCorasick
+    let automaton: AhoCorasick
     /// For each atom, the rules it triggers (`triggeredRules[triggerStart[a]..<triggerStart[a + 1]]`).
     private let triggerStart: [Int32]
     private let triggeredRules: [Int32]
+    /// For each rule, its check clauses (`checkClauses[checkStart[r]..<checkStart[r + 1]]`), each a range of
+    /// `clauseAtoms` (`clauseAtoms[clauseStart[c]..<clauseStart[c + 1]]`).
+    private let checkStart: [Int32]
+    private let clauseStart: [Int32]
+    private let clauseAtoms: [Int32]
 
-    /// Per-parser state of one scan: the candidate bits, and which atoms were already handled in this scan.
+    /// At most this many clauses besides the trigger are checked per rule.
+    static let maximumChecks = 3
+
+    /// Per-parser state of one scan: the candidate bits, and which atoms were seen in this scan.
     final class Scratch {
         var words: [UInt64]
         fileprivate var atomStamp: [UInt32]
@@ -48,53 +57,110 @@ final class LiteralPrefilter: Sendable {
         browserRange = 0..<lists[0].count
         osRange = browserRange.upperBound..<(browserRange.upperBound + lists[1].count)
         deviceRange = osRange.upperBound..<(osRange.upperBound + lists[2].count)
-        let ruleCount = deviceRange.upperBound
-        wordCount = (ruleCount + 63) / 64
+        wordCount = (deviceRange.upperBound + 63) / 64
 
-        var always = [UInt64](repeating: 0, count: wordCount)
-        var atomNumbers: [String: Int] = [:]
-        var atoms: [String] = []
-        var triggers: [[Int32]] = []
-        let analyses = lists.map { list in
-            list.map { enabled ? RequiredLiterals(pattern: $0.regex) : RequiredLiterals.none }
+        let analyses = lists.joined().map { enabled ? RequiredLiterals(pattern: $0.regex) : RequiredLiterals.none }
+        let costs = Self.costs(of: analyses)
+        // Per rule: the trigger first, then the checks, rarest first.
+        let clauses = analyses.map { required -> [Set<String>] in
+            let cost = { (clause: Set<String>) in clause.reduce(0) { $0 + (costs[$1] ?? 1) } }
+            guard let trigger = required.bestClause(cost: { costs[$0] ?? 1 }) else { return [] }
+            let checks = required.clauses.filter { $0 != trigger }.sorted { cost($0) < cost($1) }
+            return [trigger] + checks.prefix(Self.maximumChecks)
         }
-        let costs = Self.costs(of: analyses.joined())
-        var ruleNumber = 0
-        for list in analyses {
-            for required in list {
-                let clause = required.bestClause { costs[$0] ?? 1 }
-                if let clause {
-                    for atom in clause.sorted() {
-                        let number: Int
-                        if let known = atomNumbers[atom] {
-                            number = known
-                        } else {
-                            number = atoms.count
-                            atomNumbers[atom] = number
-                            atoms.append(atom)
-                            triggers.append([])
-                        }
-                        triggers[number].append(Int32(ruleNumber))
-                    }
+        // Long atoms make long chains of automaton states, and a big table misses the processor caches; a part of
+        // a required literal is required too, so atoms are cut short (shorter still if the table would overflow).
+        var built: (Triggers, AhoCorasick)? = nil
+        for maximumLength in Self.maximumAtomLengths {
+            let triggers = Triggers(
+                clauses: Self.shortened(clauses, maximumLength: maximumLength), wordCount: wordCount)
+            if let automaton = AhoCorasick(atoms: triggers.atoms) {
+                built = (triggers, automaton)
+                break
+            }
+        }
+        // Safe because an empty atom list always fits.
+        let (triggers, automaton) =
+            built ?? (Triggers(clauses: clauses.map { _ in [] }, wordCount: wordCount), AhoCorasick(atoms: [])!)
+        self.automaton = automaton
+        alwaysWords = triggers.always
+        atomCount = triggers.atoms.count
+        triggerStart = triggers.start
+        triggeredRules = triggers.rules
+        checkStart = triggers.checkStart
+        clauseStart = triggers.clauseStart
+        clauseAtoms = triggers.clauseAtoms
+    }
+
+    /// Each clause with every atom longer than `maximumLength` replaced by its prefix or its suffix of that length,
+    /// whichever occurs in fewer typical agents.
+    private static func shortened(_ clauses: [[Set<String>]], maximumLength: Int) -> [[Set<String>]] {
+        var windows = Set<String>()
+        for ruleClauses in clauses {
+            for clause in ruleClauses {
+                for atom in clause where atom.utf8.count > maximumLength {
+                    // Safe because atoms are ASCII (see RequiredLiterals): cutting never splits a character.
+                    windows.insert(String(atom.utf8.prefix(maximumLength))!)
+                    windows.insert(String(atom.utf8.suffix(maximumLength))!)
+                }
+            }
+        }
+        let costs = Self.costs(of: [RequiredLiterals(clauses: [windows])])
+        return clauses.map { ruleClauses in
+            ruleClauses.map { clause in
+                Set(
+                    clause.map { atom in
+                        guard atom.utf8.count > maximumLength else { return atom }
+                        let prefix = String(atom.utf8.prefix(maximumLength))!
+                        let suffix = String(atom.utf8.suffix(maximumLength))!
+                        return costs[suffix, default: 1] < costs[prefix, default: 1] ? suffix : prefix
+                    })
+            }
+        }
+    }
+
+    /// Atom lengths tried in turn until the automaton fits in 16-bit state numbers.
+    static let maximumAtomLengths = [8, 6, 4, 3]
+
+    /// The atoms; for each, the rules it triggers; for each rule, its checks; and the rules without a trigger.
+    private struct Triggers {
+        var atoms: [String] = []
+        var start: [Int32] = [0]
+        var rules: [Int32] = []
+        var checkStart: [Int32] = [0]
+        var clauseStart: [Int32] = [0]
+        var clauseAtoms: [Int32] = []
+        var always: [UInt64]
+
+        init(clauses: [[Set<String>]], wordCount: Int) {
+            always = [UInt64](repeating: 0, count: wordCount)
+            var atomNumbers: [String: Int] = [:]
+            var lists: [[Int32]] = []
+            func number(_ atom: String) -> Int {
+                if let known = atomNumbers[atom] { return known }
+                let number = atoms.count
+                atomNumbers[atom] = number
+                atoms.append(atom)
+                lists.append([])
+                return number
+            }
+            for (ruleNumber, ruleClauses) in clauses.enumerated() {
+                if let trigger = ruleClauses.first {
+                    for atom in trigger.sorted() { lists[number(atom)].append(Int32(ruleNumber)) }
                 } else {
                     always[ruleNumber / 64] |= 1 << UInt64(ruleNumber % 64)
                 }
-                ruleNumber += 1
+                for check in ruleClauses.dropFirst() {
+                    for atom in check.sorted() { clauseAtoms.append(Int32(number(atom))) }
+                    clauseStart.append(Int32(clauseAtoms.count))
+                }
+                checkStart.append(Int32(clauseStart.count - 1))
+            }
+            for list in lists {
+                rules += list
+                start.append(Int32(rules.count))
             }
         }
-        alwaysWords = always
-        atomCount = atoms.count
-
-        var triggerStart: [Int32] = [0]
-        var triggeredRules: [Int32] = []
-        for list in triggers {
-            triggeredRules += list
-            triggerStart.append(Int32(triggeredRules.count))
-        }
-        self.triggerStart = triggerStart
-        self.triggeredRules = triggeredRules
-
-        automaton = AhoCorasick(atoms: atoms)
     }
 
     /// Typical user agents of today's traffic, lowercased: an atom found in them is a poor trigger, because it
@@ -123,14 +189,16 @@ final class LiteralPrefilter: Sendable {
         "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)",
     ].map { $0.lowercased() }
 
-    /// The cost of each atom as a trigger: 1, plus 100 for every typical agent containing it.
+    /// The cost of each atom as a trigger: 1, plus 100 for every typical agent containing it, plus 30 for a two-byte
+    /// atom.
     private static func costs(of analyses: some Sequence<RequiredLiterals>) -> [String: Int] {
         var atoms = Set<String>()
         for required in analyses {
             for clause in required.clauses { atoms.formUnion(clause) }
         }
         let list = Array(atoms)
-        let automaton = AhoCorasick(atoms: list)
+        // Safe because the automaton is only used for costs; without one every atom costs the same.
+        guard let automaton = AhoCorasick(atoms: list) else { return [:] }
         var hits = [Int](repeating: 0, count: list.count)
         for agent in typicalAgents {
             var seen = Set<Int>()
@@ -141,7 +209,10 @@ final class LiteralPrefilter: Sendable {
             for atom in seen { hits[atom] += 1 }
         }
         var costs: [String: Int] = [:]
-        for (index, atom) in list.enumerated() { costs[atom] = 1 + 100 * hits[index] }
+        for (index, atom) in list.enumerated() {
+            // Two-byte atoms are common in real agents beyond the typical ones ("ct", "lg"): a fixed surcharge.
+            costs[atom] = 1 + 100 * hits[index] + (atom.utf8.count < 3 ? 30 : 0)
+        }
         return costs
     }
 
@@ -189,5 +260,23 @@ final class LiteralPrefilter: Sendable {
             }
         }
     }
-}
 
+    /// Whether every check clause of rule `number` has an atom in the last scan with `scratch`.
+    @inline(__always)
+    func passesChecks(_ number: Int, _ scratch: Scratch) -> Bool {
+        let first = Int(checkStart[number])
+        let end = Int(checkStart[number &+ 1])
+        if first == end { return true }
+        let stamp = scratch.stamp
+        for clause in first..<end {
+            var found = false
+            for index in Int(clauseStart[clause])..<Int(clauseStart[clause &+ 1])
+            where scratch.atomStamp[Int(clauseAtoms[index])] == stamp {
+                found = true
+                break
+            }
+            if !found { return false }
+        }
+        return true
+    }
+}

@@ -11,7 +11,7 @@ struct RequiredLiterals: Equatable {
     static let none = RequiredLiterals(clauses: [])
 
     /// Atoms shorter than this are too common to be worth a lookup; a clause with one is dropped.
-    static let minimumAtomLength = 3
+    static let minimumAtomLength = 2
 
     /// The clause best suited to trigger the rule: the one whose shortest atom is longest (longer literals are
     /// rarer), then the one with the fewest atoms.

@@ -52,6 +52,8 @@ public final class UserAgentParser {
     public let rules: UserAgentRuleSet
     private let scratch: MatchScratch
     private let prefilterScratch: LiteralPrefilter.Scratch
+    /// PCRE2 matches run so far (for measuring the prefilter).
+    public private(set) var patternRunCount = 0
 
     /// - Parameter rules: compiled rules, possibly shared with other parsers.
     public init(rules: UserAgentRuleSet) {
@@ -97,6 +99,7 @@ public final class UserAgentParser {
     private func firstMatch(
         _ list: CompiledRuleList, _ userAgent: UnsafeBufferPointer<UInt8>, _ numbers: Range<Int>
     ) -> Int? {
+        let prefilter = rules.prefilter
         let words = prefilterScratch.words
         var wordIndex = numbers.lowerBound >> 6
         let lastWord = (numbers.upperBound - 1) >> 6
@@ -107,7 +110,10 @@ public final class UserAgentParser {
                 let number = wordIndex << 6 | word.trailingZeroBitCount
                 if number >= numbers.upperBound { return nil }
                 let index = number - numbers.lowerBound
-                if list.patterns[index].matches(userAgent, scratch) { return index }
+                if prefilter.passesChecks(number, prefilterScratch) {
+                    patternRunCount &+= 1
+                    if list.patterns[index].matches(userAgent, scratch) { return index }
+                }
                 word &= word &- 1
             }
             wordIndex += 1

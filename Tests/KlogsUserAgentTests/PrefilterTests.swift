@@ -36,6 +36,6 @@ struct PrefilterTests {
             agent.withUTF8 { prefilter.findCandidates($0, scratch) }
             total += scratch.words.reduce(0) { $0 + $1.nonzeroBitCount }
         }
-        print("\(copy.name): rules \(prefilter.deviceRange.upperBound), atoms \(prefilter.atomCount), always \(prefilter.alwaysCandidateCounts), mean candidates \(Double(total) / Double(agents.count))")
+        print("\(copy.name): states \(prefilter.automaton.stateCount), classes \(prefilter.automaton.inputClassCount), rules \(prefilter.deviceRange.upperBound), atoms \(prefilter.atomCount), always \(prefilter.alwaysCandidateCounts), mean candidates \(Double(total) / Double(agents.count))")
     }
 }

@@ -25,7 +25,7 @@ func realLogUserAgents() throws -> [String] {
 }
 
 /// The CPU time of this thread spent in `body`, in seconds: other processes on a shared machine do not count.
-private func seconds(_ body: () throws -> Void) rethrows -> Double {
+func seconds(_ body: () throws -> Void) rethrows -> Double {
     func now() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
@@ -65,6 +65,19 @@ struct SpeedTests {
                     bytes[index].withUnsafeBufferPointer { sink &+= classifier.classifyUncached($0).browser.utf8.count }
                 }
             }
+            let probe = UserAgentParser(rules: ruleSet!)
+            let parseOnly = seconds {
+                for agent in bytes { agent.withUnsafeBufferPointer { sink &+= probe.parse($0).device.family.utf8.count } }
+            }
+            let prefilterScratch = ruleSet!.prefilter.makeScratch()
+            let prefilterOnly = seconds {
+                for agent in bytes {
+                    agent.withUnsafeBufferPointer { ruleSet!.prefilter.findCandidates($0, prefilterScratch) }
+                }
+            }
+            print(String(format: "  per agent: %.1f patterns run, parse %.2f µs, prefilter scan %.2f µs",
+                         Double(probe.patternRunCount) / Double(bytes.count), parseOnly / Double(bytes.count) * 1e6,
+                         prefilterOnly / Double(bytes.count) * 1e6))
             let plain = UserAgentParser(rules: try UAPCoreFixtures.shared.ruleSet(copy, usePrefilter: false))
             let sample = Array(bytes.prefix(2000))
             let unfiltered = seconds {
@@ -90,5 +103,70 @@ struct SpeedTests {
                          unfiltered / Double(sample.count) * 1e6, cached / Double(rounds * agents.count) * 1e9,
                          cachedClass / Double(rounds * agents.count) * 1e9, sink & 1))
         }
+    }
+}
+
+@Suite("Rule costs", .serialized, .enabled(if: ProcessInfo.processInfo.environment["KLOGS_UA_COSTS"] != nil))
+struct RuleCostTests {
+    /// The rules that cost most in the real parse path (candidates in order until the first match of each list).
+    @Test func costliestRules() throws {
+        let copy = UAPCoreCopy.debian
+        let rules = try UserAgentRules(contentsOfFile: copy.rulesPath)
+        let ruleSet = try UAPCoreFixtures.shared.ruleSet(copy)
+        var agentSet = Set<String>()
+        for suite in UAPCoreSuite.allCases {
+            for testCase in try UAPCoreFixtures.shared.cases(copy, suite) { agentSet.insert(testCase.userAgent) }
+        }
+        let agents = Array(agentSet).map { Array($0.utf8) }
+        let scratch = MatchScratch(maximumCaptures: ruleSet.maximumCaptures)
+        let prefilterScratch = ruleSet.prefilter.makeScratch()
+        let lists = [(UserAgentRules.Kind.browser, ruleSet.browser, ruleSet.prefilter.browserRange),
+                     (.os, ruleSet.os, ruleSet.prefilter.osRange), (.device, ruleSet.device, ruleSet.prefilter.deviceRange)]
+        var runs: [[Int: [Int]]] = [[:], [:], [:]]   // per list: rule → agents
+        for (agentIndex, agent) in agents.enumerated() {
+            agent.withUnsafeBufferPointer { bytes in
+                ruleSet.prefilter.findCandidates(bytes, prefilterScratch)
+                for (listIndex, (_, list, range)) in lists.enumerated() {
+                    for number in range where prefilterScratch.words[number >> 6] & (1 << UInt64(number & 63)) != 0 {
+                        runs[listIndex][number - range.lowerBound, default: []].append(agentIndex)
+                        if list.patterns[number - range.lowerBound].matches(bytes, scratch) { break }
+                    }
+                }
+            }
+        }
+        var costs: [(Double, Int, String, String)] = []
+        for (listIndex, (kind, list, _)) in lists.enumerated() {
+            for (rule, agentIndices) in runs[listIndex] {
+                let pattern = list.patterns[rule]
+                let elapsed = seconds {
+                    for agentIndex in agentIndices { agents[agentIndex].withUnsafeBufferPointer { _ = pattern.matches($0, scratch) } }
+                }
+                costs.append((elapsed, agentIndices.count, "\(kind) #\(rule)", rules.rules(kind)[rule].regex))
+            }
+        }
+        costs.sort { $0.0 > $1.0 }
+        let total = costs.reduce(0) { $0 + $1.0 }
+        print(String(format: "total %.2f µs per agent over %d agents", total / Double(agents.count) * 1e6, agents.count))
+        for (elapsed, count, name, regex) in costs.prefix(30) {
+            print(String(format: "%6.3f µs/agent %5d runs %5.2f µs/run %@ %@", elapsed / Double(agents.count) * 1e6, count,
+                         elapsed / Double(count) * 1e6, name, String(regex.prefix(100))))
+        }
+    }
+}
+
+@Suite("Profile", .enabled(if: ProcessInfo.processInfo.environment["KLOGS_UA_PROFILE"] != nil))
+struct ProfileLoop {
+    @Test func parseLoop() throws {
+        let parser = UserAgentParser(rules: try UAPCoreFixtures.shared.ruleSet(.debian))
+        var agents = Set<String>()
+        for suite in UAPCoreSuite.allCases {
+            for testCase in try UAPCoreFixtures.shared.cases(.debian, suite) { agents.insert(testCase.userAgent) }
+        }
+        let bytes = agents.map { Array($0.utf8) }
+        var sink = 0
+        for _ in 0..<15 {
+            for agent in bytes { agent.withUnsafeBufferPointer { sink &+= parser.parse($0).device.family.utf8.count } }
+        }
+        print(sink)
     }
 }
