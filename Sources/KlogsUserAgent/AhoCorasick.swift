@@ -11,7 +11,10 @@ struct AhoCorasick: Sendable {
     /// Byte → input class.
     private let byteClass: [UInt8]
     private let classCount: Int
-    /// The transition table, `state * classCount + class`.
+    /// Rows are padded to a power of two, so a row starts at `state << rowShift` (a shift, not a multiplication, on
+    /// the scan's critical path).
+    private let rowShift: Int
+    /// The transition table, `state << rowShift | class`.
     private let transitions: [UInt16]
     /// The start state.
     private let rootState: Int
@@ -106,16 +109,19 @@ struct AhoCorasick: Sendable {
             outputAtoms += outputs[state]
             outputStart.append(Int32(outputAtoms.count))
         }
-        var transitions = [UInt16](repeating: 0, count: edges.count)
+        var rowShift = 0
+        while 1 << rowShift < classCount { rowShift += 1 }
+        var transitions = [UInt16](repeating: 0, count: outputs.count << rowShift)
         for state in outputs.indices {
             let from = state * classCount
-            let to = newNumber[state] * classCount
+            let to = newNumber[state] << rowShift
             for inputClass in 0..<classCount {
                 transitions[to + inputClass] = UInt16(newNumber[Int(edges[from + inputClass])])
             }
         }
         self.byteClass = byteClass
         self.classCount = classCount
+        self.rowShift = rowShift
         self.transitions = transitions
         self.firstOutputState = firstOutputState
         self.rootState = newNumber[0]
@@ -129,7 +135,7 @@ struct AhoCorasick: Sendable {
     /// - Complexity: O(n + occurrences).
     @inline(__always)
     func forEachMatch(in bytes: UnsafeBufferPointer<UInt8>, _ body: (_ atom: Int, _ end: Int) -> Void) {
-        let classCount = self.classCount
+        let rowShift = self.rowShift
         byteClass.withUnsafeBufferPointer { byteClass in
             transitions.withUnsafeBufferPointer { transitions in
                 outputStart.withUnsafeBufferPointer { outputStart in
@@ -139,7 +145,7 @@ struct AhoCorasick: Sendable {
                         let firstOutputState = self.firstOutputState
                         for offset in 0..<bytes.count {
                             let inputClass = Int(byteClass[Int(bytes[offset])])
-                            state = Int(transitions[state &* classCount &+ inputClass])
+                            state = Int(transitions[state &<< rowShift | inputClass])
                             if state < firstOutputState { continue }
                             let row = state &- firstOutputState
                             for output in Int(outputStart[row])..<Int(outputStart[row &+ 1]) {

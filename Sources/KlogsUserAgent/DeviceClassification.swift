@@ -18,11 +18,16 @@ enum DeviceClassification {
     /// - Parameters:
     ///   - parsed: the uap-core result.
     ///   - userAgent: the raw agent, for the bot signals and Android's `Mobile` token.
-    static func classify(_ parsed: ParsedUserAgent, _ userAgent: UnsafeBufferPointer<UInt8>) -> UserAgentClass {
-        let signals = BotSignals.shared.scan(userAgent)
-        let isBot = parsed.device.family == "Spider" || signals.isBot
+    ///   - markers: which of ``BotSignals/markers`` occur in `userAgent`.
+    static func classify(_ parsed: ParsedUserAgent, _ userAgent: UnsafeBufferPointer<UInt8>, markers: UInt64)
+        -> UserAgentClass
+    {
+        let isBot = parsed.device.family == "Spider" || BotSignals.isBot(userAgent, markers: markers)
         let device: DeviceClass =
-            isBot ? .bot : deviceClass(parsed, isAndroidBrowserWithoutMobile: signals.isAndroidBrowserWithoutMobile)
+            isBot
+            ? .bot
+            : deviceClass(
+                parsed, isAndroidBrowserWithoutMobile: BotSignals.isAndroidBrowserWithoutMobile(userAgent, markers))
         return UserAgentClass(
             browser: parsed.browser.family, browserMajor: parsed.browser.major, os: parsed.os.family,
             osMajor: parsed.os.major, deviceFamily: parsed.device.family, device: device, isBot: isBot)
@@ -98,83 +103,72 @@ func containsIgnoringCase(_ text: String, _ needle: StaticString) -> Bool {
     }
 }
 
-/// Signals of automated agents that uap-core's `Spider` rules miss, found with one Aho-Corasick scan of the lowercased
-/// user agent.
-struct BotSignals: Sendable {
-    /// Substrings that mark an automated agent anywhere in the user agent.
+/// Signals of automated agents that uap-core's `Spider` rules miss. The substrings (``markers``) are found by the
+/// prefilter's scan of the lowercased user agent, so they cost nothing extra; the rest looks at the ends of the agent.
+enum BotSignals {
+    /// Substrings of the lowercased agent that mark an automated agent, wherever they occur.
     static let anywhere: [String] = [
-        "crawl", "spider", "slurp", "scrape", "+http", "http://", "https://", "feedfetcher", "feedparser",
+        "crawl", "spider", "slurp", "scrape", "scrapy", "+http", "http://", "https://", "fetcher", "feedparser",
         "headlesschrome", "phantomjs", "python", "curl/", "wget/", "go-http-client", "okhttp", "httpclient",
-        "libwww-perl", "lwp::", "aiohttp", "axios/", "node-fetch", "undici", "guzzlehttp", "scrapy", "httpie",
-        "java/", "apache-httpclient", "zgrab", "masscan", "nmap", "nikto", "sqlmap", "facebookexternalhit",
-        "pingdom", "uptime", "monitoring", "checker", "validator", "fetcher",
+        "libwww-perl", "lwp::", "aiohttp", "axios/", "node-fetch", "undici", "guzzlehttp", "httpie", "java/",
+        "zgrab", "masscan", "nmap", "nikto", "sqlmap", "facebookexternalhit", "pingdom", "uptime", "monitoring",
+        "checker", "validator",
     ]
-    /// Prefixes that mark a script or library when the user agent starts with them.
-    static let prefixes: [String] = ["ruby", "php/", "perl", "powershell", "dart:", "dart/", "rest-client", "feed"]
+    /// `bot` ending a word: Googlebot/, AhrefsBot;, YandexBot), bots, …
+    static let botWordEndings: [String] = [
+        "bot/", "bot;", "bot ", "bot)", "bot-", "bot_", "bot+", "bot,", "bot.", "bot:", "bots",
+    ]
+    /// The Cubot phone brand, whose model names would otherwise look like bots (`CUBOT_X20`).
+    static let cubot = "cubot"
+    /// Prefixes of the lowercased agent that mark a script or library.
+    static let prefixes: [String] = [
+        "ruby", "php/", "perl", "powershell", "dart:", "dart/", "rest-client", "feed",
+    ]
 
-    static let shared = BotSignals()
+    /// Everything the prefilter looks for on our behalf, in bit order: ``anywhere``, ``botWordEndings``, `cubot`,
+    /// `android`, `mobile`.
+    static let markers: [String] = anywhere + botWordEndings + [cubot, "android", "mobile"]
 
-    private let automaton: AhoCorasick
-    /// Atom numbers of the special entries after ``anywhere``.
-    private let botAtom: Int
-    private let androidAtom: Int
-    private let mobileAtom: Int
-    private let mozillaAtom: Int
+    private static let anywhereMask: UInt64 = (1 << UInt64(anywhere.count)) - 1
+    private static let botWordMask: UInt64 = ((1 << UInt64(botWordEndings.count)) - 1) << UInt64(anywhere.count)
+    private static let cubotBit: UInt64 = 1 << UInt64(anywhere.count + botWordEndings.count)
+    private static let androidBit: UInt64 = cubotBit << 1
+    private static let mobileBit: UInt64 = cubotBit << 2
 
-    private init() {
-        var atoms = Self.anywhere
-        botAtom = atoms.count
-        atoms += ["bot", "android", "mobile", "mozilla/"]
-        androidAtom = botAtom + 1
-        mobileAtom = botAtom + 2
-        mozillaAtom = botAtom + 3
-        // Safe because a few dozen short atoms are far below the state limit.
-        automaton = AhoCorasick(atoms: atoms)!
+    /// Whether the agent is empty, `-`, ends in `bot`, starts with a script prefix or contains a marker.
+    static func isBot(_ userAgent: UnsafeBufferPointer<UInt8>, markers: UInt64) -> Bool {
+        if userAgent.isEmpty || (userAgent.count == 1 && userAgent[0] == UInt8(ascii: "-")) { return true }
+        if markers & anywhereMask != 0 { return true }
+        if markers & cubotBit == 0 && (markers & botWordMask != 0 || hasSuffix(userAgent, "bot")) { return true }
+        return prefixes.contains { hasPrefix(userAgent, $0) }
     }
 
-    struct Result {
-        var isBot: Bool
-        /// `Mozilla/… Android …` without `Mobile`: an Android tablet browser.
-        var isAndroidBrowserWithoutMobile: Bool
+    /// `Mozilla/… Android …` without `Mobile`: an Android tablet's browser.
+    static func isAndroidBrowserWithoutMobile(_ userAgent: UnsafeBufferPointer<UInt8>, _ markers: UInt64) -> Bool {
+        markers & androidBit != 0 && markers & mobileBit == 0 && hasPrefix(userAgent, "mozilla/")
     }
 
-    /// Looks for every signal in one pass.
-    func scan(_ userAgent: UnsafeBufferPointer<UInt8>) -> Result {
-        if userAgent.isEmpty || (userAgent.count == 1 && userAgent[0] == UInt8(ascii: "-")) {
-            return Result(isBot: true, isAndroidBrowserWithoutMobile: false)
+    /// Whether the lowercased `bytes` start with `prefix` (lowercase ASCII).
+    private static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: String) -> Bool {
+        let utf8 = prefix.utf8
+        guard bytes.count >= utf8.count else { return false }
+        var offset = 0
+        for byte in utf8 {
+            if lowercased(bytes[offset]) != byte { return false }
+            offset += 1
         }
-        var isBot = false
-        var hasAndroid = false
-        var hasMobile = false
-        var hasMozilla = false
-        automaton.forEachMatch(in: userAgent) { atom, end in
-            switch atom {
-            case botAtom:
-                // "bot" ending a word (Googlebot/, AhrefsBot;, bots), but not the Cubot phone brand.
-                let next = end < userAgent.count ? lowercased(userAgent[end]) : 0
-                let isWordEnd = !(UInt8(ascii: "a")...UInt8(ascii: "z")).contains(next) || next == UInt8(ascii: "s")
-                let isCubot =
-                    end >= 5 && lowercased(userAgent[end - 5]) == UInt8(ascii: "c")
-                    && lowercased(userAgent[end - 4]) == UInt8(ascii: "u")
-                if isWordEnd && !isCubot { isBot = true }
-            case androidAtom: hasAndroid = true
-            case mobileAtom: hasMobile = true
-            case mozillaAtom: if end == 8 { hasMozilla = true }
-            default: isBot = true
-            }
+        return true
+    }
+
+    /// Whether the lowercased `bytes` end with `suffix` (lowercase ASCII).
+    private static func hasSuffix(_ bytes: UnsafeBufferPointer<UInt8>, _ suffix: String) -> Bool {
+        let utf8 = suffix.utf8
+        guard bytes.count >= utf8.count else { return false }
+        var offset = bytes.count - utf8.count
+        for byte in utf8 {
+            if lowercased(bytes[offset]) != byte { return false }
+            offset += 1
         }
-        if !isBot {
-            isBot = Self.prefixes.contains { prefix in
-                var prefix = prefix
-                return prefix.withUTF8 { prefix in
-                    guard userAgent.count >= prefix.count else { return false }
-                    for offset in 0..<prefix.count where lowercased(userAgent[offset]) != prefix[offset] {
-                        return false
-                    }
-                    return true
-                }
-            }
-        }
-        return Result(isBot: isBot, isAndroidBrowserWithoutMobile: hasMozilla && hasAndroid && !hasMobile)
+        return true
     }
 }

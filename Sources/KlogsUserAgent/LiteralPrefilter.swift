@@ -18,8 +18,10 @@ final class LiteralPrefilter: Sendable {
     let wordCount: Int
     /// The rules that are candidates for every user agent.
     private let alwaysWords: [UInt64]
-    /// Distinct atoms.
+    /// Distinct atoms (rule atoms, then markers).
     let atomCount: Int
+    /// Atoms from this number on are markers (see `init`).
+    private let firstMarkerAtom: Int
     /// Finds the atoms in a user agent.
     let automaton: AhoCorasick
     /// For each atom, the rules it triggers (`triggeredRules[triggerStart[a]..<triggerStart[a + 1]]`).
@@ -37,6 +39,8 @@ final class LiteralPrefilter: Sendable {
     /// Per-parser state of one scan: the candidate bits, and which atoms were seen in this scan.
     final class Scratch {
         var words: [UInt64]
+        /// Bit `i` is set when marker `i` occurred in the last scan.
+        var markers: UInt64 = 0
         fileprivate var atomStamp: [UInt32]
         fileprivate var stamp: UInt32 = 0
 
@@ -52,7 +56,10 @@ final class LiteralPrefilter: Sendable {
     ///   - rules: the three lists.
     ///   - enabled: false makes every rule a candidate for every user agent (the plain uap-core loop; a test
     ///     oracle).
-    init(_ rules: UserAgentRules, enabled: Bool = true) {
+    ///   - markers: up to 64 more lowercased strings to look for in the same scan, for the caller's own use (the bot
+    ///     signals); the scan reports them in ``Scratch/markers``.
+    init(_ rules: UserAgentRules, enabled: Bool = true, markers: [String] = []) {
+        precondition(markers.count <= 64, "at most 64 markers")
         let lists = [rules.browserRules, rules.osRules, rules.deviceRules]
         browserRange = 0..<lists[0].count
         osRange = browserRange.upperBound..<(browserRange.upperBound + lists[1].count)
@@ -74,18 +81,20 @@ final class LiteralPrefilter: Sendable {
         for maximumLength in Self.maximumAtomLengths {
             let triggers = Triggers(
                 clauses: Self.shortened(clauses, maximumLength: maximumLength), wordCount: wordCount)
-            if let automaton = AhoCorasick(atoms: triggers.atoms) {
+            if let automaton = AhoCorasick(atoms: triggers.atoms + markers) {
                 built = (triggers, automaton)
                 break
             }
         }
         // Safe because an empty atom list always fits.
         let (triggers, automaton) =
-            built ?? (Triggers(clauses: clauses.map { _ in [] }, wordCount: wordCount), AhoCorasick(atoms: [])!)
+            built ?? (Triggers(clauses: clauses.map { _ in [] }, wordCount: wordCount), AhoCorasick(atoms: markers)!)
         self.automaton = automaton
         alwaysWords = triggers.always
-        atomCount = triggers.atoms.count
-        triggerStart = triggers.start
+        firstMarkerAtom = triggers.atoms.count
+        atomCount = triggers.atoms.count + markers.count
+        // Markers trigger no rules.
+        triggerStart = triggers.start + [Int32](repeating: triggers.start.last ?? 0, count: markers.count)
         triggeredRules = triggers.rules
         checkStart = triggers.checkStart
         clauseStart = triggers.clauseStart
@@ -239,6 +248,9 @@ final class LiteralPrefilter: Sendable {
             scratch.stamp = 1
         }
         let stamp = scratch.stamp
+        let firstMarkerAtom = self.firstMarkerAtom
+        var markers: UInt64 = 0
+        defer { scratch.markers = markers }
         scratch.words.withUnsafeMutableBufferPointer { words in
             alwaysWords.withUnsafeBufferPointer { always in
                 // Safe because both buffers have wordCount elements.
@@ -250,6 +262,10 @@ final class LiteralPrefilter: Sendable {
                         automaton.forEachMatch(in: userAgent) { atom, _ in
                             if atomStamp[atom] == stamp { return }
                             atomStamp[atom] = stamp
+                            if atom >= firstMarkerAtom {
+                                markers |= 1 &<< UInt64(atom &- firstMarkerAtom)
+                                return
+                            }
                             for trigger in Int(triggerStart[atom])..<Int(triggerStart[atom &+ 1]) {
                                 let rule = Int(triggeredRules[trigger])
                                 words[rule &>> 6] |= 1 &<< UInt64(rule & 63)

@@ -25,7 +25,7 @@ public final class UserAgentRuleSet: Sendable {
         browser = try CompiledRuleList(rules, kind: .browser)
         os = try CompiledRuleList(rules, kind: .os)
         device = try CompiledRuleList(rules, kind: .device)
-        prefilter = LiteralPrefilter(rules, enabled: usePrefilter)
+        prefilter = LiteralPrefilter(rules, enabled: usePrefilter, markers: BotSignals.markers)
         maximumCaptures = max(browser.maximumCaptures, os.maximumCaptures, device.maximumCaptures)
         source = rules.source
     }
@@ -52,6 +52,8 @@ public final class UserAgentParser {
     public let rules: UserAgentRuleSet
     private let scratch: MatchScratch
     private let prefilterScratch: LiteralPrefilter.Scratch
+    /// The bot-signal markers (``BotSignals/markers``) found by the last `parse`.
+    var lastMarkers: UInt64 { prefilterScratch.markers }
     /// PCRE2 matches run so far (for measuring the prefilter).
     public private(set) var patternRunCount = 0
 
