@@ -2,9 +2,9 @@
 ///
 /// The rules, in order (documented in `docs/USER-AGENTS.md`):
 /// 1. **bot**: uap-core's device family is `Spider`, or the agent is empty or `-`, or it contains one of the
-///    ``BotSignals`` (`bot` as a word ending, `crawl`, `spider`, `+http`, an `http://` URL, an HTTP client
-///    library such as curl, python-requests or Go-http-client, …). The browser and OS families are kept as uap-core
-///    found them.
+///    ``BotSignals`` (`bot` as a word ending, `crawl`, `spider`, `+http`, an `http://` URL, an e-mail address, an
+///    HTTP client library such as curl, python-requests or Go-http-client, a feed fetcher, …). The browser and OS
+///    families are kept as uap-core found them.
 /// 2. **tablet**: the device family or model names an iPad, a Kindle or a tablet; or the OS is `BlackBerry Tablet OS`;
 ///    or an Android browser (`Mozilla/… Android …`) that does not say `Mobile` (Android's convention for tablets).
 /// 3. **mobile**: the device family is a phone (iPhone, iPod, Generic Smartphone/Feature Phone, or any family with a
@@ -45,7 +45,8 @@ enum DeviceClassification {
         if isTabletName || os == "BlackBerry Tablet OS" || (os == "Android" && isAndroidBrowserWithoutMobile) {
             return .tablet
         }
-        let isMac = family == "Mac"
+        // Apple's computers: `Mac` for browsers, the hardware model (MacBookPro8,1, iMac…) for CFNetwork apps.
+        let isMac = family.hasPrefix("Mac") || family.hasPrefix("iMac")
         let isPhoneFamily =
             family == "iPhone" || family == "iPod" || family.hasPrefix("Generic Smartphone")
             || family.hasPrefix("Generic Feature Phone") || containsIgnoringCase(family, "phone")
@@ -112,7 +113,7 @@ enum BotSignals {
         "headlesschrome", "phantomjs", "python", "curl/", "wget/", "go-http-client", "okhttp", "httpclient",
         "libwww-perl", "lwp::", "aiohttp", "axios/", "node-fetch", "undici", "guzzlehttp", "httpie", "java/",
         "zgrab", "masscan", "nmap", "nikto", "sqlmap", "facebookexternalhit", "pingdom", "uptime", "monitoring",
-        "checker", "validator",
+        "checker", "validator", "@", "subscribers", "feed-id", "indy library", "libfetch", "portscout",
     ]
     /// `bot` ending a word: Googlebot/, AhrefsBot;, YandexBot), bots, …
     static let botWordEndings: [String] = [
