@@ -37,7 +37,7 @@ struct RequiredLiterals: Equatable {
         }
         var analyser = PatternAnalyser(Array(pattern.utf8))
         if let info = analyser.parseAlternation(), analyser.atEnd {
-            self = info.required
+            self = RequiredLiterals(clauses: info.required.clauses.map(Self.simplified))
         } else {
             self = .none
         }
@@ -45,6 +45,28 @@ struct RequiredLiterals: Equatable {
 
     init(clauses: [Set<String>]) {
         self.clauses = clauses
+    }
+
+    /// A clause without atoms that contain another of its atoms: if `airis_` occurs then `airis` does, so
+    /// {`airis`, `airis_`} holds exactly when `airis` occurs.
+    static func simplified(_ clause: Set<String>) -> Set<String> {
+        guard clause.count > 1 else { return clause }
+        let sorted = clause.sorted { $0.utf8.count < $1.utf8.count }
+        var kept: [String] = []
+        for atom in sorted where !kept.contains(where: { contains(atom, $0) }) { kept.append(atom) }
+        return Set(kept)
+    }
+
+    /// Whether `text` contains `part`, byte by byte.
+    private static func contains(_ text: String, _ part: String) -> Bool {
+        let text = Array(text.utf8)
+        let part = Array(part.utf8)
+        guard part.count <= text.count else { return false }
+        if part.isEmpty { return true }
+        for start in 0...(text.count - part.count) where text[start..<(start + part.count)].elementsEqual(part) {
+            return true
+        }
+        return false
     }
 
     /// Both requirements hold.
