@@ -267,3 +267,58 @@ struct JSONLineTests {
         #expect(object?["is_bot"] as? Bool == false)
     }
 }
+
+@Suite("JSON lines from standard input")
+struct UserAgentLinesTests {
+    /// Runs the function with `text` on a pipe as input and returns what it wrote to another pipe.
+    private func run(arguments: [String], input text: String) throws -> [String] {
+        let input = Pipe()
+        let output = Pipe()
+        // Feed the input and drain the output on other threads, so that neither pipe can fill up and block.
+        let writer = Thread {
+            input.fileHandleForWriting.write(Data(text.utf8))
+            try? input.fileHandleForWriting.close()
+        }
+        writer.start()
+        nonisolated(unsafe) var data = Data()
+        let done = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            data = output.fileHandleForReading.readDataToEndOfFile()
+            done.signal()
+        }
+        reader.start()
+        try writeUserAgentJSONLines(
+            arguments: arguments, classifier: try makeClassifier(),
+            input: input.fileHandleForReading.fileDescriptor, output: output.fileHandleForWriting.fileDescriptor)
+        try output.fileHandleForWriting.close()
+        done.wait()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init)
+    }
+
+    @Test("Each line of the input gives one JSON object, CRLF and a last line without newline included")
+    func linesFromInput() throws {
+        let lines = try run(arguments: [], input: "curl/8.5.0\r\n-\nMozilla/5.0 (compatible; Googlebot/2.1)")
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix(#"{"browser":"curl","browser_major":"8""#))
+        #expect(lines[1].hasSuffix(#""device":"bot","is_bot":true}"#))
+        #expect(lines[2].hasPrefix(#"{"browser":"Googlebot""#))
+        #expect(lines[3] == "")
+    }
+
+    @Test("Arguments are classified instead of the input")
+    func arguments() throws {
+        let lines = try run(arguments: ["Wget/1.21", "python-requests/2.31.0"], input: "curl/8.5.0\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix(#"{"browser":"Wget""#))
+        #expect(lines[1].hasPrefix(#"{"browser":"Python Requests""#))
+    }
+
+    @Test("Many lines cross the read buffer without losing or splitting any")
+    func manyLines() throws {
+        let agents = (0..<5_000).map { "curl/\($0).0" }
+        let lines = try run(arguments: [], input: agents.joined(separator: "\n") + "\n")
+        #expect(lines.count == 5_001)
+        #expect(lines.dropLast().allSatisfy { $0.hasPrefix(#"{"browser":"curl""#) })
+    }
+}
