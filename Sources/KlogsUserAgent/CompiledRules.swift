@@ -105,12 +105,16 @@ final class CompiledRuleList: Sendable {
     }
 
     /// Builds the browser or OS result of rule `index`, which has just matched.
-    func versioned(rule index: Int, _ subject: UnsafeBufferPointer<UInt8>, _ scratch: MatchScratch)
-        -> ParsedUserAgent.Versioned
-    {
+    ///
+    /// - Parameter fieldCount: how many fields to build (family, major, minor, patch, patch minor); the rest stay
+    ///   nil. The classifier needs only two.
+    func versioned(
+        rule index: Int, _ subject: UnsafeBufferPointer<UInt8>, _ scratch: MatchScratch, fieldCount: Int = 5
+    ) -> ParsedUserAgent.Versioned {
         let templates = self.templates[index]
         @inline(__always)
         func field(_ field: Int) -> String? {
+            if field >= fieldCount { return nil }
             if let template = templates[field] { return template.expand(subject, scratch) }
             if let range = scratch.range(ofGroup: field + 1), !range.isEmpty { return substring(subject, range) }
             return nil

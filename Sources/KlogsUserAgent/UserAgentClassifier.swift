@@ -80,7 +80,8 @@ public final class UserAgentClassifier {
 
     /// Classifies without touching the cache or the ids.
     public func classifyUncached(_ userAgent: UnsafeBufferPointer<UInt8>) -> UserAgentClass {
-        let parsed = parser.parse(userAgent)
+        // Family and major suffice for the class; minor and patch would only cost strings.
+        let parsed = parser.parse(userAgent, versionFields: 2)
         return DeviceClassification.classify(parsed, userAgent, markers: parser.lastMarkers)
     }
 

@@ -74,14 +74,19 @@ public final class UserAgentParser {
     /// - Complexity: one scan of the user agent for the prefilter's literals, then one PCRE2 match per candidate
     ///   rule until the first match in each list.
     public func parse(_ userAgent: UnsafeBufferPointer<UInt8>) -> ParsedUserAgent {
+        parse(userAgent, versionFields: 5)
+    }
+
+    /// Parses with only the first `versionFields` fields of the browser and OS results (2: family and major).
+    func parse(_ userAgent: UnsafeBufferPointer<UInt8>, versionFields: Int) -> ParsedUserAgent {
         let prefilter = rules.prefilter
         prefilter.findCandidates(userAgent, prefilterScratch)
         var result = ParsedUserAgent()
         if let index = firstMatch(rules.browser, userAgent, prefilter.browserRange) {
-            result.browser = rules.browser.versioned(rule: index, userAgent, scratch)
+            result.browser = rules.browser.versioned(rule: index, userAgent, scratch, fieldCount: versionFields)
         }
         if let index = firstMatch(rules.os, userAgent, prefilter.osRange) {
-            result.os = rules.os.versioned(rule: index, userAgent, scratch)
+            result.os = rules.os.versioned(rule: index, userAgent, scratch, fieldCount: versionFields)
         }
         if let index = firstMatch(rules.device, userAgent, prefilter.deviceRange) {
             result.device = rules.device.device(rule: index, userAgent, scratch)
