@@ -138,6 +138,9 @@ struct ClassificationTests {
         // Every Spider is a bot, and every bot has the bot device class.
         #expect(classes.allSatisfy { $0.deviceFamily != "Spider" || $0.isBot })
         #expect(classes.allSatisfy { $0.isBot == ($0.device == .bot) })
+        let spiders = classes.filter { $0.deviceFamily == "Spider" }.count
+        print("real logs: \(agents.count) agents, \(bots) bots (\(spiders) uap-core Spiders),"
+              + " \(unknownBrowsers) non-bots with browser Other, \(desktops) desktops, \(phonesAndTablets) phones and tablets")
         #expect((60...160).contains(bots), "bots: \(bots) of \(agents.count)")
         #expect(unknownBrowsers < agents.count / 20, "unknown non-bot browsers: \(unknownBrowsers)")
         #expect(desktops > agents.count / 2, "desktops: \(desktops)")

@@ -142,7 +142,9 @@ struct RuleCostTests {
             agent.withUnsafeBufferPointer { bytes in
                 ruleSet.prefilter.findCandidates(bytes, prefilterScratch)
                 for (listIndex, (_, list, range)) in lists.enumerated() {
-                    for number in range where prefilterScratch.words[number >> 6] & (1 << UInt64(number & 63)) != 0 {
+                    for number in range where prefilterScratch.words[number >> 6] & (1 << UInt64(number & 63)) != 0
+                        && ruleSet.prefilter.passesChecks(number, prefilterScratch)
+                    {
                         runs[listIndex][number - range.lowerBound, default: []].append(agentIndex)
                         if list.patterns[number - range.lowerBound].matches(bytes, scratch) { break }
                     }
