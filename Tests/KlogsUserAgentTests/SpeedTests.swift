@@ -170,20 +170,3 @@ struct RuleCostTests {
         }
     }
 }
-
-@Suite("Profile", .enabled(if: ProcessInfo.processInfo.environment["KLOGS_UA_PROFILE"] != nil))
-struct ProfileLoop {
-    @Test func parseLoop() throws {
-        let classifier = UserAgentClassifier(rules: try UAPCoreFixtures.shared.ruleSet(.debian))
-        var agents = Set<String>()
-        for suite in UAPCoreSuite.allCases {
-            for testCase in try UAPCoreFixtures.shared.cases(.debian, suite) { agents.insert(testCase.userAgent) }
-        }
-        let bytes = agents.map { Array($0.utf8) }
-        var sink = 0
-        for _ in 0..<40 {
-            for agent in bytes { agent.withUnsafeBufferPointer { sink &+= classifier.classifyUncached($0).deviceFamily.utf8.count } }
-        }
-        print(sink)
-    }
-}
