@@ -1,0 +1,226 @@
+"""`klogs query` checked against DuckDB over the same Parquet files, `klogs export` read back by DuckDB and
+pyarrow, and the HTML report rendered by headless Chromium.
+
+KLOGS_BIN names the klogs binary (`make test` sets it). Every dataset is small and generated once per session.
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+KLOGS = os.environ.get("KLOGS_BIN", os.path.join(os.path.dirname(__file__), "../../.build/debug/klogs"))
+
+
+def klogs(*args, check=True, **kwargs):
+    result = subprocess.run([KLOGS, *map(str, args)], capture_output=True, text=True, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"klogs {' '.join(map(str, args))} exited {result.returncode}: {result.stderr}")
+    return result
+
+
+def make_dataset(root, *ingest_options, runs=((20000, 7, 5), (3000, 8, 2))):
+    """Two ingest runs (so partitions hold several files) of generated logs from 2026-11-01."""
+    os.makedirs(root, exist_ok=True)
+    for lines, seed, days in runs:
+        log = os.path.join(root, f"gen-{seed}.log")
+        klogs("generate", "--lines", lines, "--seed", seed, "--start", "2026-11-01", "--days", days, "--output", log)
+        klogs("ingest", "-q", "--data", os.path.join(root, "data"), *ingest_options, log)
+    return os.path.join(root, "data")
+
+
+@pytest.fixture(scope="session")
+def hashed(tmp_path_factory):
+    return make_dataset(str(tmp_path_factory.mktemp("hashed")))
+
+
+@pytest.fixture(scope="session")
+def truncated(tmp_path_factory):
+    return make_dataset(str(tmp_path_factory.mktemp("truncated")), "--ip-mode", "truncate", runs=((3000, 3, 2),))
+
+
+@pytest.fixture(scope="session")
+def hits_only(tmp_path_factory):
+    return make_dataset(str(tmp_path_factory.mktemp("hitsonly")), "--no-events", runs=((3000, 3, 2),))
+
+
+@pytest.fixture(scope="session")
+def with_vhosts(hashed, tmp_path_factory):
+    """The hashed dataset rewritten by pyarrow (an independent writer) with virtual hosts filled in."""
+    root = str(tmp_path_factory.mktemp("vhosts"))
+    for dataset in ("hits", "events"):
+        for partition in sorted(os.listdir(os.path.join(hashed, dataset))):
+            source = os.path.join(hashed, dataset, partition)
+            target = os.path.join(root, dataset, partition)
+            os.makedirs(target)
+            for name in sorted(os.listdir(source)):
+                table = pq.read_table(os.path.join(source, name))
+                hosts = ["www.example.org", "shop.example.org", None]
+                vhost = pa.array([hosts[(len(p) + i) % 3] for i, p in enumerate(table.column("path").to_pylist())])
+                table = table.set_column(table.schema.get_field_index("vhost"), "vhost", vhost)
+                pq.write_table(table, os.path.join(target, name), compression="lz4", row_group_size=700,
+                               coerce_timestamps="ms")
+    return root
+
+
+DIMENSION_SQL = {
+    "hits": {
+        "day": "strftime(hour, '%Y-%m-%d')",
+        "hour": "strftime(hour, '%Y-%m-%dT%H:00:00Z')",
+    },
+    "events": {
+        "day": "strftime(ts, '%Y-%m-%d')",
+        "hour": "strftime(date_trunc('hour', ts), '%Y-%m-%dT%H:00:00Z')",
+    },
+}
+COMMON_SQL = {
+    "path": "path", "vhost": "vhost", "status": "status", "status_class": "(status // 100)::VARCHAR || 'xx'",
+    "browser": "browser", "os": "os", "device": "device", "referrer_host": "referrer_host",
+}
+METRIC_SQL = {
+    "hits": {"hits": "sum(hits)", "bytes": "sum(bytes)"},
+    "events": {"hits": "count(*)", "bytes": "sum(bytes)", "visitors": "count(DISTINCT visitor)"},
+}
+
+
+def ms(text):
+    return f"epoch_ms(TIMESTAMP '{text}')"
+
+
+def duckdb_rows(data, by, metrics, where, time_from, time_to, top=None):
+    dataset = "events" if "visitors" in metrics or "referrer_host" in by else "hits"
+    time_column = "ts" if dataset == "events" else "hour"
+    keys = [DIMENSION_SQL[dataset].get(d) or COMMON_SQL[d] for d in by]
+    selects = [f"{k} AS {d}" for k, d in zip(keys, by)] + [f"{METRIC_SQL[dataset][m]} AS {m}" for m in metrics]
+    conditions = [f"epoch_ms({time_column}) >= {ms(time_from)}", f"epoch_ms({time_column}) < {ms(time_to)}"] + where
+    sql = (f"SELECT {', '.join(selects)} FROM read_parquet('{data}/{dataset}/*/*.parquet', hive_partitioning=true) "
+           f"WHERE {' AND '.join(conditions)}")
+    if by:
+        sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(by)))
+        key_order = ", ".join(f"{i + 1} ASC NULLS LAST" for i in range(len(by)))
+        if top:
+            sql += f" ORDER BY {len(by) + 1} DESC, {key_order} LIMIT {top}"
+        else:
+            sql += f" ORDER BY {key_order}"
+    connection = duckdb.connect()
+    rows = connection.execute(sql).fetchall()
+    names = by + metrics
+    return [{n: (int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for n, v in zip(names, r)}
+            for r in rows]
+
+
+BOTS_SQL = {"exclude": "NOT is_bot", "only": "is_bot", "include": "true"}
+
+# (--by, --metric, extra options, SQL conditions beyond the bot filter, bots)
+CASES = [
+    (["day"], ["hits"], [], [], "exclude"),
+    (["hour"], ["hits", "bytes"], [], [], "exclude"),
+    (["path"], ["hits"], ["--top", "10"], [], "exclude"),
+    (["path"], ["bytes", "hits"], ["--top", "7", "--path", "/static/"], ["starts_with(path, '/static/')"], "exclude"),
+    (["path"], ["hits"], ["--path", "/blog/*"], ["path GLOB '/blog/*'"], "exclude"),
+    (["path"], ["hits"], ["--path", "*.[jc]s*", "--bots", "include"], ["path GLOB '*.[jc]s*'"], "include"),
+    (["status"], ["hits", "bytes"], ["--bots", "include"], [], "include"),
+    (["status_class"], ["hits"], ["--bots", "only"], [], "only"),
+    (["status"], ["hits"], ["--status", "404,5xx"], ["(status = 404 OR status // 100 = 5)"], "exclude"),
+    (["browser"], ["hits"], [], [], "exclude"),
+    (["os", "device"], ["hits", "bytes"], ["--bots", "include"], [], "include"),
+    (["device"], ["hits"], ["--device", "mobile,tablet"], ["device IN ('mobile', 'tablet')"], "exclude"),
+    (["device"], ["hits"], ["--device", "bot"], ["device = 'bot'"], "include"),
+    (["vhost"], ["hits"], [], [], "exclude"),
+    (["referrer_host"], ["hits"], ["--top", "5"], [], "exclude"),
+    (["path"], ["visitors", "hits"], ["--top", "10"], [], "exclude"),
+    (["day", "device"], ["visitors"], ["--bots", "include"], [], "include"),
+    ([], ["hits", "bytes", "visitors"], [], [], "exclude"),
+    (["day", "status_class", "browser"], ["hits"], ["--status", "2xx"], ["status // 100 = 2"], "exclude"),
+]
+
+
+@pytest.mark.parametrize("by,metrics,options,where,bots", CASES, ids=lambda v: ",".join(v) if isinstance(v, list) else v)
+@pytest.mark.parametrize("window", [("2026-11-01", "2026-11-05", "2026-11-01 00:00:00", "2026-11-06 00:00:00"),
+                                    ("2026-11-02T06", "2026-11-03T18:00", "2026-11-02 06:00:00", "2026-11-03 18:00:00")])
+def test_query_equals_duckdb(hashed, by, metrics, options, where, bots, window):
+    from_text, to_text, sql_from, sql_to = window
+    args = ["query", "--data", hashed, "--from", from_text, "--to", to_text, "--metric", ",".join(metrics),
+            "--output", "json", *options]
+    if by:
+        args += ["--by", ",".join(by)]
+    got = json.loads(klogs(*args).stdout)
+    top = int(options[options.index("--top") + 1]) if "--top" in options else None
+    expected = duckdb_rows(hashed, by, metrics, where + [BOTS_SQL[bots]], sql_from, sql_to, top)
+    assert got == expected
+
+
+@pytest.mark.parametrize("by,options,where", [
+    (["vhost"], [], []),
+    (["vhost", "status"], ["--vhost", "shop.example.org"], ["vhost = 'shop.example.org'"]),
+    (["path"], ["--vhost", "www.example.org,shop.example.org", "--top", "5"], ["vhost IN ('www.example.org', 'shop.example.org')"]),
+    (["referrer_host", "vhost"], ["--path", "/"], ["starts_with(path, '/')"]),
+])
+def test_vhosts_from_a_pyarrow_written_dataset(with_vhosts, by, options, where):
+    args = ["query", "--data", with_vhosts, "--from", "2026-11-01", "--to", "2026-11-05", "--output", "json",
+            "--by", ",".join(by), *options]
+    got = json.loads(klogs(*args).stdout)
+    top = int(options[options.index("--top") + 1]) if "--top" in options else None
+    expected = duckdb_rows(with_vhosts, by, ["hits"], where + ["NOT is_bot"], "2026-11-01 00:00:00",
+                           "2026-11-06 00:00:00", top)
+    assert got == expected
+
+
+def test_csv_matches_json(hashed):
+    common = ["query", "--data", hashed, "--from", "2026-11-01", "--to", "2026-11-05", "--by", "status_class,device",
+              "--metric", "hits,bytes"]
+    rows = list(csv.DictReader(io.StringIO(klogs(*common, "--output", "csv").stdout)))
+    as_json = json.loads(klogs(*common, "--output", "json").stdout)
+    assert [{k: str(v) for k, v in r.items()} for r in as_json] == rows
+
+
+def test_default_range_is_the_last_seven_days_of_data(hashed):
+    everything = json.loads(klogs("query", "--data", hashed, "--output", "json").stdout)
+    explicit = json.loads(klogs("query", "--data", hashed, "--from", "2026-10-30", "--to", "2026-11-05",
+                                "--output", "json").stdout)
+    assert everything == explicit
+    assert everything[0]["hits"] > 0
+
+
+def test_plain_date_to_includes_the_whole_day_and_datetime_to_excludes(hashed):
+    def hits(*args):
+        return json.loads(klogs("query", "--data", hashed, *args, "--output", "json").stdout)[0]["hits"]
+    whole = hits("--from", "2026-11-02", "--to", "2026-11-02")
+    assert whole == hits("--from", "2026-11-02", "--to", "2026-11-03T00:00")
+    assert whole == hits("--from", "2026-11-02T00", "--to", "2026-11-02T12") + hits("--from", "2026-11-02T12:00",
+                                                                                      "--to", "2026-11-03T00:00:00Z")
+
+
+def test_only_the_partitions_in_range_are_read(hashed):
+    result = klogs("query", "--data", hashed, "--from", "2026-11-03", "--to", "2026-11-03", "--explain")
+    assert "1 partitions" in result.stderr
+
+
+def test_visitors_are_refused_without_pseudonyms(truncated):
+    result = klogs("query", "--data", truncated, "--metric", "visitors", check=False)
+    assert result.returncode == 64
+    assert "no visitor pseudonyms" in result.stderr
+    assert klogs("query", "--data", truncated, "--by", "day").returncode == 0
+
+
+def test_referrers_are_refused_without_events(hits_only):
+    result = klogs("query", "--data", hits_only, "--by", "referrer_host", check=False)
+    assert result.returncode == 64
+    assert "no events dataset" in result.stderr
+    spark_like = duckdb.connect().execute(
+        f"SELECT sum(hits) FROM read_parquet('{hits_only}/hits/*/*.parquet') WHERE NOT is_bot").fetchone()[0]
+    assert json.loads(klogs("query", "--data", hits_only, "--output", "json").stdout)[0]["hits"] == spark_like
+
+
+def test_invalid_options_exit_64(hashed):
+    for args in (["--by", "colour"], ["--metric", "clicks"], ["--from", "yesterday"], ["--status", "abc"],
+                 ["--from", "2026-11-05", "--to", "2026-11-01"], ["--top", "0"]):
+        assert klogs("query", "--data", hashed, *args, check=False).returncode == 64, args
