@@ -224,3 +224,18 @@ def test_invalid_options_exit_64(hashed):
     for args in (["--by", "colour"], ["--metric", "clicks"], ["--from", "yesterday"], ["--status", "abc"],
                  ["--from", "2026-11-05", "--to", "2026-11-01"], ["--top", "0"]):
         assert klogs("query", "--data", hashed, *args, check=False).returncode == 64, args
+
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "../../fixtures/golden")
+
+
+@pytest.mark.parametrize("command", ["query", "export", "report"])
+def test_help_matches_its_golden_file(command):
+    """`KLOGS_UPDATE_GOLDEN=1` rewrites the golden files instead of comparing."""
+    text = klogs(command, "--help", env={**os.environ, "COLUMNS": "100"}).stdout
+    path = os.path.join(GOLDEN, f"help-{command}.txt")
+    if os.environ.get("KLOGS_UPDATE_GOLDEN") == "1":
+        with open(path, "w") as file:
+            file.write(text)
+    with open(path) as file:
+        assert text == file.read()
