@@ -198,7 +198,7 @@ public enum HTMLReport {
         return magnitude % 10 == 0 ? "\(sign)\(magnitude / 10)" : "\(sign)\(magnitude / 10).\(magnitude % 10)"
     }
 
-    /// The smallest 1, 2 or 5 times a power of ten at or above `value` (at least 4, so the axis has four steps).
+    /// The smallest 1, 2 or 5 times a power of ten at or above `value` that splits into four whole steps (so 20 at least).
     static func niceCeiling(_ value: Int64) -> Int64 {
         var magnitude: Int64 = 1
         while true {
@@ -261,7 +261,7 @@ public enum HTMLReport {
 
     static let script = """
         (function(){var charts=document.querySelectorAll("[data-chart]");var boxes=[];for(var i=0;i<charts.length;i++){var r=charts[i].getBoundingClientRect();boxes.push({id:charts[i].getAttribute("data-chart"),x:Math.round(r.left+window.scrollX),y:Math.round(r.top+window.scrollY),w:Math.round(r.width),h:Math.round(r.height)});}
-        document.documentElement.setAttribute("data-chart-boxes",JSON.stringify(boxes));document.documentElement.setAttribute("data-page-height",String(document.documentElement.scrollHeight));
+        document.documentElement.setAttribute("data-chart-boxes",JSON.stringify(boxes));document.documentElement.setAttribute("data-page-height",String(document.documentElement.scrollHeight));document.documentElement.setAttribute("data-page-width",String(document.documentElement.scrollWidth));
         window.addEventListener("beforeprint",function(){var d=document.querySelectorAll("details");for(var j=0;j<d.length;j++){d[j].open=true;}});
         document.documentElement.setAttribute("data-rendered","yes");})();
         """

@@ -188,3 +188,45 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
         #expect(QueryRenderer.jsonString("a\"\\\n\u{1}") == "\"a\\\"\\\\\\n\\u0001\"")
     }
 }
+
+@Suite struct ReportTests {
+    static let range = TimeRange(start: SampleData.day("2026-11-01"), end: SampleData.day("2026-11-04"))
+
+    @Test func theMarkdownReportMatchesItsGoldenFile() throws {
+        let data = try ReportData.build(dataDirectory: SampleData.directory, range: Self.range, top: 5)
+        try expectGolden(MarkdownReport.render(data), "report-sample.md")
+    }
+
+    @Test func theReportAgreesWithQueries() throws {
+        let data = try ReportData.build(dataDirectory: SampleData.directory, range: Self.range, top: 5)
+        let totals = try SampleData.query { $0.metrics = [.hits, .bytes, .visitors] }
+        #expect([data.hits, data.bytes, data.visitors ?? -1] == totals.totals)
+        #expect(data.series.map(\.hits).reduce(0, +) == data.hits)
+        #expect(data.rankings.map(\.id) == ["pages", "referrers", "browsers", "oses", "devices", "statuses"])
+        #expect(data.seriesUnit == .day)
+        let all = try SampleData.query { $0.filters.bots = .include }
+        #expect(data.hits + data.botHits == all.totals[0])
+    }
+
+    @Test func withoutPseudonymsTheReportLeavesVisitorsOutAndSaysWhy() throws {
+        let data = try ReportData.build(dataDirectory: SampleData.truncated, range: Self.range)
+        #expect(data.visitors == nil)
+        #expect(data.notes.contains { $0.contains("Visitors are not shown") })
+        let html = HTMLReport.render(data)
+        #expect(!html.contains("Visitors</th>"))
+    }
+
+    @Test func theHTMLIsSelfContainedAndEscapesLogText() throws {
+        let data = try ReportData.build(dataDirectory: SampleData.directory, range: Self.range)
+        let html = HTMLReport.render(data)
+        for needle in ["src=", "href=", "http://", "https://", "url("] { #expect(!html.contains(needle), "\(needle)") }
+        #expect(HTMLReport.escape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
+    }
+
+    @Test func axesEndOnRoundNumbers() {
+        #expect(HTMLReport.niceCeiling(0) == 20)  // the smallest that splits into four whole steps
+        #expect(HTMLReport.niceCeiling(3977) == 5000)
+        #expect(HTMLReport.niceCeiling(638) == 1000)
+        #expect(HTMLReport.niceCeiling(150) == 200)
+    }
+}

@@ -301,3 +301,136 @@ def test_csv_and_jsonl_exports_hold_the_same_rows(hashed, tmp_path, dataset):
     want = normalised(expected.to_pylist())
     assert normalised(csv_rows) == want
     assert normalised(json_rows) == want
+
+
+# --- The HTML report in a real browser -------------------------------------------------------------------------
+
+def chromium_binary():
+    for name in (os.environ.get("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    raise AssertionError("Chromium is needed to check the HTML report: `make deps` installs Debian's chromium")
+
+
+def chromium(tmp_path, *args):
+    profile = tmp_path / "chromium-profile"
+    result = subprocess.run(
+        [chromium_binary(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
+         "--force-device-scale-factor=1", "--no-first-run", f"--user-data-dir={profile}", *args],
+        capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def decode_png(path):
+    """(width, height, rows of RGB tuples) of an 8-bit RGB or RGBA PNG, with the standard library only."""
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    position, idat = 8, b""
+    while position < len(data):
+        length, kind = struct.unpack(">I4s", data[position:position + 8])
+        body = data[position + 8:position + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and color in (2, 6), (depth, color)
+        elif kind == b"IDAT":
+            idat += body
+        position += 12 + length
+    channels = 3 if color == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    rows, previous, offset = [], bytearray(stride), 0
+    for _ in range(height):
+        kind, line = raw[offset], bytearray(raw[offset + 1:offset + 1 + stride])
+        offset += 1 + stride
+        for i in range(stride):
+            left = line[i - channels] if i >= channels else 0
+            up = previous[i]
+            corner = previous[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + left) & 255
+            elif kind == 2:
+                line[i] = (line[i] + up) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (left + up) // 2) & 255
+            elif kind == 4:
+                p = left + up - corner
+                pa, pb, pc = abs(p - left), abs(p - up), abs(p - corner)
+                line[i] = (line[i] + (left if pa <= pb and pa <= pc else up if pb <= pc else corner)) & 255
+        rows.append(bytes(line))
+        previous = line
+    return width, height, channels, rows
+
+
+def page_facts(dom):
+    import html as html_module
+    import re
+    facts = {}
+    for name in ("data-rendered", "data-errors", "data-chart-boxes", "data-page-height", "data-page-width"):
+        match = re.search(name + r'="([^"]*)"', dom)
+        facts[name] = html_module.unescape(match.group(1)) if match else None
+    return facts
+
+
+EXPECTED_CHARTS = {"over-time", "bots", "pages", "referrers", "browsers", "oses", "devices", "statuses"}
+
+
+def test_the_html_report_renders_in_chromium_with_every_chart_drawn(hashed, tmp_path):
+    report = tmp_path / "report.html"
+    klogs("report", "--data", hashed, "--from", "2026-11-01", "--to", "2026-11-05", "--html", report)
+    text = report.read_text()
+    # Self-contained: nothing is loaded from anywhere.
+    for needle in ("src=", "href=", "@import", "url(", "http://", "https://"):
+        assert needle not in text, needle
+    # Text alternatives and real tables.
+    assert text.count('role="img"') == 2 and text.count("<desc id=") == 2
+    assert text.count("<table") >= 2 + len(EXPECTED_CHARTS) - 2
+
+    dom = chromium(tmp_path, "--window-size=1280,900", "--dump-dom", report.as_uri())
+    facts = page_facts(dom)
+    assert facts["data-rendered"] == "yes", "the inline script did not finish"
+    assert facts["data-errors"] is None, facts["data-errors"]
+    boxes = {box["id"]: box for box in json.loads(facts["data-chart-boxes"])}
+    assert set(boxes) == EXPECTED_CHARTS
+    assert dom.count('class="line hits"') == 1 and dom.count('class="line visitors"') == 1
+    assert dom.count('class="dot"') == 5
+
+    height = int(facts["data-page-height"])
+    screenshot = tmp_path / "report.png"
+    chromium(tmp_path, f"--window-size=1280,{height}", f"--screenshot={screenshot}", report.as_uri())
+    width, image_height, channels, rows = decode_png(screenshot)
+    assert width == 1280
+    for name, box in boxes.items():
+        assert box["w"] > 100 and box["h"] > 30, (name, box)
+        assert box["y"] + box["h"] <= image_height, (name, box)
+        inked = total = 0
+        for y in range(box["y"], box["y"] + box["h"], 2):
+            row = rows[y]
+            for x in range(box["x"], box["x"] + box["w"], 2):
+                pixel = row[x * channels:x * channels + 3]
+                total += 1
+                if max(pixel) - min(pixel) > 40 or max(pixel) < 200:
+                    inked += 1
+        assert inked / total > 0.02, f"chart {name} looks blank: {inked} of {total} sampled pixels drawn"
+
+
+def test_the_html_report_fits_a_phone_screen(hashed, tmp_path):
+    report = tmp_path / "report.html"
+    klogs("report", "--data", hashed, "--from", "2026-11-02", "--to", "2026-11-03", "--html", report)
+    # 500 pixels is the narrowest window headless Chromium makes; the layout is the phone one below 520.
+    facts = page_facts(chromium(tmp_path, "--window-size=500,900", "--dump-dom", report.as_uri()))
+    assert facts["data-rendered"] == "yes" and facts["data-errors"] is None
+    assert int(facts["data-page-width"]) <= 500, "the page scrolls sideways on a phone"
+    boxes = {box["id"]: box for box in json.loads(facts["data-chart-boxes"])}
+    assert boxes["pages"]["x"] == boxes["referrers"]["x"], "the rankings should stack in one column"
+    assert boxes["referrers"]["y"] > boxes["pages"]["y"]
+
+
+def test_the_markdown_report_matches_the_html_totals(hashed):
+    markdown = klogs("report", "--data", hashed, "--from", "2026-11-01", "--to", "2026-11-05", "--top", "3").stdout
+    total = json.loads(klogs("query", "--data", hashed, "--from", "2026-11-01", "--to", "2026-11-05",
+                             "--output", "json").stdout)[0]["hits"]
+    assert f"| Requests (without bots) | {total:,} |" in markdown
+    assert markdown.count("\n## ") == 7
