@@ -29,7 +29,8 @@ def main():
         klogs("ingest", "-q", "--data", data, log)
 
     spark = (SparkSession.builder.master("local[2]").appName("klogs-test-spark")
-             .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false").getOrCreate())
+             .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     failures = []
 
