@@ -1,3 +1,5 @@
+import Dispatch
+import Foundation
 import KlogsCore
 import KlogsIngest
 import KlogsParquet
@@ -69,40 +71,51 @@ public struct QueryEngine {
     /// - Throws: ``QueryError`` of kind `unanswerable` when the data cannot answer (no pseudonyms for visitors, no
     ///   events dataset), `unreadable` when a file is damaged.
     public func run() throws -> QueryResult {
-        let range =
-            query.range ?? DatasetFiles.defaultRange(dataDirectory: query.dataDirectory)
-            ?? TimeRange(start: 0, end: 0)
+        guard let range = query.range ?? DatasetFiles.defaultRange(dataDirectory: query.dataDirectory) else {
+            throw QueryError(
+                .unanswerable,
+                "\(query.dataDirectory) holds no klogs data (no hits/date=… or events/date=… partitions); "
+                    + "run klogs ingest first, or name the data directory with --data or $KLOGS_DATA")
+        }
         let dataset: DatasetName = query.needsEvents(range: range) ? .events : .hits
         let files = DatasetFiles(dataDirectory: query.dataDirectory, dataset: dataset)
         if dataset == .events && !files.exists && DatasetFiles(dataDirectory: query.dataDirectory, dataset: .hits).exists {
             throw QueryError(.unanswerable, Self.eventsReason(query, range) + ", but this data directory has no events "
                 + "dataset (it was ingested with --no-events); use whole hours and leave out visitors and referrer_host")
         }
-        var aggregator = Aggregator(query: query, range: range, dataset: dataset)
-        var sawPseudonyms = false
-        var sawEvents = false
-        for partition in files.partitions(in: range) {
-            aggregator.scan.partitionsRead += 1
-            for path in DatasetFiles.files(in: partition) {
-                let reader: ParquetFileReader
+        let partitions = files.partitions(in: range)
+        let paths = partitions.flatMap(DatasetFiles.files(in:))
+        // Files are scanned by up to one worker per core, each with its own aggregator; the results are merged.
+        let workerCount = max(1, min(paths.count, ProcessInfo.processInfo.activeProcessorCount, 8))
+        let slots = (0..<workerCount).map { _ in WorkerSlot(Aggregator(query: query, range: range, dataset: dataset)) }
+        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+            let slot = slots[worker]
+            for index in stride(from: worker, to: paths.count, by: workerCount) {
                 do {
-                    reader = try ParquetFileReader(path: path)
-                } catch {
-                    throw QueryError(.unreadable, "\(error)")
-                }
-                sawEvents = true
-                if let mode = reader.metadataValue(forKey: "klogs.ip_mode"), mode.contains("hash") { sawPseudonyms = true }
-                aggregator.scan.filesRead += 1
-                aggregator.scan.files.append(path)
-                do {
-                    try aggregator.add(reader, day: partition.day)
+                    let reader = try ParquetFileReader(path: paths[index])
+                    slot.sawFiles = true
+                    if let mode = reader.metadataValue(forKey: "klogs.ip_mode"), mode.contains("hash") {
+                        slot.sawPseudonyms = true
+                    }
+                    slot.aggregator.scan.filesRead += 1
+                    slot.aggregator.scan.files.append(paths[index])
+                    try slot.aggregator.add(reader)
                 } catch let error as QueryError {
-                    throw error
+                    slot.error = error
+                    return
                 } catch {
-                    throw QueryError(.unreadable, "\(error)")
+                    slot.error = QueryError(.unreadable, "\(error)")
+                    return
                 }
             }
         }
+        if let error = slots.compactMap(\.error).first { throw error }
+        var aggregator = slots[0].aggregator
+        for slot in slots.dropFirst() { aggregator.merge(slot.aggregator) }
+        aggregator.scan.partitionsRead = partitions.count
+        aggregator.scan.files.sort()
+        let sawEvents = slots.contains { $0.sawFiles }
+        let sawPseudonyms = slots.contains { $0.sawPseudonyms }
         if query.metrics.contains(.visitors) && sawEvents && !sawPseudonyms {
             throw QueryError(
                 .unanswerable,
@@ -119,23 +132,55 @@ public struct QueryEngine {
     }
 }
 
+/// One worker's aggregator and what it saw; each worker writes only its own slot.
+private final class WorkerSlot: @unchecked Sendable {
+    var aggregator: Aggregator
+    var error: QueryError?
+    var sawFiles = false
+    var sawPseudonyms = false
+
+    init(_ aggregator: Aggregator) { self.aggregator = aggregator }
+}
+
+/// Bytes as a dictionary key, hashed in one bulk call rather than byte by byte.
+struct ByteKey: Hashable {
+    var bytes: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
 /// Interned strings of one dimension; id 0 is null.
 struct StringTable {
-    var ids: [[UInt8]: Int32] = [:]
+    var ids: [ByteKey: Int32] = [:]
     var values: [String?] = [nil]
 
     mutating func id(_ bytes: ArraySlice<UInt8>) -> Int32 {
-        let key = Array(bytes)
+        let key = ByteKey(bytes: Array(bytes))
         if let id = ids[key] { return id }
         let id = Int32(values.count)
         ids[key] = id
-        values.append(String(decoding: key, as: UTF8.self))
+        values.append(String(decoding: key.bytes, as: UTF8.self))
         return id
     }
 }
 
 /// A group key: one global id per dimension (day number, hour number, status, class digit, or string id).
-typealias GroupKey = SIMD16<Int32>
+struct GroupKey: Hashable {
+    var ids = SIMD16<Int32>()
+
+    subscript(index: Int) -> Int32 {
+        get { ids[index] }
+        set { ids[index] = newValue }
+    }
+
+    static func == (left: GroupKey, right: GroupKey) -> Bool { left.ids == right.ids }
+
+    func hash(into hasher: inout Hasher) {
+        withUnsafeBytes(of: ids) { hasher.combine(bytes: $0) }
+    }
+}
 
 /// The per-dimension local ids of one row group's rows and how to turn them into global ids.
 private struct LocalColumn {
@@ -147,7 +192,9 @@ private struct LocalColumn {
     }
 
     var kind: Kind
+    /// Per row, `ids[row] + shift` is the local id.
     var ids: [Int32]
+    var shift: Int32 = 0
     var cardinality: Int
 }
 
@@ -221,7 +268,7 @@ struct Aggregator {
     }
 
     /// Adds every row group of a file that may hold matching rows.
-    mutating func add(_ reader: ParquetFileReader, day: Int) throws {
+    mutating func add(_ reader: ParquetFileReader) throws {
         for group in reader.rowGroups.indices {
             if canSkip(reader, group) {
                 scan.rowGroupsSkipped += 1
@@ -357,9 +404,8 @@ struct Aggregator {
                 locals.append(LocalColumn(kind: .offset(base: Int64(low)), ids: ids, cardinality: Int(high - low) + 1))
             default:
                 let (dictionary, indices) = Self.dictionary(try column(dimension.columnName))
-                var ids = [Int32](repeating: 0, count: rowCount)
-                for row in 0..<rowCount { ids[row] = indices[row] + 1 }
-                locals.append(LocalColumn(kind: .strings(dictionary: dictionary), ids: ids, cardinality: dictionary.count + 1))
+                locals.append(
+                    LocalColumn(kind: .strings(dictionary: dictionary), ids: indices, shift: 1, cardinality: dictionary.count + 1))
             }
         }
 
@@ -393,11 +439,15 @@ struct Aggregator {
         }
         let dimensionCount = locals.count
 
+        let singleIds = dimensionCount == 1 ? locals[0].ids : []
+        let singleShift = dimensionCount == 1 ? Int(locals[0].shift) : 0
         for row in 0..<rowCount where keep[row] {
             var localKey = 0
-            if dense || dimensionCount > 0 {
+            if dimensionCount == 1 {
+                localKey = Int(singleIds[row]) &+ singleShift
+            } else {
                 for dimension in 0..<dimensionCount {
-                    localKey &+= Int(locals[dimension].ids[row]) &* strides[dimension]
+                    localKey &+= (Int(locals[dimension].ids[row]) &+ Int(locals[dimension].shift)) &* strides[dimension]
                 }
             }
             var groupId: Int32
@@ -409,7 +459,7 @@ struct Aggregator {
             if groupId < 0 {
                 var key = GroupKey()
                 for dimension in 0..<dimensionCount {
-                    let local = locals[dimension].ids[row]
+                    let local = locals[dimension].ids[row] &+ locals[dimension].shift
                     switch locals[dimension].kind {
                     case .offset(let base): key[dimension] = Int32(Int64(local) + base)
                     case .strings(let dictionary):
@@ -446,6 +496,43 @@ struct Aggregator {
                 totalVisitors.insert(visitorValues[row])
             }
         }
+    }
+
+    /// Adds the groups and totals of another aggregator of the same query (another worker's share of the files).
+    mutating func merge(_ other: Aggregator) {
+        for (otherGroup, otherKey) in other.keys.enumerated() {
+            var key = GroupKey()
+            for (index, dimension) in query.dimensions.enumerated() {
+                switch dimension {
+                case .day, .hour, .status, .statusClass: key[index] = otherKey[index]
+                default:
+                    let value = other.tables[index].values[Int(otherKey[index])]
+                    key[index] = value.map { tables[index].id(Array($0.utf8)[...]) } ?? 0
+                }
+            }
+            let group: Int
+            if let existing = groupIndex[key] {
+                group = Int(existing)
+            } else {
+                group = keys.count
+                groupIndex[key] = Int32(group)
+                keys.append(key)
+                hits.append(0)
+                bytes.append(0)
+                if wantsVisitors { visitors.append([]) }
+            }
+            hits[group] &+= other.hits[otherGroup]
+            bytes[group] &+= other.bytes[otherGroup]
+            if wantsVisitors { visitors[group].formUnion(other.visitors[otherGroup]) }
+        }
+        totalHits &+= other.totalHits
+        totalBytes &+= other.totalBytes
+        if wantsVisitors { totalVisitors.formUnion(other.totalVisitors) }
+        scan.filesRead += other.scan.filesRead
+        scan.files += other.scan.files
+        scan.rowGroupsRead += other.scan.rowGroupsRead
+        scan.rowGroupsSkipped += other.scan.rowGroupsSkipped
+        scan.rowsScanned += other.scan.rowsScanned
     }
 
     /// The value of one dimension of a key.

@@ -36,6 +36,7 @@ extension Klogs {
                 printError("klogs export: \(range.dataDirectory) holds no data.")
                 throw ExitCode.validationFailure
             }
+            keepScanMemory()
             let exporter = Exporter(
                 dataDirectory: range.dataDirectory, dataset: dataset.name, range: timeRange, format: format)
             let destination = output ?? "-"

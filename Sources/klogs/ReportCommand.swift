@@ -40,6 +40,7 @@ extension Klogs {
         }
 
         func run() throws {
+            keepScanMemory()
             let data: ReportData
             do {
                 data = try ReportData.build(dataDirectory: range.dataDirectory, range: try range.timeRange(), top: top)

@@ -230,3 +230,28 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
         #expect(HTMLReport.niceCeiling(150) == 200)
     }
 }
+
+@Suite struct EmptyDataTests {
+    @Test func aDirectoryWithoutDataIsAnUnanswerableQuestion() throws {
+        let directory = try TestPaths.makeTemporaryDirectory("klogs-query-empty")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        do {
+            _ = try QueryEngine(Query(dataDirectory: directory.path)).run()
+            Issue.record("expected an error")
+        } catch let error as QueryError {
+            #expect(error.kind == .unanswerable)
+            #expect(error.message.contains("holds no klogs data"))
+        }
+    }
+
+    @Test func aRangeWithoutDataGivesZeroTotals() throws {
+        let result = try SampleData.query {
+            $0.range = TimeRange(start: SampleData.day("2025-01-01"), end: SampleData.day("2025-01-02"))
+            $0.dimensions = [.day]
+        }
+        #expect(result.rows.isEmpty)
+        #expect(result.totals == [0])
+        #expect(result.scan.partitionsRead == 0)
+        #expect(QueryRenderer.json(result) == "[]\n")
+    }
+}
