@@ -47,13 +47,17 @@ public struct DatasetFiles: Sendable {
     /// The visible Parquet files of a partition, sorted by name.
     public static func files(in partition: Partition) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: partition.path) else { return [] }
-        return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(".parquet") }.sorted().map { partition.path + "/" + $0 }
+        return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(".parquet") }.sorted().map {
+            partition.path + "/" + $0
+        }
     }
 
     /// The day of the latest partition in either dataset, if there is any data.
     public static func latestDay(dataDirectory: String) -> Int? {
-        DatasetName.allCases.compactMap { DatasetFiles(dataDirectory: dataDirectory, dataset: $0).partitions().last?.day }
-            .max()
+        DatasetName.allCases.compactMap {
+            DatasetFiles(dataDirectory: dataDirectory, dataset: $0).partitions().last?.day
+        }
+        .max()
     }
 
     /// The default range: the last 7 days up to and including the latest day with data.

@@ -81,7 +81,10 @@ public struct Exporter {
                     do {
                         columns = try schema.columns.map { try reader.readColumn(rowGroup: group, named: $0.name) }
                     } catch { throw QueryError(.unreadable, "\(error)") }
-                    guard case .int64(let times, _)? = schema.columns.firstIndex(where: { $0.name == timeColumn }).map({ columns[$0] })
+                    guard
+                        case .int64(let times, _)? = schema.columns.firstIndex(where: { $0.name == timeColumn }).map({
+                            columns[$0]
+                        })
                     else { continue }
                     let selected = times.indices.filter { times[$0] >= range.start && times[$0] < range.end }
                     guard !selected.isEmpty else { continue }
@@ -154,9 +157,12 @@ public struct Exporter {
     /// The given rows of a column.
     static func select(_ values: ColumnValues, rows: [Int]) -> ColumnValues {
         switch values {
-        case .boolean(let items, let validity): .boolean(rows.map { items[$0] }, validity: validity.map { v in rows.map { v[$0] } })
-        case .int32(let items, let validity): .int32(rows.map { items[$0] }, validity: validity.map { v in rows.map { v[$0] } })
-        case .int64(let items, let validity): .int64(rows.map { items[$0] }, validity: validity.map { v in rows.map { v[$0] } })
+        case .boolean(let items, let validity):
+            .boolean(rows.map { items[$0] }, validity: validity.map { v in rows.map { v[$0] } })
+        case .int32(let items, let validity):
+            .int32(rows.map { items[$0] }, validity: validity.map { v in rows.map { v[$0] } })
+        case .int64(let items, let validity):
+            .int64(rows.map { items[$0] }, validity: validity.map { v in rows.map { v[$0] } })
         case .dictionaryStrings(let dictionary, let indices):
             .dictionaryStrings(dictionary: dictionary, indices: rows.map { indices[$0] })
         case .strings(let column):

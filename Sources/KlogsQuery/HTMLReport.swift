@@ -17,10 +17,12 @@ public enum HTMLReport {
         for ranking in data.rankings { body += rankingSection(ranking) }
         body += "</div>\n"
         if !data.notes.isEmpty {
-            body += "<section class=\"card notes\"><h2>Notes</h2><ul>"
+            body +=
+                "<section class=\"card notes\"><h2>Notes</h2><ul>"
                 + data.notes.map { "<li>\(escape($0))</li>" }.joined() + "</ul></section>\n"
         }
-        body += "</main>\n<footer><p>Made by \(escape(KlogsVersion.description)). Requests from bots are left out "
+        body +=
+            "</main>\n<footer><p>Made by \(escape(KlogsVersion.description)). Requests from bots are left out "
             + "of every figure except the bot share. No client address is stored: visitors are counted from daily "
             + "pseudonyms.</p></footer>\n"
         return """
@@ -74,39 +76,48 @@ public enum HTMLReport {
         func y(_ value: Int64) -> Double { top + plotHeight * (1 - Double(value) / Double(maximum)) }
 
         let peak = points.max { $0.hits < $1.hits }
-        var description = "Line chart of requests\(withVisitors ? " and visitors" : "") per \(unit), "
+        var description =
+            "Line chart of requests\(withVisitors ? " and visitors" : "") per \(unit), "
             + "\(points.count) points"
         if let peak { description += "; the most requests, \(QueryRenderer.thousands(peak.hits)), on \(peak.label)" }
         description += ". The table below holds every value."
 
-        var svg = "<svg class=\"series\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" "
+        var svg =
+            "<svg class=\"series\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" "
             + "aria-labelledby=\"series-title series-desc\" preserveAspectRatio=\"xMidYMid meet\">"
             + "<title id=\"series-title\">\(escape(title))</title><desc id=\"series-desc\">\(escape(description))</desc>"
         for step in 0...4 {
             let value = maximum * Int64(step) / 4
             let lineY = format(y(value))
-            svg += "<line class=\"grid-line\" x1=\"\(format(left))\" x2=\"\(format(width - right))\" y1=\"\(lineY)\" y2=\"\(lineY)\"/>"
-            svg += "<text class=\"axis\" x=\"\(format(left - 8))\" y=\"\(lineY)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(compact(value))</text>"
+            svg +=
+                "<line class=\"grid-line\" x1=\"\(format(left))\" x2=\"\(format(width - right))\" y1=\"\(lineY)\" y2=\"\(lineY)\"/>"
+            svg +=
+                "<text class=\"axis\" x=\"\(format(left - 8))\" y=\"\(lineY)\" text-anchor=\"end\" dominant-baseline=\"middle\">\(compact(value))</text>"
         }
         let labelEvery = max(1, Int((Double(points.count) / 8).rounded(.up)))
         for (index, point) in points.enumerated() where index % labelEvery == 0 {
-            svg += "<text class=\"axis\" x=\"\(format(x(index)))\" y=\"\(format(height - 12))\" text-anchor=\"middle\">"
+            svg +=
+                "<text class=\"axis\" x=\"\(format(x(index)))\" y=\"\(format(height - 12))\" text-anchor=\"middle\">"
                 + "\(escape(shortLabel(point.label, unit: data.seriesUnit)))</text>"
         }
         if !points.isEmpty {
             let hitsLine = points.enumerated().map { "\(format(x($0.offset))),\(format(y($0.element.hits)))" }
-            svg += "<path class=\"area\" d=\"M\(format(x(0))),\(format(y(0))) L\(hitsLine.joined(separator: " L")) "
+            svg +=
+                "<path class=\"area\" d=\"M\(format(x(0))),\(format(y(0))) L\(hitsLine.joined(separator: " L")) "
                 + "L\(format(x(points.count - 1))),\(format(y(0))) Z\"/>"
             svg += "<polyline class=\"line hits\" points=\"\(hitsLine.joined(separator: " "))\"/>"
             if withVisitors {
-                let visitorLine = points.enumerated().map { "\(format(x($0.offset))),\(format(y($0.element.visitors ?? 0)))" }
+                let visitorLine = points.enumerated().map {
+                    "\(format(x($0.offset))),\(format(y($0.element.visitors ?? 0)))"
+                }
                 svg += "<polyline class=\"line visitors\" points=\"\(visitorLine.joined(separator: " "))\"/>"
             }
             if points.count <= 120 {
                 for (index, point) in points.enumerated() {
                     var tip = "\(point.label): \(QueryRenderer.thousands(point.hits)) requests"
                     if let visitors = point.visitors { tip += ", \(QueryRenderer.thousands(visitors)) visitors" }
-                    svg += "<circle class=\"dot\" cx=\"\(format(x(index)))\" cy=\"\(format(y(point.hits)))\" r=\"3.5\">"
+                    svg +=
+                        "<circle class=\"dot\" cx=\"\(format(x(index)))\" cy=\"\(format(y(point.hits)))\" r=\"3.5\">"
                         + "<title>\(escape(tip))</title></circle>"
                 }
             }
@@ -115,7 +126,8 @@ public enum HTMLReport {
 
         var legend = "<span class=\"key hits\"></span> Requests"
         if withVisitors { legend += " <span class=\"key visitors\"></span> Visitors (dashed)" }
-        var table = "<table><thead><tr><th scope=\"col\">\(unit == "day" ? "Day" : "Hour")</th><th scope=\"col\">Requests</th>"
+        var table =
+            "<table><thead><tr><th scope=\"col\">\(unit == "day" ? "Day" : "Hour")</th><th scope=\"col\">Requests</th>"
             + (withVisitors ? "<th scope=\"col\">Visitors</th>" : "") + "</tr></thead><tbody>"
         for point in points {
             table += "<tr><th scope=\"row\">\(escape(point.label))</th><td>\(QueryRenderer.thousands(point.hits))</td>"
@@ -131,14 +143,17 @@ public enum HTMLReport {
     static func botShare(_ data: ReportData) -> String {
         let all = data.hits + data.botHits
         let humanWidth = all == 0 ? 0 : 800 * Double(data.hits) / Double(all)
-        let description = "Bar divided into requests from people, \(ReportData.percent(1 - data.botShare)), "
+        let description =
+            "Bar divided into requests from people, \(ReportData.percent(1 - data.botShare)), "
             + "and from bots, \(ReportData.percent(data.botShare))."
-        let svg = "<svg class=\"share\" viewBox=\"0 0 800 48\" role=\"img\" aria-labelledby=\"bots-title bots-desc\">"
+        let svg =
+            "<svg class=\"share\" viewBox=\"0 0 800 48\" role=\"img\" aria-labelledby=\"bots-title bots-desc\">"
             + "<title id=\"bots-title\">Bot share</title><desc id=\"bots-desc\">\(description)</desc>"
             + "<rect class=\"humans\" x=\"0\" y=\"4\" width=\"\(format(humanWidth))\" height=\"40\" rx=\"4\"/>"
             + "<rect class=\"bots\" x=\"\(format(humanWidth))\" y=\"4\" width=\"\(format(800 - humanWidth))\" height=\"40\" rx=\"4\"/>"
             + "</svg>"
-        let table = "<table><thead><tr><th scope=\"col\">Client</th><th scope=\"col\">Requests</th><th scope=\"col\">Share</th></tr></thead><tbody>"
+        let table =
+            "<table><thead><tr><th scope=\"col\">Client</th><th scope=\"col\">Requests</th><th scope=\"col\">Share</th></tr></thead><tbody>"
             + "<tr><th scope=\"row\"><span class=\"key humans\"></span> People</th><td>\(QueryRenderer.thousands(data.hits))</td><td>\(ReportData.percent(1 - data.botShare))</td></tr>"
             + "<tr><th scope=\"row\"><span class=\"key bots\"></span> Bots</th><td>\(QueryRenderer.thousands(data.botHits))</td><td>\(ReportData.percent(data.botShare))</td></tr>"
             + "</tbody></table>"
@@ -149,14 +164,18 @@ public enum HTMLReport {
     static func rankingSection(_ ranking: ReportData.Ranking) -> String {
         let hasVisitors = ranking.rows.first?.visitors != nil
         let largest = max(ranking.rows.map(\.hits).max() ?? 1, 1)
-        var html = "<section class=\"card\" id=\"\(ranking.id)\"><h2 id=\"\(ranking.id)-title\">\(escape(ranking.title))</h2>"
+        var html =
+            "<section class=\"card\" id=\"\(ranking.id)\"><h2 id=\"\(ranking.id)-title\">\(escape(ranking.title))</h2>"
         html += "<table class=\"ranking chart\" data-chart=\"\(ranking.id)\" aria-labelledby=\"\(ranking.id)-title\">"
-        html += "<thead><tr><th scope=\"col\">\(escape(ranking.column))</th><th scope=\"col\">Requests</th>"
-            + "<th scope=\"col\">Share</th>" + (hasVisitors ? "<th scope=\"col\">Visitors</th>" : "") + "</tr></thead><tbody>"
+        html +=
+            "<thead><tr><th scope=\"col\">\(escape(ranking.column))</th><th scope=\"col\">Requests</th>"
+            + "<th scope=\"col\">Share</th>" + (hasVisitors ? "<th scope=\"col\">Visitors</th>" : "")
+            + "</tr></thead><tbody>"
         for row in ranking.rows {
             let share = ranking.totalHits == 0 ? 0 : Double(row.hits) / Double(ranking.totalHits)
             let width = 100 * Double(row.hits) / Double(largest)
-            html += "<tr><th scope=\"row\"><span class=\"name\" title=\"\(escape(row.label))\">\(escape(row.label))</span>"
+            html +=
+                "<tr><th scope=\"row\"><span class=\"name\" title=\"\(escape(row.label))\">\(escape(row.label))</span>"
                 + "<span class=\"bar\" aria-hidden=\"true\"><span style=\"width:\(format(width))%\"></span></span></th>"
                 + "<td>\(QueryRenderer.thousands(row.hits))</td><td>\(ReportData.percent(share))</td>"
             if let visitors = row.visitors { html += "<td>\(QueryRenderer.thousands(visitors))</td>" }
@@ -167,7 +186,8 @@ public enum HTMLReport {
         }
         html += "</tbody></table>"
         if ranking.valueCount > ranking.rows.count {
-            html += "<p class=\"more\">\(ranking.rows.count) of \(QueryRenderer.thousands(Int64(ranking.valueCount))) shown.</p>"
+            html +=
+                "<p class=\"more\">\(ranking.rows.count) of \(QueryRenderer.thousands(Int64(ranking.valueCount))) shown.</p>"
         }
         return html + "</section>\n"
     }
@@ -218,7 +238,9 @@ public enum HTMLReport {
 
     static func shortLabel(_ label: String, unit: QueryDimension) -> String {
         let characters = Array(label)
-        if unit == .hour && characters.count >= 16 { return String(characters[5..<10]) + " " + String(characters[11..<16]) }
+        if unit == .hour && characters.count >= 16 {
+            return String(characters[5..<10]) + " " + String(characters[11..<16])
+        }
         if characters.count >= 10 { return String(characters[5..<10]) }
         return label
     }

@@ -79,9 +79,14 @@ public struct QueryEngine {
         }
         let dataset: DatasetName = query.needsEvents(range: range) ? .events : .hits
         let files = DatasetFiles(dataDirectory: query.dataDirectory, dataset: dataset)
-        if dataset == .events && !files.exists && DatasetFiles(dataDirectory: query.dataDirectory, dataset: .hits).exists {
-            throw QueryError(.unanswerable, Self.eventsReason(query, range) + ", but this data directory has no events "
-                + "dataset (it was ingested with --no-events); use whole hours and leave out visitors and referrer_host")
+        if dataset == .events && !files.exists
+            && DatasetFiles(dataDirectory: query.dataDirectory, dataset: .hits).exists
+        {
+            throw QueryError(
+                .unanswerable,
+                Self.eventsReason(query, range) + ", but this data directory has no events "
+                    + "dataset (it was ingested with --no-events); use whole hours and leave out visitors and referrer_host"
+            )
         }
         let partitions = files.partitions(in: range)
         let paths = partitions.flatMap(DatasetFiles.files(in:))
@@ -253,7 +258,8 @@ struct Aggregator {
             if high.lexicographicallyPrecedes(prefixBytes) { return true }
             if prefixBytes.lexicographicallyPrecedes(low) && !low.starts(with: prefixBytes) { return true }
         }
-        for (name, allowed) in [("vhost", query.filters.vhosts), ("device", query.filters.devices)] where !allowed.isEmpty {
+        for (name, allowed) in [("vhost", query.filters.vhosts), ("device", query.filters.devices)]
+        where !allowed.isEmpty {
             if let column = stats(name), case .bytes(let low)? = column.min, case .bytes(let high)? = column.max,
                 column.nullCount.map({ $0 == 0 }) ?? false
             {
@@ -321,7 +327,8 @@ struct Aggregator {
             if let values = cache[name] { return values }
             let values = try reader.readColumn(rowGroup: group, named: name)
             guard values.count == rowCount else {
-                throw QueryError(.unreadable, "\(reader.name): column '\(name)' has \(values.count) rows, not \(rowCount)")
+                throw QueryError(
+                    .unreadable, "\(reader.name): column '\(name)' has \(values.count) rows, not \(rowCount)")
             }
             cache[name] = values
             return values
@@ -331,7 +338,8 @@ struct Aggregator {
         let needsTime = query.dimensions.contains(.day) || query.dimensions.contains(.hour)
         var times: [Int64] = []
         var timeInside = false
-        if let index = reader.schema.index(of: timeColumn), let stats = reader.rowGroups[group].columns[index].statistics,
+        if let index = reader.schema.index(of: timeColumn),
+            let stats = reader.rowGroups[group].columns[index].statistics,
             case .int64(let low)? = stats.min, case .int64(let high)? = stats.max
         {
             timeInside = low >= range.start && high < range.end
@@ -405,7 +413,9 @@ struct Aggregator {
             default:
                 let (dictionary, indices) = Self.dictionary(try column(dimension.columnName))
                 locals.append(
-                    LocalColumn(kind: .strings(dictionary: dictionary), ids: indices, shift: 1, cardinality: dictionary.count + 1))
+                    LocalColumn(
+                        kind: .strings(dictionary: dictionary), ids: indices, shift: 1,
+                        cardinality: dictionary.count + 1))
             }
         }
 
@@ -677,7 +687,8 @@ public struct PathPattern: Sendable {
         case UInt8(ascii: "["):
             var index = p + 1
             var negate = false
-            if index < pattern.endIndex && (pattern[index] == UInt8(ascii: "!") || pattern[index] == UInt8(ascii: "^")) {
+            if index < pattern.endIndex && (pattern[index] == UInt8(ascii: "!") || pattern[index] == UInt8(ascii: "^"))
+            {
                 negate = true
                 index += 1
             }
@@ -686,7 +697,9 @@ public struct PathPattern: Sendable {
             while index < pattern.endIndex && (first || pattern[index] != UInt8(ascii: "]")) {
                 first = false
                 let low = pattern[index]
-                if index + 2 < pattern.endIndex && pattern[index + 1] == UInt8(ascii: "-") && pattern[index + 2] != UInt8(ascii: "]") {
+                if index + 2 < pattern.endIndex && pattern[index + 1] == UInt8(ascii: "-")
+                    && pattern[index + 2] != UInt8(ascii: "]")
+                {
                     if low <= byte && byte <= pattern[index + 2] { matched = true }
                     index += 3
                 } else {

@@ -41,7 +41,8 @@ public enum QueryRenderer {
         var lines: [[String]] = result.rows.map { row in
             row.keys.map { text($0, null: "(none)") } + row.values.map(thousands)
         }
-        var totalLabel = result.dimensions.isEmpty ? [] : ["total"] + Array(repeating: "", count: result.dimensions.count - 1)
+        var totalLabel =
+            result.dimensions.isEmpty ? [] : ["total"] + Array(repeating: "", count: result.dimensions.count - 1)
         if !result.dimensions.isEmpty && result.rows.count < result.groupCount {
             totalLabel[0] = "total (\(thousands(Int64(result.groupCount))) groups)"
         }
@@ -86,7 +87,8 @@ public enum QueryRenderer {
     }
 
     static func csvField(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+        guard
+            value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
         else { return value }
         return "\"" + value.doublingQuotes() + "\""
     }
@@ -108,7 +110,9 @@ public enum QueryRenderer {
                     }
                 fields.append("\(jsonString(dimension.rawValue)): \(encoded)")
             }
-            for (metric, value) in zip(result.metrics, row.values) { fields.append("\(jsonString(metric.rawValue)): \(value)") }
+            for (metric, value) in zip(result.metrics, row.values) {
+                fields.append("\(jsonString(metric.rawValue)): \(value)")
+            }
             lines.append("  {" + fields.joined(separator: ", ") + "}")
         }
         return "[\n" + lines.joined(separator: ",\n") + "\n]\n"

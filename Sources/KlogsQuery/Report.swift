@@ -91,7 +91,8 @@ public struct ReportData: Sendable {
             let row = byLabel[label]
             if row != nil || !series.isEmpty {
                 series.append(
-                    Point(label: label, hits: row?.values[0] ?? 0, visitors: withVisitors ? (row?.values[1] ?? 0) : nil))
+                    Point(label: label, hits: row?.values[0] ?? 0, visitors: withVisitors ? (row?.values[1] ?? 0) : nil)
+                )
             }
             time += step
         }
@@ -169,9 +170,12 @@ public enum MarkdownReport {
         out += "| Requests (without bots) | \(QueryRenderer.thousands(data.hits)) |\n"
         if let visitors = data.visitors { out += "| Visitors | \(QueryRenderer.thousands(visitors)) |\n" }
         out += "| Data sent | \(ReportData.byteText(data.bytes)) |\n"
-        out += "| Bot share of requests | \(ReportData.percent(data.botShare)) (\(QueryRenderer.thousands(data.botHits))) |\n\n"
+        out +=
+            "| Bot share of requests | \(ReportData.percent(data.botShare)) (\(QueryRenderer.thousands(data.botHits))) |\n\n"
         out += "## Requests\(data.visitors == nil ? "" : " and visitors") by \(data.seriesUnit.rawValue)\n\n"
-        out += data.visitors == nil ? "| \(data.seriesUnit.rawValue) | requests |\n|---|---:|\n"
+        out +=
+            data.visitors == nil
+            ? "| \(data.seriesUnit.rawValue) | requests |\n|---|---:|\n"
             : "| \(data.seriesUnit.rawValue) | requests | visitors |\n|---|---:|---:|\n"
         for point in data.series {
             out += "| \(point.label) | \(QueryRenderer.thousands(point.hits)) |"

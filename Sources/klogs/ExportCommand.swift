@@ -52,7 +52,8 @@ extension Klogs {
             }
             defer { if descriptor != 1 { close(descriptor) } }
             do {
-                try exporter.write(toFileDescriptor: descriptor, name: destination == "-" ? "standard output" : destination)
+                try exporter.write(
+                    toFileDescriptor: descriptor, name: destination == "-" ? "standard output" : destination)
             } catch let error as QueryError {
                 printError("klogs export: \(error.message)")
                 throw error.kind == .output ? ExitCode.outputError : ExitCode.inputError

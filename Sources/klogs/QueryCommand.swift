@@ -75,7 +75,9 @@ extension Klogs {
                 guard !result.contains(value) else { throw ValidationError("--metric names '\(item)' twice.") }
                 result.append(value)
             }
-            guard !result.isEmpty else { throw ValidationError("--metric needs at least one of hits, bytes, visitors.") }
+            guard !result.isEmpty else {
+                throw ValidationError("--metric needs at least one of hits, bytes, visitors.")
+            }
             return result
         }
 
@@ -106,15 +108,15 @@ extension Klogs {
 /// month-long query from about 0.3 s to 0.03 s.
 func keepScanMemory() {
     #if canImport(Glibc)
-    // <malloc.h> is not part of the Glibc module: M_TRIM_THRESHOLD is -1 and M_MMAP_THRESHOLD is -3 there.
-    _ = glibcMallopt(-3, 32 << 20)
-    _ = glibcMallopt(-1, 512 << 20)
+        // <malloc.h> is not part of the Glibc module: M_TRIM_THRESHOLD is -1 and M_MMAP_THRESHOLD is -3 there.
+        _ = glibcMallopt(-3, 32 << 20)
+        _ = glibcMallopt(-1, 512 << 20)
     #endif
 }
 
 #if canImport(Glibc)
-@_silgen_name("mallopt")
-private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+    @_silgen_name("mallopt")
+    private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
 #endif
 
 /// Runs a query and maps its errors to the documented exit statuses.
@@ -174,7 +176,8 @@ struct RangeOptions: ParsableArguments {
         case (let start?, let end?): return QueryDate.range(from: start, to: end)
         case (let start?, nil):
             let last = DatasetFiles.latestDay(dataDirectory: dataDirectory).map { Int64($0 + 1) * 86_400_000 }
-            return TimeRange(start: start.milliseconds, end: max(last ?? start.milliseconds + 86_400_000, start.milliseconds + 1))
+            return TimeRange(
+                start: start.milliseconds, end: max(last ?? start.milliseconds + 86_400_000, start.milliseconds + 1))
         case (nil, let end?):
             let range = QueryDate.range(from: end, to: end)
             return TimeRange(start: (end.isDateOnly ? range.end : range.end) - 7 * 86_400_000, end: range.end)
@@ -212,11 +215,13 @@ struct FilterOptions: ParsableArguments {
 
     func validate() throws {
         if let status, StatusFilter(parsing: status) == nil {
-            throw ValidationError("--status '\(status)' is not a list of statuses; write codes and classes like 404,5xx.")
+            throw ValidationError(
+                "--status '\(status)' is not a list of statuses; write codes and classes like 404,5xx.")
         }
         let devices = ["desktop", "mobile", "tablet", "bot", "other"]
         for item in device?.split(separator: ",") ?? [] where !devices.contains(String(item)) {
-            throw ValidationError("--device '\(item)' is not a device class; use desktop, mobile, tablet, bot or other.")
+            throw ValidationError(
+                "--device '\(item)' is not a device class; use desktop, mobile, tablet, bot or other.")
         }
     }
 

@@ -36,7 +36,9 @@ extension Klogs {
         var top: Int = 15
 
         func validate() throws {
-            guard (1...1000).contains(top) else { throw ValidationError("--top must be between 1 and 1000, not \(top).") }
+            guard (1...1000).contains(top) else {
+                throw ValidationError("--top must be between 1 and 1000, not \(top).")
+            }
         }
 
         func run() throws {

@@ -49,7 +49,10 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
 
 @Suite struct QueryEngineTests {
     @Test func totalsWithoutDimensionsCountEveryNonBotRequest() throws {
-        let all = try SampleData.query { $0.filters.bots = .include; $0.metrics = [.hits, .bytes] }
+        let all = try SampleData.query {
+            $0.filters.bots = .include
+            $0.metrics = [.hits, .bytes]
+        }
         let humans = try SampleData.query { $0.filters.bots = .exclude }
         let bots = try SampleData.query { $0.filters.bots = .only }
         #expect(all.rows.count == 1 && all.totals[0] > 0 && all.rows[0].values == all.totals)
@@ -58,7 +61,10 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
 
     @Test func hitsAndEventsGiveTheSameCounts() throws {
         let fromHits = try SampleData.query { $0.dimensions = [.day, .status] }
-        let fromEvents = try SampleData.query { $0.dimensions = [.day, .status]; $0.metrics = [.hits, .visitors] }
+        let fromEvents = try SampleData.query {
+            $0.dimensions = [.day, .status]
+            $0.metrics = [.hits, .visitors]
+        }
         #expect(fromHits.dataset == .hits)
         #expect(fromEvents.dataset == .events)
         #expect(fromHits.rows.map(\.keys) == fromEvents.rows.map(\.keys))
@@ -66,7 +72,9 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
     }
 
     @Test func onlyThePartitionsInRangeAreRead() throws {
-        let result = try SampleData.query { $0.range = TimeRange(start: SampleData.day("2026-11-02"), end: SampleData.day("2026-11-03")) }
+        let result = try SampleData.query {
+            $0.range = TimeRange(start: SampleData.day("2026-11-02"), end: SampleData.day("2026-11-03"))
+        }
         #expect(result.scan.partitionsRead == 1)
         #expect(result.scan.files.allSatisfy { $0.contains("date=2026-11-02") })
     }
@@ -84,7 +92,10 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
 
     @Test func topKeepsTheLargestFirstMetricAndTotalsCountEverything() throws {
         let all = try SampleData.query { $0.dimensions = [.path] }
-        let top = try SampleData.query { $0.dimensions = [.path]; $0.top = 3 }
+        let top = try SampleData.query {
+            $0.dimensions = [.path]
+            $0.top = 3
+        }
         #expect(top.rows.count == 3)
         #expect(top.rows.map { $0.values[0] } == all.rows.map { $0.values[0] }.sorted(by: >).prefix(3).map { $0 })
         #expect(top.totals == all.totals)
@@ -93,11 +104,18 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
 
     @Test(arguments: ["/static/", "/static/*.css", "*.svg", "/[ab]*"])
     func pathFiltersKeepOnlyMatchingPaths(pattern: String) throws {
-        let result = try SampleData.query { $0.dimensions = [.path]; $0.filters.path = pattern; $0.filters.bots = .include }
+        let result = try SampleData.query {
+            $0.dimensions = [.path]
+            $0.filters.path = pattern
+            $0.filters.bots = .include
+        }
         let matcher = PathPattern(pattern)
         #expect(!result.rows.isEmpty)
         for row in result.rows {
-            guard case .text(let path) = row.keys[0] else { Issue.record("path is not text"); continue }
+            guard case .text(let path) = row.keys[0] else {
+                Issue.record("path is not text")
+                continue
+            }
             #expect(matcher.matches(Array(path.utf8)))
         }
     }
@@ -120,13 +138,27 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
     }
 
     @Test func tableCSVAndJSONMatchTheirGoldenFiles() throws {
-        let byDay = try SampleData.query { $0.dimensions = [.day]; $0.metrics = [.hits, .bytes, .visitors] }
+        let byDay = try SampleData.query {
+            $0.dimensions = [.day]
+            $0.metrics = [.hits, .bytes, .visitors]
+        }
         try expectGolden(QueryRenderer.table(byDay), "query-by-day.txt")
-        let topPaths = try SampleData.query { $0.dimensions = [.path]; $0.top = 10 }
+        let topPaths = try SampleData.query {
+            $0.dimensions = [.path]
+            $0.top = 10
+        }
         try expectGolden(QueryRenderer.table(topPaths), "query-top-paths.txt")
-        let statuses = try SampleData.query { $0.dimensions = [.statusClass, .device]; $0.filters.bots = .include; $0.metrics = [.hits, .bytes] }
+        let statuses = try SampleData.query {
+            $0.dimensions = [.statusClass, .device]
+            $0.filters.bots = .include
+            $0.metrics = [.hits, .bytes]
+        }
         try expectGolden(QueryRenderer.csv(statuses), "query-status-device.csv")
-        let referrers = try SampleData.query { $0.dimensions = [.referrerHost]; $0.top = 5; $0.metrics = [.hits, .visitors] }
+        let referrers = try SampleData.query {
+            $0.dimensions = [.referrerHost]
+            $0.top = 5
+            $0.metrics = [.hits, .visitors]
+        }
         try expectGolden(QueryRenderer.json(referrers), "query-referrers.json")
     }
 }
@@ -153,7 +185,8 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
     @Test func aPlainDateToIncludesTheWholeDayAndADateTimeToExcludes() {
         let from = QueryDate.parse("2026-11-05")!
         #expect(QueryDate.range(from: from, to: QueryDate.parse("2026-11-05")!).end == from.milliseconds + 86_400_000)
-        #expect(QueryDate.range(from: from, to: QueryDate.parse("2026-11-05T12:00")!).end == from.milliseconds + 43_200_000)
+        #expect(
+            QueryDate.range(from: from, to: QueryDate.parse("2026-11-05T12:00")!).end == from.milliseconds + 43_200_000)
     }
 
     @Test func statusFiltersTakeCodesAndClasses() throws {
