@@ -112,6 +112,7 @@ def duckdb_rows(data, by, metrics, where, time_from, time_to, top=None):
         else:
             sql += f" ORDER BY {key_order}"
     connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")  # strftime and date_trunc on TIMESTAMPTZ follow the session zone
     rows = connection.execute(sql).fetchall()
     names = by + metrics
     return [{n: (int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for n, v in zip(names, r)}
