@@ -435,3 +435,13 @@ def test_the_markdown_report_matches_the_html_totals(hashed):
                              "--output", "json").stdout)[0]["hits"]
     assert f"| Requests (without bots) | {total:,} |" in markdown
     assert markdown.count("\n## ") == 7
+
+
+def test_the_html_report_prints(hashed, tmp_path):
+    report = tmp_path / "report.html"
+    klogs("report", "--data", hashed, "--from", "2026-11-01", "--to", "2026-11-05", "--html", report)
+    pdf = tmp_path / "report.pdf"
+    chromium(tmp_path, f"--print-to-pdf={pdf}", "--no-pdf-header-footer", report.as_uri())
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 20_000
+    assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 2, "the report should span printed pages"
