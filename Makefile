@@ -9,7 +9,7 @@ DEB_PACKAGES := zlib1g-dev liblz4-dev libpcre2-dev pkg-config uap-core python3-v
 DEB_PACKAGES += chromium
 DATA ?= ./klogs-data
 
-.PHONY: all build release demo test deps venv clean bench report-sample test-spark report-sample test-spark
+.PHONY: all build release demo test deps venv clean bench report-sample test-spark
 
 all: build
 
