@@ -37,8 +37,9 @@ release: deps
 demo: release
 	rm -rf $(DATA)
 	.build/release/klogs ingest --data $(DATA) fixtures/sample-access.log
-	.build/release/klogs query --data $(DATA) --by day
+	.build/release/klogs query --data $(DATA) --by day --metric hits,visitors,bytes
 	.build/release/klogs query --data $(DATA) --by path --top 10
+	.build/release/klogs query --data $(DATA) --by device,browser --top 8 --bots include
 
 test: deps venv
 	KLOGS_PYTHON=$(abspath $(PYTHON)) $(SWIFT) test
