@@ -12,5 +12,8 @@ struct Klogs: ParsableCommand {
             Parquet datasets that DuckDB, pyarrow, pandas, Spark and Trino read as they are.
             """,
         version: KlogsVersion.description,
-        subcommands: [Ingest.self, UserAgent.self, Generate.self, Verify.self, Compact.self, Purge.self])
+        subcommands: [
+            Ingest.self, Query.self, Report.self, Export.self, Verify.self, Compact.self, Purge.self, UserAgent.self,
+            Generate.self,
+        ])
 }
