@@ -36,7 +36,7 @@ release: deps
 
 demo: release
 	rm -rf $(DATA)
-	.build/release/klogs ingest --data $(DATA) fixtures/sample-access.log
+	.build/release/klogs ingest --retention-days 0 --data $(DATA) fixtures/sample-access.log
 	.build/release/klogs query --data $(DATA) --by day --metric hits,visitors,bytes
 	.build/release/klogs query --data $(DATA) --by path --top 10
 	.build/release/klogs query --data $(DATA) --by device,browser --top 8 --bots include
@@ -56,7 +56,7 @@ bench: deps
 ## The sample report shown in the docs: docs/report-sample.png from fixtures/sample-access.log.
 report-sample: build
 	rm -rf /tmp/klogs-report-sample && mkdir -p /tmp/klogs-report-sample
-	.build/debug/klogs ingest -q --data /tmp/klogs-report-sample/data fixtures/sample-access.log
+	.build/debug/klogs ingest -q --retention-days 0 --data /tmp/klogs-report-sample/data fixtures/sample-access.log
 	.build/debug/klogs report --data /tmp/klogs-report-sample/data --from 2026-11-01 --to 2026-11-03 --top 8 \
 	  --html docs/report-sample.html
 	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \

@@ -18,6 +18,9 @@ KLOGS = os.environ.get("KLOGS_BIN", str(Path(__file__).resolve().parents[2] / ".
 
 
 def klogs(*args, check=True, **kwargs):
+    if args[0] == "ingest" and "--retention-days" not in args:
+        # The logs have fixed dates: keep them whatever today is (retention has its own test).
+        args = ("ingest", "--retention-days", "0", *args[1:])
     result = subprocess.run([KLOGS, *map(str, args)], capture_output=True, text=True, **kwargs)
     if check and result.returncode != 0:
         raise AssertionError(f"klogs {' '.join(map(str, args))} exited {result.returncode}:\n{result.stderr}")
@@ -120,7 +123,7 @@ def test_kill_9_at_random_moments_never_loses_or_doubles(tmp_path, logset):
             klogs("ingest", "--data", data, logset[0])
         for _ in range(1 + iteration % 2):
             process = subprocess.Popen(
-                [KLOGS, "ingest", "--data", data, *map(str, logset)],
+                [KLOGS, "ingest", "--retention-days", "0", "--data", data, *map(str, logset)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(0, duration * 1.1))
             process.send_signal(signal.SIGKILL)
@@ -148,8 +151,9 @@ def test_crash_right_after_the_commit_point_rolls_forward(tmp_path, logset):
 def test_two_concurrent_runs_neither_corrupt_nor_double_count(tmp_path, logset):
     data = tmp_path / "data"
     runs = [
-        subprocess.Popen([KLOGS, "ingest", "--data", data, "--wait", "120", *map(str, logset)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [KLOGS, "ingest", "--retention-days", "0", "--data", data, "--wait", "120", *map(str, logset)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)
     ]
     assert [run.wait() for run in runs] == [0, 0]
@@ -161,7 +165,7 @@ def test_two_concurrent_runs_neither_corrupt_nor_double_count(tmp_path, logset):
 
 def test_a_second_writer_without_wait_exits_75(tmp_path, logset):
     data = tmp_path / "data"
-    first = subprocess.Popen([KLOGS, "ingest", "--data", data, *map(str, logset)],
+    first = subprocess.Popen([KLOGS, "ingest", "--retention-days", "0", "--data", data, *map(str, logset)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lock = data / "_klogs/lock"
     for _ in range(100):
@@ -198,7 +202,7 @@ def test_a_file_size_limit_fails_cleanly(tmp_path):
     before = sums(data)
     ledger = (data / "_klogs/ledger.json").read_bytes()
     result = subprocess.run(
-        ["bash", "-c", f"ulimit -f 128 && exec {KLOGS} ingest --data {data} --compression uncompressed {big}"],
+        ["bash", "-c", f"ulimit -f 128 && exec {KLOGS} ingest --retention-days 0 --data {data} --compression uncompressed {big}"],
         capture_output=True, text=True)
     assert result.returncode == 3, result.stderr
     assert sums(data) == before
@@ -256,7 +260,7 @@ def test_purge_removes_exactly_the_partitions_and_keys_past_retention(tmp_path):
     assert keys and all(not name.startswith("2025-06") for name in keys)
     assert_verifies(data)
     # Ingest refuses lines past the retention period.
-    refused = klogs("ingest", "--data", tmp_path / "data2", old)
+    refused = klogs("ingest", "--retention-days", "365", "--data", tmp_path / "data2", old)
     assert "older_than_retention" in refused.stderr
     assert not list((tmp_path / "data2").glob("events/*"))
 
@@ -266,7 +270,7 @@ def test_pipe_mode_commits_on_interval_and_on_sigterm(tmp_path):
     generate(log, 2000, 31)
     lines = log.read_bytes().splitlines(keepends=True)
     data = tmp_path / "data"
-    process = subprocess.Popen([KLOGS, "ingest", "--data", data, "--flush-interval", "0.5"],
+    process = subprocess.Popen([KLOGS, "ingest", "--retention-days", "0", "--data", data, "--flush-interval", "0.5"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdin.write(b"".join(lines[:1000]))
     process.stdin.flush()

@@ -81,8 +81,8 @@ def ingested(klogs_bin, inputs, tmp_path_factory):
             path, log_format = inputs(name)
             base = tmp_path_factory.mktemp(f"ingest-{name}-{compression or 'default'}")
             data, summary = base / "data", base / "summary.json"
-            args = [str(klogs_bin), "ingest", "--data", str(data), "--summary-json", str(summary),
-                    "--format", log_format]
+            args = [str(klogs_bin), "ingest", "--retention-days", "0", "--data", str(data), "--summary-json",
+                    str(summary), "--format", log_format]
             if compression:
                 args += ["--compression", compression]
             args.append(str(path))

@@ -34,7 +34,7 @@ def make_dataset(root, *ingest_options, runs=((20000, 7, 5), (3000, 8, 2))):
     for lines, seed, days in runs:
         log = os.path.join(root, f"gen-{seed}.log")
         klogs("generate", "--lines", lines, "--seed", seed, "--start", "2026-11-01", "--days", days, "--output", log)
-        klogs("ingest", "-q", "--data", os.path.join(root, "data"), *ingest_options, log)
+        klogs("ingest", "-q", "--retention-days", "0", "--data", os.path.join(root, "data"), *ingest_options, log)
     return os.path.join(root, "data")
 
 

@@ -26,7 +26,7 @@ def main():
     for lines, seed, days in ((20000, 7, 5), (3000, 8, 2)):  # two runs: several files per partition
         log = os.path.join(root, f"gen-{seed}.log")
         klogs("generate", "--lines", lines, "--seed", seed, "--start", "2026-11-01", "--days", days, "--output", log)
-        klogs("ingest", "-q", "--data", data, log)
+        klogs("ingest", "-q", "--retention-days", "0", "--data", data, log)
 
     spark = (SparkSession.builder.master("local[2]").appName("klogs-test-spark")
              .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")

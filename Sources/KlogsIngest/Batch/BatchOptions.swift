@@ -9,7 +9,10 @@ public struct BatchOptions: Sendable, Equatable {
     /// In pipe mode, also commit after this many lines.
     public var flushLines: Int = 1_000_000
     /// Lines older than this many days (before today, UTC) are refused and counted; 0 keeps everything.
-    public var retentionDays: Int = 365
+    ///
+    /// 0 here, so library users and tests with fixed dates are not surprised a year later; `klogs ingest`
+    /// (`--retention-days`, `retention_days`) defaults to 365, the privacy policy's one year.
+    public var retentionDays: Int = 0
 
     public init() {}
 }
