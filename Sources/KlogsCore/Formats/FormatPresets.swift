@@ -87,7 +87,8 @@ extension LogFormat {
         for (name, definition) in [
             ("combined", #"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#),
             ("common", #"%h %l %u %t "%r" %>s %b"#),
-            ("vhost_combined", vhostCombinedDefinition),
+            // The port is optional in the built-in parser: a host field ending at the space strips it just the same.
+            ("vhost_combined", #"%v %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#),
         ] {
             twins[name] = try! CompiledFormat(definition).program
         }
