@@ -41,6 +41,9 @@ public struct CompiledFormat: Sendable, Equatable, CustomStringConvertible {
     /// The dialect it was read as.
     public let dialect: Dialect
     let program: FormatProgram
+    /// The hand-tuned built-in layout this string spells exactly (nginx's or Apache's combined or common), which
+    /// parsers then use instead of the program.
+    let builtInEquivalent: BuiltInLayout?
 
     /// Compiles a format string.
     ///
@@ -48,8 +51,12 @@ public struct CompiledFormat: Sendable, Equatable, CustomStringConvertible {
     ///   - definition: an nginx `log_format` string or directive, or an Apache `LogFormat` string or directive.
     ///   - dialect: the dialect, or `nil` to tell from the string.
     ///   - name: the name shown in summaries.
+    ///   - allowsBuiltIn: whether a string that spells nginx's or Apache's combined or common layout exactly runs
+    ///     the hand-tuned built-in parser instead of the program (the default; `false` to test the program).
     /// - Throws: ``FormatError`` naming the part that cannot be compiled.
-    public init(_ definition: String, dialect: Dialect? = nil, name: String = "custom") throws {
+    public init(_ definition: String, dialect: Dialect? = nil, name: String = "custom", allowsBuiltIn: Bool = true)
+        throws
+    {
         let (body, directiveDialect) = try Self.unwrapDirective(definition)
         let dialect = dialect ?? directiveDialect ?? Self.guessDialect(body)
         let elements: [FormatElement]
@@ -60,8 +67,28 @@ public struct CompiledFormat: Sendable, Equatable, CustomStringConvertible {
         self.name = name
         self.definition = definition
         self.dialect = dialect
-        program = try Self.assemble(elements, definition: definition)
+        let program = try Self.assemble(elements, definition: definition)
+        self.program = program
+        let signature = program.signature
+        builtInEquivalent = allowsBuiltIn ? Self.builtInSignatures.first { $0.0 == signature }?.1 : nil
     }
+
+    /// The signatures of the strings that spell the built-in combined and common layouts.
+    static let builtInSignatures: [([UInt8], BuiltInLayout)] = {
+        var result: [([UInt8], BuiltInLayout)] = []
+        for (definition, format) in [
+            (#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#, BuiltInLayout.combined),
+            (#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i""#, .combined),
+            (#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent"#, .common),
+            (#"%h %l %u %t "%r" %>s %b"#, .common),
+        ] {
+            // Safe because these fixed strings compile (covered by tests).
+            let elements = definition.contains("$")
+                ? try! NginxFormatReader.elements(definition) : try! ApacheFormatReader.elements(definition)
+            result.append((try! assemble(elements, definition: definition).signature, format))
+        }
+        return result
+    }()
 
     public var description: String { "\(name) (\(dialect.rawValue)): \(definition)" }
 
@@ -204,6 +231,9 @@ public struct CompiledFormat: Sendable, Equatable, CustomStringConvertible {
         return FormatProgram(leading: leading, steps: steps, literals: literals)
     }
 }
+
+/// A hand-tuned built-in layout a compiled string may spell exactly.
+enum BuiltInLayout: Sendable { case combined, common }
 
 /// A piece of a format string: literal text, or a field with its fixed width (0 when variable) and its name.
 enum FormatElement: Equatable {

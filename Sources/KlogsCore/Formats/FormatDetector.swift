@@ -124,5 +124,6 @@ extension CompiledFormat {
         definition = ""
         dialect = .apache
         self.program = program
+        builtInEquivalent = nil
     }
 }

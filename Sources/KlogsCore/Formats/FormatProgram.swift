@@ -70,6 +70,10 @@ struct FormatStep: Sendable {
     /// The literal after the field, in the program's literal bytes; for a quoted field it starts with the quote.
     var literalStart: Int32
     var literalCount: Int32
+    /// The literal's bytes that are compared after the field (all of it; after the closing quote for a quoted
+    /// field), little-endian in a word, when at most 8; `matchMask` covers them.
+    var matchWord: UInt64 = 0
+    var matchMask: UInt64 = 0
 }
 
 /// A compiled format: a leading literal, then fields each followed by a literal. Owns its memory; immutable.
@@ -84,7 +88,19 @@ final class FormatProgram: Sendable {
     let hasTime: Bool
     let hasStatus: Bool
 
-    init(leading: [UInt8], steps: [FormatStep], literals allLiterals: [UInt8]) {
+    init(leading: [UInt8], steps rawSteps: [FormatStep], literals allLiterals: [UInt8]) {
+        var steps = rawSteps
+        for index in steps.indices {
+            let skip = steps[index].quoted ? 1 : 0
+            let start = Int(steps[index].literalStart) + skip
+            let count = Int(steps[index].literalCount) - skip
+            if count > 0 && count <= 8 {
+                var word: UInt64 = 0
+                for offset in 0..<count { word |= UInt64(allLiterals[start + offset]) << (8 * UInt64(offset)) }
+                steps[index].matchWord = word
+                steps[index].matchMask = count == 8 ? ~0 : (1 << (8 * UInt64(count))) - 1
+            }
+        }
         self.steps = .allocate(capacity: max(steps.count, 1))
         _ = self.steps.initialize(from: steps)
         literals = .allocate(byteCount: max(allLiterals.count, 1), alignment: 8)
@@ -105,114 +121,23 @@ final class FormatProgram: Sendable {
         literals.deallocate()
     }
 
-    /// Whether `line[position..<position + count]` equals the literal bytes at `start`.
-    @inline(__always)
-    private func literalMatches(_ line: UnsafeRawBufferPointer, _ position: Int, _ start: Int, _ count: Int) -> Bool {
-        var index = 0
-        while index < count {
-            // Safe because start + count lies inside `literals` (built together by the compiler).
-            if line[position + index] != literals[start + index] { return false }
-            index += 1
+    /// The layout as bytes (leading literal, then each field kind, quoting and literal), to recognise strings that
+    /// spell a built-in layout.
+    var signature: [UInt8] {
+        var bytes = Array(UnsafeRawBufferPointer(rebasing: literals[0..<leadingCount]))
+        for step in steps {
+            bytes += [0xFF, step.kind.rawValue, step.quoted ? 1 : 0, UInt8(truncatingIfNeeded: step.width)]
+            bytes += Array(UnsafeRawBufferPointer(rebasing: literals[Int(step.literalStart)..<Int(step.literalStart + step.literalCount)]))
         }
-        return true
+        return bytes
     }
 
-    /// Parses one line (trailing blanks already excluded by `end`) into `record`.
-    func run(
-        _ line: UnsafeRawBufferPointer, _ end: Int, _ record: inout AccessRecord, _ time: inout CommonLogTimeParser,
-        _ match: inout FormatMatch
-    ) -> RejectReason? {
-        record.resetForProgram()
-        match = FormatMatch()
-        var fields = FieldState()
-        var position = 0
-        if leadingCount > 0 {
-            guard leadingCount <= end, literalMatches(line, 0, 0, leadingCount) else { return .missingField }
-            position = leadingCount
-        }
-        let count = steps.count
-        var index = 0
-        while index < count {
-            let step = steps[index]
-            let literalStart = Int(step.literalStart)
-            let literalCount = Int(step.literalCount)
-            if position >= end {
-                match.missingFields = true
-                break
-            }
-            var field: FieldRange
-            var next: Int
-            if step.quoted {
-                if let (range, after) = AccessLogParser.quoted(line, position, end, &record) {
-                    field = range
-                    next = after
-                    // The quote that closed the field is the literal's first byte.
-                    if literalCount > 1 {
-                        if after + literalCount - 1 > end || !literalMatches(line, after, literalStart + 1, literalCount - 1) {
-                            if after == end {
-                                match.missingFields = true
-                                if let reason = assign(step.kind, field, line, &record, &time, &fields, &match) {
-                                    return reason
-                                }
-                                break
-                            }
-                            return .missingField
-                        }
-                        next = after + literalCount - 1
-                    }
-                } else if literalCount == 1 {
-                    // A line cut inside its last quoted field (a logger's line limit): keep the rest.
-                    field = AccessLogParser.truncatedField(line, position, end, &record)
-                    next = end
-                } else {
-                    return .unterminatedQuote
-                }
-            } else {
-                let fieldEnd: Int
-                if step.width > 0 {
-                    fieldEnd = position + Int(step.width)
-                    guard fieldEnd <= end else { return Self.malformed(step.kind) }
-                } else {
-                    let terminator = literalCount > 0 ? literals[literalStart] : UInt8(ascii: " ")
-                    var stop = ByteSearch.first(terminator, in: line, from: position, to: end) ?? end
-                    if step.kind == .client || step.kind == .clientFallback || step.kind == .forwardedFor
-                        || step.kind == .skip
-                    {
-                        // An unquoted list `a, b, c` continues after a comma and spaces.
-                        while stop < end, stop > position, line[stop - 1] == UInt8(ascii: ","),
-                            terminator == UInt8(ascii: " ")
-                        {
-                            var resume = stop
-                            while resume < end && line[resume] == UInt8(ascii: " ") { resume += 1 }
-                            stop = ByteSearch.first(terminator, in: line, from: resume, to: end) ?? end
-                        }
-                    }
-                    fieldEnd = stop
-                }
-                field = FieldRange(position, fieldEnd)
-                next = fieldEnd
-                if literalCount > 0 {
-                    if fieldEnd + literalCount > end || !literalMatches(line, fieldEnd, literalStart, literalCount) {
-                        if fieldEnd == end {
-                            match.missingFields = true
-                            if let reason = assign(step.kind, field, line, &record, &time, &fields, &match) {
-                                return reason
-                            }
-                            break
-                        }
-                        return step.width > 0 ? Self.malformed(step.kind) : .missingField
-                    }
-                    next = fieldEnd + literalCount
-                }
-            }
-            if let reason = assign(step.kind, field, line, &record, &time, &fields, &match) { return reason }
-            position = next
-            index += 1
-        }
-        if position < end && index == count { match.trailingBytes = true }
-        if hasTime && !fields.timeSeen { return match.missingFields ? .missingField : .badTimestamp }
-        if hasStatus && !fields.statusSeen { return .missingField }
-        return finish(&record, &fields)
+    /// A borrowed view of the program for the per-line loop: plain pointers, no reference counting.
+    var view: ProgramView {
+        ProgramView(
+            steps: UnsafePointer(steps.baseAddress!), count: steps.count,
+            literals: UnsafeRawPointer(literals.baseAddress!), leadingCount: leadingCount,
+            composesRequest: composesRequest, hasTime: hasTime, hasStatus: hasStatus)
     }
 
     /// The reject reason of a field of the wrong shape.
@@ -226,6 +151,236 @@ final class FormatProgram: Sendable {
         case .client, .clientFallback: .badClient
         default: .missingField
         }
+    }
+}
+
+/// The per-line interpreter of a ``FormatProgram``, over pointers the program owns (the parser keeps the program
+/// alive alongside the view).
+struct ProgramView: @unchecked Sendable {
+    let steps: UnsafePointer<FormatStep>
+    let count: Int
+    let literals: UnsafeRawPointer
+    let leadingCount: Int
+    let composesRequest: Bool
+    let hasTime: Bool
+    let hasStatus: Bool
+
+    /// Whether `line[position..<position + count]` equals the literal bytes at `start`.
+    @inline(__always)
+    private func literalMatches(_ line: UnsafeRawBufferPointer, _ position: Int, _ start: Int, _ count: Int) -> Bool {
+        var index = 0
+        while index < count {
+            // Safe because start + count lies inside the literals (built together by the compiler).
+            if line[position + index] != literals.load(fromByteOffset: start + index, as: UInt8.self) { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Whether the step's literal (from `skip` on) follows at `position`: one masked word compare when the line has
+    /// eight readable bytes there, else byte by byte.
+    @inline(__always)
+    private func follows(
+        _ step: FormatStep, _ line: UnsafeRawBufferPointer, _ position: Int, _ end: Int, skip: Int
+    ) -> Bool {
+        let count = Int(step.literalCount) - skip
+        guard position + count <= end else { return false }
+        if step.matchMask != 0 && position + 8 <= line.count {
+            // Safe because position + 8 <= line.count.
+            let word = line.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            return word & step.matchMask == step.matchWord
+        }
+        return literalMatches(line, position, Int(step.literalStart) + skip, count)
+    }
+
+    /// Parses one line (trailing blanks already excluded by `end`) into `record`.
+    ///
+    /// - Complexity: one forward pass over the line.
+    func run(
+        _ line: UnsafeRawBufferPointer, _ end: Int, _ record: inout AccessRecord, _ time: inout CommonLogTimeParser,
+        _ match: inout FormatMatch
+    ) -> RejectReason? {
+        record.resetForProgram()
+        var captured = 0
+        var missing = false
+        var fields = FieldState()
+        var position = 0
+        if leadingCount > 0 {
+            guard leadingCount <= end, literalMatches(line, 0, 0, leadingCount) else { return .missingField }
+            position = leadingCount
+        }
+        var index = 0
+        while index < count {
+            // Safe because index < count, the number of steps.
+            let step = steps[index]
+            let literalStart = Int(step.literalStart)
+            let literalCount = Int(step.literalCount)
+            if position >= end {
+                missing = true
+                break
+            }
+            var field: FieldRange
+            var next: Int
+            var lineEnded = false
+            if step.quoted {
+                if let (range, after) = AccessLogParser.quoted(line, position, end, &record) {
+                    field = range
+                    next = after
+                    // The quote that closed the field is the literal's first byte.
+                    if literalCount > 1 {
+                        if follows(step, line, after, end, skip: 1) {
+                            next = after + literalCount - 1
+                        } else if after == end {
+                            lineEnded = true
+                        } else {
+                            return .missingField
+                        }
+                    }
+                } else if literalCount == 1 {
+                    // A line cut inside its last quoted field (a logger's line limit): keep the rest.
+                    field = AccessLogParser.truncatedField(line, position, end, &record)
+                    next = end
+                } else {
+                    return .unterminatedQuote
+                }
+                // Fast paths for the quoted fields of every common layout.
+                let handled: Bool
+                switch step.kind {
+                case .request:
+                    record.requestField = field
+                    AccessLogParser.splitRequest(&record)
+                    if record.requestKind != .empty { captured += 1 }
+                    handled = true
+                case .referrer:
+                    let isDash = field.count == 1 && record.bytes(field)[0] == UInt8(ascii: "-")
+                    if field.count > 0 && !isDash {
+                        record.referrerField = field
+                        captured += 1
+                    }
+                    handled = true
+                case .userAgent:
+                    record.userAgentField = field
+                    if field.count > 1 || (field.count == 1 && record.bytes(field)[0] != UInt8(ascii: "-")) {
+                        captured += 1
+                    }
+                    handled = true
+                case .skip:
+                    handled = true
+                default:
+                    handled = false
+                }
+                if handled {
+                    if lineEnded { missing = true; break }
+                    position = next
+                    index += 1
+                    continue
+                }
+            } else {
+                var fieldEnd: Int
+                var isList = false
+                if step.width > 0 {
+                    fieldEnd = position + Int(step.width)
+                    guard fieldEnd <= end else { return FormatProgram.malformed(step.kind) }
+                } else {
+                    let terminator =
+                        literalCount > 0 ? literals.load(fromByteOffset: literalStart, as: UInt8.self) : UInt8(ascii: " ")
+                    fieldEnd = position
+                    while fieldEnd < end && line[fieldEnd] != terminator { fieldEnd += 1 }
+                    if terminator == UInt8(ascii: " "), fieldEnd < end, fieldEnd > position,
+                        line[fieldEnd - 1] == UInt8(ascii: ","),
+                        step.kind == .client || step.kind == .clientFallback || step.kind == .forwardedFor
+                            || step.kind == .skip
+                    {
+                        // An unquoted list `a, b, c` continues after a comma and spaces.
+                        isList = true
+                        while fieldEnd < end, fieldEnd > position, line[fieldEnd - 1] == UInt8(ascii: ",") {
+                            fieldEnd += 1
+                            while fieldEnd < end && line[fieldEnd] == UInt8(ascii: " ") { fieldEnd += 1 }
+                            while fieldEnd < end && line[fieldEnd] != terminator { fieldEnd += 1 }
+                        }
+                    }
+                }
+                field = FieldRange(position, fieldEnd)
+                next = fieldEnd
+                if literalCount > 0 {
+                    if follows(step, line, fieldEnd, end, skip: 0) {
+                        next = fieldEnd + literalCount
+                    } else if fieldEnd == end {
+                        lineEnded = true
+                    } else {
+                        return step.width > 0 ? FormatProgram.malformed(step.kind) : .missingField
+                    }
+                }
+                // Fast paths for the fields of every common layout.
+                switch step.kind {
+                case .client where !isList:
+                    guard fieldEnd > position, line[position] != UInt8(ascii: "\""),
+                        line[position] != UInt8(ascii: "[")
+                    else { return .badClient }
+                    record.clientField = field
+                    captured += 1
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                case .status:
+                    guard fieldEnd - position == 3, let hundreds = Timestamp.digit(line[position]),
+                        let tens = Timestamp.digit(line[position + 1]), let ones = Timestamp.digit(line[position + 2])
+                    else { return .badStatus }
+                    record.status = Int32(hundreds * 100 + tens * 10 + ones)
+                    fields.statusSeen = true
+                    captured += 1
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                case .skip:
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                case .bodyBytes:
+                    guard let size = AccessLogParser.size(line, position, fieldEnd) else { return .badBytes }
+                    record.responseBytes = size
+                    fields.bodySeen = true
+                    captured += 1
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                case .timeLocal:
+                    guard fieldEnd - position == 26,
+                        let value = time.parse(UnsafeRawBufferPointer(rebasing: line[position..<fieldEnd]))
+                    else { return .badTimestamp }
+                    record.timestamp = value
+                    fields.timeSeen = true
+                    captured += 1
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                default:
+                    break
+                }
+            }
+            var fieldMatch = FormatMatch()
+            if let reason = FormatProgram.store(step.kind, field, &record, &time, &fields, &fieldMatch) {
+                return reason
+            }
+            captured += fieldMatch.capturedFields
+            if lineEnded {
+                missing = true
+                break
+            }
+            position = next
+            index += 1
+        }
+        match.capturedFields = captured
+        match.missingFields = missing
+        match.trailingBytes = !missing && position < end
+        if hasTime && !fields.timeSeen { return missing ? .missingField : .badTimestamp }
+        if hasStatus && !fields.statusSeen { return .missingField }
+        return FormatProgram.finish(&record, &fields, composesRequest: composesRequest)
     }
 }
 
@@ -417,20 +572,6 @@ extension FormatProgram {
         case .timeAny where digits >= 12 && fraction == 0: return whole  // epoch milliseconds
         default: return whole * 1000 + fraction
         }
-    }
-
-    @inline(__always)
-    func assign(
-        _ kind: FieldKind, _ field: FieldRange, _ line: UnsafeRawBufferPointer, _ record: inout AccessRecord,
-        _ time: inout CommonLogTimeParser, _ fields: inout FieldState, _ match: inout FormatMatch
-    ) -> RejectReason? {
-        Self.store(kind, field, &record, &time, &fields, &match)
-    }
-
-    /// Settles the choices that need the whole line: the client fallback and a request built from its parts.
-    @inline(__always)
-    func finish(_ record: inout AccessRecord, _ fields: inout FieldState) -> RejectReason? {
-        Self.finish(&record, &fields, composesRequest: composesRequest)
     }
 
     static func finish(_ record: inout AccessRecord, _ fields: inout FieldState, composesRequest: Bool)
