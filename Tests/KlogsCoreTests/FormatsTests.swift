@@ -269,6 +269,25 @@ struct FormatDetectionTests {
         #expect(try detect(file) == expected)
     }
 
+    @Test("JSON lines are told apart: Caddy, Traefik and nginx escape=json logs")
+    func detectsJSON() {
+        let samples = [
+            ("caddy-json", #"{"level":"info","ts":1646861401.52,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"127.0.0.1","client_ip":"127.0.0.1","proto":"HTTP/1.1","method":"GET","host":"a.test","uri":"/","headers":{"User-Agent":["curl/8"]}},"size":5,"status":200}"#),
+            ("traefik-json", #"{"ClientHost":"192.0.2.1","DownstreamContentSize":5,"DownstreamStatus":200,"RequestMethod":"GET","RequestPath":"/","RequestProtocol":"HTTP/1.1","StartUTC":"2024-05-01T10:20:30.5Z"}"#),
+            ("nginx-json", #"{"time_iso8601":"2024-05-01T10:20:30+00:00","remote_addr":"192.0.2.1","request":"GET / HTTP/1.1","status":200,"body_bytes_sent":5,"http_user_agent":"x"}"#),
+        ]
+        for (expected, line) in samples {
+            var bytes = Array(line.utf8)
+            let name = bytes.withUnsafeMutableBytes { buffer -> String in
+                switch FormatDetector.detect([UnsafeRawBufferPointer(buffer), UnsafeRawBufferPointer(buffer)]) {
+                case .detected(let format, _): return format.name
+                case .failed(let message, _): return message
+                }
+            }
+            #expect(name == expected)
+        }
+    }
+
     @Test("Junk input fails with the nearest presets and a line number, never the line's content")
     func junkFails() throws {
         for file in ["logs/lnav/logfile_syslog_with_access_log.0", "logs/lnav/logfile_invalid_utf8.0"] {
