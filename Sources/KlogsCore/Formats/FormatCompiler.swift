@@ -294,7 +294,7 @@ enum NginxFormatReader {
                 literal = []
             }
             let kind = variables[name.lowercased()] ?? .skip
-            elements.append(.field(kind, kind == .timeLocal ? 26 : 0, "$" + name))
+            elements.append(.field(kind, kind == .timeLocal ? 26 : kind == .status ? 3 : 0, "$" + name))
         }
         if !literal.isEmpty { elements.append(.literal(literal)) }
         return elements
@@ -383,7 +383,7 @@ enum ApacheFormatReader {
             case "U": field(.path, 0, name)
             case "q": field(.query, 0, name)
             case "H": field(.httpProtocol, 0, name)
-            case "s": field(.status, 0, name)
+            case "s": field(.status, 3, name)
             case "b", "B": field(.bodyBytes, 0, name)
             case "O": field(.bytesSent, 0, name)
             case "v", "V": field(.host, 0, name)
