@@ -213,6 +213,9 @@ struct JSONFormatTests {
         #expect(parse(#"{"@t":1700000000,"ip":"10.0.0.1"}"#, custom) == .rejected(.missingField))
         #expect(parse(#"{"@t":1700000000,"ip":"10.0.0.1","code":301"#, custom).parsed == nil)
         #expect(throws: FormatError.self) { try JSONFormat(fields: "cleint=ip,time=t,status=s") }
+        // A hostile line of brackets is refused, not a stack overflow.
+        let deep = #"{"@t":1,"ip":"a","code":200,"x":"# + String(repeating: "[", count: 60_000)
+        #expect(parse(deep, custom) == .rejected(.missingField))
     }
 }
 

@@ -122,7 +122,7 @@ final class JSONProgram: Sendable {
             return scan.object(position, 0, &record, &time, &fields, &match, &assigned, &failure)
         }
         if let failure { return failure }
-        guard let after = parsed else { return .unterminatedQuote }
+        guard let after = parsed else { return .missingField }
         if after < end { match.trailingBytes = true }
         guard fields.timeSeen else { return .missingField }
         guard fields.statusSeen else { return .missingField }
@@ -141,6 +141,9 @@ final class JSONProgram: Sendable {
         let end: Int
         let path: UnsafeMutableBufferPointer<FieldRange>
         let program: JSONProgram
+        /// Objects and arrays open around the current value; deeper than 32 is refused (no stack exhaustion on
+        /// a hostile line of brackets).
+        var nesting = 0
 
         func skipSpaces(_ position: Int) -> Int {
             var position = position
@@ -188,8 +191,14 @@ final class JSONProgram: Sendable {
             guard start < end else { return nil }
             switch line[start] {
             case UInt8(ascii: "{"):
+                guard nesting < 32 else { return nil }
+                nesting += 1
+                defer { nesting -= 1 }
                 return object(start, depth, &record, &time, &fields, &match, &assigned, &failure)
             case UInt8(ascii: "["):
+                guard nesting < 32 else { return nil }
+                nesting += 1
+                defer { nesting -= 1 }
                 var position = skipSpaces(start + 1)
                 if position < end && line[position] == UInt8(ascii: "]") { return position + 1 }
                 while position < end {
