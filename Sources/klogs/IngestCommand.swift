@@ -31,8 +31,30 @@ extension Klogs {
         @Option(name: .long, help: "The data directory (default: $KLOGS_DATA, else ./klogs-data).")
         var data: String?
 
-        @Option(name: .long, help: "The access-log format of the input (default: combined).")
-        var format: FormatOption?
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The access-log format: auto (detect from the first lines), or a preset: \(presetNames) (default: auto).",
+                discussion: "`klogs formats` shows each preset's definition."))
+        var format: String?
+
+        @Option(
+            name: .customLong("log-format"),
+            help: """
+                An nginx log_format or Apache LogFormat string to parse the input with, e.g. \
+                '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent'; \
+                overrides --format.
+                """)
+        var logFormat: String?
+
+        @Option(
+            name: .customLong("json-fields"),
+            help: """
+                JSON lines: which keys hold the fields, as target=key.path[|alternative],… with targets client, \
+                forwarded_for, time, request, method, uri, path, query, protocol, status, bytes, referrer, \
+                user_agent, host; overrides those of a JSON --format preset.
+                """)
+        var jsonFields: String?
 
         @Option(
             name: .customLong("ip-mode"),
@@ -89,6 +111,7 @@ extension Klogs {
         var config: String?
 
         func validate() throws {
+            _ = try resolvedFormat(format ?? "auto", logFormat: logFormat, jsonFields: jsonFields)
             try Self.check(ipMode: ipMode, ipv4Prefix: ipv4Prefix, ipv6Prefix: ipv6Prefix)
             for value in [wait, flushInterval].compactMap({ $0 }) where value < 0 {
                 throw ValidationError("--wait and --flush-interval must be 0 or more, not \(value).")
@@ -132,7 +155,14 @@ extension Klogs {
                 return value
             }
             var configuration = IngestConfiguration(dataDirectory: dataDirectory, inputs: files)
-            configuration.format = (try format ?? option(file.format, "format") ?? FormatOption.combined).logFormat
+            do {
+                configuration.format = try resolvedFormat(
+                    format ?? file.format ?? "auto", logFormat: logFormat ?? file.logFormat,
+                    jsonFields: jsonFields ?? file.jsonFields)
+            } catch let error as ValidationError {
+                printError("klogs ingest: \(error.message)")
+                throw ExitCode(64)
+            }
             configuration.ipMode = IPMode(parsing: ipMode ?? file.ipMode ?? "hash") ?? .hash
             configuration.ipv4Prefix = ipv4Prefix ?? file.ipv4Prefix ?? 24
             configuration.ipv6Prefix = ipv6Prefix ?? file.ipv6Prefix ?? 48
@@ -183,14 +213,37 @@ extension Klogs {
     }
 }
 
-enum FormatOption: String, ExpressibleByArgument, CaseIterable {
-    case combined, common
+/// The preset names for help texts: `auto`, `combined`, ….
+let presetNames = LogFormat.presets.map(\.name).joined(separator: ", ")
 
-    var logFormat: LogFormat {
-        switch self {
-        case .combined: .combined
-        case .common: .common
+extension Klogs.Ingest {
+    /// The format from --format (or the configuration file's `format`), --log-format and --json-fields; `nil`
+    /// for auto-detection.
+    func resolvedFormat(_ format: String, logFormat: String?, jsonFields: String?) throws -> LogFormat? {
+        if let logFormat {
+            do {
+                return try LogFormat.compile(logFormat)
+            } catch let error as FormatError {
+                throw ValidationError("--log-format: \(error.message)")
+            }
         }
+        var base: LogFormat? = nil
+        if format != "auto" {
+            guard let preset = LogFormat.preset(named: format) else {
+                throw ValidationError("'\(format)' is not a format: use auto or one of \(presetNames).")
+            }
+            base = preset
+        }
+        if let jsonFields {
+            var baseMapping: JSONFormat? = nil
+            if case .json(let mapping)? = base { baseMapping = mapping }
+            do {
+                return .json(try JSONFormat(fields: jsonFields, base: baseMapping))
+            } catch let error as FormatError {
+                throw ValidationError("--json-fields: \(error.message)")
+            }
+        }
+        return base
     }
 }
 

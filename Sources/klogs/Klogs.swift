@@ -13,7 +13,7 @@ struct Klogs: ParsableCommand {
             """,
         version: KlogsVersion.description,
         subcommands: [
-            Ingest.self, Query.self, Report.self, Export.self, Verify.self, Compact.self, Purge.self, UserAgent.self,
-            Generate.self,
+            Ingest.self, Query.self, Report.self, Export.self, Verify.self, Compact.self, Purge.self, Formats.self,
+            UserAgent.self, Generate.self,
         ])
 }

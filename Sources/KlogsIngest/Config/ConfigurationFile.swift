@@ -9,6 +9,8 @@ internal import TOMLKit
 public struct ConfigurationFile: Sendable, Equatable {
     public var data: String?
     public var format: String?
+    public var logFormat: String?
+    public var jsonFields: String?
     public var ipMode: String?
     public var ipv4Prefix: Int?
     public var ipv6Prefix: Int?
@@ -32,7 +34,8 @@ public struct ConfigurationFile: Sendable, Equatable {
 
     /// The keys accepted at the top level.
     public static let keys: [String] = [
-        "data", "format", "ip_mode", "ipv4_prefix", "ipv6_prefix", "events", "compression", "ua_rules",
+        "data", "format", "log_format", "json_fields", "ip_mode", "ipv4_prefix", "ipv6_prefix", "events", "compression",
+        "ua_rules",
         "trusted_proxies", "kept_query_params", "path_rewrites", "retention_days", "flush_interval",
         "flush_lines", "wait",
     ]
@@ -95,6 +98,8 @@ public struct ConfigurationFile: Sendable, Equatable {
             switch key {
             case "data": result.data = try string()
             case "format": result.format = try string()
+            case "log_format": result.logFormat = try string()
+            case "json_fields": result.jsonFields = try string()
             case "ip_mode": result.ipMode = try string()
             case "ipv4_prefix": result.ipv4Prefix = try integer()
             case "ipv6_prefix": result.ipv6Prefix = try integer()

@@ -140,6 +140,7 @@ public final class Ingestor {
         _ writer: DatasetWriter, processor: inout LineProcessor, ledger: inout Ledger, ranges: [String],
         summary: inout IngestSummary
     ) throws {
+        try processor.finishDetection()  // --format auto on inputs shorter than the detection sample
         try writer.finishAll(userAgents: processor.userAgents)
         processor.forgetPartition()
         let identifier = Transaction.makeIdentifier()
