@@ -54,6 +54,37 @@ extension Klogs {
         @Flag(name: .shortAndLong, help: "Print nothing on success.")
         var quiet = false
 
+        @Option(
+            name: .customLong("key-grace"),
+            help: "How long a UTC day's pseudonym key is kept after the day ends (48h, 2d, 90m); then it is destroyed.")
+        var keyGrace: String = "48h"
+
+        @Option(
+            name: .customLong("client-ip-from"),
+            help: "Where the client address comes from: the client field, or the right-most untrusted X-Forwarded-For.")
+        var clientIPFrom: ClientAddressOption = .client
+
+        @Option(
+            name: .customLong("trusted-proxies"),
+            help: "Comma-separated networks (CIDR) of proxies whose X-Forwarded-For entries are believed.")
+        var trustedProxies: String?
+
+        @Option(
+            name: .customLong("keep-query-params"),
+            help: "Comma-separated query parameters whose values are kept (utm_source,utm_medium); all others are dropped.")
+        var keepQueryParams: String?
+
+        @Option(name: .customLong("max-path-length"), help: "The longest stored path in bytes, query included (16 to 65536).")
+        var maxPathLength: Int = 1024
+
+        @Option(
+            name: .customLong("path-rewrite"),
+            help: "A REGEX=REPLACEMENT rule applied to paths before storage (PCRE2, $1 for groups); may be repeated.")
+        var pathRewrites: [String] = []
+
+        @Option(name: .customLong("rejects"), help: "Write 'file:line: reason' for every rejected line to this file.")
+        var rejects: String?
+
         func validate() throws {
             guard IPMode(parsing: ipMode) != nil else {
                 throw ValidationError(
@@ -65,6 +96,7 @@ extension Klogs {
             guard (16...128).contains(ipv6Prefix) else {
                 throw ValidationError("--ipv6-prefix must be between 16 and 128, not \(ipv6Prefix).")
             }
+            try validatePrivacyOptions()
         }
 
         func run() throws {
@@ -77,6 +109,7 @@ extension Klogs {
             configuration.writeEvents = !noEvents
             configuration.compression = compression.parquetCompression
             configuration.userAgentRules = userAgentRules
+            applyPrivacyOptions(to: &configuration)
 
             let summary: IngestSummary
             do {

@@ -31,11 +31,25 @@ struct LineProcessor {
     private(set) var clientsNotIP: Int64 = 0
     private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
 
-    init(configuration: IngestConfiguration, writer: DatasetWriter, userAgents: UserAgentTable, keys: KeyStore?) {
+    // Privacy: client selection and stored paths, day keys with late lines, the reject report (see Privacy/).
+    private var privacy: PrivacyFilters
+    private let runKeys: RunKeys?
+    private var currentDayIsLate = false
+    private(set) var lateLines: Int64 = 0
+    private let rejects: RejectReport?
+    private var lineNumber = 0
+
+    init(
+        configuration: IngestConfiguration, writer: DatasetWriter, userAgents: UserAgentTable, keys: KeyStore?,
+        lifecycle: KeyLifecycle = KeyLifecycle(), rejects: RejectReport? = nil
+    ) throws {
         self.configuration = configuration
         self.writer = writer
         self.userAgents = userAgents
         self.keys = keys
+        privacy = try PrivacyFilters(configuration: configuration)
+        runKeys = keys.map { RunKeys(store: $0, lifecycle: lifecycle) }
+        self.rejects = rejects
         parser = AccessLogParser(format: configuration.format)
         hashClients = configuration.ipMode.contains(.hash)
         truncateClients = configuration.ipMode.contains(.truncate)
@@ -45,8 +59,9 @@ struct LineProcessor {
     /// Handles one line from the splitter.
     ///
     /// - Throws: only when a row group cannot be written (the dataset's fault, never the line's).
-    mutating func process(_ line: SplitLine) throws {
+    mutating func process(_ line: SplitLine, number: Int = 0) throws {
         linesRead += 1
+        lineNumber = number
         guard case .complete(let bytes) = line else {
             reject(.lineTooLong)
             return
@@ -63,13 +78,16 @@ struct LineProcessor {
             partition = try writer.partition(day: day, userAgents: userAgents)
             currentDay = day
             currentPartition = partition
-            currentPseudonym = try keys.map { store in
-                let key = try store.key(for: Int(day))
-                return VisitorPseudonym(key: SipHashKey(k0: key.key0, k1: key.key1))
+            if let runKeys {
+                // An expired day gets a key made for this run only (see KeyLifecycle).
+                let (key, isEphemeral) = try runKeys.key(for: Int(day))
+                currentPseudonym = VisitorPseudonym(key: SipHashKey(k0: key.key0, k1: key.key1))
+                currentDayIsLate = isEphemeral
             }
         }
         append(record, to: partition)
         linesIngested += 1
+        if currentDayIsLate { lateLines += 1 }
         try writer.flushIfNeeded(partition, userAgents: userAgents)
     }
 
@@ -79,11 +97,11 @@ struct LineProcessor {
             bytes.withMemoryRebound(to: UInt8.self) { userAgents.classId(of: $0) }
         } ?? userAgents.absentClassId
 
-        let pathId = partition.paths.intern(record.path)
+        let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
         let vhostId = record.virtualHost.map { internHost($0, into: &partition.vhosts) } ?? -1
         let status = record.status
 
-        let client = ClientIdentity(record.client)
+        let client = privacy.client(of: record)
         if case .token = client { clientsNotIP += 1 }
         if configuration.writeEvents {
             partition.timestamps.append(record.timestamp)
@@ -128,7 +146,12 @@ struct LineProcessor {
         guard let referrer else { return -1 }
         switch ReferrerHost.extract(referrer, into: &scratch) {
         case .none: return -1
-        case .host: return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
+        case .host:
+            // A host name holding an address (`203-0-113-7` is fine, `203.0.113.7.nip.io` is not).
+            if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
+                return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
+            }
+            return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
         case .ipAddress: return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
         }
     }
@@ -145,10 +168,16 @@ struct LineProcessor {
 
     private mutating func reject(_ reason: RejectReason) {
         rejected[reasonIndex(reason)] += 1
+        rejects?.add(lineNumber: lineNumber, reason: reason)
     }
 
     private func reasonIndex(_ reason: RejectReason) -> Int {
         RejectReason.allCases.firstIndex(of: reason) ?? 0
+    }
+
+    /// Starts the lines of another input (for the reject report's `file:line`).
+    func begin(input path: String) {
+        rejects?.begin(input: path)
     }
 
     /// Adds this run's counters to a summary.
@@ -156,6 +185,8 @@ struct LineProcessor {
         summary.linesRead += linesRead
         summary.linesIngested += linesIngested
         summary.clientsNotIP += clientsNotIP
+        summary.lateLinesEphemeralKey += lateLines
+        privacy.addCounts(to: &summary)
         for (index, reason) in RejectReason.allCases.enumerated() where rejected[index] > 0 {
             summary.rejected[reason.rawValue, default: 0] += rejected[index]
         }
