@@ -56,9 +56,14 @@ public enum AddressMasking {
                 let subStart = position
                 while position < runEnd && isDigitOrDot(input[position]) { position += 1 }
                 if looksLikeIPv4(input, subStart, position) {
-                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[copiedUpTo..<subStart]))
+                    // The dots around the address stay (`ip-1.2.3.4.html` → `ip-:ip.html`).
+                    var maskStart = subStart
+                    var maskEnd = position
+                    while input[maskStart] == UInt8(ascii: ".") { maskStart += 1 }
+                    while input[maskEnd - 1] == UInt8(ascii: ".") { maskEnd -= 1 }
+                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[copiedUpTo..<maskStart]))
                     output.append(contentsOf: marker)
-                    copiedUpTo = position
+                    copiedUpTo = maskEnd
                     replaced += 1
                 }
             }
