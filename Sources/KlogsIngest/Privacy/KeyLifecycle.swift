@@ -41,6 +41,7 @@ public struct KeyLifecycle: Sendable {
         case "m": unit = 60
         case "h": unit = 3600
         case "d": unit = 86_400
+        case let last? where !last.isNumber: return nil
         default: break
         }
         if let last = digits.last, !last.isNumber { digits = digits.dropLast() }

@@ -28,8 +28,9 @@ struct PrivacyFilters {
         pathBuffer.reserveCapacity(storedPath.maximumLength + 64)
     }
 
-    /// The client identity of a record under the configured source. Counts clients that are neither an address nor
-    /// a host name (`-`, `unix:`, empty, `unknown`, garbage).
+    /// The client identity of a record under the configured source. Counts invalid clients: in the client field,
+    /// neither an address nor a host name (`-`, `unix:`, empty, garbage); in an X-Forwarded-For chain, anything
+    /// that is not an address (`unknown`).
     @inline(__always)
     mutating func client(of record: AccessRecord) -> ClientIdentity {
         let identity: ClientIdentity
@@ -44,7 +45,10 @@ struct PrivacyFilters {
                 clientsFromForwardedFor += 1
             }
         }
-        if case .token(let token) = identity, !Self.isHostName(token) { clientsInvalid += 1 }
+        // A host name is a client in a host-name log (`HostnameLookups On`); in an X-Forwarded-For chain it is not.
+        if case .token(let token) = identity, source == .forwardedFor || !Self.isHostName(token) {
+            clientsInvalid += 1
+        }
         return identity
     }
 
