@@ -108,7 +108,7 @@ public final class Ingestor {
         processor.begin(input: path)
         var reader: InputReader
         do {
-            reader = try InputReader(path: path)
+            reader = try InputReader(source: InputSource(argument: path))
         } catch {
             summary.inputErrors.append("\(error)")
             return
