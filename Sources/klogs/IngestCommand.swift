@@ -131,9 +131,14 @@ extension Klogs {
         private func writeSummary(_ summary: IngestSummary) throws {
             guard let summaryJSON else { return }
             do {
-                try Data(summary.json.utf8).write(to: URL(fileURLWithPath: summaryJSON), options: .atomic)
+                // Created 0640 (less if the umask says so) like every other output, and replaced atomically.
+                let url = URL(fileURLWithPath: summaryJSON)
+                let file = try AtomicFile(
+                    directory: url.deletingLastPathComponent().path, name: url.lastPathComponent, permissions: 0o640)
+                try file.write(Array(summary.json.utf8))
+                try file.commit()
             } catch {
-                printError("klogs ingest: cannot write the summary to \(summaryJSON): \(error.localizedDescription)")
+                printError("klogs ingest: cannot write the summary to \(summaryJSON): \(error)")
                 throw ExitCode.outputError
             }
         }

@@ -69,7 +69,14 @@ struct PrivacyFilters {
     private mutating func store<Result>(
         _ path: UnsafeRawBufferPointer, query: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer) -> Result
     ) -> Result {
-        if storedPath.isUnchanged(path: path, query: query) { return body(path) }
+        if storedPath.isUnchanged(path: path, query: nil) {
+            guard let query else { return body(path) }
+            // The common case of a query and no kept parameters: the path as logged, the query dropped.
+            if storedPath.keptQueryParameters.isEmpty {
+                if !query.isEmpty { queriesDropped += 1 }
+                return body(path)
+            }
+        }
         let changes = storedPath.write(path: path, query: query, into: &pathBuffer)
         if changes.contains(.maskedAddress) { pathsMasked += 1 }
         if changes.contains(.truncated) { pathsTruncated += 1 }
