@@ -75,6 +75,14 @@ public enum AddressMasking {
     /// Whether `input` holds anything `mask` would replace.
     /// - Complexity: O(n); no allocation.
     public static func containsAddress(_ input: UnsafeRawBufferPointer) -> Bool {
+        // Most paths and hosts have fewer than three dots and two colons: one branch-free counting pass settles them.
+        var dotCount = 0
+        var colonCount = 0
+        for byte in input {
+            dotCount &+= byte == UInt8(ascii: ".") ? 1 : 0
+            colonCount &+= byte == UInt8(ascii: ":") ? 1 : 0
+        }
+        if dotCount < 3 && colonCount < 2 { return false }
         var index = 0
         let count = input.count
         while index < count {
