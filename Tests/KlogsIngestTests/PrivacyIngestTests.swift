@@ -237,6 +237,16 @@ import Testing
         #expect(summary.queriesDropped == 2)
     }
 
+    @Test func aVirtualHostHoldingAnAddressIsStoredAsAMarker() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let text =
+            "203.0.113.61:80 " + Self.line("198.51.100.7") + "Example.COM:443 " + Self.line("198.51.100.7")
+        let log = try directory.file("a.log", Array(text.utf8))
+        _ = try ingest([log], into: directory) { $0.format = .virtualHostCombined }
+        #expect(Set(try strings("vhost", in: directory)) == ["[ip]", "example.com"])
+    }
+
     @Test func rejectedLinesAreReportedByFileLineAndReasonOnly() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -161,6 +161,10 @@ struct LineProcessor {
             if byte == UInt8(ascii: ":") { break }
             scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
         }
+        // A Host header is the client's to choose (nginx `$host`): an address in it is stored as `[ip]`.
+        if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
+            return interner.intern(ReferrerHost.ipAddressMarker)
+        }
         return scratch.withUnsafeBytes { interner.intern($0) }
     }
 
