@@ -38,8 +38,10 @@ struct PrivacyFilters {
         case .clientField:
             identity = ClientIdentity(record.client)
         case .forwardedFor:
-            // Seam: a format that logs the X-Forwarded-For header separately gives it as the chain, and the client
-            // field becomes the connecting peer. Until then the chain is the list logged in the client field.
+            // Seam for formats that log the header as a field of its own (`$http_x_forwarded_for`,
+            // `%{X-Forwarded-For}i`): once `AccessRecord.forwardedFor` exists, use
+            //     if let chain = record.forwardedFor { selector.select(forwardedFor: chain, peer: record.client) }
+            // so the connecting peer ends the chain. Until then the chain is the list logged in the client field.
             identity = selector.select(forwardedFor: ForwardedClientSelector.clientList(of: record), peer: nil)
             if case .address(let address) = identity, address != IPAddress(parsing: record.client) {
                 clientsFromForwardedFor += 1
