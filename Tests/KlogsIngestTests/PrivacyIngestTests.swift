@@ -206,6 +206,32 @@ import Testing
         #expect(summary.json.contains("\"clients_invalid\":2"))
     }
 
+    @Test func aLoggedXForwardedForFieldIsTheChainAndTheClientFieldItsLastHop() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        func line(_ peer: String, _ forwarded: String) -> String {
+            Self.line(peer).dropLast() + " \"\(forwarded)\"\n"
+        }
+        let text =
+            line("10.0.0.5", "6.6.6.6, 203.0.113.7")  // via our proxy: the spoofed left-most entry is skipped
+            + line("10.0.0.5", "203.0.113.8, 10.0.0.9")
+            + line("198.51.100.3", "-")  // no header: the peer
+            + line("198.51.100.4", "203.0.113.9")  // an untrusted peer: its header cannot be believed
+            + line("10.0.0.5", "unknown")
+        let log = try directory.file("a.log", Array(text.utf8))
+        let summary = try ingest([log], into: directory) {
+            $0.format = LogFormat.preset(named: "combined-xff")
+            $0.ipMode = .truncate
+            $0.clientAddressSource = .forwardedFor
+            $0.trustedProxies = ["10.0.0.0/8"].compactMap(NetworkPrefix.init)
+        }
+        #expect(summary.linesIngested == 5)
+        let networks = try strings("client_net", in: directory).map { $0 ?? "null" }.sorted()
+        #expect(networks == ["198.51.100.0/24", "198.51.100.0/24", "203.0.113.0/24", "203.0.113.0/24", "null"])
+        #expect(summary.clientsInvalid == 1)
+        #expect(summary.clientsFromForwardedFor == 2)
+    }
+
     // MARK: Paths and rejects
 
     @Test func storedPathsAreRewrittenMaskedFilteredAndCapped() throws {

@@ -38,11 +38,14 @@ struct PrivacyFilters {
         case .clientField:
             identity = ClientIdentity(record.client)
         case .forwardedFor:
-            // Seam for formats that log the header as a field of its own (`$http_x_forwarded_for`,
-            // `%{X-Forwarded-For}i`): once `AccessRecord.forwardedFor` exists, use
-            //     if let chain = record.forwardedFor { selector.select(forwardedFor: chain, peer: record.client) }
-            // so the connecting peer ends the chain. Until then the chain is the list logged in the client field.
-            identity = selector.select(forwardedFor: ForwardedClientSelector.clientList(of: record), peer: nil)
+            if let chain = record.forwardedFor {
+                // A format that logs the header as a field of its own (`$http_x_forwarded_for`,
+                // `%{X-Forwarded-For}i`): the connecting peer (the client field) ends the chain.
+                identity = selector.select(forwardedFor: chain, peer: record.client)
+            } else {
+                // Otherwise the chain is the list logged in the client field (nginx behind proxies).
+                identity = selector.select(forwardedFor: ForwardedClientSelector.clientList(of: record), peer: nil)
+            }
             if case .address(let address) = identity, address != IPAddress(parsing: record.client) {
                 clientsFromForwardedFor += 1
             }
