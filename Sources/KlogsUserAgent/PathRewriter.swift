@@ -43,7 +43,8 @@ public final class PathRewriter {
         for specification in specifications {
             guard let equals = specification.lastIndex(of: "="), equals != specification.startIndex else {
                 for rule in compiled { pcre2_code_free_8(rule.code) }
-                throw RuleError(rule: specification, message: "expected REGEX=REPLACEMENT, e.g. '/user/[0-9]+=/user/:id'.")
+                throw RuleError(
+                    rule: specification, message: "expected REGEX=REPLACEMENT, e.g. '/user/[0-9]+=/user/:id'.")
             }
             let pattern = Array(specification[..<equals].utf8)
             let replacement = Array(specification[specification.index(after: equals)...].utf8)
@@ -59,7 +60,8 @@ public final class PathRewriter {
                     pcre2_get_error_message_8(errorCode, $0.baseAddress, $0.count)
                 }
                 let text = length > 0 ? String(decoding: message[..<Int(length)], as: UTF8.self) : "error \(errorCode)"
-                throw RuleError(rule: specification, message: "the pattern does not compile at offset \(errorOffset): \(text).")
+                throw RuleError(
+                    rule: specification, message: "the pattern does not compile at offset \(errorOffset): \(text).")
             }
             _ = pcre2_jit_compile_8(code, UInt32(PCRE2_JIT_COMPLETE))
             compiled.append(Rule(code: code, replacement: replacement))

@@ -93,10 +93,12 @@ extension Klogs {
 
         @Option(
             name: .customLong("keep-query-params"),
-            help: "Comma-separated query parameters whose values are kept (utm_source,utm_medium); all others are dropped.")
+            help: "Comma-separated query parameters whose values are kept (utm_source,utm_medium); others are dropped.")
         var keepQueryParams: String?
 
-        @Option(name: .customLong("max-path-length"), help: "The longest stored path in bytes, query included (16 to 65536).")
+        @Option(
+            name: .customLong("max-path-length"),
+            help: "The longest stored path in bytes, query included (16 to 65536).")
         var maxPathLength: Int = 1024
 
         @Option(

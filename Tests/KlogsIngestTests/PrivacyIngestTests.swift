@@ -200,7 +200,10 @@ import Testing
         }
         #expect(summary.linesIngested == 5)
         let networks = try strings("client_net", in: directory)
-        #expect(networks.sorted { ($0 ?? "") < ($1 ?? "") } == [nil, nil, "198.51.100.0/24", "203.0.113.0/24", "203.0.113.0/24"])
+        #expect(
+            networks.sorted { ($0 ?? "") < ($1 ?? "") } == [
+                nil, nil, "198.51.100.0/24", "203.0.113.0/24", "203.0.113.0/24",
+            ])
         #expect(summary.clientsFromForwardedFor == 1)  // the spoofed line; the second picks its left-most
         #expect(summary.clientsInvalid == 2)
         #expect(summary.json.contains("\"clients_invalid\":2"))
@@ -285,7 +288,11 @@ import Testing
         let report = directory.path + "/rejects.txt"
         let summary = try ingest([log, log], into: directory) { $0.rejectsPath = report }
         let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(lines == ["\(log):2: bad_timestamp", "\(log):3: missing_field", "\(log):2: bad_timestamp", "\(log):3: missing_field"])
+        #expect(
+            lines == [
+                "\(log):2: bad_timestamp", "\(log):3: missing_field", "\(log):2: bad_timestamp",
+                "\(log):3: missing_field",
+            ])
         #expect(summary.rejectsReported == 4)
         var status = stat()
         #expect(stat(report, &status) == 0 && status.st_mode & 0o037 == 0)

@@ -40,7 +40,8 @@ import Testing
             let other = ipv6[8 + index]
             line(
                 address, "GET /v6/\(other)/x?addr=\(other)&q=\(queryValue)v6\(index)#\(queryValue)frag HTTP/2.0",
-                "https://[\(other)]:8443/p?q=\(queryValue)ref", "Mozilla/5.0 (compatible; \(userAgentToken)\(index)bot/2.\(index))")
+                "https://[\(other)]:8443/p?q=\(queryValue)ref",
+                "Mozilla/5.0 (compatible; \(userAgentToken)\(index)bot/2.\(index))")
         }
         for (spelling, _) in otherSpellings {
             line(spelling, "GET /u/\(spelling) HTTP/1.1", "http://\(ipv4[0]).nip.io/", "curl/8.0 \(userAgentToken)")

@@ -56,9 +56,9 @@ public final class Ingestor {
             keys = configuration.ipMode.contains(.hash)
                 ? try KeyStore(dataDirectory: configuration.dataDirectory) : nil
             // Keys past their grace period die on every run, whatever the mode (docs/PRIVACY.md).
-            summary.keysExpired =
-                try (keys.map { try lifecycle.expire(in: $0) }
-                ?? lifecycle.expireKeys(dataDirectory: configuration.dataDirectory)).count
+            let expired = try keys.map { try lifecycle.expire(in: $0) }
+            let directory = configuration.dataDirectory
+            summary.keysExpired = try (expired ?? lifecycle.expireKeys(dataDirectory: directory)).count
             rejects = try configuration.rejectsPath.map { try RejectReport(path: $0) }
         } catch {
             throw IngestFailure(message: AddressMasking.maskMessage("\(error)"))
