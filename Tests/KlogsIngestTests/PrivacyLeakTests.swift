@@ -59,6 +59,19 @@ import Testing
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Lines of the `combined-xff` format (nginx combined plus `"$http_x_forwarded_for"`), canaries in every field.
+    static func forwardedLog() -> String {
+        var lines: [String] = []
+        for index in 0..<8 {
+            let peer = index % 2 == 0 ? "10.0.0.\(index + 1)" : ipv4[index]
+            let chain = index % 3 == 0 ? "\(ipv6[index]), \(ipv4[10 + index])" : "\(ipv4[20 + index]), 10.0.0.9"
+            lines.append(
+                "\(peer) - - [21/Nov/2026:10:00:00 +0000] \"GET /x/\(ipv4[index])?ip=\(ipv6[8 + index]) HTTP/1.1\" 200 5 "
+                    + "\"http://\(ipv4[29 - index])/\" \"Mozilla/5.0 \(userAgentToken)\(index)\" \"\(chain)\"")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
     static var needles: [String] {
         ipv4 + ipv6 + otherSpellings.flatMap { [$0.0, $0.1] } + [userAgentToken, queryValue]
     }
@@ -71,12 +84,17 @@ import Testing
         for compression in [ParquetCompression.uncompressed, .lz4Raw] {
             try check(mode: mode, source: source, compression: compression)
         }
+        // Canaries in a logged X-Forwarded-For field as well.
+        try check(mode: mode, source: source, compression: .uncompressed, forwardedField: true)
     }
 
-    func check(mode: String, source: ClientAddressSource, compression: ParquetCompression) throws {
+    func check(
+        mode: String, source: ClientAddressSource, compression: ParquetCompression, forwardedField: Bool = false
+    ) throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let log = try directory.file("canaries.log", Array(Self.canaryLog().utf8))
+        let text = forwardedField ? Self.forwardedLog() : Self.canaryLog()
+        let log = try directory.file("canaries.log", Array(text.utf8))
         let rejects = directory.path + "/rejects.txt"
         var configuration = IngestConfiguration(dataDirectory: directory.path + "/data", inputs: [log])
         configuration.ipMode = try #require(IPMode(parsing: mode))
@@ -86,9 +104,10 @@ import Testing
         configuration.rejectsPath = rejects
         configuration.currentTime = 1_795_262_400  // 2026-11-21 12:00 UTC: the day's key is live
         configuration.compression = compression
+        if forwardedField { configuration.format = LogFormat.preset(named: "combined-xff") }
         let summary = try Ingestor(configuration: configuration).run()
-        #expect(summary.linesIngested >= 25)
-        #expect(summary.linesRejected == 3)
+        #expect(summary.linesIngested >= (forwardedField ? 8 : 25))
+        #expect(summary.linesRejected == (forwardedField ? 0 : 3))
 
         var output = Data(summary.json.utf8) + Data(summary.text.utf8)
         output.append(try Data(contentsOf: URL(fileURLWithPath: rejects)))
@@ -103,7 +122,7 @@ import Testing
             files += 1
         }
         #expect(files >= 2)
-        if compression == .uncompressed {
+        if compression == .uncompressed && !forwardedField {
             // The search can see stored text: the masked path with its kept parameter is there.
             #expect(output.range(of: Data("/lookup/:ip?utm_source=:ip".utf8)) != nil)
             #expect(output.range(of: Data("Firefox".utf8)) != nil)
