@@ -3,6 +3,7 @@ import Foundation
 import KlogsCore
 import KlogsIngest
 import KlogsParquet
+import KlogsUserAgent
 
 extension Klogs {
     struct Ingest: ParsableCommand {
@@ -110,6 +111,39 @@ extension Klogs {
             help: "A klogs.toml configuration file (default: DATA/klogs.toml when it exists); flags override it.")
         var config: String?
 
+        @Option(
+            name: .customLong("key-grace"),
+            help: "How long a UTC day's pseudonym key is kept after the day ends (48h, 2d, 90m); then it is destroyed.")
+        var keyGrace: String = "48h"
+
+        @Option(
+            name: .customLong("client-ip-from"),
+            help: "Where the client address comes from: the client field, or the right-most untrusted X-Forwarded-For.")
+        var clientIPFrom: ClientAddressOption = .client
+
+        @Option(
+            name: .customLong("trusted-proxies"),
+            help: "Comma-separated networks (CIDR) of proxies whose X-Forwarded-For entries are believed.")
+        var trustedProxies: String?
+
+        @Option(
+            name: .customLong("keep-query-params"),
+            help: "Comma-separated query parameters whose values are kept (utm_source,utm_medium); others are dropped.")
+        var keepQueryParams: String?
+
+        @Option(
+            name: .customLong("max-path-length"),
+            help: "The longest stored path in bytes, query included (16 to 65536).")
+        var maxPathLength: Int = 1024
+
+        @Option(
+            name: .customLong("path-rewrite"),
+            help: "A REGEX=REPLACEMENT rule applied to paths before storage (PCRE2, $1 for groups); may be repeated.")
+        var pathRewrites: [String] = []
+
+        @Option(name: .customLong("rejects"), help: "Write 'file:line: reason' for every rejected line to this file.")
+        var rejects: String?
+
         func validate() throws {
             _ = try resolvedFormat(format ?? "auto", logFormat: logFormat, jsonFields: jsonFields)
             try Self.check(ipMode: ipMode, ipv4Prefix: ipv4Prefix, ipv6Prefix: ipv6Prefix)
@@ -122,6 +156,7 @@ extension Klogs {
             if let retentionDays, retentionDays < 0 {
                 throw ValidationError("--retention-days must be 0 or more, not \(retentionDays).")
             }
+            try validatePrivacyOptions()
         }
 
         /// Checks the address settings, from flags or from the configuration file.
@@ -176,6 +211,8 @@ extension Klogs {
             configuration.batch.flushIntervalSeconds = flushInterval ?? file.flushInterval ?? 60
             configuration.batch.flushLines = flushLines ?? file.flushLines ?? 1_000_000
             configuration.batch.retentionDays = retentionDays ?? file.retentionDays ?? 365
+            applyPrivacyOptions(to: &configuration)
+            try applyFilePrivacySettings(file, to: &configuration)
 
             let summary: IngestSummary
             do {
@@ -204,9 +241,14 @@ extension Klogs {
         private func writeSummary(_ summary: IngestSummary) throws {
             guard let summaryJSON else { return }
             do {
-                try Data(summary.json.utf8).write(to: URL(fileURLWithPath: summaryJSON), options: .atomic)
+                // Created 0640 (less if the umask says so) like every other output, and replaced atomically.
+                let url = URL(fileURLWithPath: summaryJSON)
+                let file = try AtomicFile(
+                    directory: url.deletingLastPathComponent().path, name: url.lastPathComponent, permissions: 0o640)
+                try file.write(Array(summary.json.utf8))
+                try file.commit()
             } catch {
-                printError("klogs ingest: cannot write the summary to \(summaryJSON): \(error.localizedDescription)")
+                printError("klogs ingest: cannot write the summary to \(summaryJSON): \(error)")
                 throw ExitCode.outputError
             }
         }
@@ -281,6 +323,34 @@ func loadConfigurationFile(explicit: String?, data: String?) throws -> (Configur
     } catch let error as BatchError {
         printError("klogs: \(error.message)")
         throw ExitCode(64)
+    }
+}
+
+extension Klogs.Ingest {
+    /// `trusted_proxies`, `kept_query_params` and `[[path_rewrites]]` of the configuration file, where the
+    /// corresponding flag was not given. Exits 64 on an invalid value.
+    func applyFilePrivacySettings(_ file: ConfigurationFile, to configuration: inout IngestConfiguration) throws {
+        if trustedProxies == nil, let proxies = file.trustedProxies {
+            switch NetworkPrefix.parseList(proxies.joined(separator: ",")) {
+            case .success(let networks): configuration.trustedProxies = networks
+            case .failure(let entry):
+                printError("klogs ingest: in the configuration file: trusted_proxies: '\(entry.text)' is not a network.")
+                throw ExitCode(64)
+            }
+        }
+        if keepQueryParams == nil, let parameters = file.keptQueryParameters {
+            configuration.keepQueryParameters = parameters
+        }
+        if pathRewrites.isEmpty, let rewrites = file.pathRewrites {
+            let rules = rewrites.map { "\($0.pattern)=\($0.replacement)" }
+            do {
+                _ = try PathRewriter(rules: rules)
+            } catch {
+                printError("klogs ingest: in the configuration file: path_rewrites: \(error)")
+                throw ExitCode(64)
+            }
+            configuration.pathRewrites = rules
+        }
     }
 }
 

@@ -40,6 +40,7 @@ extension Ingestor {
             summary.warnings.append(contentsOf: reader.warnings.map(\.description))
         }
         var splitter = LineSplitter()
+        processor.begin(input: "-")
         let interval = max(0.05, configuration.batch.flushIntervalSeconds)
         let lineLimit = Int64(max(1, configuration.batch.flushLines))
         var deadline = Self.monotonicSeconds() + interval
@@ -79,15 +80,15 @@ extension Ingestor {
                 }
                 let count = try reader.read(into: buffer)
                 if count == 0 { break }
-                try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { _, line in
-                    try processor.process(line)
+                try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { number, line in
+                    try processor.process(line, number: number)
                 }
                 if processor.linesRead - linesAtCommit >= lineLimit || Self.monotonicSeconds() >= deadline {
                     try flush()
                 }
             }
             if stopRequested == 0 {
-                try splitter.finish { _, line in try processor.process(line) }
+                try splitter.finish { number, line in try processor.process(line, number: number) }
             } else {
                 summary.notes.append("standard input: stopped by a signal; everything read was committed")
             }

@@ -91,20 +91,33 @@ public final class Ingestor {
             throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
         }
         let keys: KeyStore?
+        let lifecycle = KeyLifecycle(
+            graceSeconds: configuration.keyGraceSeconds, now: configuration.currentTime ?? KeyLifecycle.currentTime())
+        let rejects: RejectReport?
         do {
             keys = configuration.ipMode.contains(.hash)
                 ? try KeyStore(dataDirectory: configuration.dataDirectory) : nil
+            // Keys past their grace period die on every run, whatever the mode (docs/PRIVACY.md).
+            let expired = try keys.map { try lifecycle.expire(in: $0) }
+            let directory = configuration.dataDirectory
+            summary.keysExpired = try (expired ?? lifecycle.expireKeys(dataDirectory: directory)).count
+            rejects = try configuration.rejectsPath.map { try RejectReport(path: $0) }
         } catch {
-            throw IngestFailure(message: "\(error)")
+            throw IngestFailure(message: AddressMasking.maskMessage("\(error)"))
         }
 
         let writer = DatasetWriter(
             root: configuration.dataDirectory, runIdentifier: Transaction.makeIdentifier(),
             ipMode: configuration.ipMode, compression: configuration.compression,
             writeEvents: configuration.writeEvents, rowGroupRows: configuration.rowGroupRows)
-        var processor = LineProcessor(
-            configuration: configuration, writer: writer, userAgents: UserAgentTable(classifier: classifier),
-            keys: keys)
+        var processor: LineProcessor
+        do {
+            processor = try LineProcessor(
+                configuration: configuration, writer: writer, userAgents: UserAgentTable(classifier: classifier),
+                keys: keys, lifecycle: lifecycle, rejects: rejects)
+        } catch {
+            throw IngestFailure(message: "\(error)")
+        }
 
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
@@ -125,12 +138,15 @@ public final class Ingestor {
             writer.abort()
             summary.elapsedSeconds = Self.seconds(clock.now - start)
             processor.addCounts(to: &summary)
+            Self.finishPrivacy(of: &summary, rejects: rejects)
             throw IngestFailure(
-                message: "\(error)\nNothing of this run's uncommitted input became visible; the ledger still says "
-                    + "where to resume, so run the same command again once the cause is fixed.",
+                message: AddressMasking.maskMessage("\(error)")
+                    + "\nNothing of this run's uncommitted input became visible; the ledger still says where to "
+                    + "resume, so run the same command again once the cause is fixed.",
                 summary: summary)
         }
         processor.addCounts(to: &summary)
+        Self.finishPrivacy(of: &summary, rejects: rejects)
         summary.elapsedSeconds = Self.seconds(clock.now - start)
         return summary
     }
@@ -177,6 +193,7 @@ public final class Ingestor {
             return
         }
         var splitter = LineSplitter()
+        processor.begin(input: path)
         var reader: InputReader
         do {
             reader = try InputReader(source: InputSource(argument: path))
@@ -206,7 +223,7 @@ public final class Ingestor {
                 guard position > startOffset else { continue }
                 let skip = Int(max(0, startOffset - chunkStart))
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
-                try splitter.feed(chunk) { _, line in try processor.process(line) }
+                try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
                 if let newline = chunk.lastIndex(of: UInt8(ascii: "\n")) {
                     boundary = chunkStart + Int64(skip) + Int64(newline) + 1
                 }
@@ -215,7 +232,7 @@ public final class Ingestor {
             // A last line without a newline is read only from a compressed (finished) file: in a plain file it
             // may still be being written, and is read once it is complete.
             if plan.compression != .plain {
-                try splitter.finish { _, line in try processor.process(line) }
+                try splitter.finish { number, line in try processor.process(line, number: number) }
                 boundary = position
             } else if boundary < position {
                 summary.notes.append(
@@ -258,6 +275,17 @@ public final class Ingestor {
         } catch {
             return "\(error)"
         }
+    }
+
+    /// Writes out the reject report and masks addresses and query strings in every message of the summary.
+    private static func finishPrivacy(of summary: inout IngestSummary, rejects: RejectReport?) {
+        if let rejects {
+            do { try rejects.flush() } catch { summary.warnings.append("\(error)") }
+            if let error = rejects.writeError { summary.warnings.append(error) }
+            summary.rejectsReported = rejects.linesWritten
+        }
+        summary.warnings = summary.warnings.map(AddressMasking.maskMessage)
+        summary.inputErrors = summary.inputErrors.map(AddressMasking.maskMessage)
     }
 
     /// A run identifier for file names: the UTC start time and random bits, never anything from the logs.
