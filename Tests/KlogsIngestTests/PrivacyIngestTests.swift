@@ -31,6 +31,9 @@ import Testing
     func ingest(
         _ inputs: [String], into directory: TemporaryDirectory, _ adjust: (inout IngestConfiguration) -> Void = { _ in }
     ) throws -> IngestSummary {
+        // These tests read the same log again on purpose, to compare pseudonyms across runs: forget the ingest
+        // ledger, which would otherwise (rightly) skip a log it has read.
+        try? FileManager.default.removeItem(atPath: directory.path + "/data/_klogs/ledger.json")
         var configuration = IngestConfiguration(dataDirectory: directory.path + "/data", inputs: inputs)
         configuration.currentTime = Self.time(november: 2)
         adjust(&configuration)
@@ -288,12 +291,9 @@ import Testing
         let report = directory.path + "/rejects.txt"
         let summary = try ingest([log, log], into: directory) { $0.rejectsPath = report }
         let lines = try String(contentsOfFile: report, encoding: .utf8).split(separator: "\n").map(String.init)
-        #expect(
-            lines == [
-                "\(log):2: bad_timestamp", "\(log):3: missing_field", "\(log):2: bad_timestamp",
-                "\(log):3: missing_field",
-            ])
-        #expect(summary.rejectsReported == 4)
+        // The second mention of the same file is skipped by the ingest ledger (already read in this run).
+        #expect(lines == ["\(log):2: bad_timestamp", "\(log):3: missing_field"])
+        #expect(summary.rejectsReported == 2)
         var status = stat()
         #expect(stat(report, &status) == 0 && status.st_mode & 0o037 == 0)
     }
