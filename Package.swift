@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, reached through shim headers.
@@ -38,7 +39,10 @@ let package = Package(
         // The I/O edge: inputs and decompression, the dataset writer, the pipeline.
         .target(
             name: "KlogsIngest",
-            dependencies: ["KlogsCore", "KlogsParquet", "KlogsUserAgent", "CZlib", "CLZ4"]),
+            dependencies: [
+                "KlogsCore", "KlogsParquet", "KlogsUserAgent", "CZlib", "CLZ4",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Reads the dataset: partition pruning, filters, group-by, top-N, and the renderers (table, CSV, JSON, HTML).
         .target(name: "KlogsQuery", dependencies: ["KlogsCore", "KlogsParquet", "KlogsIngest"]),
         // A deterministic, seeded generator of realistic access logs (tests, benchmarks, demo).
@@ -49,6 +53,7 @@ let package = Package(
             dependencies: [
                 "KlogsIngest", "KlogsQuery", "KlogsGenerator", "KlogsUserAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .target(name: "KlogsTestSupport", dependencies: ["KlogsGenerator"], path: "Tests/KlogsTestSupport"),
