@@ -62,7 +62,7 @@ demo: release
 test: deps venv
 	KLOGS_PYTHON=$(abspath $(PYTHON)) $(SWIFT) test
 	$(SWIFT) build
-	KLOGS_BIN=$(abspath .build/debug/klogs) $(PYTHON) -m pytest -q Tests/interop
+	KLOGS_BIN=$(abspath .build/debug/klogs) $(PYTHON) -m pytest -q Tests/interop Tests/packaging/test_cli.py
 
 clean:
 	rm -rf .build $(VENV) $(DATA)
@@ -119,7 +119,7 @@ deb: release man completions
 ## Packaging tests (slow: a static release build): the deb installs into a throwaway root and its klogs runs
 ## without the Swift toolchain; the man page renders; the completions load. Not part of `make test`.
 test-packaging: deb venv
-	KLOGS_DEB="$$(ls -t .build/deb/klogs_*.deb | head -1)" KLOGS_GENERATED=$(abspath $(GEN)) \
+	KLOGS_DEB="$$(ls -t .build/deb/klogs_$(VERSION)_*.deb | head -1)" KLOGS_BIN=$(abspath $(RELEASE_BIN)) \
 	  $(PYTHON) -m pytest -q Tests/packaging
 
 ## Benchmarks (a separate package, so `make test` never builds them). Figures go to the README.
