@@ -93,3 +93,15 @@ def test_the_bash_completion_loads(root):
     assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
     result = subprocess.run(["bash", "-c", f"source {script} && complete -p klogs"], capture_output=True, text=True)
     assert result.returncode == 0 and re.search(r"complete .* klogs$", result.stdout.strip()), result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("logrotate") and not os.path.exists("/usr/sbin/logrotate"),
+                    reason="logrotate is not installed")
+def test_the_logrotate_snippet_parses(root, tmp_path):
+    logrotate = shutil.which("logrotate") or "/usr/sbin/logrotate"
+    snippet = root / "usr/share/doc/klogs/examples/logrotate-nginx"
+    text = snippet.read_text()
+    assert "kill -USR1" in text and "delaycompress" in text and "access.log.1" in text
+    result = subprocess.run([logrotate, "-d", "-s", str(tmp_path / "state"), str(snippet)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0 and "error" not in result.stderr.lower(), result.stderr
