@@ -74,7 +74,8 @@ $(GEN)/klogs.1: Package.swift $(wildcard Sources/klogs/*.swift) | deps
 	$(SWIFT) package generate-manual --configuration debug \
 	  --date "$$(git log -1 --format=%cs 2>/dev/null || date -u +%F)" --authors "klogs maintainers"
 	mkdir -p $(GEN)
-	cp .build/plugins/GenerateManual/outputs/klogs/klogs.1 $@
+	# Blank lines inside help text (paragraph breaks) become mdoc paragraph macros, so `man` renders without warnings.
+	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/klogs/klogs.1 > $@
 
 ## Shell completions for bash, zsh and fish, from `klogs --generate-completion-script`.
 completions: $(GEN)/completions/klogs.bash
