@@ -10,6 +10,8 @@ struct ColumnChunkDecoder {
     let column: ParquetColumn
     let chunk: ColumnChunkMetadata
     let rows: Int64
+    /// Whether pages that carry a CRC are checked against it.
+    let verifiesChecksums: Bool
 
     /// The decoded values so far, by physical type.
     private var booleans: [Bool] = []
@@ -45,7 +47,9 @@ struct ColumnChunkDecoder {
     /// The most a page may claim to expand to relative to its stored size (LZ4's worst case is about 255).
     static let maximumExpansion = 256
 
-    init(file: [UInt8], limit: Int, column: ParquetColumn, chunk: ColumnChunkMetadata, rows: Int64) {
+    init(file: [UInt8], limit: Int, column: ParquetColumn, chunk: ColumnChunkMetadata, rows: Int64,
+         verifiesChecksums: Bool) {
+        self.verifiesChecksums = verifiesChecksums
         self.file = file
         self.limit = limit
         self.column = column
@@ -108,6 +112,13 @@ struct ColumnChunkDecoder {
                     "the page at byte \(position) claims \(header.compressedSize) bytes but only \(limit - bodyStart) remain before the footer")
             }
             let body = bodyStart..<(bodyStart + Int(header.compressedSize))
+            if let crc = header.crc, verifiesChecksums {
+                let actual = CRC32.checksum(file, range: body)
+                guard actual == UInt32(bitPattern: crc) else {
+                    throw ParquetError.malformed(
+                        "the page at byte \(position) fails its CRC check (stored \(UInt32(bitPattern: crc)), computed \(actual)); the file is damaged")
+                }
+            }
             do {
                 switch header.type {
                 case PageType.dictionaryPage.rawValue:
@@ -150,6 +161,7 @@ struct ColumnChunkDecoder {
             throw ParquetError.malformed(
                 "the page claims to expand from \(range.count) to \(uncompressedSize) bytes, beyond any codec's ratio")
         }
+        if uncompressedSize == 0 && range.isEmpty { return ([], 0..<0) }  // An empty section, e.g. an all-null v2 page.
         switch codec {
         case .uncompressed:
             guard uncompressedSize == range.count else {

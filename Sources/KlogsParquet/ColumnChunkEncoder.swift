@@ -194,7 +194,8 @@ public struct ColumnChunkEncoder: Sendable {
 
     /// Compresses the page buffer and appends header and body to the chunk.
     private mutating func finishPage(
-        type: PageType, values: Int, encoding: ParquetEncoding, into chunk: inout EncodedColumnChunk
+        type: PageType, values: Int, encoding: ParquetEncoding, statistics: ParquetStatistics?,
+        into chunk: inout EncodedColumnChunk
     ) throws {
         guard page.count <= Int(Int32.max) else {
             throw ParquetError.invalidArgument("a page of \(page.count) bytes exceeds 2 GiB; lower dataPageSize")
@@ -202,19 +203,26 @@ public struct ColumnChunkEncoder: Sendable {
         var header = PageHeader(type: type.rawValue, uncompressedSize: Int32(page.count), compressedSize: 0)
         header.numberOfValues = Int32(values)
         header.encoding = encoding
+        if options.writesPageStatistics { header.statistics = statistics }
         var headerWriter = ThriftCompactWriter()
         switch options.compression {
         case .uncompressed:
             header.compressedSize = Int32(page.count)
+            if options.writesPageChecksums {
+                header.crc = Int32(bitPattern: CRC32.checksum(page, range: 0..<page.count))
+            }
             header.encode(into: &headerWriter)
             chunk.bytes.append(contentsOf: headerWriter.bytes)
             chunk.bytes.append(contentsOf: page)
         case .lz4Raw:
-            try PageCodec.compressLZ4(page, into: &compressed)
-            header.compressedSize = Int32(compressed.count)
+            let length = try PageCodec.compressLZ4(page, into: &compressed)
+            header.compressedSize = Int32(length)
+            if options.writesPageChecksums {
+                header.crc = Int32(bitPattern: CRC32.checksum(compressed, range: 0..<length))
+            }
             header.encode(into: &headerWriter)
             chunk.bytes.append(contentsOf: headerWriter.bytes)
-            chunk.bytes.append(contentsOf: compressed)
+            chunk.bytes.append(contentsOf: compressed[0..<length])
         }
         chunk.totalUncompressedSize += Int64(headerWriter.bytes.count + page.count)
         if let index = chunk.encodingCounts.firstIndex(where: {
@@ -232,23 +240,9 @@ public struct ColumnChunkEncoder: Sendable {
         _ values: [Bool], validity: [Bool]?, into chunk: inout EncodedColumnChunk
     ) throws {
         let count = values.count
-        var sawTrue = false
-        var sawFalse = false
-        var nulls = 0
-        for row in 0..<count {
-            if let validity, !validity[row] {
-                nulls += 1
-            } else if values[row] {
-                sawTrue = true
-            } else {
-                sawFalse = true
-            }
-        }
-        chunk.statistics.nullCount = Int64(nulls)
-        if sawTrue || sawFalse {
-            chunk.statistics.min = .boolean(!sawFalse)
-            chunk.statistics.max = .boolean(sawTrue)
-        }
+        var chunkTrue = false
+        var chunkFalse = false
+        var chunkNulls = 0
         chunk.encodings = [.plain, .rle]
         var start = 0
         while start < count {
@@ -257,8 +251,17 @@ public struct ColumnChunkEncoder: Sendable {
             beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
             var byte: UInt8 = 0
             var bit: UInt8 = 0
+            var sawTrue = false
+            var sawFalse = false
+            var present = 0
             for row in start..<end where allPresent || levels[row - start] == 1 {
-                if values[row] { byte |= 1 << bit }
+                if values[row] {
+                    byte |= 1 << bit
+                    sawTrue = true
+                } else {
+                    sawFalse = true
+                }
+                present += 1
                 bit += 1
                 if bit == 8 {
                     page.append(byte)
@@ -267,8 +270,21 @@ public struct ColumnChunkEncoder: Sendable {
                 }
             }
             if bit > 0 { page.append(byte) }
-            try finishPage(type: .dataPage, values: end - start, encoding: .plain, into: &chunk)
+            var statistics = ParquetStatistics(nullCount: Int64(end - start - present))
+            if present > 0 {
+                statistics.min = .boolean(!sawFalse)
+                statistics.max = .boolean(sawTrue)
+            }
+            chunkTrue = chunkTrue || sawTrue
+            chunkFalse = chunkFalse || sawFalse
+            chunkNulls += end - start - present
+            try finishPage(type: .dataPage, values: end - start, encoding: .plain, statistics: statistics, into: &chunk)
             start = end
+        }
+        chunk.statistics.nullCount = Int64(chunkNulls)
+        if chunkTrue || chunkFalse {
+            chunk.statistics.min = .boolean(!chunkFalse)
+            chunk.statistics.max = .boolean(chunkTrue)
         }
     }
 
@@ -276,29 +292,9 @@ public struct ColumnChunkEncoder: Sendable {
         _ values: [T], validity: [Bool]?, into chunk: inout EncodedColumnChunk
     ) throws {
         let count = values.count
-        var minimum = T.max
-        var maximum = T.min
-        var present = 0
-        values.withUnsafeBufferPointer { values in
-            if let validity {
-                for row in 0..<count where validity[row] {
-                    minimum = Swift.min(minimum, values[row])
-                    maximum = Swift.max(maximum, values[row])
-                    present += 1
-                }
-            } else {
-                for value in values {
-                    minimum = Swift.min(minimum, value)
-                    maximum = Swift.max(maximum, value)
-                }
-                present = count
-            }
-        }
-        chunk.statistics.nullCount = Int64(count - present)
-        if present > 0 {
-            chunk.statistics.min = Self.scalar(minimum)
-            chunk.statistics.max = Self.scalar(maximum)
-        }
+        var chunkMinimum = T.max
+        var chunkMaximum = T.min
+        var chunkPresent = 0
         chunk.encodings = [.plain, .rle]
         let width = MemoryLayout<T>.size
         var start = 0
@@ -306,6 +302,24 @@ public struct ColumnChunkEncoder: Sendable {
             let end = pageEnd(start: start, count: count, bitsPerRow: width * 8)
             let allPresent = fillLevels(validity, range: start..<end)
             beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
+            var minimum = T.max
+            var maximum = T.min
+            var present = 0
+            values.withUnsafeBufferPointer { typed in
+                if allPresent {
+                    for value in typed[start..<end] {
+                        minimum = Swift.min(minimum, value)
+                        maximum = Swift.max(maximum, value)
+                    }
+                    present = end - start
+                } else {
+                    for row in start..<end where levels[row - start] == 1 {
+                        minimum = Swift.min(minimum, typed[row])
+                        maximum = Swift.max(maximum, typed[row])
+                        present += 1
+                    }
+                }
+            }
             values.withUnsafeBytes { raw in
                 if allPresent {
                     // Safe to copy raw bytes: Parquet PLAIN is little-endian, as is every platform Swift runs on here.
@@ -316,8 +330,21 @@ public struct ColumnChunkEncoder: Sendable {
                     }
                 }
             }
-            try finishPage(type: .dataPage, values: end - start, encoding: .plain, into: &chunk)
+            var statistics = ParquetStatistics(nullCount: Int64(end - start - present))
+            if present > 0 {
+                statistics.min = Self.scalar(minimum)
+                statistics.max = Self.scalar(maximum)
+                chunkMinimum = Swift.min(chunkMinimum, minimum)
+                chunkMaximum = Swift.max(chunkMaximum, maximum)
+                chunkPresent += present
+            }
+            try finishPage(type: .dataPage, values: end - start, encoding: .plain, statistics: statistics, into: &chunk)
             start = end
+        }
+        chunk.statistics.nullCount = Int64(count - chunkPresent)
+        if chunkPresent > 0 {
+            chunk.statistics.min = Self.scalar(chunkMinimum)
+            chunk.statistics.max = Self.scalar(chunkMaximum)
         }
     }
 
@@ -345,35 +372,9 @@ public struct ColumnChunkEncoder: Sendable {
     private mutating func encodePlainStrings(_ strings: StringColumn, into chunk: inout EncodedColumnChunk) throws {
         let count = strings.count
         let validity = strings.validity
-        var minimum: Range<Int>?
-        var maximum: Range<Int>?
-        var nulls = 0
-        strings.bytes.withUnsafeBufferPointer { bytes in
-            strings.offsets.withUnsafeBufferPointer { offsets in
-                for row in 0..<count {
-                    if let validity, !validity[row] {
-                        nulls += 1
-                        continue
-                    }
-                    let range = Int(offsets[row])..<Int(offsets[row + 1])
-                    if let current = minimum {
-                        if Self.lessThan(bytes, range, bytes, current) { minimum = range }
-                    } else {
-                        minimum = range
-                    }
-                    if let current = maximum {
-                        if Self.lessThan(bytes, current, bytes, range) { maximum = range }
-                    } else {
-                        maximum = range
-                    }
-                }
-            }
-        }
-        chunk.statistics.nullCount = Int64(nulls)
-        if let minimum, let maximum {
-            chunk.statistics.min = .bytes(Array(strings.bytes[minimum]))
-            chunk.statistics.max = .bytes(Array(strings.bytes[maximum]))
-        }
+        var chunkMinimum: Range<Int>?
+        var chunkMaximum: Range<Int>?
+        var chunkNulls = 0
         chunk.encodings = [.plain, .rle]
         var start = 0
         while start < count {
@@ -387,16 +388,36 @@ public struct ColumnChunkEncoder: Sendable {
             let allPresent = fillLevels(validity, range: start..<end)
             beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
             page.reserveCapacity(page.count + size)
+            var minimum: Range<Int>?
+            var maximum: Range<Int>?
+            var present = 0
             strings.bytes.withUnsafeBufferPointer { bytes in
                 for row in start..<end where allPresent || levels[row - start] == 1 {
-                    let lower = Int(strings.offsets[row])
-                    let upper = Int(strings.offsets[row + 1])
-                    Self.appendLength(upper - lower, to: &page)
-                    page.append(contentsOf: bytes[lower..<upper])
+                    let range = Int(strings.offsets[row])..<Int(strings.offsets[row + 1])
+                    Self.appendLength(range.count, to: &page)
+                    page.append(contentsOf: bytes[range])
+                    present += 1
+                    if minimum.map({ Self.lessThan(bytes, range, bytes, $0) }) ?? true { minimum = range }
+                    if maximum.map({ Self.lessThan(bytes, $0, bytes, range) }) ?? true { maximum = range }
+                }
+                if let minimum, let maximum {
+                    if chunkMinimum.map({ Self.lessThan(bytes, minimum, bytes, $0) }) ?? true { chunkMinimum = minimum }
+                    if chunkMaximum.map({ Self.lessThan(bytes, $0, bytes, maximum) }) ?? true { chunkMaximum = maximum }
                 }
             }
-            try finishPage(type: .dataPage, values: end - start, encoding: .plain, into: &chunk)
+            var statistics = ParquetStatistics(nullCount: Int64(end - start - present))
+            if options.writesPageStatistics, let minimum, let maximum {
+                statistics.min = .bytes(Array(strings.bytes[minimum]))
+                statistics.max = .bytes(Array(strings.bytes[maximum]))
+            }
+            chunkNulls += end - start - present
+            try finishPage(type: .dataPage, values: end - start, encoding: .plain, statistics: statistics, into: &chunk)
             start = end
+        }
+        chunk.statistics.nullCount = Int64(chunkNulls)
+        if let chunkMinimum, let chunkMaximum {
+            chunk.statistics.min = .bytes(Array(strings.bytes[chunkMinimum]))
+            chunk.statistics.max = .bytes(Array(strings.bytes[chunkMaximum]))
         }
     }
 
@@ -433,22 +454,33 @@ public struct ColumnChunkEncoder: Sendable {
             try encodePlainFromDictionary(dictionary, indices: indices, into: &chunk)
             return
         }
-        // Statistics over the used entries only.
-        chunk.statistics.nullCount = Int64(nulls)
-        if !used.isEmpty {
-            var minimum = used[0]
-            var maximum = used[0]
-            dictionary.bytes.withUnsafeBufferPointer { bytes in
-                func range(_ entry: Int) -> Range<Int> {
-                    Int(dictionary.offsets[entry])..<Int(dictionary.offsets[entry + 1])
-                }
-                for entry in used.dropFirst() {
-                    if Self.lessThan(bytes, range(entry), bytes, range(minimum)) { minimum = entry }
-                    if Self.lessThan(bytes, range(maximum), bytes, range(entry)) { maximum = entry }
-                }
+        // The byte-wise order of the used entries: rank[id] for every compacted id. Page statistics then compare
+        // integers instead of strings; the chunk's extremes are the first and last in this order.
+        func range(_ entry: Int) -> Range<Int> {
+            Int(dictionary.offsets[entry])..<Int(dictionary.offsets[entry + 1])
+        }
+        let sortedIDs: [Int] = dictionary.bytes.withUnsafeBufferPointer { bytes in
+            if options.writesPageStatistics {
+                return used.indices.sorted { Self.lessThan(bytes, range(used[$0]), bytes, range(used[$1])) }
             }
-            chunk.statistics.min = .bytes(Array(dictionary[minimum]))
-            chunk.statistics.max = .bytes(Array(dictionary[maximum]))
+            // Without page statistics a linear scan for the extremes is enough.
+            guard !used.isEmpty else { return [] }
+            var minimum = 0
+            var maximum = 0
+            for id in used.indices.dropFirst() {
+                if Self.lessThan(bytes, range(used[id]), bytes, range(used[minimum])) { minimum = id }
+                if Self.lessThan(bytes, range(used[maximum]), bytes, range(used[id])) { maximum = id }
+            }
+            return [minimum, maximum]
+        }
+        var rank = [Int32](repeating: 0, count: used.count)
+        if options.writesPageStatistics {
+            for (position, id) in sortedIDs.enumerated() { rank[id] = Int32(position) }
+        }
+        chunk.statistics.nullCount = Int64(nulls)
+        if let first = sortedIDs.first, let last = sortedIDs.last {
+            chunk.statistics.min = .bytes(Array(dictionary[used[first]]))
+            chunk.statistics.max = .bytes(Array(dictionary[used[last]]))
         }
         chunk.encodings = [.plain, .rle, .rleDictionary]
 
@@ -463,7 +495,7 @@ public struct ColumnChunkEncoder: Sendable {
                 page.append(contentsOf: bytes[lower..<upper])
             }
         }
-        try finishPage(type: .dictionaryPage, values: used.count, encoding: .plain, into: &chunk)
+        try finishPage(type: .dictionaryPage, values: used.count, encoding: .plain, statistics: nil, into: &chunk)
         chunk.dictionaryPageSize = chunk.bytes.count
 
         // Data pages of bit-packed / RLE ids.
@@ -475,16 +507,30 @@ public struct ColumnChunkEncoder: Sendable {
             levels.removeAll(keepingCapacity: true)
             ids.removeAll(keepingCapacity: true)
             var allPresent = true
+            var lowestRank = Int32.max
+            var highestRank = Int32.min
+            let isOptional = chunk.column.isOptional
+            let ranksPages = options.writesPageStatistics
+            ids.reserveCapacity(end - start)
             indices.withUnsafeBufferPointer { indices in
                 remap.withUnsafeBufferPointer { remap in
-                    for row in start..<end {
-                        let index = indices[row]
-                        if index >= 0 {
-                            levels.append(1)
-                            ids.append(UInt32(remap[Int(index)]))
-                        } else {
-                            levels.append(0)
-                            allPresent = false
+                    rank.withUnsafeBufferPointer { rank in
+                        for row in start..<end {
+                            let index = indices[row]
+                            if index >= 0 {
+                                let id = remap[Int(index)]
+                                ids.append(UInt32(id))
+                                if ranksPages {
+                                    lowestRank = min(lowestRank, rank[Int(id)])
+                                    highestRank = max(highestRank, rank[Int(id)])
+                                }
+                            } else {
+                                allPresent = false
+                            }
+                        }
+                        // Levels are needed only for an optional column with a null on this page.
+                        if isOptional && !allPresent {
+                            for row in start..<end { levels.append(indices[row] >= 0 ? 1 : 0) }
                         }
                     }
                 }
@@ -492,7 +538,13 @@ public struct ColumnChunkEncoder: Sendable {
             beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
             page.append(UInt8(bitWidth))
             ids.withUnsafeBufferPointer { RunLengthEncoding.encode($0, bitWidth: bitWidth, into: &page) }
-            try finishPage(type: .dataPage, values: end - start, encoding: .rleDictionary, into: &chunk)
+            var statistics = ParquetStatistics(nullCount: Int64(end - start - ids.count))
+            if options.writesPageStatistics && !ids.isEmpty {
+                statistics.min = .bytes(Array(dictionary[used[sortedIDs[Int(lowestRank)]]]))
+                statistics.max = .bytes(Array(dictionary[used[sortedIDs[Int(highestRank)]]]))
+            }
+            try finishPage(
+                type: .dataPage, values: end - start, encoding: .rleDictionary, statistics: statistics, into: &chunk)
             start = end
         }
     }
@@ -526,60 +578,100 @@ public struct ColumnChunkEncoder: Sendable {
 
     /// Builds a dictionary from plain strings by hashing every value, or nil when it would exceed `limit` bytes.
     ///
+    /// Entries keep first-occurrence order. Candidates are compared against the first row holding the entry, inside
+    /// the caller's arena, so nothing is copied until the dictionary is known to fit.
+    ///
     /// - Complexity: O(rows + string bytes) expected.
     static func buildDictionary(_ strings: StringColumn, limit: Int) -> (StringColumn, [Int32])? {
         let count = strings.count
-        var dictionary = StringColumn()
         var indices = [Int32](repeating: -1, count: count)
         var capacity = 1024
-        var table = [Int32](repeating: -1, count: capacity)  // Dictionary ids, -1 empty.
-        var hashes: [UInt64] = []  // Per dictionary entry, for rehashing and quick comparison.
+        var table = [Int32](repeating: -1, count: capacity)  // Entry ids; -1 marks an empty slot.
+        var hashes: [UInt64] = []  // Per entry, to rehash and to skip most byte comparisons.
+        var firstRows: [Int] = []  // Per entry, the row that holds its bytes.
         var dictionaryBytes = 0
-        let failed = strings.bytes.withUnsafeBufferPointer { bytes -> Bool in
-            for row in 0..<count {
-                if let validity = strings.validity, !validity[row] { continue }
-                let lower = Int(strings.offsets[row])
-                let upper = Int(strings.offsets[row + 1])
-                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                for index in lower..<upper { hash = (hash ^ UInt64(bytes[index])) &* 0x100_0000_01b3 }
-                var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
-                while true {
-                    let id = table[slot]
-                    if id < 0 {
-                        // A new entry.
-                        let newID = Int32(hashes.count)
-                        table[slot] = newID
-                        hashes.append(hash)
-                        dictionary.append(bytes: bytes[lower..<upper])
-                        dictionaryBytes += 4 + upper - lower
-                        if dictionaryBytes > limit { return true }
-                        indices[row] = newID
-                        if hashes.count * 2 > capacity {
-                            capacity *= 2
-                            table = [Int32](repeating: -1, count: capacity)
-                            for (entry, entryHash) in hashes.enumerated() {
-                                var newSlot = Int(truncatingIfNeeded: entryHash) & (capacity - 1)
-                                while table[newSlot] >= 0 { newSlot = (newSlot + 1) & (capacity - 1) }
-                                table[newSlot] = Int32(entry)
+        let hasNulls = strings.validity != nil
+        let validity = strings.validity ?? []
+        let fits = strings.bytes.withUnsafeBytes { raw -> Bool in
+            strings.offsets.withUnsafeBufferPointer { offsets -> Bool in
+                for row in 0..<count {
+                    if hasNulls && !validity[row] { continue }
+                    let lower = Int(offsets[row])
+                    let upper = Int(offsets[row + 1])
+                    let hash = hashBytes(raw, lower..<upper)
+                    var slot = Int(truncatingIfNeeded: hash) & (capacity - 1)
+                    while true {
+                        let id = table[slot]
+                        if id < 0 {
+                            let newID = Int32(hashes.count)
+                            table[slot] = newID
+                            hashes.append(hash)
+                            firstRows.append(row)
+                            indices[row] = newID
+                            dictionaryBytes += 4 + upper - lower
+                            if dictionaryBytes > limit { return false }
+                            if hashes.count * 2 > capacity {
+                                capacity *= 2
+                                table = [Int32](repeating: -1, count: capacity)
+                                for (entry, entryHash) in hashes.enumerated() {
+                                    var newSlot = Int(truncatingIfNeeded: entryHash) & (capacity - 1)
+                                    while table[newSlot] >= 0 { newSlot = (newSlot + 1) & (capacity - 1) }
+                                    table[newSlot] = Int32(entry)
+                                }
                             }
-                        }
-                        break
-                    }
-                    if hashes[Int(id)] == hash {
-                        let entryLower = Int(dictionary.offsets[Int(id)])
-                        let entryUpper = Int(dictionary.offsets[Int(id) + 1])
-                        if entryUpper - entryLower == upper - lower
-                            && dictionary.bytes[entryLower..<entryUpper].elementsEqual(bytes[lower..<upper])
-                        {
-                            indices[row] = id
                             break
                         }
+                        if hashes[Int(id)] == hash {
+                            let other = firstRows[Int(id)]
+                            let otherLower = Int(offsets[other])
+                            let otherUpper = Int(offsets[other + 1])
+                            if otherUpper - otherLower == upper - lower
+                                && bytesEqual(raw, otherLower, lower, length: upper - lower)
+                            {
+                                indices[row] = id
+                                break
+                            }
+                        }
+                        slot = (slot + 1) & (capacity - 1)
                     }
-                    slot = (slot + 1) & (capacity - 1)
                 }
+                return true
             }
-            return false
         }
-        return failed ? nil : (dictionary, indices)
+        guard fits else { return nil }
+        var dictionary = StringColumn()
+        dictionary.bytes.reserveCapacity(dictionaryBytes - 4 * firstRows.count)
+        dictionary.offsets.reserveCapacity(firstRows.count + 1)
+        for row in firstRows { dictionary.append(bytes: strings[row]) }
+        return (dictionary, indices)
+    }
+
+    /// A fast 64-bit hash of `raw[range]`, eight bytes at a time.
+    private static func hashBytes(_ raw: UnsafeRawBufferPointer, _ range: Range<Int>) -> UInt64 {
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(range.count &+ 1)
+        var position = range.lowerBound
+        while position + 8 <= range.upperBound {
+            // Safe because position + 8 <= upperBound <= raw.count (offsets were validated by the caller).
+            let word = raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            hash = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+            hash ^= hash >> 32
+            position += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while position < range.upperBound {
+            tail |= UInt64(raw[position]) << shift
+            shift += 8
+            position += 1
+        }
+        hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        hash ^= hash >> 29
+        return hash
+    }
+
+    /// Whether `length` bytes at two offsets of one arena are equal.
+    private static func bytesEqual(_ raw: UnsafeRawBufferPointer, _ first: Int, _ second: Int, length: Int) -> Bool {
+        for offset in 0..<length where raw[first + offset] != raw[second + offset] { return false }
+        return true
     }
 }

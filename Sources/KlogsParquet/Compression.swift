@@ -17,27 +17,30 @@ public enum ParquetCompression: String, Sendable, Hashable, CaseIterable {
 
 /// Page compression and decompression. The LZ4 calls are the module's only C calls.
 enum PageCodec {
-    /// Compresses `input` as one LZ4 block into `output` (replacing its contents).
-    static func compressLZ4(_ input: [UInt8], into output: inout [UInt8]) throws {
+    /// Compresses `input` as one LZ4 block into the start of `output`, growing it when needed, and returns the
+    /// compressed length. `output` keeps its size between calls so a reused scratch buffer is never zero-filled again.
+    static func compressLZ4(_ input: [UInt8], into output: inout [UInt8]) throws -> Int {
         guard input.count <= Int(LZ4_MAX_INPUT_SIZE) else {
             throw ParquetError.invalidArgument(
                 "a page of \(input.count) bytes exceeds LZ4's block limit; use a smaller data page size")
         }
         let bound = Int(LZ4_compressBound(Int32(input.count)))
-        if output.count < bound { output = [UInt8](repeating: 0, count: bound) }
+        if output.count < bound { output = [UInt8](repeating: 0, count: max(bound, 64)) }
+        if input.isEmpty { return 0 }
         let written = input.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { destination in
-                // Safe because the destination holds at least LZ4_compressBound(source.count) bytes.
+                // Safe because the source is non-empty and the destination holds at least
+                // LZ4_compressBound(source.count) bytes, so both base addresses exist.
                 LZ4_compress_default(
                     UnsafeRawPointer(source.baseAddress!).assumingMemoryBound(to: CChar.self),
                     UnsafeMutableRawPointer(destination.baseAddress!).assumingMemoryBound(to: CChar.self),
                     Int32(source.count), Int32(destination.count))
             }
         }
-        guard written > 0 || input.isEmpty else {
+        guard written > 0 else {
             throw ParquetError(.io, "LZ4 compression of a \(input.count)-byte page failed")
         }
-        output.removeSubrange(Int(max(written, 0))...)
+        return Int(written)
     }
 
     /// Decompresses one LZ4 block of `input[range]` that must produce exactly `uncompressedSize` bytes.

@@ -301,7 +301,7 @@ public struct RowGroupMetadata: Sendable, Hashable {
         writer.writeI64(field: 3, numberOfRows)
         if let fileOffset { writer.writeI64(field: 5, fileOffset) }
         if let totalCompressedSize { writer.writeI64(field: 6, totalCompressedSize) }
-        writer.writeI16(field: 7, ordinal)
+        if ordinal >= 0 { writer.writeI16(field: 7, ordinal) }
         writer.endStruct()
     }
 
@@ -481,7 +481,8 @@ struct FileMetadata: Sendable {
         writer.writeI64(field: 3, numberOfRows)
         writer.beginList(field: 4, elementType: .structure, count: rowGroups.count)
         for (ordinal, group) in rowGroups.enumerated() {
-            group.encode(into: &writer, ordinal: Int16(truncatingIfNeeded: ordinal))
+            // The ordinal is optional; past Int16.max it is left out rather than wrapped.
+            group.encode(into: &writer, ordinal: Int16(exactly: ordinal) ?? -1)
         }
         if !keyValueMetadata.isEmpty {
             writer.beginList(field: 5, elementType: .structure, count: keyValueMetadata.count)
@@ -613,7 +614,8 @@ struct PageHeader {
         writer.endStruct()
     }
 
-    static func decode(from reader: inout ThriftCompactReader) throws -> PageHeader {
+    /// Decodes a page header; page statistics are decoded when the column's `physicalType` is given.
+    static func decode(from reader: inout ThriftCompactReader, physicalType: PhysicalType? = nil) throws -> PageHeader {
         let name = "PageHeader"
         var type: Int32?
         var uncompressed: Int32?
@@ -635,6 +637,8 @@ struct PageHeader {
                     case 2: header.encoding = ParquetEncoding(rawValue: try reader.readI32(wire, field: id, in: name))
                     case 3: header.definitionLevelEncoding = ParquetEncoding(rawValue: try reader.readI32(wire, field: id, in: name))
                     case 4: header.repetitionLevelEncoding = ParquetEncoding(rawValue: try reader.readI32(wire, field: id, in: name))
+                    case 5 where physicalType != nil && wire == .structure:
+                        header.statistics = try ParquetStatistics.decode(from: &reader, type: physicalType!)  // Safe: checked.
                     default: try reader.skip(wire)
                     }
                 }

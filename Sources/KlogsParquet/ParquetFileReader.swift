@@ -9,7 +9,8 @@ import Darwin
 /// Reads a flat Parquet file held in memory: its footer on creation, any column chunk on demand.
 ///
 /// Every length and offset in the file is checked before use, so a damaged or hostile file makes it throw a
-/// ``ParquetError`` and never crash or allocate beyond what the file's size can justify.
+/// ``ParquetError`` and never crash or allocate beyond what the file's size can justify: a page may not claim to
+/// expand more than 256-fold, and a row group may not claim more than max(2^20, 128 × file size) rows.
 ///
 /// ```swift
 /// let reader = try ParquetFileReader(path: "events/date=2026-11-21/part-0.parquet")
@@ -149,7 +150,8 @@ public struct ParquetFileReader: Sendable {
     ///
     /// - Throws: ``ParquetError`` naming the file, row group and column: `invalidArgument` for indices out of range,
     ///   `unsupported` for types, codecs or encodings this module does not decode, `malformedFile` for damage.
-    public func readColumn(rowGroup: Int, column: Int) throws -> ColumnValues {
+    /// - Parameter verifyingChecksums: whether pages that carry a CRC-32 are checked against it (on by default).
+    public func readColumn(rowGroup: Int, column: Int, verifyingChecksums: Bool = true) throws -> ColumnValues {
         guard rowGroups.indices.contains(rowGroup) else {
             throw ParquetError.invalidArgument("\(name): row group \(rowGroup) does not exist; the file has \(rowGroups.count)")
         }
@@ -160,19 +162,27 @@ public struct ParquetFileReader: Sendable {
         do {
             var decoder = ColumnChunkDecoder(
                 file: bytes, limit: footerStart, column: schema.columns[column],
-                chunk: rowGroups[rowGroup].columns[column], rows: rowGroups[rowGroup].numberOfRows)
+                chunk: rowGroups[rowGroup].columns[column], rows: rowGroups[rowGroup].numberOfRows,
+                verifiesChecksums: verifyingChecksums)
             return try decoder.decode()
         } catch let error as ParquetError {
             throw error.located(location)
         }
     }
 
+    /// Decodes every column of a row group, in schema order.
+    public func readRowGroup(_ rowGroup: Int, verifyingChecksums: Bool = true) throws -> [ColumnValues] {
+        try schema.columns.indices.map {
+            try readColumn(rowGroup: rowGroup, column: $0, verifyingChecksums: verifyingChecksums)
+        }
+    }
+
     /// Decodes a column chunk by name.
-    public func readColumn(rowGroup: Int, named columnName: String) throws -> ColumnValues {
+    public func readColumn(rowGroup: Int, named columnName: String, verifyingChecksums: Bool = true) throws -> ColumnValues {
         guard let index = schema.index(of: columnName) else {
             throw ParquetError.invalidArgument("\(name): there is no column '\(columnName)'")
         }
-        return try readColumn(rowGroup: rowGroup, column: index)
+        return try readColumn(rowGroup: rowGroup, column: index, verifyingChecksums: verifyingChecksums)
     }
 
     /// Reads a whole file with `read(2)`.

@@ -19,7 +19,10 @@ public final class ParquetFileWriter<Output: ParquetOutput> {
     public let options: ParquetWriterOptions
     private var encoder: ColumnChunkEncoder
     private var rowGroups: [RowGroupMetadata] = []
-    private var numberOfRows: Int64 = 0
+    /// The rows written so far, in all row groups.
+    public private(set) var numberOfRows: Int64 = 0
+    /// The row groups written so far.
+    public var numberOfRowGroups: Int { rowGroups.count }
 
     private enum State { case open, closed, failed }
     private var state = State.open

@@ -10,6 +10,10 @@ public struct ParquetWriterOptions: Sendable {
     public var dictionaryPageLimit: Int
     /// Whether ``ColumnValues/strings(_:)`` columns are dictionary-encoded (hashing every value) rather than PLAIN.
     public var dictionaryEncodesPlainStrings: Bool
+    /// Whether data page headers carry their page's statistics (null count, min and max) besides the chunk's.
+    public var writesPageStatistics: Bool
+    /// Whether every page header carries the CRC-32 of the page's stored bytes (readers may verify it).
+    public var writesPageChecksums: Bool
     /// The footer's `created_by`, e.g. `"klogs version 0.1.0 (build abc123)"`.
     public var createdBy: String
     /// The footer's key-value metadata, in order.
@@ -22,6 +26,8 @@ public struct ParquetWriterOptions: Sendable {
         dataPageRowLimit: Int = 20_000,
         dictionaryPageLimit: Int = 1 << 20,
         dictionaryEncodesPlainStrings: Bool = true,
+        writesPageStatistics: Bool = true,
+        writesPageChecksums: Bool = false,
         createdBy: String = "klogs",
         keyValueMetadata: [(key: String, value: String)] = []
     ) {
@@ -30,6 +36,8 @@ public struct ParquetWriterOptions: Sendable {
         self.dataPageRowLimit = dataPageRowLimit
         self.dictionaryPageLimit = dictionaryPageLimit
         self.dictionaryEncodesPlainStrings = dictionaryEncodesPlainStrings
+        self.writesPageStatistics = writesPageStatistics
+        self.writesPageChecksums = writesPageChecksums
         self.createdBy = createdBy
         self.keyValueMetadata = keyValueMetadata
     }

@@ -82,6 +82,35 @@ struct RoundTripTests {
         #expect(cells(try reader.readColumn(rowGroup: 0, column: 0)) == cells(values))
     }
 
+    @Test("Every data page header carries the statistics of its own rows", arguments: ColumnKind.allCases)
+    func pageStatistics(kind: ColumnKind) throws {
+        var random = SeededRandom(seed: 21)
+        let values = randomValues(kind, count: 3000, optional: true, nullRate: 0.3, random: &random)
+        let column = kind.column("c", optional: true)
+        let bytes = try writeInMemory(
+            schema: ParquetSchema(columns: [column]), rowGroups: [[values]],
+            options: ParquetWriterOptions(dataPageSize: 300, dataPageRowLimit: 250, dictionaryEncodesPlainStrings: false))
+        let chunk = try ParquetFileReader(bytes: bytes).rowGroups[0].columns[0]
+        let all = cells(values)
+        var position = Int(chunk.startOffset)
+        var row = 0
+        var pages = 0
+        while row < all.count {
+            var reader = ThriftCompactReader(bytes, range: position..<bytes.count)
+            let header = try PageHeader.decode(from: &reader, physicalType: column.type)
+            position = reader.position + Int(header.compressedSize)
+            guard header.type == PageType.dataPage.rawValue else { continue }
+            let rows = all[row..<(row + Int(header.numberOfValues))]
+            let expected = expectedStatistics(rows)
+            #expect(header.statistics?.nullCount == Int64(expected.nulls), "page \(pages)")
+            #expect(cell(header.statistics?.min) == expected.min, "page \(pages)")
+            #expect(cell(header.statistics?.max) == expected.max, "page \(pages)")
+            row += Int(header.numberOfValues)
+            pages += 1
+        }
+        #expect(pages > 5)
+    }
+
     @Test("The row limit bounds pages of dictionary ids")
     func rowLimitBoundsPages() throws {
         var random = SeededRandom(seed: 8)
@@ -252,10 +281,13 @@ struct RoundTripTests {
             randomValues(.timestamp, count: 500, optional: false, random: &random),
         ]
         let direct = try writeInMemory(schema: schema, rowGroups: [group])
+        #expect(cells(try ParquetFileReader(bytes: direct).readRowGroup(0)[0]) == cells(group[0]))
         let writer = try ParquetFileWriter(output: InMemoryOutput(), schema: schema)
         var encoder = ColumnChunkEncoder(options: writer.options)
         let chunks = try zip(group, schema.columns).map { try encoder.encode($0, column: $1) }
         try writer.appendRowGroup(chunks)
+        #expect(writer.numberOfRows == 500)
+        #expect(writer.numberOfRowGroups == 1)
         try writer.close()
         #expect(writer.output.bytes == direct)
     }
@@ -280,5 +312,37 @@ struct RoundTripTests {
         #expect(reader.numberOfRows == 100_000)
         #expect(cells(try reader.readColumn(rowGroup: 1, named: "s")) == cells(values))
         #expect(throws: ParquetError.self) { try ParquetFileReader(path: directory.appendingPathComponent("missing").path) }
+    }
+}
+
+@Suite("Page checksums")
+struct PageChecksumTests {
+    @Test("The CRC-32 matches zlib's check value")
+    func crcCheckValue() {
+        let bytes = Array("123456789".utf8)
+        #expect(CRC32.checksum(bytes, range: 0..<bytes.count) == 0xCBF4_3926)
+    }
+
+    @Test("Pages written with checksums read back, and a flipped byte fails the check", arguments: ParquetCompression.allCases)
+    func checksummedPages(compression: ParquetCompression) throws {
+        let schema = ParquetSchema(columns: [ParquetColumn(name: "n", type: .int64)])
+        var bytes = try writeInMemory(
+            schema: schema, rowGroups: [[.int64(Array(0..<1000), validity: nil)]],
+            options: ParquetWriterOptions(compression: compression, writesPageChecksums: true))
+        #expect(cells(try ParquetFileReader(bytes: bytes).readColumn(rowGroup: 0, column: 0)) == (0..<1000).map { .integer($0) })
+        bytes[bytes.count / 4] ^= 0x01  // Inside the only page's body.
+        let reader = try ParquetFileReader(bytes: bytes)
+        do {
+            _ = try reader.readColumn(rowGroup: 0, column: 0)
+            Issue.record("a damaged page passed its CRC check")
+        } catch let error as ParquetError {
+            #expect(error.message.contains("CRC"))
+        }
+        if compression == .uncompressed {
+            // Without verification the flipped bit simply changes a value.
+            let values = cells(try reader.readColumn(rowGroup: 0, column: 0, verifyingChecksums: false))
+            #expect(values.count == 1000)
+            #expect(values != (0..<1000).map { .integer($0) })
+        }
     }
 }

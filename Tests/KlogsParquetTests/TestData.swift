@@ -124,7 +124,11 @@ func writeInMemory(
 
 /// The expected statistics of written values.
 func expectedStatistics(_ values: ColumnValues) -> (nulls: Int, min: Cell?, max: Cell?) {
-    let all = cells(values)
+    expectedStatistics(cells(values))
+}
+
+/// The expected statistics of some cells.
+func expectedStatistics(_ all: some Collection<Cell>) -> (nulls: Int, min: Cell?, max: Cell?) {
     let present = all.filter { $0 != .null }
     func less(_ a: Cell, _ b: Cell) -> Bool {
         switch (a, b) {

@@ -14,6 +14,12 @@ struct HitKey: Hashable {
 struct HitTotals {
     var hits: Int64 = 0
     var bytes: Int64 = 0
+
+    /// Counts one more request of `bytes` bytes.
+    mutating func add(bytes: Int64) {
+        hits += 1
+        self.bytes += bytes
+    }
 }
 
 /// Everything one run buffers for one UTC day: the interned values, the pending `events` rows, the hourly

@@ -106,12 +106,10 @@ struct LineProcessor {
         }
 
         let key = HitKey(
-            hour: Int32(truncatingIfNeeded: record.timestamp >= 0
-                ? record.timestamp / 3_600_000 : (record.timestamp - 3_599_999) / 3_600_000),
+            hour: Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000),
             vhost: vhostId, path: pathId, status: status,
             userAgentClass: userAgents.hitsClassIds[Int(classId)])
-        partition.hits[key, default: HitTotals()].hits += 1
-        partition.hits[key, default: HitTotals()].bytes += record.responseBytes
+        partition.hits[key, default: HitTotals()].add(bytes: record.responseBytes)
     }
 
     /// The interned network of a client in truncate mode, or -1 (null) when the client is not an IP address.
