@@ -10,10 +10,11 @@ import Testing
 /// against the format by an independent script, is in Tests/packaging/test_cli.py.)
 @Suite struct MetricsTests {
     /// A strict reading of the text exposition format 0.0.4: comments, then samples without timestamps.
-    static let sampleLine = try! Regex(
+    static var sampleLine: Regex<AnyRegexOutput> { try! Regex(
         #"^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(\\\\|\\"|\\n|[^"\\\n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\\\|\\"|\\n|[^"\\\n])*")*\})? (-?[0-9]+(\.[0-9]+)?|[+-]Inf|NaN)$"#)
-    static let helpLine = try! Regex(#"^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* ([^\\\n]|\\\\|\\n)*$"#)
-    static let typeLine = try! Regex(#"^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)$"#)
+    }
+    static var helpLine: Regex<AnyRegexOutput> { try! Regex(#"^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* ([^\\\n]|\\\\|\\n)*$"#) }
+    static var typeLine: Regex<AnyRegexOutput> { try! Regex(#"^# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped)$"#) }
 
     static func checkFormat(_ text: String) {
         #expect(text.hasSuffix("\n"))
