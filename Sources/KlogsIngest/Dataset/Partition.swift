@@ -58,6 +58,7 @@ final class Partition {
 
     init(day: Int32) {
         self.day = day
+        hits.reserveCapacity(1 << 16)
     }
 
     var pendingEvents: Int { timestamps.count }
@@ -91,10 +92,27 @@ final class Partition {
 
 extension ByteInterner {
     /// The interned values as a Parquet string column, in id order: the dictionary of an id column.
+    ///
+    /// Values that are not valid UTF-8 are repaired here (see `UTF8Repair`), once per distinct value and row
+    /// group rather than once per line; an all-ASCII dictionary is passed through as it is.
     var stringColumn: StringColumn {
         var offsets: [Int32] = [0]
         offsets.reserveCapacity(count + 1)
-        for end in ends { offsets.append(Int32(end)) }
-        return StringColumn(bytes: arena, offsets: offsets)
+        let isASCII = arena.withUnsafeBytes { bytes in !bytes.contains { $0 >= 0x80 } }
+        if isASCII {
+            for end in ends { offsets.append(Int32(end)) }
+            return StringColumn(bytes: arena, offsets: offsets)
+        }
+        var repaired: [UInt8] = []
+        repaired.reserveCapacity(arena.count + 64)
+        arena.withUnsafeBytes { bytes in
+            var start = 0
+            for end in ends {
+                UTF8Repair.appendRepaired(UnsafeRawBufferPointer(rebasing: bytes[start..<end]), to: &repaired)
+                offsets.append(Int32(repaired.count))
+                start = end
+            }
+        }
+        return StringColumn(bytes: repaired, offsets: offsets)
     }
 }

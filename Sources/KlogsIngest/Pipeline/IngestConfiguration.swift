@@ -70,8 +70,10 @@ public struct IngestConfiguration: Sendable {
     public var compression: ParquetCompression = .lz4Raw
     /// The uap-core rules file used to classify user agents.
     public var userAgentRules: String? = nil
-    /// Rows buffered per partition before an `events` row group is written.
-    public var rowGroupRows: Int = 512 * 1024
+    /// Rows buffered per partition before an `events` row group is written. About DuckDB's own row-group size:
+    /// large enough for good compression and statistics, small enough that the column buffers stay in cache-friendly
+    /// reused memory (512 Ki rows cost 9% of an ingest in first-touch page faults).
+    public var rowGroupRows: Int = 128 * 1024
 
     public init(dataDirectory: String, inputs: [String]) {
         self.dataDirectory = dataDirectory

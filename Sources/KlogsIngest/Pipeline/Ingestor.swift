@@ -92,7 +92,7 @@ public final class Ingestor {
         var splitter = LineSplitter()
         var reader: InputReader
         do {
-            reader = try InputReader(path: path)
+            reader = try InputReader(source: InputSource(argument: path))
         } catch {
             summary.inputErrors.append("\(error)")
             return
