@@ -62,7 +62,8 @@ demo: release
 test: deps venv
 	KLOGS_PYTHON=$(abspath $(PYTHON)) $(SWIFT) test
 	$(SWIFT) build
-	KLOGS_BIN=$(abspath .build/debug/klogs) $(PYTHON) -m pytest -q Tests/interop Tests/packaging/test_cli.py
+	KLOGS_BIN=$(abspath .build/debug/klogs) $(PYTHON) -m pytest -q Tests/interop
+	KLOGS_BIN=$(abspath .build/debug/klogs) $(PYTHON) -m pytest -q Tests/packaging/test_cli.py
 
 clean:
 	rm -rf .build $(VENV) $(DATA)

@@ -7,9 +7,12 @@ import re
 import shutil
 import subprocess
 
+import sys
+
 import pytest
 
-from promtext import parse
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from promtext import parse  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "fixtures" / "sample-access.log"
