@@ -2,24 +2,39 @@
 /// transition for every input class, so a scan is one table lookup per byte, no failure-link chasing).
 ///
 /// Input bytes are mapped to classes first (bytes that occur in no atom share class 0; `A`–`Z` map like `a`–`z`), which
-/// keeps the table small: states × classes 32-bit entries.
+/// keeps the table small: states × classes 16-bit entries. States are numbered so that those recognising an atom come
+/// last: the scan tests `state >= firstOutputState` instead of loading anything.
 struct AhoCorasick: Sendable {
+    /// The largest number of states a 16-bit table can address.
+    static let maximumStates = 1 << 16
+
     /// Byte → input class.
     private let byteClass: [UInt8]
     private let classCount: Int
-    /// The transition table, `state * classCount + class`.
-    private let transitions: [Int32]
-    /// For each state, the atoms recognised on entering it: `outputAtoms[outputStart[s]..<outputStart[s + 1]]`.
+    /// Rows are padded to a power of two, so a row starts at `state << rowShift` (a shift, not a multiplication, on
+    /// the scan's critical path).
+    private let rowShift: Int
+    /// The transition table, `state << rowShift | class`.
+    private let transitions: [UInt16]
+    /// The start state.
+    private let rootState: Int
+    /// States from this number on recognise at least one atom.
+    private let firstOutputState: Int
+    /// For each state from `firstOutputState` on, the atoms recognised on entering it:
+    /// `outputAtoms[outputStart[s - firstOutputState]..<outputStart[s - firstOutputState + 1]]`.
     private let outputStart: [Int32]
     private let outputAtoms: [Int32]
 
     /// The number of states.
-    var stateCount: Int { outputStart.count - 1 }
+    var stateCount: Int { firstOutputState + outputStart.count - 1 }
+    /// The number of input classes (distinct atom bytes, case folded, plus one for all other bytes).
+    var inputClassCount: Int { classCount }
 
     /// Builds the automaton.
     ///
     /// - Parameter atoms: the strings to find, already lowercased; an atom's number is its index here.
-    init(atoms: [String]) {
+    /// - Returns: nil if the automaton would need more than ``maximumStates`` states.
+    init?(atoms: [String]) {
         var byteClass = [UInt8](repeating: 0, count: 256)
         var classCount = 1
         for atom in atoms {
@@ -40,6 +55,7 @@ struct AhoCorasick: Sendable {
             for byte in atom.utf8 {
                 let slot = state * classCount + Int(byteClass[Int(byte)])
                 if edges[slot] < 0 {
+                    if outputs.count == Self.maximumStates { return nil }
                     edges[slot] = Int32(outputs.count)
                     outputs.append([])
                     edges += [Int32](repeating: -1, count: classCount)
@@ -77,15 +93,38 @@ struct AhoCorasick: Sendable {
                 }
             }
         }
+        // Renumber: states without output first, in breadth-first order, then states with output.
+        var newNumber = [Int](repeating: 0, count: outputs.count)
+        var next = 0
+        for state in outputs.indices where outputs[state].isEmpty {
+            newNumber[state] = next
+            next += 1
+        }
+        let firstOutputState = next
         var outputStart: [Int32] = [0]
         var outputAtoms: [Int32] = []
-        for list in outputs {
-            outputAtoms += list
+        for state in outputs.indices where !outputs[state].isEmpty {
+            newNumber[state] = next
+            next += 1
+            outputAtoms += outputs[state]
             outputStart.append(Int32(outputAtoms.count))
+        }
+        var rowShift = 0
+        while 1 << rowShift < classCount { rowShift += 1 }
+        var transitions = [UInt16](repeating: 0, count: outputs.count << rowShift)
+        for state in outputs.indices {
+            let from = state * classCount
+            let to = newNumber[state] << rowShift
+            for inputClass in 0..<classCount {
+                transitions[to + inputClass] = UInt16(newNumber[Int(edges[from + inputClass])])
+            }
         }
         self.byteClass = byteClass
         self.classCount = classCount
-        self.transitions = edges
+        self.rowShift = rowShift
+        self.transitions = transitions
+        self.firstOutputState = firstOutputState
+        self.rootState = newNumber[0]
         self.outputStart = outputStart
         self.outputAtoms = outputAtoms
     }
@@ -96,19 +135,22 @@ struct AhoCorasick: Sendable {
     /// - Complexity: O(n + occurrences).
     @inline(__always)
     func forEachMatch(in bytes: UnsafeBufferPointer<UInt8>, _ body: (_ atom: Int, _ end: Int) -> Void) {
-        let classCount = self.classCount
+        let rowShift = self.rowShift
         byteClass.withUnsafeBufferPointer { byteClass in
             transitions.withUnsafeBufferPointer { transitions in
                 outputStart.withUnsafeBufferPointer { outputStart in
                     outputAtoms.withUnsafeBufferPointer { outputAtoms in
-                        var state = 0
+                        // The root is state 0 unless the empty string is an atom; it is renumbered like any other.
+                        var state = rootState
+                        let firstOutputState = self.firstOutputState
                         for offset in 0..<bytes.count {
                             let inputClass = Int(byteClass[Int(bytes[offset])])
-                            state = Int(transitions[state &* classCount &+ inputClass])
-                            let first = Int(outputStart[state])
-                            let end = Int(outputStart[state &+ 1])
-                            if first == end { continue }
-                            for output in first..<end { body(Int(outputAtoms[output]), offset &+ 1) }
+                            state = Int(transitions[state &<< rowShift | inputClass])
+                            if state < firstOutputState { continue }
+                            let row = state &- firstOutputState
+                            for output in Int(outputStart[row])..<Int(outputStart[row &+ 1]) {
+                                body(Int(outputAtoms[output]), offset &+ 1)
+                            }
                         }
                     }
                 }

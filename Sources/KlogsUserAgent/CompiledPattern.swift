@@ -104,6 +104,8 @@ final class MatchScratch {
         // user agents do not hit PCRE2_ERROR_JIT_STACKLIMIT.
         jitStack = pcre2_jit_stack_create_8(32 * 1024, 1024 * 1024, nil)
         pcre2_jit_stack_assign_8(context, nil, UnsafeMutableRawPointer(jitStack))
+        // uap-core's patterns are bounded ({0,200}); a hostile agent must not make one run for seconds.
+        pcre2_set_match_limit_8(context, 1_000_000)
         ovector = pcre2_get_ovector_pointer_8(matchData)
         emptySubject = .allocate(capacity: 1)
         emptySubject.initialize(to: 0)

@@ -105,21 +105,22 @@ final class CompiledRuleList: Sendable {
     }
 
     /// Builds the browser or OS result of rule `index`, which has just matched.
-    func versioned(rule index: Int, _ subject: UnsafeBufferPointer<UInt8>, _ scratch: MatchScratch)
-        -> ParsedUserAgent.Versioned
-    {
+    ///
+    /// - Parameter fieldCount: how many fields to build (family, major, minor, patch, patch minor); the rest stay
+    ///   nil. The classifier needs only two.
+    func versioned(
+        rule index: Int, _ subject: UnsafeBufferPointer<UInt8>, _ scratch: MatchScratch, fieldCount: Int = 5
+    ) -> ParsedUserAgent.Versioned {
         let templates = self.templates[index]
-        var fields: [String?] = [nil, nil, nil, nil, nil]
-        for field in 0..<5 {
-            if let template = templates[field] {
-                fields[field] = template.expand(subject, scratch)
-            } else if let range = scratch.range(ofGroup: field + 1), !range.isEmpty {
-                fields[field] = substring(subject, range)
-            }
+        @inline(__always)
+        func field(_ field: Int) -> String? {
+            if field >= fieldCount { return nil }
+            if let template = templates[field] { return template.expand(subject, scratch) }
+            if let range = scratch.range(ofGroup: field + 1), !range.isEmpty { return substring(subject, range) }
+            return nil
         }
         return ParsedUserAgent.Versioned(
-            family: fields[0] ?? "Other", major: fields[1], minor: fields[2], patch: fields[3],
-            patchMinor: fields[4])
+            family: field(0) ?? "Other", major: field(1), minor: field(2), patch: field(3), patchMinor: field(4))
     }
 
     /// Builds the device result of rule `index`, which has just matched.

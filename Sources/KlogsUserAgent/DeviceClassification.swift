@@ -2,9 +2,9 @@
 ///
 /// The rules, in order (documented in `docs/USER-AGENTS.md`):
 /// 1. **bot**: uap-core's device family is `Spider`, or the agent is empty or `-`, or it contains one of the
-///    ``BotSignals`` (`bot` as a word ending, `crawl`, `spider`, `+http`, an `http://` URL, an HTTP client
-///    library such as curl, python-requests or Go-http-client, …). The browser and OS families are kept as uap-core
-///    found them.
+///    ``BotSignals`` (`bot` as a word ending, `crawl`, `spider`, `+http`, an `http://` URL, an e-mail address, an
+///    HTTP client library such as curl, python-requests or Go-http-client, a feed fetcher, …). The browser and OS
+///    families are kept as uap-core found them.
 /// 2. **tablet**: the device family or model names an iPad, a Kindle or a tablet; or the OS is `BlackBerry Tablet OS`;
 ///    or an Android browser (`Mozilla/… Android …`) that does not say `Mobile` (Android's convention for tablets).
 /// 3. **mobile**: the device family is a phone (iPhone, iPod, Generic Smartphone/Feature Phone, or any family with a
@@ -18,11 +18,16 @@ enum DeviceClassification {
     /// - Parameters:
     ///   - parsed: the uap-core result.
     ///   - userAgent: the raw agent, for the bot signals and Android's `Mobile` token.
-    static func classify(_ parsed: ParsedUserAgent, _ userAgent: UnsafeBufferPointer<UInt8>) -> UserAgentClass {
-        let signals = BotSignals.shared.scan(userAgent)
-        let isBot = parsed.device.family == "Spider" || signals.isBot
+    ///   - markers: which of ``BotSignals/markers`` occur in `userAgent`.
+    static func classify(_ parsed: ParsedUserAgent, _ userAgent: UnsafeBufferPointer<UInt8>, markers: UInt64)
+        -> UserAgentClass
+    {
+        let isBot = parsed.device.family == "Spider" || BotSignals.isBot(userAgent, markers: markers)
         let device: DeviceClass =
-            isBot ? .bot : deviceClass(parsed, isAndroidBrowserWithoutMobile: signals.isAndroidBrowserWithoutMobile)
+            isBot
+            ? .bot
+            : deviceClass(
+                parsed, isAndroidBrowserWithoutMobile: BotSignals.isAndroidBrowserWithoutMobile(userAgent, markers))
         return UserAgentClass(
             browser: parsed.browser.family, browserMajor: parsed.browser.major, os: parsed.os.family,
             osMajor: parsed.os.major, deviceFamily: parsed.device.family, device: device, isBot: isBot)
@@ -32,117 +37,139 @@ enum DeviceClassification {
         let family = parsed.device.family
         let os = parsed.os.family
         let browser = parsed.browser.family
-        let lowerFamily = family.lowercased()
-        let lowerModel = parsed.device.model?.lowercased() ?? ""
-        let isTabletName = ["ipad", "tablet", "kindle"].contains {
-            lowerFamily.contains($0) || lowerModel.contains($0)
-        }
+        let model = parsed.device.model ?? ""
+        let isTabletName =
+            containsIgnoringCase(family, "ipad") || containsIgnoringCase(model, "ipad")
+            || containsIgnoringCase(family, "tablet") || containsIgnoringCase(model, "tablet")
+            || containsIgnoringCase(family, "kindle") || containsIgnoringCase(model, "kindle")
         if isTabletName || os == "BlackBerry Tablet OS" || (os == "Android" && isAndroidBrowserWithoutMobile) {
             return .tablet
         }
-        let isMac = family == "Mac"
+        // Apple's computers: `Mac` for browsers, the hardware model (MacBookPro8,1, iMac…) for CFNetwork apps.
+        let isMac = family.hasPrefix("Mac") || family.hasPrefix("iMac")
         let isPhoneFamily =
-            ["iPhone", "iPod", "Generic Smartphone", "Generic Feature Phone"].contains(family)
-            || lowerFamily.contains("phone")
+            family == "iPhone" || family == "iPod" || family.hasPrefix("Generic Smartphone")
+            || family.hasPrefix("Generic Feature Phone") || containsIgnoringCase(family, "phone")
             || (!isMac && family != "Other" && parsed.device.brand != nil && parsed.device.brand != "Spider")
-        if isPhoneFamily || browser.contains("Mobile") || browser.contains("Mini") || mobileOSFamilies.contains(os)
-            || os.hasPrefix("Symbian") || os.hasPrefix("Nokia Series")
+        if isPhoneFamily || containsIgnoringCase(browser, "mobile") || containsIgnoringCase(browser, "mini")
+            || isMobileOS(os)
         {
             return .mobile
         }
-        if os.hasPrefix("Windows") || desktopOSFamilies.contains(os) || isMac {
+        if os.hasPrefix("Windows") || isDesktopOS(os) || isMac {
             return .desktop
         }
         return .other
     }
 
-    /// OS families that only run on phones (and phone-sized tablets, which rule 2 catches first).
-    static let mobileOSFamilies: Set<String> = [
-        "iOS", "Android", "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS", "Firefox OS", "Tizen",
-        "Sailfish", "Ubuntu Touch", "MeeGo", "Maemo", "Bada", "webOS", "Brew MP", "HarmonyOS", "WatchOS",
-    ]
+    /// OS families that run on phones (tablets running them are caught by the tablet rule first).
+    static func isMobileOS(_ os: String) -> Bool {
+        switch os {
+        case "iOS", "Android", "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS", "Firefox OS", "Tizen",
+            "Sailfish", "Ubuntu Touch", "MeeGo", "Maemo", "Bada", "webOS", "Brew MP", "HarmonyOS", "WatchOS":
+            true
+        default:
+            os.hasPrefix("Symbian") || os.hasPrefix("Nokia Series")
+        }
+    }
 
-    /// OS families of desktop and laptop computers. `Windows …` families are matched by prefix except the phone
-    /// ones above, which are tested first.
-    static let desktopOSFamilies: Set<String> = [
-        "Mac OS X", "Mac OS", "macOS", "Linux", "Ubuntu", "Debian", "Fedora", "Red Hat", "Gentoo", "Mint",
-        "Linux Mint", "Arch Linux", "CentOS", "SUSE", "openSUSE", "Slackware", "Mandriva", "Kubuntu", "Xubuntu",
-        "Chrome OS", "FreeBSD", "OpenBSD", "NetBSD", "Solaris", "SunOS", "BeOS", "Haiku", "OS/2", "AmigaOS",
-        "Elementary OS", "Manjaro",
-    ]
+    /// OS families of desktop and laptop computers, besides the `Windows …` families (matched by prefix after the
+    /// phone ones).
+    static func isDesktopOS(_ os: String) -> Bool {
+        switch os {
+        case "Mac OS X", "Mac OS", "macOS", "Linux", "Ubuntu", "Debian", "Fedora", "Red Hat", "Gentoo", "Mint",
+            "Linux Mint", "Arch Linux", "CentOS", "SUSE", "openSUSE", "Slackware", "Mandriva", "Kubuntu", "Xubuntu",
+            "Chrome OS", "ChromeOS", "FreeBSD", "OpenBSD", "NetBSD", "Solaris", "SunOS", "BeOS", "Haiku", "OS/2",
+            "AmigaOS", "Elementary OS", "Manjaro":
+            true
+        default:
+            false
+        }
+    }
 }
 
-/// Signals of automated agents that uap-core's `Spider` rules miss, found with one Aho-Corasick scan of the lowercased
-/// user agent.
-struct BotSignals: Sendable {
-    /// Substrings that mark an automated agent anywhere in the user agent.
+/// Whether `text` contains `needle` (lowercase ASCII) regardless of ASCII case, comparing bytes.
+func containsIgnoringCase(_ text: String, _ needle: StaticString) -> Bool {
+    let needleCount = needle.utf8CodeUnitCount
+    let needleStart = needle.utf8Start
+    var text = text
+    return text.withUTF8 { bytes in
+        guard bytes.count >= needleCount else { return false }
+        for start in 0...(bytes.count - needleCount) {
+            var offset = 0
+            while offset < needleCount && lowercased(bytes[start + offset]) == needleStart[offset] { offset += 1 }
+            if offset == needleCount { return true }
+        }
+        return false
+    }
+}
+
+/// Signals of automated agents that uap-core's `Spider` rules miss. The substrings (``markers``) are found by the
+/// prefilter's scan of the lowercased user agent, so they cost nothing extra; the rest looks at the ends of the agent.
+enum BotSignals {
+    /// Substrings of the lowercased agent that mark an automated agent, wherever they occur.
     static let anywhere: [String] = [
-        "crawl", "spider", "slurp", "scrape", "+http", "http://", "https://", "feedfetcher", "feedparser",
+        "crawl", "spider", "slurp", "scrape", "scrapy", "+http", "http://", "https://", "fetcher", "feedparser",
         "headlesschrome", "phantomjs", "python", "curl/", "wget/", "go-http-client", "okhttp", "httpclient",
-        "libwww-perl", "lwp::", "aiohttp", "axios/", "node-fetch", "undici", "guzzlehttp", "scrapy", "httpie",
-        "java/", "apache-httpclient", "zgrab", "masscan", "nmap", "nikto", "sqlmap", "facebookexternalhit",
-        "pingdom", "uptime", "monitoring", "checker", "validator", "fetcher",
+        "libwww-perl", "lwp::", "aiohttp", "axios/", "node-fetch", "undici", "guzzlehttp", "httpie", "java/",
+        "zgrab", "masscan", "nmap", "nikto", "sqlmap", "facebookexternalhit", "pingdom", "uptime", "monitoring",
+        "checker", "validator", "@", "subscribers", "feed-id", "indy library", "libfetch", "portscout",
     ]
-    /// Prefixes that mark a script or library when the user agent starts with them.
-    static let prefixes: [String] = ["ruby", "php/", "perl", "powershell", "dart:", "dart/", "rest-client", "feed"]
+    /// `bot` ending a word: Googlebot/, AhrefsBot;, YandexBot), bots, …
+    static let botWordEndings: [String] = [
+        "bot/", "bot;", "bot ", "bot)", "bot-", "bot_", "bot+", "bot,", "bot.", "bot:", "bots",
+    ]
+    /// The Cubot phone brand, whose model names would otherwise look like bots (`CUBOT_X20`).
+    static let cubot = "cubot"
+    /// Prefixes of the lowercased agent that mark a script or library.
+    static let prefixes: [String] = [
+        "ruby", "php/", "perl", "powershell", "dart:", "dart/", "rest-client", "feed",
+    ]
 
-    static let shared = BotSignals()
+    /// Everything the prefilter looks for on our behalf, in bit order: ``anywhere``, ``botWordEndings``, `cubot`,
+    /// `android`, `mobile`.
+    static let markers: [String] = anywhere + botWordEndings + [cubot, "android", "mobile"]
 
-    private let automaton: AhoCorasick
-    /// Atom numbers of the special entries after ``anywhere``.
-    private let botAtom: Int
-    private let androidAtom: Int
-    private let mobileAtom: Int
-    private let mozillaAtom: Int
+    private static let anywhereMask: UInt64 = (1 << UInt64(anywhere.count)) - 1
+    private static let botWordMask: UInt64 = ((1 << UInt64(botWordEndings.count)) - 1) << UInt64(anywhere.count)
+    private static let cubotBit: UInt64 = 1 << UInt64(anywhere.count + botWordEndings.count)
+    private static let androidBit: UInt64 = cubotBit << 1
+    private static let mobileBit: UInt64 = cubotBit << 2
 
-    private init() {
-        var atoms = Self.anywhere
-        botAtom = atoms.count
-        atoms += ["bot", "android", "mobile", "mozilla/"]
-        androidAtom = botAtom + 1
-        mobileAtom = botAtom + 2
-        mozillaAtom = botAtom + 3
-        automaton = AhoCorasick(atoms: atoms)
+    /// Whether the agent is empty, `-`, ends in `bot`, starts with a script prefix or contains a marker.
+    static func isBot(_ userAgent: UnsafeBufferPointer<UInt8>, markers: UInt64) -> Bool {
+        if userAgent.isEmpty || (userAgent.count == 1 && userAgent[0] == UInt8(ascii: "-")) { return true }
+        if markers & anywhereMask != 0 { return true }
+        if markers & cubotBit == 0 && (markers & botWordMask != 0 || hasSuffix(userAgent, "bot")) { return true }
+        return prefixes.contains { hasPrefix(userAgent, $0) }
     }
 
-    struct Result {
-        var isBot: Bool
-        /// `Mozilla/… Android …` without `Mobile`: an Android tablet browser.
-        var isAndroidBrowserWithoutMobile: Bool
+    /// `Mozilla/… Android …` without `Mobile`: an Android tablet's browser.
+    static func isAndroidBrowserWithoutMobile(_ userAgent: UnsafeBufferPointer<UInt8>, _ markers: UInt64) -> Bool {
+        markers & androidBit != 0 && markers & mobileBit == 0 && hasPrefix(userAgent, "mozilla/")
     }
 
-    /// Looks for every signal in one pass.
-    func scan(_ userAgent: UnsafeBufferPointer<UInt8>) -> Result {
-        if userAgent.isEmpty || (userAgent.count == 1 && userAgent[0] == UInt8(ascii: "-")) {
-            return Result(isBot: true, isAndroidBrowserWithoutMobile: false)
+    /// Whether the lowercased `bytes` start with `prefix` (lowercase ASCII).
+    private static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: String) -> Bool {
+        let utf8 = prefix.utf8
+        guard bytes.count >= utf8.count else { return false }
+        var offset = 0
+        for byte in utf8 {
+            if lowercased(bytes[offset]) != byte { return false }
+            offset += 1
         }
-        var isBot = false
-        var hasAndroid = false
-        var hasMobile = false
-        var hasMozilla = false
-        automaton.forEachMatch(in: userAgent) { atom, end in
-            switch atom {
-            case botAtom:
-                // "bot" ending a word (Googlebot/, AhrefsBot;, bots), but not the Cubot phone brand.
-                let next = end < userAgent.count ? lowercased(userAgent[end]) : 0
-                let isWordEnd = !(UInt8(ascii: "a")...UInt8(ascii: "z")).contains(next) || next == UInt8(ascii: "s")
-                let isCubot =
-                    end >= 5 && lowercased(userAgent[end - 5]) == UInt8(ascii: "c")
-                    && lowercased(userAgent[end - 4]) == UInt8(ascii: "u")
-                if isWordEnd && !isCubot { isBot = true }
-            case androidAtom: hasAndroid = true
-            case mobileAtom: hasMobile = true
-            case mozillaAtom: if end == 8 { hasMozilla = true }
-            default: isBot = true
-            }
+        return true
+    }
+
+    /// Whether the lowercased `bytes` end with `suffix` (lowercase ASCII).
+    private static func hasSuffix(_ bytes: UnsafeBufferPointer<UInt8>, _ suffix: String) -> Bool {
+        let utf8 = suffix.utf8
+        guard bytes.count >= utf8.count else { return false }
+        var offset = bytes.count - utf8.count
+        for byte in utf8 {
+            if lowercased(bytes[offset]) != byte { return false }
+            offset += 1
         }
-        if !isBot {
-            isBot = Self.prefixes.contains { prefix in
-                let utf8 = prefix.utf8
-                guard userAgent.count >= utf8.count else { return false }
-                return zip(utf8, userAgent).allSatisfy { $0 == lowercased($1) }
-            }
-        }
-        return Result(isBot: isBot, isAndroidBrowserWithoutMobile: hasMozilla && hasAndroid && !hasMobile)
+        return true
     }
 }

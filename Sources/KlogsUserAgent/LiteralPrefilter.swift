@@ -1,10 +1,11 @@
 /// Picks, for one user agent, the rules that can possibly match, so that only those are handed to PCRE2.
 ///
-/// Built once from the rules: each rule's regex is analysed for the literals it requires (``RequiredLiterals``) and
-/// its best clause becomes its *trigger*: a set of lowercased atoms, at least one of which must occur in any user
-/// agent the rule matches. Rules without a usable trigger (their required literals are all shorter than three bytes,
-/// or the analysis gave up) are *always* candidates. All atoms go into one Aho-Corasick automaton over lowercased
-/// bytes, so a user agent is scanned once, left to right, whatever the number of atoms.
+/// Built once from the rules: each rule's regex is analysed for the literals it requires (``RequiredLiterals``: a
+/// conjunction of clauses, each a set of lowercased atoms of which at least one must occur). The clause least likely
+/// to be present in ordinary traffic becomes the rule's *trigger*; up to ``maximumChecks`` further clauses are
+/// *checks*, verified just before the regex would run. Rules without any usable clause (everything they require is
+/// shorter than two bytes, or the analysis gave up) are *always* candidates. All atoms go into one Aho-Corasick
+/// automaton over lowercased bytes, so a user agent is scanned once, left to right, whatever the number of atoms.
 ///
 /// Rules are numbered globally: browser rules first, then OS rules, then device rules; candidates are a bit set over
 /// that numbering, which keeps file order for free.
@@ -17,17 +18,29 @@ final class LiteralPrefilter: Sendable {
     let wordCount: Int
     /// The rules that are candidates for every user agent.
     private let alwaysWords: [UInt64]
-    /// Distinct atoms.
+    /// Distinct atoms (rule atoms, then markers).
     let atomCount: Int
+    /// Atoms from this number on are markers (see `init`).
+    private let firstMarkerAtom: Int
     /// Finds the atoms in a user agent.
-    private let automaton: AhoCorasick
+    let automaton: AhoCorasick
     /// For each atom, the rules it triggers (`triggeredRules[triggerStart[a]..<triggerStart[a + 1]]`).
     private let triggerStart: [Int32]
     private let triggeredRules: [Int32]
+    /// For each rule, its check clauses (`checkClauses[checkStart[r]..<checkStart[r + 1]]`), each a range of
+    /// `clauseAtoms` (`clauseAtoms[clauseStart[c]..<clauseStart[c + 1]]`).
+    private let checkStart: [Int32]
+    private let clauseStart: [Int32]
+    private let clauseAtoms: [Int32]
 
-    /// Per-parser state of one scan: the candidate bits, and which atoms were already handled in this scan.
+    /// At most this many clauses besides the trigger are checked per rule.
+    static let maximumChecks = 3
+
+    /// Per-parser state of one scan: the candidate bits, and which atoms were seen in this scan.
     final class Scratch {
         var words: [UInt64]
+        /// Bit `i` is set when marker `i` occurred in the last scan.
+        var markers: UInt64 = 0
         fileprivate var atomStamp: [UInt32]
         fileprivate var stamp: UInt32 = 0
 
@@ -43,54 +56,173 @@ final class LiteralPrefilter: Sendable {
     ///   - rules: the three lists.
     ///   - enabled: false makes every rule a candidate for every user agent (the plain uap-core loop; a test
     ///     oracle).
-    init(_ rules: UserAgentRules, enabled: Bool = true) {
+    ///   - markers: up to 64 more lowercased strings to look for in the same scan, for the caller's own use (the bot
+    ///     signals); the scan reports them in ``Scratch/markers``.
+    init(_ rules: UserAgentRules, enabled: Bool = true, markers: [String] = []) {
+        precondition(markers.count <= 64, "at most 64 markers")
         let lists = [rules.browserRules, rules.osRules, rules.deviceRules]
         browserRange = 0..<lists[0].count
         osRange = browserRange.upperBound..<(browserRange.upperBound + lists[1].count)
         deviceRange = osRange.upperBound..<(osRange.upperBound + lists[2].count)
-        let ruleCount = deviceRange.upperBound
-        wordCount = (ruleCount + 63) / 64
+        wordCount = (deviceRange.upperBound + 63) / 64
 
-        var always = [UInt64](repeating: 0, count: wordCount)
-        var atomNumbers: [String: Int] = [:]
+        let analyses = lists.joined().map { enabled ? RequiredLiterals(pattern: $0.regex) : RequiredLiterals.none }
+        let costs = Self.costs(of: analyses)
+        // Per rule: the trigger first, then the checks, rarest first.
+        let clauses = analyses.map { required -> [Set<String>] in
+            let cost = { (clause: Set<String>) in clause.reduce(0) { $0 + (costs[$1] ?? 1) } }
+            guard let trigger = required.bestClause(cost: { costs[$0] ?? 1 }) else { return [] }
+            let checks = required.clauses.filter { $0 != trigger }.sorted { cost($0) < cost($1) }
+            return [trigger] + checks.prefix(Self.maximumChecks)
+        }
+        // Long atoms make long chains of automaton states, and a big table misses the processor caches; a part of
+        // a required literal is required too, so atoms are cut short (shorter still if the table would overflow).
+        var built: (Triggers, AhoCorasick)? = nil
+        for maximumLength in Self.maximumAtomLengths {
+            let triggers = Triggers(
+                clauses: Self.shortened(clauses, maximumLength: maximumLength), wordCount: wordCount)
+            if let automaton = AhoCorasick(atoms: triggers.atoms + markers) {
+                built = (triggers, automaton)
+                break
+            }
+        }
+        // Safe because an empty atom list always fits.
+        let (triggers, automaton) =
+            built ?? (Triggers(clauses: clauses.map { _ in [] }, wordCount: wordCount), AhoCorasick(atoms: markers)!)
+        self.automaton = automaton
+        alwaysWords = triggers.always
+        firstMarkerAtom = triggers.atoms.count
+        atomCount = triggers.atoms.count + markers.count
+        // Markers trigger no rules.
+        triggerStart = triggers.start + [Int32](repeating: triggers.start.last ?? 0, count: markers.count)
+        triggeredRules = triggers.rules
+        checkStart = triggers.checkStart
+        clauseStart = triggers.clauseStart
+        clauseAtoms = triggers.clauseAtoms
+    }
+
+    /// Each clause with every atom longer than `maximumLength` replaced by its prefix or its suffix of that length,
+    /// whichever occurs in fewer typical agents.
+    private static func shortened(_ clauses: [[Set<String>]], maximumLength: Int) -> [[Set<String>]] {
+        var windows = Set<String>()
+        for ruleClauses in clauses {
+            for clause in ruleClauses {
+                for atom in clause where atom.utf8.count > maximumLength {
+                    // Safe because atoms are ASCII (see RequiredLiterals): cutting never splits a character.
+                    windows.insert(String(atom.utf8.prefix(maximumLength))!)
+                    windows.insert(String(atom.utf8.suffix(maximumLength))!)
+                }
+            }
+        }
+        let costs = Self.costs(of: [RequiredLiterals(clauses: [windows])])
+        return clauses.map { ruleClauses in
+            ruleClauses.map { clause in
+                Set(
+                    clause.map { atom in
+                        guard atom.utf8.count > maximumLength else { return atom }
+                        let prefix = String(atom.utf8.prefix(maximumLength))!
+                        let suffix = String(atom.utf8.suffix(maximumLength))!
+                        return costs[suffix, default: 1] < costs[prefix, default: 1] ? suffix : prefix
+                    })
+            }
+        }
+    }
+
+    /// Atom lengths tried in turn until the automaton fits in 16-bit state numbers.
+    static let maximumAtomLengths = [8, 6, 4, 3]
+
+    /// The atoms; for each, the rules it triggers; for each rule, its checks; and the rules without a trigger.
+    private struct Triggers {
         var atoms: [String] = []
-        var triggers: [[Int32]] = []
-        var ruleNumber = 0
-        for list in lists {
-            for rule in list {
-                let clause = enabled ? RequiredLiterals(pattern: rule.regex).bestClause : nil
-                if let clause {
-                    for atom in clause.sorted() {
-                        let number: Int
-                        if let known = atomNumbers[atom] {
-                            number = known
-                        } else {
-                            number = atoms.count
-                            atomNumbers[atom] = number
-                            atoms.append(atom)
-                            triggers.append([])
-                        }
-                        triggers[number].append(Int32(ruleNumber))
-                    }
+        var start: [Int32] = [0]
+        var rules: [Int32] = []
+        var checkStart: [Int32] = [0]
+        var clauseStart: [Int32] = [0]
+        var clauseAtoms: [Int32] = []
+        var always: [UInt64]
+
+        init(clauses: [[Set<String>]], wordCount: Int) {
+            always = [UInt64](repeating: 0, count: wordCount)
+            var atomNumbers: [String: Int] = [:]
+            var lists: [[Int32]] = []
+            func number(_ atom: String) -> Int {
+                if let known = atomNumbers[atom] { return known }
+                let number = atoms.count
+                atomNumbers[atom] = number
+                atoms.append(atom)
+                lists.append([])
+                return number
+            }
+            for (ruleNumber, ruleClauses) in clauses.enumerated() {
+                if let trigger = ruleClauses.first {
+                    for atom in trigger.sorted() { lists[number(atom)].append(Int32(ruleNumber)) }
                 } else {
                     always[ruleNumber / 64] |= 1 << UInt64(ruleNumber % 64)
                 }
-                ruleNumber += 1
+                for check in ruleClauses.dropFirst() {
+                    for atom in check.sorted() { clauseAtoms.append(Int32(number(atom))) }
+                    clauseStart.append(Int32(clauseAtoms.count))
+                }
+                checkStart.append(Int32(clauseStart.count - 1))
+            }
+            for list in lists {
+                rules += list
+                start.append(Int32(rules.count))
             }
         }
-        alwaysWords = always
-        atomCount = atoms.count
+    }
 
-        var triggerStart: [Int32] = [0]
-        var triggeredRules: [Int32] = []
-        for list in triggers {
-            triggeredRules += list
-            triggerStart.append(Int32(triggeredRules.count))
+    /// Typical user agents of today's traffic, lowercased: an atom found in them is a poor trigger, because it
+    /// would make its rules candidates for most requests (`build`, `mozilla`, `android` …).
+    static let typicalAgents: [String] = [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (iPad; CPU OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1",
+        "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; Android 14; SM-S918B Build/UP1A.231005.007; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/130.0.6723.102 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; Android 13; SAMSUNG SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/26.0 Chrome/122.0.0.0 Mobile Safari/537.36",
+        "Mozilla/5.0 (Linux; U; Android 4.4.2; en-us; GT-I9505 Build/KOT49H) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+        "Mozilla/5.0 (Android 14; Mobile; rv:133.0) Gecko/133.0 Firefox/133.0",
+        "Dalvik/2.1.0 (Linux; U; Android 12; Pixel 6 Build/SQ3A.220705.004)",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+        "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
+        "curl/8.5.0", "python-requests/2.32.3", "Go-http-client/2.0", "okhttp/4.12.0",
+        "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)",
+    ].map { $0.lowercased() }
+
+    /// The cost of each atom as a trigger: 1, plus 100 for every typical agent containing it, plus 30 for a two-byte
+    /// atom.
+    private static func costs(of analyses: some Sequence<RequiredLiterals>) -> [String: Int] {
+        var atoms = Set<String>()
+        for required in analyses {
+            for clause in required.clauses { atoms.formUnion(clause) }
         }
-        self.triggerStart = triggerStart
-        self.triggeredRules = triggeredRules
-
-        automaton = AhoCorasick(atoms: atoms)
+        let list = Array(atoms)
+        // Safe because the automaton is only used for costs; without one every atom costs the same.
+        guard let automaton = AhoCorasick(atoms: list) else { return [:] }
+        var hits = [Int](repeating: 0, count: list.count)
+        for agent in typicalAgents {
+            var seen = Set<Int>()
+            var agent = agent
+            agent.withUTF8 { bytes in
+                automaton.forEachMatch(in: bytes) { atom, _ in seen.insert(atom) }
+            }
+            for atom in seen { hits[atom] += 1 }
+        }
+        var costs: [String: Int] = [:]
+        for (index, atom) in list.enumerated() {
+            // Two-byte atoms are common in real agents beyond the typical ones ("ct", "lg"): a fixed surcharge.
+            costs[atom] = 1 + 100 * hits[index] + (atom.utf8.count < 3 ? 30 : 0)
+        }
+        return costs
     }
 
     func makeScratch() -> Scratch {
@@ -116,6 +248,9 @@ final class LiteralPrefilter: Sendable {
             scratch.stamp = 1
         }
         let stamp = scratch.stamp
+        let firstMarkerAtom = self.firstMarkerAtom
+        var markers: UInt64 = 0
+        defer { scratch.markers = markers }
         scratch.words.withUnsafeMutableBufferPointer { words in
             alwaysWords.withUnsafeBufferPointer { always in
                 // Safe because both buffers have wordCount elements.
@@ -127,6 +262,10 @@ final class LiteralPrefilter: Sendable {
                         automaton.forEachMatch(in: userAgent) { atom, _ in
                             if atomStamp[atom] == stamp { return }
                             atomStamp[atom] = stamp
+                            if atom >= firstMarkerAtom {
+                                markers |= 1 &<< UInt64(atom &- firstMarkerAtom)
+                                return
+                            }
                             for trigger in Int(triggerStart[atom])..<Int(triggerStart[atom &+ 1]) {
                                 let rule = Int(triggeredRules[trigger])
                                 words[rule &>> 6] |= 1 &<< UInt64(rule & 63)
@@ -137,5 +276,23 @@ final class LiteralPrefilter: Sendable {
             }
         }
     }
-}
 
+    /// Whether every check clause of rule `number` has an atom in the last scan with `scratch`.
+    @inline(__always)
+    func passesChecks(_ number: Int, _ scratch: Scratch) -> Bool {
+        let first = Int(checkStart[number])
+        let end = Int(checkStart[number &+ 1])
+        if first == end { return true }
+        let stamp = scratch.stamp
+        for clause in first..<end {
+            var found = false
+            for index in Int(clauseStart[clause])..<Int(clauseStart[clause &+ 1])
+            where scratch.atomStamp[Int(clauseAtoms[index])] == stamp {
+                found = true
+                break
+            }
+            if !found { return false }
+        }
+        return true
+    }
+}

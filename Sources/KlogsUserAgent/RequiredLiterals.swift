@@ -11,16 +11,21 @@ struct RequiredLiterals: Equatable {
     static let none = RequiredLiterals(clauses: [])
 
     /// Atoms shorter than this are too common to be worth a lookup; a clause with one is dropped.
-    static let minimumAtomLength = 3
+    static let minimumAtomLength = 2
 
-    /// The clause best suited to trigger the rule: the one whose shortest atom is longest (rarest), then the one with
-    /// the fewest atoms.
+    /// The clause best suited to trigger the rule: the one whose shortest atom is longest (longer literals are
+    /// rarer), then the one with the fewest atoms.
     var bestClause: Set<String>? {
-        clauses.max { score($0) < score($1) }
+        bestClause { _ in 0 }
     }
 
-    private func score(_ clause: Set<String>) -> (Int, Int) {
-        (clause.map(\.utf8.count).min() ?? 0, -clause.count)
+    /// The clause least likely to be present in a user agent: the lowest total `cost` of its atoms (a clause
+    /// holds when any of its atoms occurs), then the longest shortest atom, then the fewest atoms.
+    func bestClause(cost: (String) -> Int) -> Set<String>? {
+        func score(_ clause: Set<String>) -> (Int, Int, Int) {
+            (-clause.reduce(0) { $0 + cost($1) }, clause.map(\.utf8.count).min() ?? 0, -clause.count)
+        }
+        return clauses.max { score($0) < score($1) }
     }
 
     /// Analyses `pattern`; a pattern that cannot be parsed gets ``none``.
@@ -32,7 +37,7 @@ struct RequiredLiterals: Equatable {
         }
         var analyser = PatternAnalyser(Array(pattern.utf8))
         if let info = analyser.parseAlternation(), analyser.atEnd {
-            self = info.required
+            self = RequiredLiterals(clauses: info.required.clauses.map(Self.simplified))
         } else {
             self = .none
         }
@@ -40,6 +45,28 @@ struct RequiredLiterals: Equatable {
 
     init(clauses: [Set<String>]) {
         self.clauses = clauses
+    }
+
+    /// A clause without atoms that contain another of its atoms: if `airis_` occurs then `airis` does, so
+    /// {`airis`, `airis_`} holds exactly when `airis` occurs.
+    static func simplified(_ clause: Set<String>) -> Set<String> {
+        guard clause.count > 1 else { return clause }
+        let sorted = clause.sorted { $0.utf8.count < $1.utf8.count }
+        var kept: [String] = []
+        for atom in sorted where !kept.contains(where: { contains(atom, $0) }) { kept.append(atom) }
+        return Set(kept)
+    }
+
+    /// Whether `text` contains `part`, byte by byte.
+    private static func contains(_ text: String, _ part: String) -> Bool {
+        let text = Array(text.utf8)
+        let part = Array(part.utf8)
+        guard part.count <= text.count else { return false }
+        if part.isEmpty { return true }
+        for start in 0...(text.count - part.count) where text[start..<(start + part.count)].elementsEqual(part) {
+            return true
+        }
+        return false
     }
 
     /// Both requirements hold.
@@ -90,20 +117,6 @@ private enum LiteralInfo {
         }
     }
 
-    /// This node followed by `next`.
-    func concatenated(with next: LiteralInfo) -> LiteralInfo {
-        if case .exact(let left) = self, case .exact(let right) = next,
-            left.count * right.count <= Self.maximumExactStrings
-        {
-            var product = Set<String>()
-            for prefix in left {
-                for suffix in right { product.insert(prefix + suffix) }
-            }
-            return .exact(product)
-        }
-        return .match(required.and(next.required))
-    }
-
     /// This node or `other`.
     func alternated(with other: LiteralInfo) -> LiteralInfo {
         if case .exact(let left) = self, case .exact(let right) = other,
@@ -140,14 +153,35 @@ private struct PatternAnalyser {
     }
 
     /// concatenation := (atom quantifier*)*
+    ///
+    /// Consecutive exact pieces are multiplied out into one run (`; {0,2}AIRIS` gives the atom `airis`, not five
+    /// one-letter atoms), which is flushed into the requirement when a non-exact piece interrupts it.
     private mutating func parseConcatenation() -> LiteralInfo? {
-        var result = LiteralInfo.empty
+        var required = RequiredLiterals.none
+        var run: Set<String> = [""]
+        var isExact = true
         while let byte = current, byte != UInt8(ascii: "|"), byte != UInt8(ascii: ")") {
             guard var piece = parseAtom() else { return nil }
             while let quantified = parseQuantifier(piece) { piece = quantified }
-            result = result.concatenated(with: piece)
+            switch piece {
+            case .exact(let strings) where run.count * strings.count <= LiteralInfo.maximumExactStrings:
+                var product = Set<String>()
+                for prefix in run {
+                    for suffix in strings { product.insert(prefix + suffix) }
+                }
+                run = product
+            case .exact(let strings):
+                required = required.and(LiteralInfo.exact(run).required)
+                run = strings
+                isExact = false
+            case .match(let pieceRequired):
+                required = required.and(LiteralInfo.exact(run).required).and(pieceRequired)
+                run = [""]
+                isExact = false
+            }
         }
-        return result
+        if isExact { return .exact(run) }
+        return .match(required.and(LiteralInfo.exact(run).required))
     }
 
     /// Applies a quantifier after an atom, if there is one.

@@ -1,87 +1,113 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A bounded map from user-agent bytes to a small integer (a class id), set-associative with least-recently-used
 /// replacement inside each set.
 ///
-/// The table has a power-of-two number of sets of ``ways`` entries each; a key's hash picks its set, so a lookup
-/// compares at most eight stored hashes and, on a hash hit, the bytes. A hit allocates nothing; a miss that is
-/// inserted stores one copy of the key.
-struct UserAgentCache {
+/// The table has a power-of-two number of sets of ``ways`` entries; a key's hash picks its set, so a lookup compares
+/// at most eight stored hashes (one cache line) and, on a hash hit, the bytes. A hit allocates nothing; an insert
+/// copies the key into memory the cache owns (freed on replacement and in `deinit`).
+///
+/// All storage is manually allocated, which keeps the hit path free of reference counting, copy-on-write checks and
+/// exclusivity checks; this is the only type of the module that manages memory itself. Not thread-safe.
+final class UserAgentCache {
     /// Entries per set.
     static let ways = 8
 
-    /// Per entry: the key's hash with the top bit set (0 marks an empty entry).
-    private var hashes: [UInt64]
-    /// Per entry: the key bytes.
-    private var keys: [[UInt8]]
+    /// Per entry: the key's hash with the top bit set (0 marks an empty entry). A set's 8 tags fill one cache line.
+    private let tags: UnsafeMutablePointer<UInt64>
+    /// Per entry: the key bytes (owned) and their count.
+    private let keys: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>
+    private let keyCounts: UnsafeMutablePointer<Int>
     /// Per entry: the value.
-    private var values: [Int32]
-    /// Per entry: the value of `clock` at the last use, for replacement.
-    private var lastUse: [UInt32]
-    private var clock: UInt32 = 0
+    private let values: UnsafeMutablePointer<Int32>
+    /// Per entry: `clock` at the last use, for replacement.
+    private let lastUse: UnsafeMutablePointer<UInt32>
+    /// Lookups so far; also the clock of the replacement policy.
+    private(set) var lookupCount = 0
+    /// Lookups that found nothing.
+    private(set) var missCount = 0
     private let setMask: Int
 
     /// The number of entries the cache can hold (the requested capacity rounded up to a power of two, at least 8).
-    var capacity: Int { hashes.count }
+    let capacity: Int
 
     /// - Parameter capacity: the number of user agents to keep; rounded up to a power of two of at least 8.
     init(capacity: Int) {
         var sets = 1
         while sets * Self.ways < capacity { sets <<= 1 }
         setMask = sets - 1
-        let count = sets * Self.ways
-        hashes = [UInt64](repeating: 0, count: count)
-        keys = [[UInt8]](repeating: [], count: count)
-        values = [Int32](repeating: 0, count: count)
-        lastUse = [UInt32](repeating: 0, count: count)
+        self.capacity = sets * Self.ways
+        tags = .allocate(capacity: self.capacity)
+        tags.initialize(repeating: 0, count: self.capacity)
+        keys = .allocate(capacity: self.capacity)
+        keys.initialize(repeating: nil, count: self.capacity)
+        keyCounts = .allocate(capacity: self.capacity)
+        keyCounts.initialize(repeating: 0, count: self.capacity)
+        values = .allocate(capacity: self.capacity)
+        values.initialize(repeating: 0, count: self.capacity)
+        lastUse = .allocate(capacity: self.capacity)
+        lastUse.initialize(repeating: 0, count: self.capacity)
+    }
+
+    deinit {
+        for entry in 0..<capacity { keys[entry]?.deallocate() }
+        tags.deallocate()
+        keys.deallocate()
+        keyCounts.deallocate()
+        values.deallocate()
+        lastUse.deallocate()
     }
 
     /// The value stored for `key`, if any; marks the entry as recently used.
     ///
     /// - Parameter hash: ``hash(_:)`` of `key`.
     @inline(__always)
-    mutating func value(for key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
-        let tagged = hash | (1 << 63)
-        let first = Int(truncatingIfNeeded: hash) & setMask &* Self.ways
-        clock &+= 1
-        for entry in first..<(first &+ Self.ways) where hashes[entry] == tagged {
-            let isEqual = keys[entry].withUnsafeBufferPointer { stored in
-                stored.count == key.count && (key.isEmpty || memoryEqual(stored, key))
-            }
-            if isEqual {
-                lastUse[entry] = clock
+    func value(for key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+        lookupCount &+= 1
+        let tag = hash | (1 << 63)
+        let first = (Int(truncatingIfNeeded: hash) & setMask) &* Self.ways
+        for entry in first..<(first &+ Self.ways) where tags[entry] == tag {
+            // Safe because a non-zero tag means the entry holds a key of keyCounts[entry] bytes.
+            if keyCounts[entry] == key.count
+                && (key.isEmpty || memcmp(keys[entry]!, key.baseAddress!, key.count) == 0)
+            {
+                lastUse[entry] = UInt32(truncatingIfNeeded: lookupCount)
                 return values[entry]
             }
         }
+        missCount &+= 1
         return nil
     }
 
     /// Stores `value` for `key` (which must not be present), replacing the least recently used entry of its set.
-    mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64, value: Int32) {
-        let first = Int(truncatingIfNeeded: hash) & setMask &* Self.ways
+    func insert(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64, value: Int32) {
+        let first = (Int(truncatingIfNeeded: hash) & setMask) &* Self.ways
+        let clock = UInt32(truncatingIfNeeded: lookupCount)
         var victim = first
         for entry in first..<(first + Self.ways) {
-            if hashes[entry] == 0 {
+            if tags[entry] == 0 {
                 victim = entry
                 break
             }
             // Wrapping distance from the current clock, so an overflow of the clock does not break the order.
             if clock &- lastUse[entry] > clock &- lastUse[victim] { victim = entry }
         }
-        hashes[victim] = hash | (1 << 63)
-        keys[victim] = Array(key)
+        keys[victim]?.deallocate()
+        let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(key.count, 1))
+        if let base = key.baseAddress { copy.initialize(from: base, count: key.count) }
+        keys[victim] = copy
+        keyCounts[victim] = key.count
+        tags[victim] = hash | (1 << 63)
         values[victim] = value
         lastUse[victim] = clock
     }
 
-    /// Forgets every entry.
-    mutating func removeAll() {
-        for index in hashes.indices {
-            hashes[index] = 0
-            keys[index] = []
-        }
-    }
-
-    /// A fast 64-bit hash of `bytes`, eight bytes per step (not for adversarial keys: a collision only costs a byte
-    /// comparison).
+    /// A fast 64-bit hash of `bytes`, sixteen bytes per step (not for adversarial keys: a collision only costs a
+    /// byte comparison).
     @inline(__always)
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
         let raw = UnsafeRawBufferPointer(bytes)
@@ -116,26 +142,4 @@ struct UserAgentCache {
         value ^= value &>> 31
         return value
     }
-}
-
-/// Byte equality of two buffers of the same length.
-@inline(__always)
-private func memoryEqual(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
-    let left = UnsafeRawBufferPointer(left)
-    let right = UnsafeRawBufferPointer(right)
-    var offset = 0
-    let count = left.count
-    while offset &+ 8 <= count {
-        if left.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            != right.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-        {
-            return false
-        }
-        offset &+= 8
-    }
-    while offset < count {
-        if left[offset] != right[offset] { return false }
-        offset &+= 1
-    }
-    return true
 }

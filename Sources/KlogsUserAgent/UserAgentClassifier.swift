@@ -16,12 +16,16 @@
 public final class UserAgentClassifier {
     /// The parser behind the cache.
     public let parser: UserAgentParser
-    private var cache: UserAgentCache
+    private let cache: UserAgentCache
     private var classes: [UserAgentClass] = []
     private var classIDs: [UserAgentClass: Int32] = [:]
-    /// Lookups so far, and how many missed the cache (and ran the parser).
-    public private(set) var lookupCount = 0
-    public private(set) var missCount = 0
+
+    /// Lookups so far.
+    public var lookupCount: Int { cache.lookupCount }
+    /// Lookups that missed the cache (and ran the parser).
+    public var missCount: Int { cache.missCount }
+    /// The number of user agents the cache holds at most.
+    public var cacheCapacity: Int { cache.capacity }
 
     /// Loads and compiles a rule file and makes an empty cache.
     ///
@@ -47,10 +51,8 @@ public final class UserAgentClassifier {
     ///   and a few PCRE2 matches on a miss.
     @inline(__always)
     public func classID(_ userAgent: UnsafeBufferPointer<UInt8>) -> Int32 {
-        lookupCount &+= 1
         let hash = UserAgentCache.hash(userAgent)
         if let id = cache.value(for: userAgent, hash: hash) { return id }
-        missCount &+= 1
         let id = intern(classifyUncached(userAgent))
         cache.insert(userAgent, hash: hash, value: id)
         return id
@@ -78,7 +80,9 @@ public final class UserAgentClassifier {
 
     /// Classifies without touching the cache or the ids.
     public func classifyUncached(_ userAgent: UnsafeBufferPointer<UInt8>) -> UserAgentClass {
-        DeviceClassification.classify(parser.parse(userAgent), userAgent)
+        // Family and major suffice for the class; minor and patch would only cost strings.
+        let parsed = parser.parse(userAgent, versionFields: 2)
+        return DeviceClassification.classify(parsed, userAgent, markers: parser.lastMarkers)
     }
 
     /// Classifies without touching the cache or the ids.

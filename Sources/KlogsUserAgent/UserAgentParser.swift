@@ -25,7 +25,7 @@ public final class UserAgentRuleSet: Sendable {
         browser = try CompiledRuleList(rules, kind: .browser)
         os = try CompiledRuleList(rules, kind: .os)
         device = try CompiledRuleList(rules, kind: .device)
-        prefilter = LiteralPrefilter(rules, enabled: usePrefilter)
+        prefilter = LiteralPrefilter(rules, enabled: usePrefilter, markers: BotSignals.markers)
         maximumCaptures = max(browser.maximumCaptures, os.maximumCaptures, device.maximumCaptures)
         source = rules.source
     }
@@ -52,6 +52,10 @@ public final class UserAgentParser {
     public let rules: UserAgentRuleSet
     private let scratch: MatchScratch
     private let prefilterScratch: LiteralPrefilter.Scratch
+    /// The bot-signal markers (``BotSignals/markers``) found by the last `parse`.
+    var lastMarkers: UInt64 { prefilterScratch.markers }
+    /// PCRE2 matches run so far (for measuring the prefilter).
+    public private(set) var patternRunCount = 0
 
     /// - Parameter rules: compiled rules, possibly shared with other parsers.
     public init(rules: UserAgentRuleSet) {
@@ -70,14 +74,19 @@ public final class UserAgentParser {
     /// - Complexity: one scan of the user agent for the prefilter's literals, then one PCRE2 match per candidate
     ///   rule until the first match in each list.
     public func parse(_ userAgent: UnsafeBufferPointer<UInt8>) -> ParsedUserAgent {
+        parse(userAgent, versionFields: 5)
+    }
+
+    /// Parses with only the first `versionFields` fields of the browser and OS results (2: family and major).
+    func parse(_ userAgent: UnsafeBufferPointer<UInt8>, versionFields: Int) -> ParsedUserAgent {
         let prefilter = rules.prefilter
         prefilter.findCandidates(userAgent, prefilterScratch)
         var result = ParsedUserAgent()
         if let index = firstMatch(rules.browser, userAgent, prefilter.browserRange) {
-            result.browser = rules.browser.versioned(rule: index, userAgent, scratch)
+            result.browser = rules.browser.versioned(rule: index, userAgent, scratch, fieldCount: versionFields)
         }
         if let index = firstMatch(rules.os, userAgent, prefilter.osRange) {
-            result.os = rules.os.versioned(rule: index, userAgent, scratch)
+            result.os = rules.os.versioned(rule: index, userAgent, scratch, fieldCount: versionFields)
         }
         if let index = firstMatch(rules.device, userAgent, prefilter.deviceRange) {
             result.device = rules.device.device(rule: index, userAgent, scratch)
@@ -97,6 +106,7 @@ public final class UserAgentParser {
     private func firstMatch(
         _ list: CompiledRuleList, _ userAgent: UnsafeBufferPointer<UInt8>, _ numbers: Range<Int>
     ) -> Int? {
+        let prefilter = rules.prefilter
         let words = prefilterScratch.words
         var wordIndex = numbers.lowerBound >> 6
         let lastWord = (numbers.upperBound - 1) >> 6
@@ -107,7 +117,10 @@ public final class UserAgentParser {
                 let number = wordIndex << 6 | word.trailingZeroBitCount
                 if number >= numbers.upperBound { return nil }
                 let index = number - numbers.lowerBound
-                if list.patterns[index].matches(userAgent, scratch) { return index }
+                if prefilter.passesChecks(number, prefilterScratch) {
+                    patternRunCount &+= 1
+                    if list.patterns[index].matches(userAgent, scratch) { return index }
+                }
                 word &= word &- 1
             }
             wordIndex += 1

@@ -93,7 +93,8 @@ public struct UserAgentRules: Sendable {
         self.source = source
         let root: Node?
         do {
-            root = try Yams.compose(yaml: yaml)
+            // The basic resolver: every scalar is a string (no implicit int, bool or null resolution by regex).
+            root = try Yams.compose(yaml: yaml, .basic)
         } catch {
             throw .invalidRules(source: source, line: 0, reason: "not valid YAML: \(error)")
         }
@@ -102,9 +103,13 @@ public struct UserAgentRules: Sendable {
                 source: source, line: 0,
                 reason: "expected a mapping with user_agent_parsers, os_parsers and device_parsers")
         }
+        var sections: [String: Node.Sequence] = [:]
+        for (key, value) in mapping {
+            if let name = key.scalar?.string, let sequence = value.sequence { sections[name] = sequence }
+        }
         var lists: [Kind: [Rule]] = [:]
         for kind in Kind.allCases {
-            guard let sequence = mapping[kind.rawValue]?.sequence else {
+            guard let sequence = sections[kind.rawValue] else {
                 throw .invalidRules(source: source, line: 0, reason: "the list \(kind.rawValue) is missing")
             }
             lists[kind] = try sequence.map { node throws(UserAgentError) in
@@ -121,18 +126,28 @@ public struct UserAgentRules: Sendable {
         guard let entry = node.mapping else {
             throw .invalidRules(source: source, line: line, reason: "a rule in \(kind.rawValue) is not a mapping")
         }
-        guard let regex = entry["regex"]?.string else {
+        // One pass over the pairs: Yams' string subscript builds and resolves a key node per lookup.
+        var values: [String: String] = [:]
+        for (key, value) in entry {
+            guard let name = key.scalar?.string else { continue }
+            guard let text = value.scalar?.string else {
+                throw .invalidRules(source: source, line: line, reason: "\(name) in a rule of \(kind.rawValue) is not text")
+            }
+            values[name] = text
+        }
+        guard let regex = values["regex"] else {
             throw .invalidRules(source: source, line: line, reason: "a rule in \(kind.rawValue) has no regex")
         }
         var caseInsensitive = false
-        if let flag = entry["regex_flag"]?.string {
+        if let flag = values["regex_flag"] {
             guard flag == "i" else {
                 throw .invalidRules(
                     source: source, line: line, reason: "unknown regex_flag '\(flag)' (only 'i' is defined)")
             }
             caseInsensitive = true
         }
-        let replacements = kind.replacementKeys.map { entry[$0]?.string }
+        // An empty replacement counts as absent, as in the reference implementations.
+        let replacements = kind.replacementKeys.map { key in values[key].flatMap { $0.isEmpty ? nil : $0 } }
         return Rule(regex: regex, caseInsensitive: caseInsensitive, replacements: replacements, line: line)
     }
 }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import KlogsUserAgent
 
 extension Klogs {
@@ -28,19 +27,12 @@ extension Klogs {
                 printError("klogs useragent: \(error)")
                 throw ExitCode.failure
             }
-            var output = ""
-            if userAgents.isEmpty {
-                while let line = readLine(strippingNewline: true) {
-                    output += userAgentJSONLine(classifier.classify(line)) + "\n"
-                    if output.utf8.count > 64 * 1024 {
-                        FileHandle.standardOutput.write(Data(output.utf8))
-                        output = ""
-                    }
-                }
-            } else {
-                for userAgent in userAgents { output += userAgentJSONLine(classifier.classify(userAgent)) + "\n" }
+            do {
+                try writeUserAgentJSONLines(arguments: userAgents, classifier: classifier)
+            } catch {
+                printError("klogs useragent: \(error)")
+                throw ExitCode.failure
             }
-            FileHandle.standardOutput.write(Data(output.utf8))
         }
     }
 }

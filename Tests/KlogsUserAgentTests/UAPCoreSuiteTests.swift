@@ -74,22 +74,26 @@ final class UAPCoreFixtures: Sendable {
 
     private static func loadCases(_ path: String) throws -> [UAPCoreCase] {
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        guard let list = try Yams.compose(yaml: text)?.mapping?["test_cases"]?.sequence else {
+        let root = try Yams.compose(yaml: text, .basic)?.mapping
+        guard let list = root?.first(where: { $0.key.scalar?.string == "test_cases" })?.value.sequence else {
             throw CocoaError(.fileReadCorruptFile)
         }
         return list.compactMap { node -> UAPCoreCase? in
-            guard let mapping = node.mapping, let userAgent = mapping["user_agent_string"]?.string else { return nil }
+            guard let mapping = node.mapping else { return nil }
+            var userAgent: String? = nil
             var expected: [String: String?] = [:]
-            for (key, value) in mapping where key.string != "user_agent_string" {
-                // Safe because every key in these files is a scalar.
-                let name = key.string!
-                if value.null != nil {
+            for (key, value) in mapping {
+                guard let name = key.scalar?.string, let scalar = value.scalar else { continue }
+                if name == "user_agent_string" {
+                    userAgent = scalar.string
+                } else if scalar.style == .plain && (scalar.string.isEmpty || scalar.string == "null" || scalar.string == "~") {
+                    // An empty plain scalar is YAML's null.
                     expected[name] = .some(nil)
                 } else {
-                    expected[name] = .some(value.string)
+                    expected[name] = .some(scalar.string)
                 }
             }
-            return UAPCoreCase(userAgent: userAgent, expected: expected)
+            return userAgent.map { UAPCoreCase(userAgent: $0, expected: expected) }
         }
     }
 }

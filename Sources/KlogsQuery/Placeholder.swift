@@ -1,1 +1,0 @@
-// KlogsQuery: reads the dataset (filters, group-by, top-N, renderers).

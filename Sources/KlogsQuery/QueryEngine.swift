@@ -1,0 +1,716 @@
+import Dispatch
+import Foundation
+import KlogsCore
+import KlogsIngest
+import KlogsParquet
+
+/// One value of a dimension in a result row.
+public enum QueryValue: Sendable, Hashable {
+    case text(String)
+    case number(Int64)
+    case null
+}
+
+/// The answer to a ``Query``.
+public struct QueryResult: Sendable {
+    /// One group: its dimension values and metric values, in the query's orders.
+    public struct Row: Sendable, Hashable {
+        public var keys: [QueryValue]
+        public var values: [Int64]
+    }
+
+    public var dimensions: [QueryDimension]
+    public var metrics: [QueryMetric]
+    public var range: TimeRange
+    /// The dataset the answer was computed from.
+    public var dataset: DatasetName
+    /// The groups, ordered (see ``QueryEngine``).
+    public var rows: [Row]
+    /// The metrics over every matching request, including groups cut by `top`.
+    public var totals: [Int64]
+    /// The number of groups before `top`.
+    public var groupCount: Int
+    public var scan: ScanStatistics
+}
+
+/// What a query read and what it skipped.
+public struct ScanStatistics: Sendable, Hashable {
+    public var partitionsRead = 0
+    public var filesRead = 0
+    public var rowGroupsRead = 0
+    /// Row groups ruled out by their min/max statistics without decoding a page.
+    public var rowGroupsSkipped = 0
+    public var rowsScanned = 0
+    /// The files read, for checks that pruning works.
+    public var files: [String] = []
+
+    public var summary: String {
+        "\(partitionsRead) partitions, \(filesRead) files, \(rowGroupsRead) row groups read, "
+            + "\(rowGroupsSkipped) skipped by statistics, \(rowsScanned) rows scanned"
+    }
+}
+
+/// Answers a ``Query`` by scanning the dataset.
+///
+/// The engine reads `hits` unless the query needs `events` (visitors, referrer hosts, or a range that does not
+/// start and end on whole hours). It lists only the partitions in range, skips row groups whose statistics rule
+/// them out, and aggregates on dictionary indices: each string column's dictionary is looked at once per row group,
+/// rows are grouped on integers.
+///
+/// Rows are ordered by their dimension values (dates ascending, nulls last) or, with `top`, by the first metric
+/// descending and then by dimension values.
+public struct QueryEngine {
+    public let query: Query
+
+    public init(_ query: Query) {
+        self.query = query
+    }
+
+    /// Runs the query.
+    ///
+    /// - Throws: ``QueryError`` of kind `unanswerable` when the data cannot answer (no pseudonyms for visitors, no
+    ///   events dataset), `unreadable` when a file is damaged.
+    public func run() throws -> QueryResult {
+        guard let range = query.range ?? DatasetFiles.defaultRange(dataDirectory: query.dataDirectory) else {
+            throw QueryError(
+                .unanswerable,
+                "\(query.dataDirectory) holds no klogs data (no hits/date=… or events/date=… partitions); "
+                    + "run klogs ingest first, or name the data directory with --data or $KLOGS_DATA")
+        }
+        let dataset: DatasetName = query.needsEvents(range: range) ? .events : .hits
+        let files = DatasetFiles(dataDirectory: query.dataDirectory, dataset: dataset)
+        if dataset == .events && !files.exists
+            && DatasetFiles(dataDirectory: query.dataDirectory, dataset: .hits).exists
+        {
+            throw QueryError(
+                .unanswerable,
+                Self.eventsReason(query, range) + ", but this data directory has no events "
+                    + "dataset (it was ingested with --no-events); use whole hours and leave out visitors and referrer_host"
+            )
+        }
+        let partitions = files.partitions(in: range)
+        let paths = partitions.flatMap(DatasetFiles.files(in:))
+        // Files are scanned by up to one worker per core, each with its own aggregator; the results are merged.
+        let workerCount = max(1, min(paths.count, ProcessInfo.processInfo.activeProcessorCount, 8))
+        let slots = (0..<workerCount).map { _ in WorkerSlot(Aggregator(query: query, range: range, dataset: dataset)) }
+        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+            let slot = slots[worker]
+            for index in stride(from: worker, to: paths.count, by: workerCount) {
+                do {
+                    let reader = try ParquetFileReader(path: paths[index])
+                    slot.sawFiles = true
+                    if let mode = reader.metadataValue(forKey: "klogs.ip_mode"), mode.contains("hash") {
+                        slot.sawPseudonyms = true
+                    }
+                    slot.aggregator.scan.filesRead += 1
+                    slot.aggregator.scan.files.append(paths[index])
+                    try slot.aggregator.add(reader)
+                } catch let error as QueryError {
+                    slot.error = error
+                    return
+                } catch {
+                    slot.error = QueryError(.unreadable, "\(error)")
+                    return
+                }
+            }
+        }
+        if let error = slots.compactMap(\.error).first { throw error }
+        var aggregator = slots[0].aggregator
+        for slot in slots.dropFirst() { aggregator.merge(slot.aggregator) }
+        aggregator.scan.partitionsRead = partitions.count
+        aggregator.scan.files.sort()
+        let sawEvents = slots.contains { $0.sawFiles }
+        let sawPseudonyms = slots.contains { $0.sawPseudonyms }
+        if query.metrics.contains(.visitors) && sawEvents && !sawPseudonyms {
+            throw QueryError(
+                .unanswerable,
+                "the data from \(range) has no visitor pseudonyms: it was ingested with --ip-mode truncate or drop, "
+                    + "so visitors cannot be counted; ask for hits or bytes instead")
+        }
+        return aggregator.result()
+    }
+
+    private static func eventsReason(_ query: Query, _ range: TimeRange) -> String {
+        if query.metrics.contains(.visitors) { return "visitors are counted from the events dataset" }
+        if query.dimensions.contains(.referrerHost) { return "referrer hosts are kept only in the events dataset" }
+        return "the range \(range) does not start and end on whole hours, which needs the events dataset"
+    }
+}
+
+/// One worker's aggregator and what it saw; each worker writes only its own slot.
+private final class WorkerSlot: @unchecked Sendable {
+    var aggregator: Aggregator
+    var error: QueryError?
+    var sawFiles = false
+    var sawPseudonyms = false
+
+    init(_ aggregator: Aggregator) { self.aggregator = aggregator }
+}
+
+/// Bytes as a dictionary key, hashed in one bulk call rather than byte by byte.
+struct ByteKey: Hashable {
+    var bytes: [UInt8]
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+/// Interned strings of one dimension; id 0 is null.
+struct StringTable {
+    var ids: [ByteKey: Int32] = [:]
+    var values: [String?] = [nil]
+
+    mutating func id(_ bytes: ArraySlice<UInt8>) -> Int32 {
+        let key = ByteKey(bytes: Array(bytes))
+        if let id = ids[key] { return id }
+        let id = Int32(values.count)
+        ids[key] = id
+        values.append(String(decoding: key.bytes, as: UTF8.self))
+        return id
+    }
+}
+
+/// A group key: one global id per dimension (day number, hour number, status, class digit, or string id).
+struct GroupKey: Hashable {
+    var ids = SIMD16<Int32>()
+
+    subscript(index: Int) -> Int32 {
+        get { ids[index] }
+        set { ids[index] = newValue }
+    }
+
+    static func == (left: GroupKey, right: GroupKey) -> Bool { left.ids == right.ids }
+
+    func hash(into hasher: inout Hasher) {
+        withUnsafeBytes(of: ids) { hasher.combine(bytes: $0) }
+    }
+}
+
+/// The per-dimension local ids of one row group's rows and how to turn them into global ids.
+private struct LocalColumn {
+    enum Kind {
+        /// `local - 1` indexes the dictionary; 0 is null.
+        case strings(dictionary: StringColumn)
+        /// `local + base` is the value.
+        case offset(base: Int64)
+    }
+
+    var kind: Kind
+    /// Per row, `ids[row] + shift` is the local id.
+    var ids: [Int32]
+    var shift: Int32 = 0
+    var cardinality: Int
+}
+
+/// Accumulates groups over row groups.
+struct Aggregator {
+    let query: Query
+    let range: TimeRange
+    let dataset: DatasetName
+    var scan = ScanStatistics()
+
+    var tables: [StringTable]
+    var groupIndex: [GroupKey: Int32] = [:]
+    var keys: [GroupKey] = []
+    var hits: [Int64] = []
+    var bytes: [Int64] = []
+    var visitors: [Set<Int64>] = []
+    var totalHits: Int64 = 0
+    var totalBytes: Int64 = 0
+    var totalVisitors = Set<Int64>()
+    let wantsVisitors: Bool
+
+    init(query: Query, range: TimeRange, dataset: DatasetName) {
+        self.query = query
+        self.range = range
+        self.dataset = dataset
+        tables = Array(repeating: StringTable(), count: query.dimensions.count)
+        wantsVisitors = query.metrics.contains(.visitors)
+    }
+
+    private var timeColumn: String { dataset == .events ? "ts" : "hour" }
+
+    /// Whether a row group's statistics rule it out.
+    private func canSkip(_ reader: ParquetFileReader, _ group: Int) -> Bool {
+        func stats(_ name: String) -> ParquetStatistics? {
+            guard let index = reader.schema.index(of: name) else { return nil }
+            return reader.rowGroups[group].columns[index].statistics
+        }
+        if let time = stats(timeColumn), case .int64(let low)? = time.min, case .int64(let high)? = time.max {
+            if high < range.start || low >= range.end { return true }
+        }
+        if let filter = query.filters.status, let status = stats("status"),
+            case .int32(let low)? = status.min, case .int32(let high)? = status.max, !filter.overlaps(low, high)
+        {
+            return true
+        }
+        if query.filters.bots != .include, let bot = stats("is_bot"),
+            case .boolean(let low)? = bot.min, case .boolean(let high)? = bot.max
+        {
+            if query.filters.bots == .exclude && low { return true }
+            if query.filters.bots == .only && !high { return true }
+        }
+        if let prefix = query.filters.path, !PathPattern.isGlob(prefix), let path = stats("path"),
+            case .bytes(let low)? = path.min, case .bytes(let high)? = path.max
+        {
+            let prefixBytes = Array(prefix.utf8)
+            if high.lexicographicallyPrecedes(prefixBytes) { return true }
+            if prefixBytes.lexicographicallyPrecedes(low) && !low.starts(with: prefixBytes) { return true }
+        }
+        for (name, allowed) in [("vhost", query.filters.vhosts), ("device", query.filters.devices)]
+        where !allowed.isEmpty {
+            if let column = stats(name), case .bytes(let low)? = column.min, case .bytes(let high)? = column.max,
+                column.nullCount.map({ $0 == 0 }) ?? false
+            {
+                let anyInside = allowed.contains { value in
+                    let bytes = Array(value.utf8)
+                    return !bytes.lexicographicallyPrecedes(low) && !high.lexicographicallyPrecedes(bytes)
+                }
+                if !anyInside { return true }
+            }
+        }
+        return false
+    }
+
+    /// Adds every row group of a file that may hold matching rows.
+    mutating func add(_ reader: ParquetFileReader) throws {
+        for group in reader.rowGroups.indices {
+            if canSkip(reader, group) {
+                scan.rowGroupsSkipped += 1
+                continue
+            }
+            scan.rowGroupsRead += 1
+            try addRowGroup(reader, group)
+        }
+    }
+
+    private static func dictionary(_ values: ColumnValues) -> (StringColumn, [Int32]) {
+        switch values {
+        case .dictionaryStrings(let dictionary, let indices): return (dictionary, indices)
+        case .strings(let column):
+            var ids: [[UInt8]: Int32] = [:]
+            var dictionary = StringColumn()
+            var indices = [Int32](repeating: -1, count: column.count)
+            for row in 0..<column.count where column.isPresent(row) {
+                let key = Array(column[row])
+                if let id = ids[key] {
+                    indices[row] = id
+                } else {
+                    let id = Int32(dictionary.count)
+                    ids[key] = id
+                    dictionary.append(bytes: key)
+                    indices[row] = id
+                }
+            }
+            return (dictionary, indices)
+        default: return (StringColumn(), Array(repeating: -1, count: values.count))
+        }
+    }
+
+    private static func int64s(_ values: ColumnValues) -> [Int64] {
+        switch values {
+        case .int64(let values, _): values
+        case .int32(let values, _): values.map(Int64.init)
+        default: []
+        }
+    }
+
+    private mutating func addRowGroup(_ reader: ParquetFileReader, _ group: Int) throws {
+        let rowCount = Int(reader.rowGroups[group].numberOfRows)
+        guard rowCount > 0 else { return }
+        scan.rowsScanned += rowCount
+        let filters = query.filters
+        var keep = [Bool](repeating: true, count: rowCount)
+        var cache: [String: ColumnValues] = [:]
+        func column(_ name: String) throws -> ColumnValues {
+            if let values = cache[name] { return values }
+            let values = try reader.readColumn(rowGroup: group, named: name)
+            guard values.count == rowCount else {
+                throw QueryError(
+                    .unreadable, "\(reader.name): column '\(name)' has \(values.count) rows, not \(rowCount)")
+            }
+            cache[name] = values
+            return values
+        }
+
+        // The time column: needed to filter unless the row group lies inside the range, and for day/hour.
+        let needsTime = query.dimensions.contains(.day) || query.dimensions.contains(.hour)
+        var times: [Int64] = []
+        var timeInside = false
+        if let index = reader.schema.index(of: timeColumn),
+            let stats = reader.rowGroups[group].columns[index].statistics,
+            case .int64(let low)? = stats.min, case .int64(let high)? = stats.max
+        {
+            timeInside = low >= range.start && high < range.end
+        }
+        if needsTime || !timeInside {
+            times = Self.int64s(try column(timeColumn))
+            if !timeInside {
+                for row in 0..<rowCount where times[row] < range.start || times[row] >= range.end { keep[row] = false }
+            }
+        }
+
+        // Filters, evaluated once per dictionary entry where the column is a string.
+        func stringFilter(_ name: String, _ allowed: (ArraySlice<UInt8>) -> Bool) throws {
+            let (dictionary, indices) = Self.dictionary(try column(name))
+            var passes = [Bool](repeating: false, count: dictionary.count)
+            for entry in 0..<dictionary.count { passes[entry] = allowed(dictionary[entry]) }
+            for row in 0..<rowCount where keep[row] {
+                let index = Int(indices[row])
+                if index < 0 || !passes[index] { keep[row] = false }
+            }
+        }
+        if let pattern = filters.path {
+            let matcher = PathPattern(pattern)
+            try stringFilter("path") { matcher.matches($0) }
+        }
+        if !filters.vhosts.isEmpty {
+            let allowed = Set(filters.vhosts.map { Array($0.utf8) })
+            try stringFilter("vhost") { allowed.contains(Array($0)) }
+        }
+        if !filters.devices.isEmpty {
+            let allowed = Set(filters.devices.map { Array($0.utf8) })
+            try stringFilter("device") { allowed.contains(Array($0)) }
+        }
+        if let statusFilter = filters.status {
+            guard case .int32(let statuses, _) = try column("status") else { return }
+            for row in 0..<rowCount where keep[row] && !statusFilter.contains(statuses[row]) { keep[row] = false }
+        }
+        if filters.bots != .include {
+            guard case .boolean(let bots, _) = try column("is_bot") else { return }
+            let wanted = filters.bots == .only
+            for row in 0..<rowCount where keep[row] && bots[row] != wanted { keep[row] = false }
+        }
+
+        // Local ids per dimension.
+        var locals: [LocalColumn] = []
+        for dimension in query.dimensions {
+            switch dimension {
+            case .day, .hour:
+                let unit: Int64 = dimension == .day ? 86_400_000 : 3_600_000
+                var low = Int64.max
+                var high = Int64.min
+                for time in times {
+                    low = min(low, time / unit)
+                    high = max(high, time / unit)
+                }
+                var ids = [Int32](repeating: 0, count: rowCount)
+                for row in 0..<rowCount { ids[row] = Int32(times[row] / unit - low) }
+                locals.append(LocalColumn(kind: .offset(base: low), ids: ids, cardinality: Int(high - low + 1)))
+            case .status, .statusClass:
+                guard case .int32(let statuses, _) = try column("status") else { return }
+                let divisor: Int32 = dimension == .status ? 1 : 100
+                var low = Int32.max
+                var high = Int32.min
+                for status in statuses {
+                    low = min(low, status / divisor)
+                    high = max(high, status / divisor)
+                }
+                var ids = [Int32](repeating: 0, count: rowCount)
+                for row in 0..<rowCount { ids[row] = statuses[row] / divisor - low }
+                locals.append(LocalColumn(kind: .offset(base: Int64(low)), ids: ids, cardinality: Int(high - low) + 1))
+            default:
+                let (dictionary, indices) = Self.dictionary(try column(dimension.columnName))
+                locals.append(
+                    LocalColumn(
+                        kind: .strings(dictionary: dictionary), ids: indices, shift: 1,
+                        cardinality: dictionary.count + 1))
+            }
+        }
+
+        // Metric columns.
+        let hitCounts: [Int64] = dataset == .hits ? Self.int64s(try column("hits")) : []
+        let byteCounts: [Int64] =
+            query.metrics.contains(.bytes) || dataset == .hits ? Self.int64s(try column("bytes")) : []
+        var visitorValues: [Int64] = []
+        var visitorValidity: [Bool]? = nil
+        if wantsVisitors, case .int64(let values, let validity) = try column("visitor") {
+            visitorValues = values
+            visitorValidity = validity
+        }
+        let wantsBytes = !byteCounts.isEmpty
+
+        // Mixed-radix local keys; a dense table maps them to global groups when small enough.
+        var strides: [Int] = []
+        var product = 1
+        var dense = true
+        for local in locals {
+            strides.append(product)
+            let (next, overflow) = product.multipliedReportingOverflow(by: max(local.cardinality, 1))
+            if overflow || next > 1 << 22 { dense = false }
+            product = overflow ? Int.max : next
+        }
+        var denseGroups = dense ? [Int32](repeating: -1, count: product) : []
+        var sparseGroups: [Int: Int32] = [:]
+        var localToGlobal: [[Int32]] = locals.map { local in
+            if case .strings = local.kind { return [Int32](repeating: -1, count: local.cardinality) }
+            return []
+        }
+        let dimensionCount = locals.count
+
+        let singleIds = dimensionCount == 1 ? locals[0].ids : []
+        let singleShift = dimensionCount == 1 ? Int(locals[0].shift) : 0
+        for row in 0..<rowCount where keep[row] {
+            var localKey = 0
+            if dimensionCount == 1 {
+                localKey = Int(singleIds[row]) &+ singleShift
+            } else {
+                for dimension in 0..<dimensionCount {
+                    localKey &+= (Int(locals[dimension].ids[row]) &+ Int(locals[dimension].shift)) &* strides[dimension]
+                }
+            }
+            var groupId: Int32
+            if dense {
+                groupId = denseGroups[localKey]
+            } else {
+                groupId = sparseGroups[localKey] ?? -1
+            }
+            if groupId < 0 {
+                var key = GroupKey()
+                for dimension in 0..<dimensionCount {
+                    let local = locals[dimension].ids[row] &+ locals[dimension].shift
+                    switch locals[dimension].kind {
+                    case .offset(let base): key[dimension] = Int32(Int64(local) + base)
+                    case .strings(let dictionary):
+                        var global = localToGlobal[dimension][Int(local)]
+                        if global < 0 {
+                            global = local == 0 ? 0 : tables[dimension].id(dictionary[Int(local) - 1])
+                            localToGlobal[dimension][Int(local)] = global
+                        }
+                        key[dimension] = global
+                    }
+                }
+                if let existing = groupIndex[key] {
+                    groupId = existing
+                } else {
+                    groupId = Int32(keys.count)
+                    groupIndex[key] = groupId
+                    keys.append(key)
+                    hits.append(0)
+                    bytes.append(0)
+                    if wantsVisitors { visitors.append([]) }
+                }
+                if dense { denseGroups[localKey] = groupId } else { sparseGroups[localKey] = groupId }
+            }
+            let g = Int(groupId)
+            let rowHits = dataset == .hits ? hitCounts[row] : 1
+            hits[g] &+= rowHits
+            totalHits &+= rowHits
+            if wantsBytes {
+                bytes[g] &+= byteCounts[row]
+                totalBytes &+= byteCounts[row]
+            }
+            if wantsVisitors && !visitorValues.isEmpty && (visitorValidity?[row] ?? true) {
+                visitors[g].insert(visitorValues[row])
+                totalVisitors.insert(visitorValues[row])
+            }
+        }
+    }
+
+    /// Adds the groups and totals of another aggregator of the same query (another worker's share of the files).
+    mutating func merge(_ other: Aggregator) {
+        for (otherGroup, otherKey) in other.keys.enumerated() {
+            var key = GroupKey()
+            for (index, dimension) in query.dimensions.enumerated() {
+                switch dimension {
+                case .day, .hour, .status, .statusClass: key[index] = otherKey[index]
+                default:
+                    let value = other.tables[index].values[Int(otherKey[index])]
+                    key[index] = value.map { tables[index].id(Array($0.utf8)[...]) } ?? 0
+                }
+            }
+            let group: Int
+            if let existing = groupIndex[key] {
+                group = Int(existing)
+            } else {
+                group = keys.count
+                groupIndex[key] = Int32(group)
+                keys.append(key)
+                hits.append(0)
+                bytes.append(0)
+                if wantsVisitors { visitors.append([]) }
+            }
+            hits[group] &+= other.hits[otherGroup]
+            bytes[group] &+= other.bytes[otherGroup]
+            if wantsVisitors { visitors[group].formUnion(other.visitors[otherGroup]) }
+        }
+        totalHits &+= other.totalHits
+        totalBytes &+= other.totalBytes
+        if wantsVisitors { totalVisitors.formUnion(other.totalVisitors) }
+        scan.filesRead += other.scan.filesRead
+        scan.files += other.scan.files
+        scan.rowGroupsRead += other.scan.rowGroupsRead
+        scan.rowGroupsSkipped += other.scan.rowGroupsSkipped
+        scan.rowsScanned += other.scan.rowsScanned
+    }
+
+    /// The value of one dimension of a key.
+    private func value(_ dimension: QueryDimension, _ id: Int32, table: Int) -> QueryValue {
+        switch dimension {
+        case .day: .text(Timestamp.dateText(dayNumber: Int(id)))
+        case .hour: .text(QueryValueFormat.dateTime(Int64(id) * 3_600_000))
+        case .status: .number(Int64(id))
+        case .statusClass: .text("\(id)xx")
+        default: tables[table].values[Int(id)].map(QueryValue.text) ?? .null
+        }
+    }
+
+    func metricValues(_ group: Int) -> [Int64] {
+        query.metrics.map { metric in
+            switch metric {
+            case .hits: hits[group]
+            case .bytes: bytes[group]
+            case .visitors: Int64(visitors[group].count)
+            }
+        }
+    }
+
+    /// Orders two keys by their dimension values: numbers and dates ascending, strings by bytes, nulls last.
+    private func keyPrecedes(_ left: GroupKey, _ right: GroupKey) -> Bool {
+        for (index, dimension) in query.dimensions.enumerated() where left[index] != right[index] {
+            switch dimension {
+            case .day, .hour, .status, .statusClass: return left[index] < right[index]
+            default:
+                let leftValue = tables[index].values[Int(left[index])]
+                let rightValue = tables[index].values[Int(right[index])]
+                guard let leftValue else { return false }
+                guard let rightValue else { return true }
+                return leftValue.utf8.lexicographicallyPrecedes(rightValue.utf8)
+            }
+        }
+        return false
+    }
+
+    func result() -> QueryResult {
+        var order = Array(keys.indices)
+        if let top = query.top {
+            let first = query.metrics.first ?? .hits
+            let sortValues: [Int64] = order.map { group in
+                switch first {
+                case .hits: hits[group]
+                case .bytes: bytes[group]
+                case .visitors: Int64(visitors[group].count)
+                }
+            }
+            order.sort { left, right in
+                if sortValues[left] != sortValues[right] { return sortValues[left] > sortValues[right] }
+                return keyPrecedes(keys[left], keys[right])
+            }
+            order = Array(order.prefix(max(top, 0)))
+        } else {
+            order.sort { keyPrecedes(keys[$0], keys[$1]) }
+        }
+        let rows = order.map { group in
+            QueryResult.Row(
+                keys: query.dimensions.enumerated().map { value($1, keys[group][$0], table: $0) },
+                values: metricValues(group))
+        }
+        let totals: [Int64] = query.metrics.map { metric in
+            switch metric {
+            case .hits: totalHits
+            case .bytes: totalBytes
+            case .visitors: Int64(totalVisitors.count)
+            }
+        }
+        return QueryResult(
+            dimensions: query.dimensions, metrics: query.metrics, range: range, dataset: dataset, rows: rows,
+            totals: totals, groupCount: keys.count, scan: scan)
+    }
+}
+
+extension QueryDimension {
+    /// The Parquet column holding a string dimension.
+    var columnName: String {
+        switch self {
+        case .referrerHost: "referrer_host"
+        default: rawValue
+        }
+    }
+}
+
+/// A `--path` filter: a prefix, or a glob when the pattern contains `*`, `?` or `[`.
+///
+/// In a glob, `*` matches any run of bytes including `/`, `?` one byte, `[abc]` / `[a-z]` / `[!a]` one byte of a set;
+/// the glob must match the whole path.
+public struct PathPattern: Sendable {
+    let pattern: [UInt8]
+    let isGlob: Bool
+
+    public init(_ text: String) {
+        pattern = Array(text.utf8)
+        isGlob = Self.isGlob(text)
+    }
+
+    public static func isGlob(_ text: String) -> Bool {
+        text.utf8.contains { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") }
+    }
+
+    public func matches(_ path: some Collection<UInt8>) -> Bool {
+        let path = Array(path)
+        return isGlob ? Self.glob(pattern[...], path[...]) : path.starts(with: pattern)
+    }
+
+    private static func glob(_ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>) -> Bool {
+        var p = pattern.startIndex
+        var t = text.startIndex
+        var starP = -1
+        var starT = -1
+        while t < text.endIndex {
+            if p < pattern.endIndex && pattern[p] == UInt8(ascii: "*") {
+                starP = p
+                starT = t
+                p += 1
+                continue
+            }
+            if p < pattern.endIndex, let next = single(pattern, p, text[t]) {
+                p = next
+                t += 1
+                continue
+            }
+            if starP >= 0 {
+                p = starP + 1
+                starT += 1
+                t = starT
+                continue
+            }
+            return false
+        }
+        while p < pattern.endIndex && pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.endIndex
+    }
+
+    /// Matches one byte at pattern position `p`; returns the next pattern position, or nil.
+    private static func single(_ pattern: ArraySlice<UInt8>, _ p: Int, _ byte: UInt8) -> Int? {
+        switch pattern[p] {
+        case UInt8(ascii: "?"): return p + 1
+        case UInt8(ascii: "["):
+            var index = p + 1
+            var negate = false
+            if index < pattern.endIndex && (pattern[index] == UInt8(ascii: "!") || pattern[index] == UInt8(ascii: "^"))
+            {
+                negate = true
+                index += 1
+            }
+            var matched = false
+            var first = true
+            while index < pattern.endIndex && (first || pattern[index] != UInt8(ascii: "]")) {
+                first = false
+                let low = pattern[index]
+                if index + 2 < pattern.endIndex && pattern[index + 1] == UInt8(ascii: "-")
+                    && pattern[index + 2] != UInt8(ascii: "]")
+                {
+                    if low <= byte && byte <= pattern[index + 2] { matched = true }
+                    index += 3
+                } else {
+                    if low == byte { matched = true }
+                    index += 1
+                }
+            }
+            guard index < pattern.endIndex else { return pattern[p] == byte ? p + 1 : nil }  // no closing ]: literal
+            return matched != negate ? index + 1 : nil
+        default:
+            return pattern[p] == byte ? p + 1 : nil
+        }
+    }
+}

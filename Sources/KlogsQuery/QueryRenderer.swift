@@ -1,0 +1,150 @@
+/// Turns a ``QueryResult`` into text: an aligned table for people, CSV and JSON for tools.
+///
+/// CSV and JSON use the dimension and metric names (`day`, `path`, `hits`, `visitors`, …) as header and keys, and
+/// hold the groups only; the table adds a total row over every matching request.
+public enum QueryRenderer {
+    /// The output formats of `klogs query`.
+    public enum Format: String, Sendable, CaseIterable {
+        case table, csv, json
+    }
+
+    public static func render(_ result: QueryResult, as format: Format) -> String {
+        switch format {
+        case .table: table(result)
+        case .csv: csv(result)
+        case .json: json(result)
+        }
+    }
+
+    /// `1234567` as `1,234,567`.
+    public static func thousands(_ value: Int64) -> String {
+        let digits = String(value.magnitude)
+        var output = value < 0 ? "-" : ""
+        for (index, character) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { output.append(",") }
+            output.append(character)
+        }
+        return output
+    }
+
+    static func text(_ value: QueryValue, null: String) -> String {
+        switch value {
+        case .text(let text): text
+        case .number(let number): String(number)
+        case .null: null
+        }
+    }
+
+    /// Aligned columns: text left, numbers right with thousands separators, a rule, and a total row.
+    public static func table(_ result: QueryResult) -> String {
+        let header = result.dimensions.map(\.rawValue) + result.metrics.map(\.rawValue)
+        var lines: [[String]] = result.rows.map { row in
+            row.keys.map { text($0, null: "(none)") } + row.values.map(thousands)
+        }
+        var totalLabel =
+            result.dimensions.isEmpty ? [] : ["total"] + Array(repeating: "", count: result.dimensions.count - 1)
+        if !result.dimensions.isEmpty && result.rows.count < result.groupCount {
+            totalLabel[0] = "total (\(thousands(Int64(result.groupCount))) groups)"
+        }
+        let totalLine = totalLabel + result.totals.map(thousands)
+        let rightAligned = result.dimensions.map(\.isNumeric) + result.metrics.map { _ in true }
+        var widths = header.map(\.count)
+        for line in lines + [totalLine] {
+            for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        func format(_ cells: [String]) -> String {
+            var parts: [String] = []
+            for (index, cell) in cells.enumerated() {
+                let padding = String(repeating: " ", count: widths[index] - cell.count)
+                parts.append(rightAligned[index] ? padding + cell : cell + padding)
+            }
+            var line = parts.joined(separator: "  ")
+            while line.last == " " { line.removeLast() }
+            return line
+        }
+        var output = format(header) + "\n"
+        let rule = widths.map { String(repeating: "-", count: $0) }
+        output += format(rule) + "\n"
+        if !result.dimensions.isEmpty {
+            for line in lines { output += format(line) + "\n" }
+            output += format(rule) + "\n"
+        }
+        lines = []
+        output += format(totalLine) + "\n"
+        return output
+    }
+
+    /// RFC 4180 CSV with a header line; nulls are empty fields.
+    public static func csv(_ result: QueryResult) -> String {
+        var output = (result.dimensions.map(\.rawValue) + result.metrics.map(\.rawValue)).joined(separator: ",") + "\n"
+        let rows: [QueryResult.Row] =
+            result.dimensions.isEmpty ? [QueryResult.Row(keys: [], values: result.totals)] : result.rows
+        for row in rows {
+            let cells = row.keys.map { csvField(text($0, null: "")) } + row.values.map { String($0) }
+            output += cells.joined(separator: ",") + "\n"
+        }
+        return output
+    }
+
+    static func csvField(_ value: String) -> String {
+        guard
+            value.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 })
+        else { return value }
+        return "\"" + value.doublingQuotes() + "\""
+    }
+
+    /// A JSON array of objects, one per group, one per line.
+    public static func json(_ result: QueryResult) -> String {
+        let rows: [QueryResult.Row] =
+            result.dimensions.isEmpty ? [QueryResult.Row(keys: [], values: result.totals)] : result.rows
+        guard !rows.isEmpty else { return "[]\n" }
+        var lines: [String] = []
+        for row in rows {
+            var fields: [String] = []
+            for (dimension, value) in zip(result.dimensions, row.keys) {
+                let encoded: String =
+                    switch value {
+                    case .text(let text): jsonString(text)
+                    case .number(let number): String(number)
+                    case .null: "null"
+                    }
+                fields.append("\(jsonString(dimension.rawValue)): \(encoded)")
+            }
+            for (metric, value) in zip(result.metrics, row.values) {
+                fields.append("\(jsonString(metric.rawValue)): \(value)")
+            }
+            lines.append("  {" + fields.joined(separator: ", ") + "}")
+        }
+        return "[\n" + lines.joined(separator: ",\n") + "\n]\n"
+    }
+
+    /// A JSON string literal.
+    public static func jsonString(_ value: String) -> String {
+        var output = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    output.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return output + "\""
+    }
+}
+
+extension String {
+    fileprivate func doublingQuotes() -> String {
+        var output = ""
+        for character in self { output += character == "\"" ? "\"\"" : String(character) }
+        return output
+    }
+}
