@@ -130,6 +130,7 @@ public struct AccessRecord {
     @usableFromInline var protocolField = FieldRange.absent
     @usableFromInline var referrerField = FieldRange.absent
     @usableFromInline var userAgentField = FieldRange.absent
+    @usableFromInline var forwardedForField = FieldRange.absent
 
     /// Creates an empty record.
     public init() {}
@@ -143,6 +144,7 @@ public struct AccessRecord {
         queryField = .absent
         referrerField = .absent
         userAgentField = .absent
+        forwardedForField = .absent
         protocolField = .empty
     }
 
@@ -194,4 +196,8 @@ public struct AccessRecord {
     public var referrer: UnsafeRawBufferPointer? { optionalBytes(referrerField) }
     /// The user agent as logged, unescaped (may be `-`); `nil` when the line has no user-agent field.
     public var userAgent: UnsafeRawBufferPointer? { optionalBytes(userAgentField) }
+    /// The X-Forwarded-For field as logged (`203.0.113.7, 10.0.0.1`: the originating client first), or `nil` when
+    /// the format has none or it is empty or `-`. Only formats with `$http_x_forwarded_for`,
+    /// `%{X-Forwarded-For}i` or a mapped JSON field fill it.
+    public var forwardedFor: UnsafeRawBufferPointer? { optionalBytes(forwardedForField) }
 }

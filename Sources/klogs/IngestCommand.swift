@@ -26,8 +26,30 @@ extension Klogs {
         @Option(name: .long, help: "The data directory (default: $KLOGS_DATA, else ./klogs-data).")
         var data: String?
 
-        @Option(name: .long, help: "The access-log format of the input.")
-        var format: FormatOption = .combined
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The access-log format: auto (detect from the first lines), or a preset: \(presetNames).",
+                discussion: "`klogs formats` shows each preset's definition."))
+        var format: String = "auto"
+
+        @Option(
+            name: .customLong("log-format"),
+            help: """
+                An nginx log_format or Apache LogFormat string to parse the input with, e.g. \
+                '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent'; \
+                overrides --format.
+                """)
+        var logFormat: String?
+
+        @Option(
+            name: .customLong("json-fields"),
+            help: """
+                JSON lines: which keys hold the fields, as target=key.path[|alternative],… with targets client, \
+                forwarded_for, time, request, method, uri, path, query, protocol, status, bytes, referrer, \
+                user_agent, host; overrides those of a JSON --format preset.
+                """)
+        var jsonFields: String?
 
         @Option(
             name: .customLong("ip-mode"),
@@ -70,6 +92,7 @@ extension Klogs {
         var logLevel: LogLevelOption = .warning
 
         func validate() throws {
+            _ = try resolvedFormat()
             guard IPMode(parsing: ipMode) != nil else {
                 throw ValidationError(
                     "'\(ipMode)' is not an IP mode: use hash, truncate, drop, or a combination like hash,truncate.")
@@ -94,7 +117,7 @@ extension Klogs {
         func run() throws {
             var configuration = IngestConfiguration(
                 dataDirectory: data ?? defaultDataDirectory(), inputs: files)
-            configuration.format = format.logFormat
+            configuration.format = try resolvedFormat()
             configuration.ipMode = IPMode(parsing: ipMode) ?? .hash
             configuration.ipv4Prefix = ipv4Prefix
             configuration.ipv6Prefix = ipv6Prefix
@@ -160,14 +183,36 @@ extension Klogs {
     }
 }
 
-enum FormatOption: String, ExpressibleByArgument, CaseIterable {
-    case combined, common
+/// The preset names for help texts: `auto`, `combined`, ….
+let presetNames = LogFormat.presets.map(\.name).joined(separator: ", ")
 
-    var logFormat: LogFormat {
-        switch self {
-        case .combined: .combined
-        case .common: .common
+extension Klogs.Ingest {
+    /// The format from --format, --log-format and --json-fields; `nil` for auto-detection.
+    func resolvedFormat() throws -> LogFormat? {
+        if let logFormat {
+            do {
+                return try LogFormat.compile(logFormat)
+            } catch let error as FormatError {
+                throw ValidationError("--log-format: \(error.message)")
+            }
         }
+        var base: LogFormat? = nil
+        if format != "auto" {
+            guard let preset = LogFormat.preset(named: format) else {
+                throw ValidationError("'\(format)' is not a format: use auto or one of \(presetNames).")
+            }
+            base = preset
+        }
+        if let jsonFields {
+            var baseMapping: JSONFormat? = nil
+            if case .json(let mapping)? = base { baseMapping = mapping }
+            do {
+                return .json(try JSONFormat(fields: jsonFields, base: baseMapping))
+            } catch let error as FormatError {
+                throw ValidationError("--json-fields: \(error.message)")
+            }
+        }
+        return base
     }
 }
 

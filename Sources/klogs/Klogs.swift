@@ -12,5 +12,5 @@ struct Klogs: ParsableCommand {
             Parquet datasets that DuckDB, pyarrow, pandas, Spark and Trino read as they are.
             """,
         version: KlogsVersion.description,
-        subcommands: [Ingest.self, Query.self, Report.self, Export.self, UserAgent.self, Generate.self])
+        subcommands: [Ingest.self, Query.self, Report.self, Export.self, Formats.self, UserAgent.self, Generate.self])
 }

@@ -56,8 +56,8 @@ public struct IngestConfiguration: Sendable {
     public var dataDirectory: String
     /// Input paths; `-` is standard input. Empty means standard input.
     public var inputs: [String]
-    /// The access-log format of every input.
-    public var format: LogFormat = .combined
+    /// The access-log format of every input; `nil` detects it from the first lines (`--format auto`).
+    public var format: LogFormat? = nil
     /// How client addresses are anonymised.
     public var ipMode: IPMode = .hash
     /// The IPv4 prefix length kept in truncate mode.

@@ -7,6 +7,10 @@ public struct IngestSummary: Sendable, Equatable {
     public var bytesRead: Int64 = 0
     /// Bytes read from the inputs before decompression (equal to `bytesRead` for plain input).
     public var compressedBytesRead: Int64 = 0
+    /// The format the lines were parsed with (`combined`, `caddy-json`, `custom`, …); `auto` when no line was read.
+    public var format: String = ""
+    /// Whether the format was detected from the first lines (`--format auto`).
+    public var formatDetected = false
     /// Lines read, including rejected ones.
     public var linesRead: Int64 = 0
     /// Lines parsed and stored.
@@ -37,6 +41,8 @@ public struct IngestSummary: Sendable, Equatable {
         var out = "{"
         out += "\"bytes_read\":\(bytesRead),"
         out += "\"compressed_bytes_read\":\(compressedBytesRead),"
+        out += "\"format\":\(jsonString(format)),"
+        out += "\"format_detected\":\(formatDetected),"
         out += "\"lines_read\":\(linesRead),"
         out += "\"lines_ingested\":\(linesIngested),"
         out += "\"lines_rejected\":\(linesRejected),"
@@ -58,6 +64,9 @@ public struct IngestSummary: Sendable, Equatable {
         var lines: [String] = []
         let compressed = compressedBytesRead != bytesRead ? " (\(formatBytes(compressedBytesRead)) compressed)" : ""
         lines.append("read     \(formatCount(linesRead)) lines, \(formatBytes(bytesRead))\(compressed)")
+        if !format.isEmpty {
+            lines.append("format   \(format)\(formatDetected ? " (detected from the first lines)" : "")")
+        }
         lines.append("ingested \(formatCount(linesIngested)) lines")
         if linesRejected > 0 {
             let reasons = rejected.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }

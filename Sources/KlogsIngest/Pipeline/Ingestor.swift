@@ -71,6 +71,7 @@ public final class Ingestor {
             for path in inputs {
                 try ingest(path, through: &processor, buffer: buffer, summary: &summary)
             }
+            try processor.finishDetection()  // --format auto on inputs shorter than the detection sample
             try writer.finishAll(userAgents: processor.userAgents)
             summary.filesWritten = try writer.commit()
         } catch {

@@ -25,6 +25,15 @@ struct LineProcessor {
     /// Scratch space for values made from a line (a truncated network, a lower-cased host).
     private var scratch: [UInt8] = []
 
+    // `--format auto`: the first lines are kept here until a format is chosen, then replayed.
+    private var detecting: Bool
+    private var sampleBytes: [UInt8] = []
+    /// Each sampled line's end in `sampleBytes`, or -1 for an overlong line.
+    private var sampleEnds: [Int] = []
+    /// The format in use, and whether it was detected.
+    private(set) var formatName: String
+    private(set) var formatDetected = false
+
     // Counters for the summary.
     private(set) var linesRead: Int64 = 0
     private(set) var linesIngested: Int64 = 0
@@ -36,7 +45,9 @@ struct LineProcessor {
         self.writer = writer
         self.userAgents = userAgents
         self.keys = keys
-        parser = AccessLogParser(format: configuration.format)
+        parser = AccessLogParser(format: configuration.format ?? .combined)
+        detecting = configuration.format == nil
+        formatName = configuration.format?.name ?? "auto"
         hashClients = configuration.ipMode.contains(.hash)
         truncateClients = configuration.ipMode.contains(.truncate)
         scratch.reserveCapacity(256)
@@ -46,6 +57,10 @@ struct LineProcessor {
     ///
     /// - Throws: only when a row group cannot be written (the dataset's fault, never the line's).
     mutating func process(_ line: SplitLine) throws {
+        if detecting {
+            try buffer(line)
+            return
+        }
         linesRead += 1
         guard case .complete(let bytes) = line else {
             reject(.lineTooLong)
@@ -71,6 +86,60 @@ struct LineProcessor {
         append(record, to: partition)
         linesIngested += 1
         try writer.flushIfNeeded(partition, userAgents: userAgents)
+    }
+
+    /// Keeps a line of the detection sample; detects once the sample is full.
+    private mutating func buffer(_ line: SplitLine) throws {
+        switch line {
+        case .complete(let bytes):
+            sampleBytes.append(contentsOf: bytes)
+            sampleEnds.append(sampleBytes.count)
+        case .overlong:
+            sampleEnds.append(-1)
+        }
+        if sampleEnds.count >= FormatDetector.sampleLineCount || sampleBytes.count >= FormatDetector.sampleByteCount {
+            try finishDetection()
+        }
+    }
+
+    /// Chooses the format from the sample (when still detecting) and parses the sampled lines with it.
+    ///
+    /// Called when the sample is full and once more at the end of the run, for inputs shorter than a sample.
+    /// - Throws: `FormatDetectionFailure` when no preset fits; a row-group write failure.
+    mutating func finishDetection() throws {
+        guard detecting else { return }
+        detecting = false
+        let lines = sampleBytes
+        let ends = sampleEnds
+        sampleBytes = []
+        sampleEnds = []
+        try lines.withUnsafeBytes { all in
+            var slices: [UnsafeRawBufferPointer] = []
+            var start = 0
+            for end in ends where end >= 0 {
+                slices.append(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+                start = end
+            }
+            if !slices.isEmpty {
+                switch FormatDetector.detect(slices) {
+                case .detected(let format, _):
+                    parser = AccessLogParser(format: format)
+                    formatName = format.name
+                    formatDetected = true
+                case .failed(let message, _):
+                    throw FormatDetectionFailure(message: message)
+                }
+            }
+            start = 0
+            for end in ends {
+                if end < 0 {
+                    try process(.overlong)
+                } else {
+                    try process(.complete(UnsafeRawBufferPointer(rebasing: all[start..<end])))
+                    start = end
+                }
+            }
+        }
     }
 
     private mutating func append(_ record: AccessRecord, to partition: Partition) {
@@ -151,6 +220,8 @@ struct LineProcessor {
 
     /// Adds this run's counters to a summary.
     func addCounts(to summary: inout IngestSummary) {
+        summary.format = formatName
+        summary.formatDetected = formatDetected
         summary.linesRead += linesRead
         summary.linesIngested += linesIngested
         summary.clientsNotIP += clientsNotIP
@@ -158,4 +229,11 @@ struct LineProcessor {
             summary.rejected[reason.rawValue, default: 0] += rejected[index]
         }
     }
+}
+
+/// `--format auto` found no preset that parses the first lines; the message names the nearest presets and the
+/// first failing line number, never log content.
+struct FormatDetectionFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

@@ -1,0 +1,627 @@
+/// What a field of a log format carries into the ``AccessRecord``.
+enum FieldKind: UInt8, Sendable {
+    /// Read and thrown away (`$request_time`, `%l`, `$upstream_addr`, …).
+    case skip
+    /// The client address (`$remote_addr`, `%h`, `%a`); an unquoted `a, b, c` list keeps its first element.
+    case client
+    /// The client when the format has no primary one (`$realip_remote_addr`, `%{c}a`).
+    case clientFallback
+    /// The X-Forwarded-For header.
+    case forwardedFor
+    /// `10/Oct/2000:13:55:36 -0700` (26 bytes).
+    case timeLocal
+    /// ISO 8601 / RFC 3339.
+    case timeISO8601
+    /// Seconds with a fraction (`$msec`: `1700000000.123`).
+    case timeSecondsFraction
+    /// Whole seconds since the epoch (`%{sec}t`).
+    case timeSeconds
+    /// Milliseconds since the epoch (`%{msec}t`).
+    case timeMilliseconds
+    /// Microseconds since the epoch (`%{usec}t`).
+    case timeMicroseconds
+    /// A JSON time: a number of epoch seconds (or milliseconds) or an ISO 8601 or common-log string.
+    case timeAny
+    /// The request line `METHOD target PROTOCOL`.
+    case request
+    /// The method alone (`$request_method`, `%m`).
+    case method
+    /// The target with its query (`$request_uri`, `%U%q`).
+    case target
+    /// The path alone (`$uri`, `%U`).
+    case path
+    /// The query alone, with or without a leading `?` (`$args`, `%q`).
+    case query
+    /// The protocol alone (`$server_protocol`, `%H`).
+    case httpProtocol
+    /// Three digits.
+    case status
+    /// Body bytes (`$body_bytes_sent`, `%b`, `%B`); `-` is 0.
+    case bodyBytes
+    /// Bytes with headers (`$bytes_sent`, `%O`); used when the format has no body size.
+    case bytesSent
+    /// The Referer header.
+    case referrer
+    /// The User-Agent header.
+    case userAgent
+    /// A host name, lower-cased, port removed (`$host`, `%v`).
+    case host
+}
+
+/// How a line matched its format: used to rank formats when detecting one.
+public struct FormatMatch: Sendable, Equatable {
+    /// Fields of the format holding a value other than empty or `-`.
+    public var capturedFields = 0
+    /// The line ended before the format did (accepted when time and status were read).
+    public var missingFields = false
+    /// Bytes followed the format's last element.
+    public var trailingBytes = false
+
+    public init() {}
+}
+
+/// One field of a compiled format and the literal text after it.
+struct FormatStep: Sendable {
+    var kind: FieldKind
+    /// The field is between quotes: it is read up to an unescaped `"`, with escapes decoded.
+    var quoted: Bool
+    /// The field has a fixed width in bytes (the common-log time: 26), or 0.
+    var width: Int32
+    /// The literal after the field, in the program's literal bytes; for a quoted field it starts with the quote.
+    var literalStart: Int32
+    var literalCount: Int32
+    /// The literal's bytes that are compared after the field (all of it; after the closing quote for a quoted
+    /// field), little-endian in a word, when at most 8; `matchMask` covers them.
+    var matchWord: UInt64 = 0
+    var matchMask: UInt64 = 0
+}
+
+/// A compiled format: a leading literal, then fields each followed by a literal. Owns its memory; immutable.
+final class FormatProgram: Sendable {
+    /// Safe to share: written only in `init`, freed in `deinit`.
+    nonisolated(unsafe) let steps: UnsafeMutableBufferPointer<FormatStep>
+    nonisolated(unsafe) let literals: UnsafeMutableRawBufferPointer
+    let leadingCount: Int
+    /// The request is built from method, target or path and query, and protocol (no `$request`).
+    let composesRequest: Bool
+    /// The format has a time field and a status field.
+    let hasTime: Bool
+    let hasStatus: Bool
+
+    init(leading: [UInt8], steps rawSteps: [FormatStep], literals allLiterals: [UInt8]) {
+        var steps = rawSteps
+        for index in steps.indices {
+            let skip = steps[index].quoted ? 1 : 0
+            let start = Int(steps[index].literalStart) + skip
+            let count = Int(steps[index].literalCount) - skip
+            if count > 0 && count <= 8 {
+                var word: UInt64 = 0
+                for offset in 0..<count { word |= UInt64(allLiterals[start + offset]) << (8 * UInt64(offset)) }
+                steps[index].matchWord = word
+                steps[index].matchMask = count == 8 ? ~0 : (1 << (8 * UInt64(count))) - 1
+            }
+        }
+        self.steps = .allocate(capacity: max(steps.count, 1))
+        _ = self.steps.initialize(from: steps)
+        literals = .allocate(byteCount: max(allLiterals.count, 1), alignment: 8)
+        literals.copyBytes(from: allLiterals)
+        leadingCount = leading.count
+        let kinds = Set(steps.map(\.kind))
+        composesRequest = !kinds.contains(.request) && kinds.contains(.method)
+            && (kinds.contains(.target) || kinds.contains(.path))
+        hasTime = !kinds.isDisjoint(with: [
+            .timeLocal, .timeISO8601, .timeSecondsFraction, .timeSeconds, .timeMilliseconds, .timeMicroseconds,
+            .timeAny,
+        ])
+        hasStatus = kinds.contains(.status)
+    }
+
+    deinit {
+        steps.deallocate()
+        literals.deallocate()
+    }
+
+    /// The layout as bytes (leading literal, then each field kind, quoting and literal), to recognise strings that
+    /// spell a built-in layout.
+    var signature: [UInt8] {
+        var bytes = Array(UnsafeRawBufferPointer(rebasing: literals[0..<leadingCount]))
+        for step in steps {
+            bytes += [0xFF, step.kind.rawValue, step.quoted ? 1 : 0, UInt8(truncatingIfNeeded: step.width)]
+            bytes += Array(UnsafeRawBufferPointer(rebasing: literals[Int(step.literalStart)..<Int(step.literalStart + step.literalCount)]))
+        }
+        return bytes
+    }
+
+    /// A borrowed view of the program for the per-line loop: plain pointers, no reference counting.
+    var view: ProgramView {
+        ProgramView(
+            steps: UnsafePointer(steps.baseAddress!), count: steps.count,
+            literals: UnsafeRawPointer(literals.baseAddress!), leadingCount: leadingCount,
+            composesRequest: composesRequest, hasTime: hasTime, hasStatus: hasStatus)
+    }
+
+    /// The reject reason of a field of the wrong shape.
+    static func malformed(_ kind: FieldKind) -> RejectReason {
+        switch kind {
+        case .timeLocal, .timeISO8601, .timeSecondsFraction, .timeSeconds, .timeMilliseconds, .timeMicroseconds,
+            .timeAny:
+            .badTimestamp
+        case .status: .badStatus
+        case .bodyBytes, .bytesSent: .badBytes
+        case .client, .clientFallback: .badClient
+        default: .missingField
+        }
+    }
+}
+
+/// The per-line interpreter of a ``FormatProgram``, over pointers the program owns (the parser keeps the program
+/// alive alongside the view).
+struct ProgramView: @unchecked Sendable {
+    let steps: UnsafePointer<FormatStep>
+    let count: Int
+    let literals: UnsafeRawPointer
+    let leadingCount: Int
+    let composesRequest: Bool
+    let hasTime: Bool
+    let hasStatus: Bool
+
+    /// Whether `line[position..<position + count]` equals the literal bytes at `start`.
+    @inline(__always)
+    private func literalMatches(_ line: UnsafeRawBufferPointer, _ position: Int, _ start: Int, _ count: Int) -> Bool {
+        var index = 0
+        while index < count {
+            // Safe because start + count lies inside the literals (built together by the compiler).
+            if line[position + index] != literals.load(fromByteOffset: start + index, as: UInt8.self) { return false }
+            index += 1
+        }
+        return true
+    }
+
+    /// Whether the step's literal (from `skip` on) follows at `position`: one masked word compare when the line has
+    /// eight readable bytes there, else byte by byte.
+    @inline(__always)
+    private func follows(
+        _ step: FormatStep, _ line: UnsafeRawBufferPointer, _ position: Int, _ end: Int, skip: Int
+    ) -> Bool {
+        let count = Int(step.literalCount) - skip
+        guard position + count <= end else { return false }
+        if step.matchMask != 0 && position + 8 <= line.count {
+            // Safe because position + 8 <= line.count.
+            let word = line.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            return word & step.matchMask == step.matchWord
+        }
+        return literalMatches(line, position, Int(step.literalStart) + skip, count)
+    }
+
+    /// Parses one line (trailing blanks already excluded by `end`) into `record`.
+    ///
+    /// - Complexity: one forward pass over the line.
+    func run(
+        _ line: UnsafeRawBufferPointer, _ end: Int, _ record: inout AccessRecord, _ time: inout CommonLogTimeParser,
+        _ match: inout FormatMatch
+    ) -> RejectReason? {
+        record.resetForProgram()
+        var captured = 0
+        var missing = false
+        var fields = FieldState()
+        var position = 0
+        if leadingCount > 0 {
+            guard leadingCount <= end, literalMatches(line, 0, 0, leadingCount) else { return .missingField }
+            position = leadingCount
+        }
+        var index = 0
+        while index < count {
+            // Safe because index < count, the number of steps.
+            let step = steps[index]
+            let literalStart = Int(step.literalStart)
+            let literalCount = Int(step.literalCount)
+            if position >= end {
+                missing = true
+                break
+            }
+            var field: FieldRange
+            var next: Int
+            var lineEnded = false
+            if step.quoted {
+                if let (range, after) = AccessLogParser.quoted(line, position, end, &record) {
+                    field = range
+                    next = after
+                    // The quote that closed the field is the literal's first byte.
+                    if literalCount > 1 {
+                        if follows(step, line, after, end, skip: 1) {
+                            next = after + literalCount - 1
+                        } else if after == end {
+                            lineEnded = true
+                        } else {
+                            return .missingField
+                        }
+                    }
+                } else if literalCount == 1 {
+                    // A line cut inside its last quoted field (a logger's line limit): keep the rest.
+                    field = AccessLogParser.truncatedField(line, position, end, &record)
+                    next = end
+                } else {
+                    return .unterminatedQuote
+                }
+                // Fast paths for the quoted fields of every common layout.
+                let handled: Bool
+                switch step.kind {
+                case .request:
+                    record.requestField = field
+                    AccessLogParser.splitRequest(&record)
+                    if record.requestKind != .empty { captured += 1 }
+                    handled = true
+                case .referrer:
+                    let isDash = field.count == 1 && record.bytes(field)[0] == UInt8(ascii: "-")
+                    if field.count > 0 && !isDash {
+                        record.referrerField = field
+                        captured += 1
+                    }
+                    handled = true
+                case .userAgent:
+                    record.userAgentField = field
+                    if field.count > 1 || (field.count == 1 && record.bytes(field)[0] != UInt8(ascii: "-")) {
+                        captured += 1
+                    }
+                    handled = true
+                case .skip:
+                    handled = true
+                default:
+                    handled = false
+                }
+                if handled {
+                    if lineEnded { missing = true; break }
+                    position = next
+                    index += 1
+                    continue
+                }
+            } else {
+                var fieldEnd: Int
+                var isList = false
+                if step.width > 0 {
+                    fieldEnd = position + Int(step.width)
+                    guard fieldEnd <= end else { return FormatProgram.malformed(step.kind) }
+                } else {
+                    let terminator =
+                        literalCount > 0 ? literals.load(fromByteOffset: literalStart, as: UInt8.self) : UInt8(ascii: " ")
+                    fieldEnd = position
+                    while fieldEnd < end && line[fieldEnd] != terminator { fieldEnd += 1 }
+                    if terminator == UInt8(ascii: " "), fieldEnd < end, fieldEnd > position,
+                        line[fieldEnd - 1] == UInt8(ascii: ","),
+                        step.kind == .client || step.kind == .clientFallback || step.kind == .forwardedFor
+                            || step.kind == .skip
+                    {
+                        // An unquoted list `a, b, c` continues after a comma and spaces.
+                        isList = true
+                        while fieldEnd < end, fieldEnd > position, line[fieldEnd - 1] == UInt8(ascii: ",") {
+                            fieldEnd += 1
+                            while fieldEnd < end && line[fieldEnd] == UInt8(ascii: " ") { fieldEnd += 1 }
+                            while fieldEnd < end && line[fieldEnd] != terminator { fieldEnd += 1 }
+                        }
+                    }
+                }
+                field = FieldRange(position, fieldEnd)
+                next = fieldEnd
+                if literalCount > 0 {
+                    if follows(step, line, fieldEnd, end, skip: 0) {
+                        next = fieldEnd + literalCount
+                    } else if fieldEnd == end {
+                        lineEnded = true
+                    } else {
+                        return step.width > 0 ? FormatProgram.malformed(step.kind) : .missingField
+                    }
+                }
+                // Fast paths for the fields of every common layout.
+                switch step.kind {
+                case .client where !isList:
+                    guard fieldEnd > position, line[position] != UInt8(ascii: "\""),
+                        line[position] != UInt8(ascii: "[")
+                    else { return .badClient }
+                    record.clientField = field
+                    captured += 1
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                case .status:
+                    guard fieldEnd - position == 3, let hundreds = Timestamp.digit(line[position]),
+                        let tens = Timestamp.digit(line[position + 1]), let ones = Timestamp.digit(line[position + 2])
+                    else { return .badStatus }
+                    record.status = Int32(hundreds * 100 + tens * 10 + ones)
+                    fields.statusSeen = true
+                    captured += 1
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                case .skip:
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                case .bodyBytes:
+                    guard let size = AccessLogParser.size(line, position, fieldEnd) else { return .badBytes }
+                    record.responseBytes = size
+                    fields.bodySeen = true
+                    captured += 1
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                case .timeLocal:
+                    guard fieldEnd - position == 26,
+                        let value = time.parse(UnsafeRawBufferPointer(rebasing: line[position..<fieldEnd]))
+                    else { return .badTimestamp }
+                    record.timestamp = value
+                    fields.timeSeen = true
+                    captured += 1
+                    if lineEnded { missing = true; index = count; continue }
+                    position = next
+                    index += 1
+                    continue
+                default:
+                    break
+                }
+            }
+            var fieldMatch = FormatMatch()
+            if let reason = FormatProgram.store(step.kind, field, &record, &time, &fields, &fieldMatch) {
+                return reason
+            }
+            captured += fieldMatch.capturedFields
+            if lineEnded {
+                missing = true
+                break
+            }
+            position = next
+            index += 1
+        }
+        match.capturedFields = captured
+        match.missingFields = missing
+        match.trailingBytes = !missing && position < end
+        if hasTime && !fields.timeSeen { return missing ? .missingField : .badTimestamp }
+        if hasStatus && !fields.statusSeen { return .missingField }
+        return FormatProgram.finish(&record, &fields, composesRequest: composesRequest)
+    }
+}
+
+/// Fields seen so far in one line, for the choices made once the line is read.
+struct FieldState {
+    var timeSeen = false
+    var statusSeen = false
+    var bodySeen = false
+    var fallbackClient = FieldRange.absent
+    var target = FieldRange.absent
+    /// The target came from `$request_uri` (it holds its query), not from `$uri`.
+    var targetHasQuery = false
+    var query = FieldRange.absent
+}
+
+extension AccessRecord {
+    /// Resets the fields a program or JSON mapping may leave unset.
+    @inline(__always)
+    mutating func resetForProgram() {
+        clientField = .empty
+        requestField = .empty
+        methodField = .absent
+        pathField = .absent
+        requestKind = .empty
+        timestamp = 0
+        status = 0
+        responseBytes = 0
+    }
+}
+
+extension FormatProgram {
+    /// Whether a field holds a value: not empty and not `-`.
+    @inline(__always)
+    static func hasValue(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        !(bytes.isEmpty || (bytes.count == 1 && bytes[0] == UInt8(ascii: "-")))
+    }
+
+    /// Stores one field's value into the record.
+    @inline(__always)
+    static func store(
+        _ kind: FieldKind, _ field: FieldRange, _ record: inout AccessRecord, _ time: inout CommonLogTimeParser,
+        _ fields: inout FieldState, _ match: inout FormatMatch
+    ) -> RejectReason? {
+        let bytes = record.bytes(field)
+        if kind != .skip && hasValue(bytes) { match.capturedFields += 1 }
+        switch kind {
+        case .skip:
+            return nil
+        case .client:
+            guard !bytes.isEmpty, bytes[0] != UInt8(ascii: "\""), bytes[0] != UInt8(ascii: "[") else {
+                return .badClient
+            }
+            // The first element of a list `a, b, c`.
+            var stop = 0
+            while stop < bytes.count && bytes[stop] != UInt8(ascii: ",") { stop += 1 }
+            record.clientField = field.slice(0, stop)
+        case .clientFallback:
+            var stop = 0
+            while stop < bytes.count && bytes[stop] != UInt8(ascii: ",") { stop += 1 }
+            fields.fallbackClient = field.slice(0, stop)
+        case .forwardedFor:
+            if hasValue(bytes) { record.forwardedForField = field }
+        case .timeLocal:
+            guard bytes.count == 26, let value = time.parse(bytes) else { return .badTimestamp }
+            record.timestamp = value
+            fields.timeSeen = true
+        case .timeISO8601:
+            guard let value = Timestamp.parseISO8601(bytes) else { return .badTimestamp }
+            record.timestamp = value
+            fields.timeSeen = true
+        case .timeSecondsFraction, .timeSeconds, .timeMilliseconds, .timeMicroseconds, .timeAny:
+            guard let value = epochTime(kind, bytes) else { return .badTimestamp }
+            record.timestamp = value
+            fields.timeSeen = true
+        case .request:
+            record.requestField = field
+            AccessLogParser.splitRequest(&record)
+        case .method:
+            record.methodField = field
+        case .target:
+            fields.target = field
+            fields.targetHasQuery = true
+        case .path:
+            if fields.target.isAbsent { fields.target = field }
+        case .query:
+            var query = field
+            if bytes.first == UInt8(ascii: "?") { query = field.slice(1, bytes.count - 1) }
+            if hasValue(bytes) { fields.query = query }
+        case .httpProtocol:
+            record.protocolField = hasValue(bytes) ? field : .empty
+        case .status:
+            guard bytes.count == 3, let hundreds = Timestamp.digit(bytes[0]), let tens = Timestamp.digit(bytes[1]),
+                let ones = Timestamp.digit(bytes[2])
+            else { return .badStatus }
+            record.status = Int32(hundreds * 100 + tens * 10 + ones)
+            fields.statusSeen = true
+        case .bodyBytes, .bytesSent:
+            if kind == .bytesSent && fields.bodySeen { return nil }
+            guard let size = numberOrDash(bytes) else { return .badBytes }
+            record.responseBytes = size
+            if kind == .bodyBytes { fields.bodySeen = true }
+        case .referrer:
+            if hasValue(bytes) { record.referrerField = field }
+        case .userAgent:
+            record.userAgentField = field
+        case .host:
+            guard hasValue(bytes) else { return nil }
+            var start = 0
+            var stop = bytes.count
+            if bytes[0] == UInt8(ascii: "[") {
+                if let close = IPAddress.indexOf(UInt8(ascii: "]"), bytes, 1, bytes.count) {
+                    start = 1
+                    stop = close
+                }
+            } else if let colon = IPAddress.indexOf(UInt8(ascii: ":"), bytes, 0, bytes.count) {
+                stop = colon
+            }
+            record.virtualHostField = lowerCased(field.slice(start, stop - start), &record)
+        }
+        return nil
+    }
+
+    /// The field lower-cased: itself when already lower case, else a scratch copy.
+    static func lowerCased(_ field: FieldRange, _ record: inout AccessRecord) -> FieldRange {
+        let bytes = record.bytes(field)
+        guard bytes.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return field }
+        record.prepareScratch()
+        let outputStart = record.scratchCount
+        for index in 0..<bytes.count {
+            let byte = record.bytes(field)[index]
+            record.appendScratch(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+        }
+        return FieldRange(outputStart, record.scratchCount, inScratch: true)
+    }
+
+    /// `-` or empty as 0, or a decimal of at most 18 digits.
+    @inline(__always)
+    static func numberOrDash(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+        if !hasValue(bytes) { return 0 }
+        guard bytes.count <= 18 else { return nil }
+        var value: Int64 = 0
+        for byte in bytes {
+            guard let digit = Timestamp.digit(byte) else { return nil }
+            value = value * 10 + Int64(digit)
+        }
+        return value
+    }
+
+    /// Epoch milliseconds from a number of seconds (with an optional fraction), milliseconds or microseconds, or
+    /// for ``FieldKind/timeAny`` also from an ISO 8601 or common-log text.
+    static func epochTime(_ kind: FieldKind, _ bytes: UnsafeRawBufferPointer) -> Int64? {
+        guard !bytes.isEmpty else { return nil }
+        if kind == .timeAny, bytes.count >= 20 {
+            if bytes[4] == UInt8(ascii: "-") { return Timestamp.parseISO8601(bytes) }
+            if bytes.count == 26 { return Timestamp.parseCommonLog(bytes) }
+            return nil
+        }
+        var whole: Int64 = 0
+        var index = 0
+        var digits = 0
+        while index < bytes.count, let digit = Timestamp.digit(bytes[index]) {
+            guard digits < 18 else { return nil }
+            whole = whole * 10 + Int64(digit)
+            index += 1
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        var fraction: Int64 = 0
+        var fractionDigits = 0
+        if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            while index < bytes.count, let digit = Timestamp.digit(bytes[index]) {
+                if fractionDigits < 3 {
+                    fraction = fraction * 10 + Int64(digit)
+                    fractionDigits += 1
+                }
+                index += 1
+            }
+        }
+        // A JSON number may carry an exponent (`1.7e9`): not a time klogs reads.
+        guard index == bytes.count else { return nil }
+        while fractionDigits < 3 {
+            fraction *= 10
+            fractionDigits += 1
+        }
+        switch kind {
+        case .timeMilliseconds: return whole
+        case .timeMicroseconds: return whole / 1000
+        case .timeAny where digits >= 12 && fraction == 0: return whole  // epoch milliseconds
+        default: return whole * 1000 + fraction
+        }
+    }
+
+    static func finish(_ record: inout AccessRecord, _ fields: inout FieldState, composesRequest: Bool)
+        -> RejectReason?
+    {
+        if record.clientField.count == 0 && !fields.fallbackClient.isAbsent {
+            record.clientField = fields.fallbackClient
+        }
+        if composesRequest { composeRequest(&record, &fields) }
+        if record.methodField.isAbsent || record.pathField.isAbsent {
+            if record.requestField.count == 0 { AccessLogParser.splitRequest(&record) }
+        }
+        return nil
+    }
+
+    /// Builds `METHOD target PROTOCOL` in the scratch buffer from separate fields and splits it.
+    static func composeRequest(_ record: inout AccessRecord, _ fields: inout FieldState) {
+        let method = record.methodField
+        guard !method.isAbsent, !fields.target.isAbsent, hasValue(record.bytes(method)) else {
+            record.methodField = .absent
+            return
+        }
+        let protocolField = record.protocolField
+        record.prepareScratch()
+        let start = record.scratchCount
+        func append(_ field: FieldRange, _ record: inout AccessRecord) {
+            let count = record.bytes(field).count
+            for index in 0..<count { record.appendScratch(record.bytes(field)[index]) }
+        }
+        // Room: method, target, query and protocol are distinct parts of the line, plus at most three separators;
+        // the separators between them in the line are at least as long unless the fields are adjacent in JSON.
+        let needed = Int(method.count) + Int(fields.target.count) + max(Int(fields.query.count), 0)
+            + Int(protocolField.count) + 3
+        guard needed + record.scratchCount + 2 <= record.line.count + 2 else {
+            record.methodField = .absent
+            return
+        }
+        append(method, &record)
+        record.appendScratch(UInt8(ascii: " "))
+        append(fields.target, &record)
+        if !fields.query.isAbsent && !fields.targetHasQuery {
+            record.appendScratch(UInt8(ascii: "?"))
+            append(fields.query, &record)
+        }
+        if protocolField.count > 0 {
+            record.appendScratch(UInt8(ascii: " "))
+            append(protocolField, &record)
+        }
+        record.requestField = FieldRange(start, record.scratchCount, inScratch: true)
+        record.protocolField = .empty
+        AccessLogParser.splitRequest(&record)
+    }
+}
