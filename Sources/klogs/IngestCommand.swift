@@ -78,6 +78,39 @@ extension Klogs {
         var quiet = false
 
         @Option(
+            name: .customLong("key-grace"),
+            help: "How long a UTC day's pseudonym key is kept after the day ends (48h, 2d, 90m); then it is destroyed.")
+        var keyGrace: String = "48h"
+
+        @Option(
+            name: .customLong("client-ip-from"),
+            help: "Where the client address comes from: the client field, or the right-most untrusted X-Forwarded-For.")
+        var clientIPFrom: ClientAddressOption = .client
+
+        @Option(
+            name: .customLong("trusted-proxies"),
+            help: "Comma-separated networks (CIDR) of proxies whose X-Forwarded-For entries are believed.")
+        var trustedProxies: String?
+
+        @Option(
+            name: .customLong("keep-query-params"),
+            help: "Comma-separated query parameters whose values are kept (utm_source,utm_medium); others are dropped.")
+        var keepQueryParams: String?
+
+        @Option(
+            name: .customLong("max-path-length"),
+            help: "The longest stored path in bytes, query included (16 to 65536).")
+        var maxPathLength: Int = 1024
+
+        @Option(
+            name: .customLong("path-rewrite"),
+            help: "A REGEX=REPLACEMENT rule applied to paths before storage (PCRE2, $1 for groups); may be repeated.")
+        var pathRewrites: [String] = []
+
+        @Option(name: .customLong("rejects"), help: "Write 'file:line: reason' for every rejected line to this file.")
+        var rejects: String?
+
+        @Option(
             name: .customLong("metrics-file"),
             help: """
                 Write the run's figures (lines read, ingested and rejected by reason, files written, duration, \
@@ -103,6 +136,7 @@ extension Klogs {
             guard (16...128).contains(ipv6Prefix) else {
                 throw ValidationError("--ipv6-prefix must be between 16 and 128, not \(ipv6Prefix).")
             }
+            try validatePrivacyOptions()
             if let metricsFile {
                 let directory = URL(fileURLWithPath: metricsFile).deletingLastPathComponent().path
                 var isDirectory: ObjCBool = false
@@ -124,6 +158,7 @@ extension Klogs {
             configuration.writeEvents = !noEvents
             configuration.compression = compression.parquetCompression
             configuration.userAgentRules = userAgentRules
+            applyPrivacyOptions(to: &configuration)
 
             let logger = Logger(label: "klogs") { StandardErrorLogHandler(label: $0, logLevel: logLevel.level) }
             logger.info("ingest started", metadata: ["inputs": "\(max(files.count, 1))", "data": "\(configuration.dataDirectory)"])
@@ -174,9 +209,14 @@ extension Klogs {
         private func writeSummary(_ summary: IngestSummary) throws {
             guard let summaryJSON else { return }
             do {
-                try Data(summary.json.utf8).write(to: URL(fileURLWithPath: summaryJSON), options: .atomic)
+                // Created 0640 (less if the umask says so) like every other output, and replaced atomically.
+                let url = URL(fileURLWithPath: summaryJSON)
+                let file = try AtomicFile(
+                    directory: url.deletingLastPathComponent().path, name: url.lastPathComponent, permissions: 0o640)
+                try file.write(Array(summary.json.utf8))
+                try file.commit()
             } catch {
-                printError("klogs ingest: cannot write the summary to \(summaryJSON): \(error.localizedDescription)")
+                printError("klogs ingest: cannot write the summary to \(summaryJSON): \(error)")
                 throw ExitCode.outputError
             }
         }

@@ -183,8 +183,9 @@ import Testing
         let nextDay = "198.51.100.7 - - [02/Nov/2026:10:00:00 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"Mozilla/5.0 test\"\n"
         let first = try directory.file("a.log", Array((line + other + nextDay).utf8))
         let second = try directory.file("b.log", Array(line.utf8))
-        _ = try ingest([first], into: directory)
-        _ = try ingest([second], into: directory)
+        // 2026-11-02 12:00 UTC: both days' keys are alive (older days get one-run keys, see PrivacyIngestTests).
+        _ = try ingest([first], into: directory) { $0.currentTime = 1_793_620_800 }
+        _ = try ingest([second], into: directory) { $0.currentTime = 1_793_620_800 }
         var pseudonyms: [String: [Int64]] = [:]
         for file in parquetFiles(under: directory.path + "/data/events") {
             let reader = try ParquetFileReader(path: file)

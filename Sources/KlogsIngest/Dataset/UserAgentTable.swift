@@ -36,8 +36,12 @@ struct UserAgentTable {
     /// The class used for lines without a user-agent field (the common log format).
     private(set) var absentClassId: Int32 = 0
 
+    /// Families and versions that are words of the rules file; others are not stored (see Privacy/).
+    private let vocabulary: UserAgentVocabulary?
+
     init(classifier: UserAgentClassifier?) {
         self.classifier = classifier
+        vocabulary = classifier.flatMap { UserAgentVocabulary(rulesPath: $0.parser.rules.source) }
         absentClassId = intern(UserAgentClass.unknown)
     }
 
@@ -57,7 +61,8 @@ struct UserAgentTable {
         return id
     }
 
-    private mutating func intern(_ userAgentClass: UserAgentClass) -> Int32 {
+    private mutating func intern(_ classified: UserAgentClass) -> Int32 {
+        let userAgentClass = vocabulary?.filter(classified) ?? classified
         if let id = classIds[userAgentClass] { return id }
         let id = Int32(classes.count)
         classes.append(userAgentClass)

@@ -75,6 +75,24 @@ public struct IngestConfiguration: Sendable {
     /// reused memory (512 Ki rows cost 9% of an ingest in first-touch page faults).
     public var rowGroupRows: Int = 128 * 1024
 
+    // Privacy (docs/PRIVACY.md).
+    /// How long after the end of a UTC day its pseudonym key is kept, in seconds (`--key-grace`, default 48 h).
+    public var keyGraceSeconds: Int64 = KeyLifecycle.defaultGraceSeconds
+    /// The time the run takes as now, in seconds since the epoch; `nil` is the system clock (tests set it).
+    public var currentTime: Int64? = nil
+    /// Where the client address comes from (`--client-ip-from`).
+    public var clientAddressSource: ClientAddressSource = .clientField
+    /// Proxies whose X-Forwarded-For entries are believed (`--trusted-proxies`).
+    public var trustedProxies: [NetworkPrefix] = []
+    /// Query parameters whose values are kept in the stored path (`--keep-query-params`); all others are dropped.
+    public var keepQueryParameters: [String] = []
+    /// The longest stored path in bytes, query included (`--max-path-length`).
+    public var maximumPathLength: Int = StoredPath.defaultMaximumLength
+    /// `REGEX=REPLACEMENT` rules applied to paths before storage (`--path-rewrite`).
+    public var pathRewrites: [String] = []
+    /// A file that receives `file:line: reason` for every rejected line (`--rejects`).
+    public var rejectsPath: String? = nil
+
     public init(dataDirectory: String, inputs: [String]) {
         self.dataDirectory = dataDirectory
         self.inputs = inputs

@@ -28,6 +28,24 @@ public struct IngestSummary: Sendable, Equatable {
     /// Inputs that could not be read to their end, with the reason.
     public var inputErrors: [String] = []
 
+    // Privacy counters (docs/PRIVACY.md).
+    /// Lines of a day whose pseudonym key was already destroyed, pseudonymised with a key made for this run only.
+    public var lateLinesEphemeralKey: Int64 = 0
+    /// Pseudonym keys destroyed by this run because their day is past the grace period.
+    public var keysExpired: Int = 0
+    /// Lines whose selected client is neither an IP address nor a host name (`-`, `unix:`, `unknown`, garbage).
+    public var clientsInvalid: Int64 = 0
+    /// Lines whose client was taken from an X-Forwarded-For chain rather than the first logged address.
+    public var clientsFromForwardedFor: Int64 = 0
+    /// Lines whose stored path had address-like text replaced by `:ip`.
+    public var pathsAddressMasked: Int64 = 0
+    /// Lines whose stored path was cut to the maximum length.
+    public var pathsTruncated: Int64 = 0
+    /// Lines whose query string lost parameters (all but the kept ones).
+    public var queriesDropped: Int64 = 0
+    /// Lines written to the reject report.
+    public var rejectsReported: Int64 = 0
+
     public init() {}
 
     /// Lines rejected for any reason.
@@ -54,7 +72,15 @@ public struct IngestSummary: Sendable, Equatable {
         out += "\"elapsed_seconds\":\(formatFixed(elapsedSeconds, decimals: 3)),"
         out += "\"lines_per_second\":\(formatFixed(linesPerSecond, decimals: 0)),"
         out += "\"warnings\":[\(warnings.map(jsonString).joined(separator: ","))],"
-        out += "\"input_errors\":[\(inputErrors.map(jsonString).joined(separator: ","))]"
+        out += "\"input_errors\":[\(inputErrors.map(jsonString).joined(separator: ","))],"
+        out += "\"late_lines_ephemeral_key\":\(lateLinesEphemeralKey),"
+        out += "\"keys_expired\":\(keysExpired),"
+        out += "\"clients_invalid\":\(clientsInvalid),"
+        out += "\"clients_from_forwarded_for\":\(clientsFromForwardedFor),"
+        out += "\"paths_address_masked\":\(pathsAddressMasked),"
+        out += "\"paths_truncated\":\(pathsTruncated),"
+        out += "\"queries_dropped\":\(queriesDropped),"
+        out += "\"rejects_reported\":\(rejectsReported)"
         out += "}\n"
         return out
     }
@@ -78,6 +104,12 @@ public struct IngestSummary: Sendable, Equatable {
         if clientsNotIP > 0 {
             lines.append("note     \(formatCount(clientsNotIP)) lines have a client that is not an IP address")
         }
+        if lateLinesEphemeralKey > 0 {
+            lines.append(
+                "note     \(formatCount(lateLinesEphemeralKey)) late lines of days whose key is destroyed got a "
+                    + "one-run key")
+        }
+        if keysExpired > 0 { lines.append("expired  \(keysExpired) pseudonym keys") }
         lines.append("wrote    \(filesWritten) files")
         lines.append(
             "took     \(formatFixed(elapsedSeconds, decimals: 2)) s, \(formatCount(Int64(linesPerSecond))) lines/s")

@@ -49,20 +49,33 @@ public final class Ingestor {
             throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
         }
         let keys: KeyStore?
+        let lifecycle = KeyLifecycle(
+            graceSeconds: configuration.keyGraceSeconds, now: configuration.currentTime ?? KeyLifecycle.currentTime())
+        let rejects: RejectReport?
         do {
             keys = configuration.ipMode.contains(.hash)
                 ? try KeyStore(dataDirectory: configuration.dataDirectory) : nil
+            // Keys past their grace period die on every run, whatever the mode (docs/PRIVACY.md).
+            let expired = try keys.map { try lifecycle.expire(in: $0) }
+            let directory = configuration.dataDirectory
+            summary.keysExpired = try (expired ?? lifecycle.expireKeys(dataDirectory: directory)).count
+            rejects = try configuration.rejectsPath.map { try RejectReport(path: $0) }
         } catch {
-            throw IngestFailure(message: "\(error)")
+            throw IngestFailure(message: AddressMasking.maskMessage("\(error)"))
         }
 
         let writer = DatasetWriter(
             root: configuration.dataDirectory, runIdentifier: Self.makeRunIdentifier(),
             ipMode: configuration.ipMode, compression: configuration.compression,
             writeEvents: configuration.writeEvents, rowGroupRows: configuration.rowGroupRows)
-        var processor = LineProcessor(
-            configuration: configuration, writer: writer, userAgents: UserAgentTable(classifier: classifier),
-            keys: keys)
+        var processor: LineProcessor
+        do {
+            processor = try LineProcessor(
+                configuration: configuration, writer: writer, userAgents: UserAgentTable(classifier: classifier),
+                keys: keys, lifecycle: lifecycle, rejects: rejects)
+        } catch {
+            throw IngestFailure(message: "\(error)")
+        }
 
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
@@ -78,9 +91,11 @@ public final class Ingestor {
             writer.abort()
             summary.elapsedSeconds = Self.seconds(clock.now - start)
             processor.addCounts(to: &summary)
-            throw IngestFailure(message: "\(error)", summary: summary)
+            Self.finishPrivacy(of: &summary, rejects: rejects)
+            throw IngestFailure(message: AddressMasking.maskMessage("\(error)"), summary: summary)
         }
         processor.addCounts(to: &summary)
+        Self.finishPrivacy(of: &summary, rejects: rejects)
         summary.elapsedSeconds = Self.seconds(clock.now - start)
         return summary
     }
@@ -91,6 +106,7 @@ public final class Ingestor {
         summary: inout IngestSummary
     ) throws {
         var splitter = LineSplitter()
+        processor.begin(input: path)
         var reader: InputReader
         do {
             reader = try InputReader(source: InputSource(argument: path))
@@ -107,15 +123,26 @@ public final class Ingestor {
             while true {
                 let count = try reader.read(into: buffer)
                 if count == 0 { break }
-                try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { _, line in
-                    try processor.process(line)
+                try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { number, line in
+                    try processor.process(line, number: number)
                 }
             }
-            try splitter.finish { _, line in try processor.process(line) }
+            try splitter.finish { number, line in try processor.process(line, number: number) }
         } catch let error as IngestError {
             // What was read before the fault is kept; a partial last line is not.
             summary.inputErrors.append("\(error)")
         }
+    }
+
+    /// Writes out the reject report and masks addresses and query strings in every message of the summary.
+    private static func finishPrivacy(of summary: inout IngestSummary, rejects: RejectReport?) {
+        if let rejects {
+            do { try rejects.flush() } catch { summary.warnings.append("\(error)") }
+            if let error = rejects.writeError { summary.warnings.append(error) }
+            summary.rejectsReported = rejects.linesWritten
+        }
+        summary.warnings = summary.warnings.map(AddressMasking.maskMessage)
+        summary.inputErrors = summary.inputErrors.map(AddressMasking.maskMessage)
     }
 
     /// A run identifier for file names: the UTC start time and random bits, never anything from the logs.

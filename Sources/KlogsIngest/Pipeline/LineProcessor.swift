@@ -33,6 +33,10 @@ struct LineProcessor {
     /// The format in use, and whether it was detected.
     private(set) var formatName: String
     private(set) var formatDetected = false
+    /// Each sampled line's number and input, for the reject report.
+    private var sampleNumbers: [Int] = []
+    private var sampleInputs: [String] = []
+    private var currentInput = "-"
 
     // Counters for the summary.
     private(set) var linesRead: Int64 = 0
@@ -40,11 +44,25 @@ struct LineProcessor {
     private(set) var clientsNotIP: Int64 = 0
     private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
 
-    init(configuration: IngestConfiguration, writer: DatasetWriter, userAgents: UserAgentTable, keys: KeyStore?) {
+    // Privacy: client selection and stored paths, day keys with late lines, the reject report (see Privacy/).
+    private var privacy: PrivacyFilters
+    private let runKeys: RunKeys?
+    private var currentDayIsLate = false
+    private(set) var lateLines: Int64 = 0
+    private let rejects: RejectReport?
+    private var lineNumber = 0
+
+    init(
+        configuration: IngestConfiguration, writer: DatasetWriter, userAgents: UserAgentTable, keys: KeyStore?,
+        lifecycle: KeyLifecycle = KeyLifecycle(), rejects: RejectReport? = nil
+    ) throws {
         self.configuration = configuration
         self.writer = writer
         self.userAgents = userAgents
         self.keys = keys
+        privacy = try PrivacyFilters(configuration: configuration)
+        runKeys = keys.map { RunKeys(store: $0, lifecycle: lifecycle) }
+        self.rejects = rejects
         parser = AccessLogParser(format: configuration.format ?? .combined)
         detecting = configuration.format == nil
         formatName = configuration.format?.name ?? "auto"
@@ -56,12 +74,13 @@ struct LineProcessor {
     /// Handles one line from the splitter.
     ///
     /// - Throws: only when a row group cannot be written (the dataset's fault, never the line's).
-    mutating func process(_ line: SplitLine) throws {
+    mutating func process(_ line: SplitLine, number: Int = 0) throws {
         if detecting {
-            try buffer(line)
+            try buffer(line, number: number)
             return
         }
         linesRead += 1
+        lineNumber = number
         guard case .complete(let bytes) = line else {
             reject(.lineTooLong)
             return
@@ -78,18 +97,23 @@ struct LineProcessor {
             partition = try writer.partition(day: day, userAgents: userAgents)
             currentDay = day
             currentPartition = partition
-            currentPseudonym = try keys.map { store in
-                let key = try store.key(for: Int(day))
-                return VisitorPseudonym(key: SipHashKey(k0: key.key0, k1: key.key1))
+            if let runKeys {
+                // An expired day gets a key made for this run only (see KeyLifecycle).
+                let (key, isEphemeral) = try runKeys.key(for: Int(day))
+                currentPseudonym = VisitorPseudonym(key: SipHashKey(k0: key.key0, k1: key.key1))
+                currentDayIsLate = isEphemeral
             }
         }
         append(record, to: partition)
         linesIngested += 1
+        if currentDayIsLate { lateLines += 1 }
         try writer.flushIfNeeded(partition, userAgents: userAgents)
     }
 
     /// Keeps a line of the detection sample; detects once the sample is full.
-    private mutating func buffer(_ line: SplitLine) throws {
+    private mutating func buffer(_ line: SplitLine, number: Int) throws {
+        sampleNumbers.append(number)
+        sampleInputs.append(currentInput)
         switch line {
         case .complete(let bytes):
             sampleBytes.append(contentsOf: bytes)
@@ -113,6 +137,11 @@ struct LineProcessor {
         let ends = sampleEnds
         sampleBytes = []
         sampleEnds = []
+        let numbers = sampleNumbers
+        let inputs = sampleInputs
+        sampleNumbers = []
+        sampleInputs = []
+        defer { rejects?.begin(input: currentInput) }
         try lines.withUnsafeBytes { all in
             var slices: [UnsafeRawBufferPointer] = []
             var start = 0
@@ -131,11 +160,13 @@ struct LineProcessor {
                 }
             }
             start = 0
-            for end in ends {
+            for (index, end) in ends.enumerated() {
+                // The reject report names each sampled line's own input and line number.
+                if index == 0 || inputs[index] != inputs[index - 1] { rejects?.begin(input: inputs[index]) }
                 if end < 0 {
-                    try process(.overlong)
+                    try process(.overlong, number: numbers[index])
                 } else {
-                    try process(.complete(UnsafeRawBufferPointer(rebasing: all[start..<end])))
+                    try process(.complete(UnsafeRawBufferPointer(rebasing: all[start..<end])), number: numbers[index])
                     start = end
                 }
             }
@@ -148,11 +179,11 @@ struct LineProcessor {
             bytes.withMemoryRebound(to: UInt8.self) { userAgents.classId(of: $0) }
         } ?? userAgents.absentClassId
 
-        let pathId = partition.paths.intern(record.path)
+        let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
         let vhostId = record.virtualHost.map { internHost($0, into: &partition.vhosts) } ?? -1
         let status = record.status
 
-        let client = ClientIdentity(record.client)
+        let client = privacy.client(of: record)
         if case .token = client { clientsNotIP += 1 }
         if configuration.writeEvents {
             partition.timestamps.append(record.timestamp)
@@ -195,7 +226,12 @@ struct LineProcessor {
         guard let referrer else { return -1 }
         switch ReferrerHost.extract(referrer, into: &scratch) {
         case .none: return -1
-        case .host: return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
+        case .host:
+            // A host name holding an address (`203-0-113-7` is fine, `203.0.113.7.nip.io` is not).
+            if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
+                return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
+            }
+            return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
         case .ipAddress: return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
         }
     }
@@ -207,15 +243,26 @@ struct LineProcessor {
             if byte == UInt8(ascii: ":") { break }
             scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
         }
+        // A Host header is the client's to choose (nginx `$host`): an address in it is stored as `[ip]`.
+        if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
+            return interner.intern(ReferrerHost.ipAddressMarker)
+        }
         return scratch.withUnsafeBytes { interner.intern($0) }
     }
 
     private mutating func reject(_ reason: RejectReason) {
         rejected[reasonIndex(reason)] += 1
+        rejects?.add(lineNumber: lineNumber, reason: reason)
     }
 
     private func reasonIndex(_ reason: RejectReason) -> Int {
         RejectReason.allCases.firstIndex(of: reason) ?? 0
+    }
+
+    /// Starts the lines of another input (for the reject report's `file:line`).
+    mutating func begin(input path: String) {
+        currentInput = path
+        rejects?.begin(input: path)
     }
 
     /// Adds this run's counters to a summary.
@@ -225,6 +272,8 @@ struct LineProcessor {
         summary.linesRead += linesRead
         summary.linesIngested += linesIngested
         summary.clientsNotIP += clientsNotIP
+        summary.lateLinesEphemeralKey += lateLines
+        privacy.addCounts(to: &summary)
         for (index, reason) in RejectReason.allCases.enumerated() where rejected[index] > 0 {
             summary.rejected[reason.rawValue, default: 0] += rejected[index]
         }

@@ -1,0 +1,43 @@
+internal import Foundation
+import KlogsUserAgent
+
+/// Keeps text copied out of a user agent from reaching the dataset through its classification.
+///
+/// uap-core rules often take a family from the user agent itself (`([A-Za-z0-9]+bot)/…` gives `Canary-xq7zbot`),
+/// so a unique user agent could be stored nearly verbatim in `browser` or `os`. A family or version is kept only
+/// when each of its words (runs of letters and digits) is a number or occurs in the rules file (in a pattern or a
+/// replacement): `Firefox`, `Chrome Mobile`, `Python Requests`, `XP`. Anything else becomes `Other` (versions
+/// become null); `device` and `is_bot` are kept.
+struct UserAgentVocabulary {
+    private let words: Set<Substring>
+
+    /// The vocabulary of a rules file, or `nil` when it cannot be read (then nothing is filtered).
+    init?(rulesPath: String) {
+        guard let text = try? String(contentsOfFile: rulesPath, encoding: .utf8) else { return nil }
+        words = Set(text.split(whereSeparator: { !Self.isWordCharacter($0) }))
+    }
+
+    /// The class with every family and version not made of rule words replaced.
+    func filter(_ userAgentClass: UserAgentClass) -> UserAgentClass {
+        var result = userAgentClass
+        if !isKnown(result.browser) { result.browser = "Other" }
+        if !isKnown(result.os) { result.os = "Other" }
+        if let major = result.browserMajor, !isKnown(major) { result.browserMajor = nil }
+        if let major = result.osMajor, !isKnown(major) { result.osMajor = nil }
+        if !isKnown(result.deviceFamily) { result.deviceFamily = "Other" }
+        return result
+    }
+
+    /// Whether every word of `value` is a number or a word of the rules.
+    func isKnown(_ value: String) -> Bool {
+        for word in value.split(whereSeparator: { !Self.isWordCharacter($0) }) {
+            if word.allSatisfy({ $0.isASCII && $0.isNumber }) { continue }
+            if !words.contains(word) { return false }
+        }
+        return true
+    }
+
+    private static func isWordCharacter(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber)
+    }
+}
