@@ -9,7 +9,23 @@ DEB_PACKAGES := zlib1g-dev liblz4-dev libpcre2-dev pkg-config uap-core python3-v
 DEB_PACKAGES += chromium
 DATA ?= ./klogs-data
 
-.PHONY: all build release demo test deps venv clean bench report-sample test-spark
+.PHONY: all build release static demo test test-packaging deps venv clean bench report-sample test-spark \
+	man completions install uninstall deb
+
+## Installation layout (`make install PREFIX=/usr DESTDIR=/tmp/root`).
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+DATAROOT = $(PREFIX)/share
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+VERSION := $(shell sed -n 's/.*static let number = "\(.*\)".*/\1/p' Sources/KlogsIngest/Pipeline/KlogsVersion.swift)
+## The shipped binary: release, Swift runtime and Foundation linked in, so a server needs no Swift toolchain.
+RELEASE_FLAGS := -c release --static-swift-stdlib
+RELEASE_BIN := .build/release/klogs
+## Generated from the command definitions (never committed, so they cannot drift from the code).
+GEN := .build/generated
 
 all: build
 
@@ -31,8 +47,15 @@ $(VENV)/.installed: Tests/interop/requirements.txt | deps
 build: deps
 	$(SWIFT) build
 
+## The release binary, with the git commit stamped into BuildInfo.swift for the build (and put back after it).
 release: deps
-	$(SWIFT) build -c release
+	packaging/build-info.sh stamp; status=0; \
+	$(SWIFT) build $(RELEASE_FLAGS) --product klogs || status=$$?; \
+	packaging/build-info.sh restore; exit $$status
+
+static: release
+	@echo "$(RELEASE_BIN): $$(du -h $(RELEASE_BIN) | cut -f1); Swift libraries it needs at run time (none expected):"
+	@ldd $(RELEASE_BIN) | grep -i swift || echo "  none"
 
 demo: release
 	rm -rf $(DATA)
@@ -45,9 +68,66 @@ test: deps venv
 	KLOGS_PYTHON=$(abspath $(PYTHON)) $(SWIFT) test
 	$(SWIFT) build
 	KLOGS_BIN=$(abspath .build/debug/klogs) $(PYTHON) -m pytest -q Tests/interop
+	KLOGS_BIN=$(abspath .build/debug/klogs) $(PYTHON) -m pytest -q Tests/packaging/test_cli.py
 
 clean:
 	rm -rf .build $(VENV) $(DATA)
+
+## The man page, from the command definitions through swift-argument-parser's generate-manual plugin (debug
+## configuration: the help text is the same, and `make test` has usually built it already).
+man: $(GEN)/klogs.1
+$(GEN)/klogs.1: Package.swift $(wildcard Sources/klogs/*.swift) | deps
+	$(SWIFT) package generate-manual --configuration debug \
+	  --date "$$(git log -1 --format=%cs 2>/dev/null || date -u +%F)" --authors "klogs maintainers"
+	mkdir -p $(GEN)
+	# Blank lines inside help text (paragraph breaks) become mdoc paragraph macros, so `man` renders without warnings.
+	sed 's/^$$/.Pp/' .build/plugins/GenerateManual/outputs/klogs/klogs.1 > $@
+
+## Shell completions for bash, zsh and fish, from `klogs --generate-completion-script`.
+completions: $(GEN)/completions/klogs.bash
+$(GEN)/completions/klogs.bash: $(wildcard Sources/klogs/*.swift) | deps
+	$(SWIFT) build --product klogs
+	mkdir -p $(GEN)/completions
+	.build/debug/klogs --generate-completion-script bash > $(GEN)/completions/klogs.bash
+	.build/debug/klogs --generate-completion-script zsh > $(GEN)/completions/_klogs
+	.build/debug/klogs --generate-completion-script fish > $(GEN)/completions/klogs.fish
+
+## The example config: the project's own when it exists, else the commented placeholder in packaging/.
+CONFIG_EXAMPLE := $(firstword $(wildcard docs/klogs.example.toml packaging/klogs.toml))
+
+## Installs the release binary, man page, completions, example config and systemd units under $(DESTDIR)$(PREFIX).
+## An existing $(SYSCONFDIR)/klogs/klogs.toml is kept. Does not enable the timer.
+install: release man completions
+	install -Dm755 $(RELEASE_BIN) $(DESTDIR)$(BINDIR)/klogs
+	install -Dm644 $(GEN)/klogs.1 $(DESTDIR)$(MANDIR)/man1/klogs.1
+	install -Dm644 $(GEN)/completions/klogs.bash $(DESTDIR)$(DATAROOT)/bash-completion/completions/klogs
+	install -Dm644 $(GEN)/completions/_klogs $(DESTDIR)$(DATAROOT)/zsh/site-functions/_klogs
+	install -Dm644 $(GEN)/completions/klogs.fish $(DESTDIR)$(DATAROOT)/fish/vendor_completions.d/klogs.fish
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATAROOT)/doc/klogs/examples
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/systemd/klogs-ingest.service > $(DESTDIR)$(UNITDIR)/klogs-ingest.service
+	install -m644 packaging/systemd/klogs-ingest.timer $(DESTDIR)$(UNITDIR)/klogs-ingest.timer
+	sed 's|@BINDIR@|$(BINDIR)|g' packaging/logrotate/nginx-klogs > $(DESTDIR)$(DATAROOT)/doc/klogs/examples/logrotate-nginx
+	install -m644 $(CONFIG_EXAMPLE) $(DESTDIR)$(DATAROOT)/doc/klogs/examples/klogs.toml
+	[ -e $(DESTDIR)$(SYSCONFDIR)/klogs/klogs.toml ] || install -Dm644 $(CONFIG_EXAMPLE) $(DESTDIR)$(SYSCONFDIR)/klogs/klogs.toml
+
+## Removes what `make install` put there, except the config (yours) and the data (in /var/lib/klogs).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/klogs $(DESTDIR)$(MANDIR)/man1/klogs.1 \
+	  $(DESTDIR)$(DATAROOT)/bash-completion/completions/klogs $(DESTDIR)$(DATAROOT)/zsh/site-functions/_klogs \
+	  $(DESTDIR)$(DATAROOT)/fish/vendor_completions.d/klogs.fish \
+	  $(DESTDIR)$(UNITDIR)/klogs-ingest.service $(DESTDIR)$(UNITDIR)/klogs-ingest.timer
+	rm -rf $(DESTDIR)$(DATAROOT)/doc/klogs
+	@[ ! -e $(DESTDIR)$(SYSCONFDIR)/klogs/klogs.toml ] || echo "kept $(DESTDIR)$(SYSCONFDIR)/klogs/klogs.toml"
+
+## The Debian package, built with dpkg-deb from the release binary: .build/deb/klogs_$(VERSION)_<arch>.deb
+deb: release man completions
+	packaging/build-deb.sh $(VERSION) $(RELEASE_BIN) $(GEN) $(CONFIG_EXAMPLE)
+
+## Packaging tests (slow: a static release build): the deb installs into a throwaway root and its klogs runs
+## without the Swift toolchain; the man page renders; the completions load. Not part of `make test`.
+test-packaging: deb venv
+	KLOGS_DEB="$$(ls -t .build/deb/klogs_$(VERSION)_*.deb | head -1)" KLOGS_BIN=$(abspath $(RELEASE_BIN)) \
+	  $(PYTHON) -m pytest -q Tests/packaging
 
 ## Benchmarks (a separate package, so `make test` never builds them). Figures go to the README.
 bench: deps

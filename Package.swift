@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages, reached through shim headers.
@@ -42,6 +43,7 @@ let package = Package(
             dependencies: [
                 "KlogsCore", "KlogsParquet", "KlogsUserAgent", "CZlib", "CLZ4",
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         // Reads the dataset: partition pruning, filters, group-by, top-N, and the renderers (table, CSV, JSON, HTML).
         .target(name: "KlogsQuery", dependencies: ["KlogsCore", "KlogsParquet", "KlogsIngest"]),
@@ -53,6 +55,7 @@ let package = Package(
             dependencies: [
                 "KlogsIngest", "KlogsQuery", "KlogsGenerator", "KlogsUserAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         .target(name: "KlogsTestSupport", dependencies: ["KlogsGenerator"], path: "Tests/KlogsTestSupport"),

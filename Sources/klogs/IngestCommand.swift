@@ -4,6 +4,7 @@ import KlogsCore
 import KlogsIngest
 import KlogsParquet
 import KlogsUserAgent
+import Logging
 
 extension Klogs {
     struct Ingest: ParsableCommand {
@@ -144,6 +145,20 @@ extension Klogs {
         @Option(name: .customLong("rejects"), help: "Write 'file:line: reason' for every rejected line to this file.")
         var rejects: String?
 
+        @Option(
+            name: .customLong("metrics-file"),
+            help: """
+                Write the run's figures (lines read, ingested and rejected by reason, files written, duration, \
+                last success time) to this file in the Prometheus text format, atomically, for node_exporter's \
+                textfile collector; the name should end in .prom.
+                """)
+        var metricsFile: String?
+
+        @Option(
+            name: .customLong("log-level"),
+            help: "The least severe events logged to standard error, one line each; logs never hold log content.")
+        var logLevel: LogLevelOption = .warning
+
         func validate() throws {
             _ = try resolvedFormat(format ?? "auto", logFormat: logFormat, jsonFields: jsonFields)
             try Self.check(ipMode: ipMode, ipv4Prefix: ipv4Prefix, ipv6Prefix: ipv6Prefix)
@@ -157,6 +172,15 @@ extension Klogs {
                 throw ValidationError("--retention-days must be 0 or more, not \(retentionDays).")
             }
             try validatePrivacyOptions()
+            if let metricsFile {
+                let directory = URL(fileURLWithPath: metricsFile).deletingLastPathComponent().path
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+                else {
+                    throw ValidationError(
+                        "--metrics-file: the directory '\(directory)' does not exist; create it or choose another path.")
+                }
+            }
         }
 
         /// Checks the address settings, from flags or from the configuration file.
@@ -214,6 +238,9 @@ extension Klogs {
             applyPrivacyOptions(to: &configuration)
             try applyFilePrivacySettings(file, to: &configuration)
 
+            let logger = Logger(label: "klogs") { StandardErrorLogHandler(label: $0, logLevel: logLevel.level) }
+            logger.info("ingest started", metadata: ["inputs": "\(max(files.count, 1))", "data": "\(configuration.dataDirectory)"])
+
             let summary: IngestSummary
             do {
                 summary = try Ingestor(configuration: configuration).run()
@@ -224,6 +251,8 @@ extension Klogs {
                 if let partial = error.summary {
                     try? writeSummary(partial)
                 }
+                logger.error("ingest failed; nothing of this run was stored", metadata: ["reason": "\(error.message)"])
+                writeMetrics(error.summary ?? IngestSummary(), succeeded: false, logger: logger)
                 printError("klogs ingest: \(error.message)")
                 throw ExitCode.outputError
             }
@@ -231,11 +260,35 @@ extension Klogs {
                 print(summary.notes.joined(separator: "\n"))
                 return
             }
+            for warning in summary.warnings { logger.warning("input warning", metadata: ["detail": "\(warning)"]) }
+            for inputError in summary.inputErrors {
+                logger.error("input not read to its end", metadata: ["detail": "\(inputError)"])
+            }
+            logger.info(
+                "ingest finished",
+                metadata: [
+                    "lines_read": "\(summary.linesRead)", "lines_ingested": "\(summary.linesIngested)",
+                    "lines_rejected": "\(summary.linesRejected)", "files_written": "\(summary.filesWritten)",
+                    "seconds": "\(formatFixed(summary.elapsedSeconds, decimals: 3))",
+                ])
+            writeMetrics(summary, succeeded: summary.inputErrors.isEmpty, logger: logger)
             try writeSummary(summary)
             if !quiet || !summary.inputErrors.isEmpty {
                 FileHandle.standardError.write(Data(summary.text.utf8))
             }
             if !summary.inputErrors.isEmpty { throw ExitCode.inputError }
+        }
+
+        /// Writes the metrics file, if one was asked for; a failure is logged but does not change the exit status,
+        /// since the dataset is already committed (a stale file shows in monitoring as an old last success time).
+        private func writeMetrics(_ summary: IngestSummary, succeeded: Bool, logger: Logger) {
+            guard let metricsFile else { return }
+            do {
+                try MetricsFile.write(IngestMetrics(summary: summary, succeeded: succeeded), to: metricsFile)
+                logger.debug("metrics written", metadata: ["path": "\(metricsFile)"])
+            } catch {
+                logger.error("cannot write the metrics file", metadata: ["path": "\(metricsFile)", "reason": "\(error)"])
+            }
         }
 
         private func writeSummary(_ summary: IngestSummary) throws {
@@ -299,6 +352,13 @@ enum CompressionOption: String, ExpressibleByArgument, CaseIterable {
         case .uncompressed: .uncompressed
         }
     }
+}
+
+/// The levels of `--log-level`, least to most severe.
+enum LogLevelOption: String, ExpressibleByArgument, CaseIterable {
+    case trace, debug, info, notice, warning, error, critical
+
+    var level: Logger.Level { Logger.Level(rawValue: rawValue) ?? .warning }
 }
 
 /// `$KLOGS_DATA`, else `./klogs-data`.
