@@ -11,4 +11,6 @@ extension ExitCode {
     static let busy = ExitCode(75)
     /// `klogs verify` found a problem in the dataset.
     static let verifyFailed = ExitCode(1)
+    /// No log format fits the input (`--format auto`); nothing was stored. Give `--format` or `--log-format`.
+    static let unrecognisedFormat = ExitCode(65)
 }

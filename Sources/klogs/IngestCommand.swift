@@ -18,8 +18,9 @@ extension Klogs {
 
                 Exit status: 0 when every input was read to its end (even with rejected lines); 2 when an input \
                 could not be read to its end (what was read before the fault is kept); 3 when the dataset could \
-                not be written (nothing of the run becomes visible); 64 for invalid options; 75 when another \
-                klogs process holds the data directory's lock (after --wait).
+                not be written (nothing of the run becomes visible); 64 for invalid options; 65 when no format \
+                fits the input (--format auto); 75 when another klogs process holds the data directory's lock \
+                (after --wait).
 
                 Every file is recognised by its first 4 KiB (decompressed) in the ingest ledger \
                 (DATA/_klogs/ledger.json): re-running ingests nothing twice, a grown file is read from where the \
@@ -254,7 +255,7 @@ extension Klogs {
                 logger.error("ingest failed; nothing of this run was stored", metadata: ["reason": "\(error.message)"])
                 writeMetrics(error.summary ?? IngestSummary(), succeeded: false, logger: logger)
                 printError("klogs ingest: \(error.message)")
-                throw ExitCode.outputError
+                throw error.isUnrecognisedFormat ? ExitCode.unrecognisedFormat : ExitCode.outputError
             }
             if dryRun {
                 print(summary.notes.joined(separator: "\n"))

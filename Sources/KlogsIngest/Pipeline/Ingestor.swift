@@ -10,6 +10,8 @@ public struct IngestFailure: Error, CustomStringConvertible {
     public var message: String
     /// What the run had read when it failed.
     public var summary: IngestSummary?
+    /// True when the failure is the input's: no format fits it (`--format auto`); the dataset is fine.
+    public var isUnrecognisedFormat = false
 
     public var description: String { message }
 }
@@ -139,11 +141,13 @@ public final class Ingestor {
             summary.elapsedSeconds = Self.seconds(clock.now - start)
             processor.addCounts(to: &summary)
             Self.finishPrivacy(of: &summary, rejects: rejects)
-            throw IngestFailure(
+            var failure = IngestFailure(
                 message: AddressMasking.maskMessage("\(error)")
                     + "\nNothing of this run's uncommitted input became visible; the ledger still says where to "
                     + "resume, so run the same command again once the cause is fixed.",
                 summary: summary)
+            failure.isUnrecognisedFormat = error is FormatDetectionFailure
+            throw failure
         }
         processor.addCounts(to: &summary)
         Self.finishPrivacy(of: &summary, rejects: rejects)
