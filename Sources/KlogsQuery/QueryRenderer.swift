@@ -1,3 +1,5 @@
+import KlogsIngest
+
 /// Turns a ``QueryResult`` into text: an aligned table for people, CSV and JSON for tools.
 ///
 /// CSV and JSON use the dimension and metric names (`day`, `path`, `hits`, `visitors`, …) as header and keys, and
@@ -118,26 +120,9 @@ public enum QueryRenderer {
         return "[\n" + lines.joined(separator: ",\n") + "\n]\n"
     }
 
-    /// A JSON string literal.
+    /// A JSON string literal (the escaping of the run summary, so every klogs JSON output agrees).
     public static func jsonString(_ value: String) -> String {
-        var output = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    output.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return output + "\""
+        KlogsIngest.jsonString(value)
     }
 }
 

@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Glibc
+import KlogsCore
 internal import Synchronization
 
 /// A 128-bit pseudonym key: the two 64-bit halves of a SipHash key.
@@ -157,7 +158,7 @@ public final class KeyStore: Sendable {
 
     /// `2026-11-21.key` for the day 20,778.
     public static func fileName(for day: Int) -> String {
-        let (year, month, dayOfMonth) = civilDate(daysSinceEpoch: day)
+        let (year, month, dayOfMonth) = Timestamp.civilFromDays(day)
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
@@ -331,7 +332,7 @@ public final class KeyStore: Sendable {
             let day = Int(String(decoding: utf8[8..<10], as: UTF8.self)),
             (1...12).contains(month), (1...31).contains(day)
         else { return nil }
-        let days = daysSinceEpoch(year: year, month: month, day: day)
+        let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
         // Reject dates that do not exist (2026-02-30): they would not round-trip.
         guard fileName(for: days) == String(text) else { return nil }
         return (days, isTemporary)
@@ -342,27 +343,4 @@ public final class KeyStore: Sendable {
 func octal(_ mode: UInt32) -> String {
     let text = String(mode, radix: 8)
     return String(repeating: "0", count: max(0, 4 - text.count)) + text
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's `civil_from_days`).
-func civilDate(daysSinceEpoch days: Int) -> (year: Int, month: Int, day: Int) {
-    let z = days + 719_468
-    let era = (z >= 0 ? z : z - 146_096) / 146_097
-    let dayOfEra = z - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let monthIndex = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-    let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
-    let y = month <= 2 ? year - 1 : year
-    let era = (y >= 0 ? y : y - 399) / 400
-    let yearOfEra = y - era * 400
-    let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-    return era * 146_097 + dayOfEra - 719_468
 }
