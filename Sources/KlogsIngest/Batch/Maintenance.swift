@@ -94,12 +94,13 @@ public enum DatasetMaintenance {
 
     // MARK: Purge
 
-    /// Deletes the partitions of days before `today - retentionDays` and the pseudonym keys of those days.
+    /// Deletes the partitions of days before `today - retentionDays`, and every pseudonym key past its grace period
+    /// (`keyGraceSeconds` after the end of its day) or past retention.
     ///
     /// Each partition's files are removed in one transaction; the empty directories go afterwards.
     public static func purge(
         dataDirectory root: String, retentionDays: Int, today: Int = Retention.today(), waitSeconds: Double = 0,
-        dryRun: Bool = false
+        dryRun: Bool = false, keyGraceSeconds: Int64 = KeyLifecycle.defaultGraceSeconds
     ) throws -> Report {
         let lock = try DataLock(dataDirectory: root, waitSeconds: waitSeconds, command: "klogs purge")
         defer { withExtendedLifetime(lock) {} }
@@ -148,14 +149,17 @@ public enum DatasetMaintenance {
                 report.lines.append("ledger: forgot \(stale.count) sources last read before the cutoff")
             }
         }
+        // Keys die by the key grace (48 h by default), which is far shorter than retention: the same rule
+        // `klogs ingest` applies on every run, so a data directory that is only purged loses its keys too.
         let keyDirectory = "\(root)/_klogs/keys"
         if FileManager.default.fileExists(atPath: keyDirectory) {
             let store = try KeyStore(directory: keyDirectory)
-            let days = try store.storedDays().filter { $0 < cutoff }
+            let lifecycle = KeyLifecycle(graceSeconds: keyGraceSeconds)
+            let days = try store.storedDays().filter { $0 < cutoff || lifecycle.isExpired(day: $0) }
             if dryRun {
                 if !days.isEmpty { report.lines.append("keys: would destroy \(days.count) day keys") }
             } else {
-                let removed = try store.expire(olderThan: cutoff)
+                let removed = try store.expire(olderThan: max(cutoff, lifecycle.firstLiveDay))
                 if !removed.isEmpty { report.lines.append("keys: destroyed \(removed.count) day keys") }
             }
         }
