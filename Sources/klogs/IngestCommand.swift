@@ -240,6 +240,12 @@ extension Klogs {
             try applyFilePrivacySettings(file, to: &configuration)
 
             let logger = Logger(label: "klogs") { StandardErrorLogHandler(label: $0, logLevel: logLevel.level) }
+            if let metricsFile {
+                // In pipe mode the metrics file follows every commit, not just the end of the pipe.
+                configuration.onPipeCommit = { figures in
+                    Self.writeMetrics(figures, succeeded: true, to: metricsFile, logger: logger)
+                }
+            }
             logger.info("ingest started", metadata: ["inputs": "\(max(files.count, 1))", "data": "\(configuration.dataDirectory)"])
 
             let summary: IngestSummary
@@ -284,6 +290,10 @@ extension Klogs {
         /// since the dataset is already committed (a stale file shows in monitoring as an old last success time).
         private func writeMetrics(_ summary: IngestSummary, succeeded: Bool, logger: Logger) {
             guard let metricsFile else { return }
+            Self.writeMetrics(summary, succeeded: succeeded, to: metricsFile, logger: logger)
+        }
+
+        private static func writeMetrics(_ summary: IngestSummary, succeeded: Bool, to metricsFile: String, logger: Logger) {
             do {
                 try MetricsFile.write(IngestMetrics(summary: summary, succeeded: succeeded), to: metricsFile)
                 logger.debug("metrics written", metadata: ["path": "\(metricsFile)"])

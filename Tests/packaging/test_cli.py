@@ -6,6 +6,7 @@ import pathlib
 import re
 import shutil
 import subprocess
+import time
 
 import sys
 
@@ -90,3 +91,27 @@ def test_zsh_and_fish_completions_are_generated(shell):
     if shutil.which(shell):
         flag = ["-n"] if shell == "zsh" else ["--no-execute"]
         assert subprocess.run([shell, *flag], input=result.stdout, text=True).returncode == 0
+
+
+def test_in_pipe_mode_the_metrics_file_follows_every_commit(tmp_path):
+    lines = SAMPLE.read_bytes().splitlines(keepends=True)
+    prom = tmp_path / "klogs.prom"
+    process = subprocess.Popen(
+        [KLOGS, "ingest", "--quiet", "--retention-days", "0", "--data", str(tmp_path / "data"),
+         "--flush-interval", "0.5", "--metrics-file", str(prom)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdin.write(b"".join(lines[:500]))
+    process.stdin.flush()
+    # The pipe stays open: a commit, and with it the metrics file, must come from the flush interval alone.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not prom.exists():
+        time.sleep(0.1)
+    assert prom.exists(), "no metrics file while the pipe was still open"
+    during = parse(prom.read_text())
+    assert during["klogs_ingest_lines_read"] == 500
+    process.stdin.write(b"".join(lines[500:]))
+    process.stdin.close()
+    assert process.wait(timeout=60) == 0, process.stderr.read().decode()
+    after = parse(prom.read_text())
+    assert after["klogs_ingest_lines_read"] == len(lines)
+    assert after["klogs_ingest_last_run_success"] == 1

@@ -46,6 +46,7 @@ extension Ingestor {
         var deadline = Self.monotonicSeconds() + interval
         var linesAtCommit = processor.linesRead
         var flushes = 0
+        let started = Self.monotonicSeconds()
         func flush(final: Bool = false) throws {
             deadline = Self.monotonicSeconds() + interval
             // Under the lock: finish what a crashed writer left, and take the ledger as other writers left it.
@@ -65,6 +66,14 @@ extension Ingestor {
             }
             flushes += 1
             linesAtCommit = processor.linesRead
+            if let onPipeCommit = configuration.onPipeCommit {
+                var figures = summary
+                processor.addCounts(to: &figures)
+                figures.bytesRead += Int64(reader.bytesDelivered)
+                figures.compressedBytesRead += Int64(reader.bytesRead)
+                figures.elapsedSeconds = Self.monotonicSeconds() - started
+                onPipeCommit(figures)
+            }
         }
         do {
             while stopRequested == 0 {

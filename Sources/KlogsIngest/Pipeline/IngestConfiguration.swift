@@ -76,6 +76,9 @@ public struct IngestConfiguration: Sendable {
     public var rowGroupRows: Int = 128 * 1024
     /// The lock, the ledger, pipe-mode commits and retention (see `docs/OPERATIONS.md`).
     public var batch = BatchOptions()
+    /// Called after each commit of a long-running pipe (`tail -F | klogs ingest`) with the figures so far, so
+    /// monitoring (the `--metrics-file`) follows the pipe rather than waiting for its end.
+    public var onPipeCommit: (@Sendable (IngestSummary) -> Void)? = nil
 
     // Privacy (docs/PRIVACY.md).
     /// How long after the end of a UTC day its pseudonym key is kept, in seconds (`--key-grace`, default 48 h).
