@@ -39,6 +39,53 @@ func runIngest(_ input: String, _ adjust: (inout IngestConfiguration) -> Void = 
     return try Ingestor(configuration: configuration).run()
 }
 
+/// Distinct user agents: those of the generated log and those of uap-core's own browser test suite
+/// (`/usr/share/uap-core/tests/test_ua.yaml`, installed with the Debian package).
+nonisolated(unsafe) let distinctUserAgents: [String] = {
+    var agents = Set<String>()
+    var parser = AccessLogParser(format: .combined)
+    var record = AccessRecord()
+    var splitter = LineSplitter()
+    generatedLog.withUnsafeBytes { bytes in
+        splitter.feed(bytes) { _, line in
+            if case .complete(let line) = line, parser.parse(line, into: &record) == nil,
+                let agent = record.userAgent
+            {
+                agents.insert(String(decoding: agent, as: UTF8.self))
+            }
+        }
+    }
+    let suite = (try? String(contentsOfFile: "/usr/share/uap-core/tests/test_ua.yaml", encoding: .utf8)) ?? ""
+    for line in suite.split(separator: "\n") {
+        guard let range = line.range(of: "user_agent_string: ") else { continue }
+        var value = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
+        if let quote = value.first, quote == "'" || quote == "\"", value.count >= 2, value.last == quote {
+            value = String(value.dropFirst().dropLast())
+            if quote == "'" { value = value.replacingOccurrences(of: "''", with: "'") }
+        }
+        agents.insert(value)
+    }
+    return agents.sorted()
+}()
+
+/// The user agent of every line of the generated log, in order (for the cached lookups).
+nonisolated(unsafe) let userAgentPerLine: [[UInt8]] = {
+    var agents: [[UInt8]] = []
+    var parser = AccessLogParser(format: .combined)
+    var record = AccessRecord()
+    var splitter = LineSplitter()
+    generatedLog.withUnsafeBytes { bytes in
+        splitter.feed(bytes) { _, line in
+            if case .complete(let line) = line, parser.parse(line, into: &record) == nil,
+                let agent = record.userAgent
+            {
+                agents.append(Array(agent))
+            }
+        }
+    }
+    return agents
+}()
+
 let benchmarks: @Sendable () -> Void = {
     let heavy = Benchmark.Configuration(
         metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .peakMemoryResident],
@@ -83,6 +130,37 @@ let benchmarks: @Sendable () -> Void = {
         _ = logFiles
         benchmark.startMeasurement()
         blackHole(try runIngest(logFiles.plain) { $0.ipMode = .drop })
+    }
+
+    Benchmark("Ingest 1M lines, plain, hash mode, user agents not classified", configuration: heavy) { benchmark in
+        _ = logFiles
+        benchmark.startMeasurement()
+        blackHole(try runIngest(logFiles.plain) { $0.classifiesUserAgents = false })
+    }
+
+    // User-agent classification: each distinct agent once with a fresh cache (every lookup a miss), and every
+    // line's agent through a warm cache (the ingest's case: real logs repeat agents).
+    Benchmark("Classify distinct user agents, uncached", configuration: heavy) { benchmark in
+        let agents = distinctUserAgents
+        let classifier = try UserAgentClassifier()
+        benchmark.startMeasurement()
+        for agent in agents { blackHole(classifier.classifyUncached(agent)) }
+        benchmark.stopMeasurement()
+        print("  \(agents.count) distinct user agents")
+    }
+
+    Benchmark("Classify 1M user agents, cached", configuration: heavy) { benchmark in
+        let agents = userAgentPerLine
+        let classifier = try UserAgentClassifier()
+        for agent in agents { agent.withUnsafeBufferPointer { _ = classifier.classID($0) } }
+        benchmark.startMeasurement()
+        for agent in agents { agent.withUnsafeBufferPointer { blackHole(classifier.classID($0)) } }
+        benchmark.stopMeasurement()
+        print("  \(agents.count) lookups")
+    }
+
+    Benchmark("Load the uap-core rules", configuration: heavy) { benchmark in
+        blackHole(try UserAgentClassifier())
     }
 
     Benchmark("Ingest 1M lines, plain, hits only", configuration: heavy) { benchmark in

@@ -85,12 +85,14 @@ public final class Ingestor {
             throw IngestFailure(message: "\(error)")
         }
 
-        let classifier: UserAgentClassifier
-        do {
-            classifier = try UserAgentClassifier(
-                rulesPath: configuration.userAgentRules ?? UserAgentRules.defaultPath)
-        } catch {
-            throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
+        var classifier: UserAgentClassifier? = nil
+        if configuration.classifiesUserAgents {
+            do {
+                classifier = try UserAgentClassifier(
+                    rulesPath: configuration.userAgentRules ?? UserAgentRules.defaultPath)
+            } catch {
+                throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
+            }
         }
         let keys: KeyStore?
         let lifecycle = KeyLifecycle(
