@@ -14,16 +14,7 @@ struct LineSplitterTests {
             case .overlong: lines.append("<overlong>")
             }
         }
-        input.withUnsafeBytes { all in
-            let size = chunkSize ?? max(all.count, 1)
-            var start = 0
-            repeat {
-                let end = min(start + size, all.count)
-                splitter.feed(UnsafeRawBufferPointer(rebasing: all[start..<end]), handle)
-                start = end
-            } while start < all.count
-        }
-        splitter.finish(handle)
+        KlogsCoreTests.split(input, chunkSize: chunkSize, with: &splitter, handle)
         return lines
     }
 

@@ -101,6 +101,14 @@ func parseStream(
             }
         }
     }
+    split(data, chunkSize: chunkSize, with: &splitter, handle)
+    return outcomes
+}
+
+/// Feeds `data` to `splitter` in chunks of `chunkSize` bytes (all at once when `nil`), then finishes the stream.
+func split(
+    _ data: [UInt8], chunkSize: Int?, with splitter: inout LineSplitter, _ handle: (Int, SplitLine) -> Void
+) {
     data.withUnsafeBytes { all in
         let size = chunkSize ?? max(all.count, 1)
         var start = 0
@@ -111,7 +119,6 @@ func parseStream(
         } while start < all.count
     }
     splitter.finish(handle)
-    return outcomes
 }
 
 /// The chunk sizes every stream test goes through; `nil` is the whole input at once.
