@@ -258,7 +258,7 @@ extension Klogs {
                 if let partial = error.summary {
                     try? writeSummary(partial)
                 }
-                logger.error("ingest failed; nothing of this run was stored", metadata: ["reason": "\(error.message)"])
+                logger.error("ingest failed; nothing of this run was stored (the reason follows)")
                 writeMetrics(error.summary ?? IngestSummary(), succeeded: false, logger: logger)
                 printError("klogs ingest: \(error.message)")
                 throw error.isUnrecognisedFormat ? ExitCode.unrecognisedFormat : ExitCode.outputError
