@@ -39,35 +39,6 @@ func runIngest(_ input: String, _ adjust: (inout IngestConfiguration) -> Void = 
     return try Ingestor(configuration: configuration).run()
 }
 
-/// Distinct user agents: those of the generated log and those of uap-core's own browser test suite
-/// (`/usr/share/uap-core/tests/test_ua.yaml`, installed with the Debian package).
-nonisolated(unsafe) let distinctUserAgents: [String] = {
-    var agents = Set<String>()
-    var parser = AccessLogParser(format: .combined)
-    var record = AccessRecord()
-    var splitter = LineSplitter()
-    generatedLog.withUnsafeBytes { bytes in
-        splitter.feed(bytes) { _, line in
-            if case .complete(let line) = line, parser.parse(line, into: &record) == nil,
-                let agent = record.userAgent
-            {
-                agents.insert(String(decoding: agent, as: UTF8.self))
-            }
-        }
-    }
-    let suite = (try? String(contentsOfFile: "/usr/share/uap-core/tests/test_ua.yaml", encoding: .utf8)) ?? ""
-    for line in suite.split(separator: "\n") {
-        guard let range = line.range(of: "user_agent_string: ") else { continue }
-        var value = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
-        if let quote = value.first, quote == "'" || quote == "\"", value.count >= 2, value.last == quote {
-            value = String(value.dropFirst().dropLast())
-            if quote == "'" { value = value.replacingOccurrences(of: "''", with: "'") }
-        }
-        agents.insert(value)
-    }
-    return agents.sorted()
-}()
-
 /// The user agent of every line of the generated log, in order (for the cached lookups).
 nonisolated(unsafe) let userAgentPerLine: [[UInt8]] = {
     var agents: [[UInt8]] = []
@@ -84,6 +55,23 @@ nonisolated(unsafe) let userAgentPerLine: [[UInt8]] = {
         }
     }
     return agents
+}()
+
+/// Distinct user agents: those of the generated log and those of uap-core's own browser test suite
+/// (`/usr/share/uap-core/tests/test_ua.yaml`, installed with the Debian package).
+nonisolated(unsafe) let distinctUserAgents: [String] = {
+    var agents = Set(userAgentPerLine.map { String(decoding: $0, as: UTF8.self) })
+    let suite = (try? String(contentsOfFile: "/usr/share/uap-core/tests/test_ua.yaml", encoding: .utf8)) ?? ""
+    for line in suite.split(separator: "\n") {
+        guard let range = line.range(of: "user_agent_string: ") else { continue }
+        var value = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
+        if let quote = value.first, quote == "'" || quote == "\"", value.count >= 2, value.last == quote {
+            value = String(value.dropFirst().dropLast())
+            if quote == "'" { value = value.replacingOccurrences(of: "''", with: "'") }
+        }
+        agents.insert(value)
+    }
+    return agents.sorted()
 }()
 
 let benchmarks: @Sendable () -> Void = {

@@ -34,11 +34,7 @@ extension Ingestor {
             summary.inputErrors.append("\(error)")
             return
         }
-        defer {
-            summary.bytesRead += Int64(reader.bytesDelivered)
-            summary.compressedBytesRead += Int64(reader.bytesRead)
-            summary.warnings.append(contentsOf: reader.warnings.map(\.description))
-        }
+        defer { summary.addCounts(of: reader) }
         var splitter = LineSplitter()
         processor.begin(input: "-")
         let interval = max(0.05, configuration.batch.flushIntervalSeconds)

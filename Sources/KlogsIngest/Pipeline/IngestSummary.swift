@@ -53,6 +53,13 @@ public struct IngestSummary: Sendable, Equatable {
     /// Lines rejected for any reason.
     public var linesRejected: Int64 { rejected.values.reduce(0, +) }
 
+    /// Adds what an input reader read (bytes before and after decompression) and its warnings.
+    mutating func addCounts(of reader: InputReader) {
+        bytesRead += Int64(reader.bytesDelivered)
+        compressedBytesRead += Int64(reader.bytesRead)
+        warnings.append(contentsOf: reader.warnings.map(\.description))
+    }
+
     /// Lines read per second of wall-clock time.
     public var linesPerSecond: Double { elapsedSeconds > 0 ? Double(linesRead) / elapsedSeconds : 0 }
 

@@ -207,11 +207,7 @@ public final class Ingestor {
             summary.inputErrors.append("\(error)")
             return
         }
-        defer {
-            summary.bytesRead += Int64(reader.bytesDelivered)
-            summary.compressedBytesRead += Int64(reader.bytesRead)
-            summary.warnings.append(contentsOf: reader.warnings.map(\.description))
-        }
+        defer { summary.addCounts(of: reader) }
         var head: [UInt8] = []
         head.reserveCapacity(Ledger.headLimit)
         var position: Int64 = 0
