@@ -51,14 +51,13 @@ final class Partition {
     var userAgentClassIds: [Int32] = []
 
     // Pending hourly aggregates.
-    var hits: [HitKey: HitTotals] = [:]
+    let hits = HitTable()
 
     var eventsFile: PartFile?
     var hitsFile: PartFile?
 
     init(day: Int32) {
         self.day = day
-        hits.reserveCapacity(1 << 16)
     }
 
     var pendingEvents: Int { timestamps.count }

@@ -224,7 +224,7 @@ struct LineProcessor {
             hour: Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000),
             vhost: vhostId, path: pathId, status: status,
             userAgentClass: userAgents.hitsClassIds[Int(classId)])
-        partition.hits[key, default: HitTotals()].add(bytes: record.responseBytes)
+        partition.hits.add(key, bytes: record.responseBytes)
     }
 
     /// The interned network of a client in truncate mode, or -1 (null) when the client is not an IP address.
