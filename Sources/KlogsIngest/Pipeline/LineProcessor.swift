@@ -1,4 +1,5 @@
 import KlogsCore
+import KlogsUserAgent
 
 /// The per-line work of an ingest: parse, anonymise, classify, and append to the day's partition.
 ///
@@ -190,9 +191,13 @@ struct LineProcessor {
 
     private mutating func append(_ record: AccessRecord, to partition: Partition) {
         let userAgent = record.userAgent
-        let classId = userAgent.map { bytes in
-            bytes.withMemoryRebound(to: UInt8.self) { userAgents.classId(of: $0) }
-        } ?? userAgents.absentClassId
+        // One hash of the user agent serves the class lookup and the pseudonym.
+        let userAgentBytes = UnsafeBufferPointer<UInt8>(
+            start: userAgent?.baseAddress?.assumingMemoryBound(to: UInt8.self), count: userAgent?.count ?? 0)
+        let fingerprint = UserAgentClassifier.fingerprint(userAgentBytes)
+        let classId =
+            userAgent == nil
+            ? userAgents.absentClassId : userAgents.classId(of: userAgentBytes, fingerprint: fingerprint)
 
         let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
         let vhostId = record.virtualHost.map { internHost($0, into: &partition.vhosts) } ?? -1
@@ -205,8 +210,7 @@ struct LineProcessor {
             if let currentPseudonym, hashClients {
                 partition.visitors.append(
                     currentPseudonym.pseudonym(
-                        client: client, userAgent: userAgent ?? UnsafeRawBufferPointer(start: nil, count: 0),
-                        virtualHost: record.virtualHost))
+                        client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost))
             }
             if truncateClients {
                 partition.clientNetworkIds.append(clientNetworkId(client, in: partition))
