@@ -246,11 +246,7 @@ struct LineProcessor {
         switch ReferrerHost.extract(referrer, into: &scratch) {
         case .none: return -1
         case .host:
-            // A host name holding an address (`203-0-113-7` is fine, `203.0.113.7.nip.io` is not).
-            if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
-                return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
-            }
-            return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
+            return internCheckedHost(into: &partition.referrerHosts)
         case .ipAddress: return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
         }
     }
@@ -263,10 +259,20 @@ struct LineProcessor {
             scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
         }
         // A Host header is the client's to choose (nginx `$host`): an address in it is stored as `[ip]`.
-        if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
-            return interner.intern(ReferrerHost.ipAddressMarker)
+        return internCheckedHost(into: &interner)
+    }
+
+    /// Interns the host name in `scratch`, or `[ip]` when it holds an address (`203-0-113-7` is fine,
+    /// `203.0.113.7.nip.io` is not).
+    ///
+    /// Only hosts that passed the check are ever interned, so a host already in the interner needs no new check:
+    /// the address scan runs once per distinct host and row group, not once per line.
+    private func internCheckedHost(into interner: inout ByteInterner) -> Int32 {
+        scratch.withUnsafeBytes { host in
+            if let id = interner.id(of: host) { return id }
+            if AddressMasking.containsAddress(host) { return interner.intern(ReferrerHost.ipAddressMarker) }
+            return interner.intern(host)
         }
-        return scratch.withUnsafeBytes { interner.intern($0) }
     }
 
     private mutating func reject(_ reason: RejectReason) {
