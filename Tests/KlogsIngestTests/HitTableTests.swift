@@ -15,14 +15,15 @@ import Testing
             return value ^ (value >> 31)
         }
         mutating func next(in range: ClosedRange<Int32>) -> Int32 {
-            range.lowerBound + Int32(truncatingIfNeeded: next() % UInt64(Int64(range.upperBound) - Int64(range.lowerBound) + 1))
+            let width = UInt64(Int64(range.upperBound) - Int64(range.lowerBound) + 1)
+            return range.lowerBound + Int32(truncatingIfNeeded: next() % width)
         }
     }
 
     /// The row order of the `hits` dataset.
     static func rowOrder(_ left: HitKey, _ right: HitKey) -> Bool {
-        (left.hour, left.path, left.status, left.userAgentClass, left.vhost)
-            < (right.hour, right.path, right.status, right.userAgentClass, right.vhost)
+        (left.hour, left.path, left.status, left.userAgentClass, left.vhost, left.kind)
+            < (right.hour, right.path, right.status, right.userAgentClass, right.vhost, right.kind)
     }
 
     /// Random keys, including negative and extreme ids, counted in the table and in a dictionary.
@@ -34,7 +35,7 @@ import Testing
                 hour: random.next(in: 490_000...490_047), vhost: random.next(in: -1...3),
                 path: random.next() % 50 == 0 ? Int32.max - random.next(in: 0...2) : random.next(in: 0...2_000),
                 status: random.next() % 100 == 0 ? Int32.min : random.next(in: 200...204),
-                userAgentClass: random.next(in: 0...6))
+                userAgentClass: random.next(in: 0...6), kind: UInt8(random.next() % 4))
             let bytes = Int64(random.next() % 100_000)
             table.add(key, bytes: bytes)
             oracle[key, default: HitTotals()].add(bytes: bytes)
@@ -67,7 +68,8 @@ import Testing
     @Test func drainingEmptiesAndTheTableIsReusable() {
         let table = HitTable(minimumCapacity: 64)
         Self.check(table, against: Self.fill(table, lines: 5_000, seed: 2))
-        #expect(table.totals(of: HitKey(hour: 490_000, vhost: -1, path: 0, status: 200, userAgentClass: 0)) == nil)
+        let absent = HitKey(hour: 490_000, vhost: -1, path: 0, status: 200, userAgentClass: 0, kind: 0)
+        #expect(table.totals(of: absent) == nil)
         Self.check(table, against: Self.fill(table, lines: 20_000, seed: 3))
         table.removeAll()
         #expect(table.count == 0 && table.drainSorted().isEmpty)
@@ -75,10 +77,11 @@ import Testing
 
     @Test func packingRoundTripsEveryFieldAndKeepsSignedOrder() {
         let keys = [
-            HitKey(hour: .min, vhost: .max, path: -1, status: 0, userAgentClass: .min),
-            HitKey(hour: -1, vhost: -1, path: .max, status: .max, userAgentClass: 0),
-            HitKey(hour: 0, vhost: 0, path: 0, status: -5, userAgentClass: .max),
-            HitKey(hour: 493_000, vhost: 7, path: 123_456, status: 404, userAgentClass: 12),
+            HitKey(hour: .min, vhost: .max, path: -1, status: 0, userAgentClass: .min, kind: 0),
+            HitKey(hour: -1, vhost: -1, path: .max, status: .max, userAgentClass: 0, kind: .max),
+            HitKey(hour: 0, vhost: 0, path: 0, status: -5, userAgentClass: .max, kind: 3),
+            HitKey(hour: 0, vhost: 0, path: 0, status: -5, userAgentClass: .max, kind: 2),
+            HitKey(hour: 493_000, vhost: 7, path: 123_456, status: 404, userAgentClass: 12, kind: 1),
         ]
         for key in keys { #expect(HitKey(key.packed) == key) }
         for left in keys {

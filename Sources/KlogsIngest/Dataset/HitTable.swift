@@ -1,12 +1,13 @@
 /// A `HitKey` packed into three words whose unsigned order is the order of the `hits` rows: hour, path,
-/// status, user-agent class, virtual host.
+/// status, user-agent class, virtual host, kind.
 ///
 /// Each `Int32` field takes 32 bits with its sign bit flipped, so negative ids (-1: none) sort first as they do
-/// as signed numbers. The low half of `third` is free for one more small field.
+/// as signed numbers; the kind (a `UInt8`) takes the low bits of `third`, whose bits 8-31 are free for more small
+/// fields.
 struct PackedHitKey: Equatable, Comparable {
     var first: UInt64  // hour, path
     var second: UInt64  // status, user-agent class
-    var third: UInt64  // vhost, (free)
+    var third: UInt64  // vhost, (free), kind
 
     @inline(__always)
     static func < (left: PackedHitKey, right: PackedHitKey) -> Bool {
@@ -45,7 +46,7 @@ extension HitKey {
         PackedHitKey(
             first: PackedHitKey.bits(hour) << 32 | PackedHitKey.bits(path),
             second: PackedHitKey.bits(status) << 32 | PackedHitKey.bits(userAgentClass),
-            third: PackedHitKey.bits(vhost) << 32)
+            third: PackedHitKey.bits(vhost) << 32 | UInt64(kind))
     }
 
     /// The key a packed key was made from.
@@ -53,7 +54,7 @@ extension HitKey {
         self.init(
             hour: PackedHitKey.field(packed.first >> 32), vhost: PackedHitKey.field(packed.third >> 32),
             path: PackedHitKey.field(packed.first), status: PackedHitKey.field(packed.second >> 32),
-            userAgentClass: PackedHitKey.field(packed.second))
+            userAgentClass: PackedHitKey.field(packed.second), kind: UInt8(truncatingIfNeeded: packed.third))
     }
 }
 
@@ -124,7 +125,7 @@ final class HitTable {
         return nil
     }
 
-    /// Every aggregate in row order (hour, path, status, user-agent class, virtual host); the table is left empty
+    /// Every aggregate in row order (hour, path, status, user-agent class, virtual host, kind); the table is left empty
     /// with its capacity kept.
     func drainSorted() -> [(key: HitKey, totals: HitTotals)] {
         var entries: [Entry] = []
