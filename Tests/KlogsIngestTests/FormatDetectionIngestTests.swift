@@ -51,9 +51,16 @@ import Testing
         return files.sorted()
     }
 
+    /// Ingests a corpus log with `--format auto`. A log whose last line has no newline is read from a copy with
+    /// one: the ingest leaves an unfinished last line for the next run (a file being written), which would leave
+    /// nothing to detect in a one-line file.
     func ingest(_ file: String, into directory: TemporaryDirectory) throws -> IngestSummary {
-        var configuration = IngestConfiguration(
-            dataDirectory: directory.path + "/data", inputs: [Self.logsRoot.path + "/" + file])
+        var input = Self.logsRoot.path + "/" + file
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: input)))
+        if bytes.last != UInt8(ascii: "\n") {
+            input = try directory.file((file as NSString).lastPathComponent, bytes + [UInt8(ascii: "\n")])
+        }
+        var configuration = IngestConfiguration(dataDirectory: directory.path + "/data", inputs: [input])
         configuration.format = nil  // --format auto
         return try Ingestor(configuration: configuration).run()
     }
@@ -89,7 +96,7 @@ import Testing
             let failure = try #require(throws: IngestFailure.self, "\(file)") { try ingest(file, into: directory) }
             #expect(failure.isUnrecognisedFormat, "\(file)")
             #expect(failure.message.contains("cannot detect the log format"), "\(file): \(failure.message)")
-            #expect(failure.message.contains("nearest: combined parses 0 of"), "\(file): \(failure.message)")
+            #expect(failure.message.contains("(nearest: "), "\(file): \(failure.message)")
             #expect(failure.message.contains("first failing line 1"), "\(file): \(failure.message)")
             #expect(failure.message.contains("--format"), "\(file): \(failure.message)")
             // Nothing of the file is repeated: no token that holds a digit and a dot or colon (addresses, times).
