@@ -12,8 +12,10 @@ import Synchronization
 enum ProgressBar {
     /// The line for one moment of one input, at most `width` characters long.
     ///
-    /// The figures always show; then the name, up to 40 characters (cut from the left to keep the file name's end),
-    /// then the bar in the room left, when that is 8 columns or more; on a very narrow terminal the name goes too.
+    /// The figures always show (cut at the terminal's edge if they must be). The name, up to 40 characters, comes
+    /// before them, cut from the left (the file name's end is what tells files apart), and the bar between, in the
+    /// room left: the bar needs 8 columns and a name of 12 (or the whole name when shorter), else it goes; a name
+    /// needs 8 columns (or all it has), else it goes too.
     ///
     /// - Parameters:
     ///   - input: The input's path.
@@ -37,15 +39,19 @@ enum ProgressBar {
         if fraction != nil { figures += "  ETA \(duration(secondsLeft))" }
 
         let room = width - figures.count - 1  // the columns before " " + figures
-        guard room >= 4 else { return String(figures.prefix(max(0, width))) }
-        let name = shortened(input, to: min(40, max(4, room - 3 - 8)))
-        let barWidth = room - name.count - 3  // the columns inside "name [" ... "]"
-        guard let fraction, barWidth >= 8 else {
-            return name.count <= room ? "\(name) \(figures)" : figures
+        let minimumBar = 8 + 3  // " [" + 8 columns + "]"
+        let fullName = shortened(input, to: 40)
+        if let fraction, room >= min(fullName.count, 12) + minimumBar {
+            let name = shortened(fullName, to: room - minimumBar)
+            let barWidth = room - name.count - 3
+            let filled = Int((fraction * Double(barWidth)).rounded(.down))
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
+            return "\(name) [\(bar)] \(figures)"
         }
-        let filled = Int((fraction * Double(barWidth)).rounded(.down))
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: barWidth - filled)
-        return "\(name) [\(bar)] \(figures)"
+        if room >= min(fullName.count, 8) {
+            return "\(shortened(fullName, to: room)) \(figures)"
+        }
+        return String(figures.prefix(max(0, width)))
     }
 
     /// `text` cut to `limit` characters by dropping its start, marked with "…".
