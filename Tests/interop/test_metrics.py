@@ -157,7 +157,7 @@ def test_by_path_defaults_to_page_views_and_visitors(data):
 
 def test_page_views_come_from_the_hourly_hits_when_they_can(data):
     result = klogs("query", "--data", data, "--from", "2026-11-01", "--to", "2026-11-03", "--by", "day",
-                   "--metric", "pageviews", "--explain")
+                   "--metric", "pageviews", "--explain", "--output", "json")
     assert "klogs query: hits:" in result.stderr
     hits = duckdb.connect().execute(f"""
         SELECT strftime(hour AT TIME ZONE 'UTC', '%Y-%m-%d'), sum(hits) FILTER (WHERE kind = 'page')
