@@ -242,6 +242,9 @@ struct Aggregator {
     var totalPageviews: Int64 = 0
     var totalBytes: Int64 = 0
     var totalVisitors = Set<Int64>()
+    /// Visitors of days already finished (see ``finishDay()``), per group and in total.
+    var carriedVisitors: [Int64] = []
+    var carriedTotalVisitors: Int64 = 0
     let wantsVisitors: Bool
     let wantsPageviews: Bool
 
@@ -389,7 +392,10 @@ struct Aggregator {
                     hits.append(0)
                     bytes.append(0)
                     pageviews.append(0)
-                    if wantsVisitors { visitors.append([]) }
+                    if wantsVisitors {
+                        visitors.append([])
+                        carriedVisitors.append(0)
+                    }
                 }
                 if dense { denseGroups[localKey] = groupId } else { sparseGroups[localKey] = groupId }
             }
@@ -406,10 +412,24 @@ struct Aggregator {
                 totalPageviews &+= rowHits
             }
             if wantsVisitors && !visitorValues.isEmpty && (visitorValidity?[row] ?? true) {
-                visitors[g].insert(visitorValues[row])
+                // Without dimensions the one group is the total: one set is enough.
+                if dimensionCount > 0 { visitors[g].insert(visitorValues[row]) }
                 totalVisitors.insert(visitorValues[row])
             }
         }
+    }
+
+    /// Counts the visitors of a finished UTC day and forgets them: a pseudonym belongs to one day, so the visitors of
+    /// the days add up, and the sets never grow past a day's visitors. Only for a caller that gives each day to one
+    /// aggregator whole (the visit queries).
+    mutating func finishDay() {
+        guard wantsVisitors else { return }
+        for group in visitors.indices where !visitors[group].isEmpty {
+            carriedVisitors[group] += Int64(visitors[group].count)
+            visitors[group].removeAll(keepingCapacity: true)
+        }
+        carriedTotalVisitors += Int64(totalVisitors.count)
+        totalVisitors.removeAll(keepingCapacity: true)
     }
 
     /// Adds the groups and totals of another aggregator of the same query (another worker's share of the files).
@@ -434,17 +454,26 @@ struct Aggregator {
                 hits.append(0)
                 bytes.append(0)
                 pageviews.append(0)
-                if wantsVisitors { visitors.append([]) }
+                if wantsVisitors {
+                    visitors.append([])
+                    carriedVisitors.append(0)
+                }
             }
             hits[group] &+= other.hits[otherGroup]
             pageviews[group] &+= other.pageviews[otherGroup]
             bytes[group] &+= other.bytes[otherGroup]
-            if wantsVisitors { visitors[group].formUnion(other.visitors[otherGroup]) }
+            if wantsVisitors {
+                visitors[group].formUnion(other.visitors[otherGroup])
+                carriedVisitors[group] += other.carriedVisitors[otherGroup]
+            }
         }
         totalHits &+= other.totalHits
         totalBytes &+= other.totalBytes
         totalPageviews &+= other.totalPageviews
-        if wantsVisitors { totalVisitors.formUnion(other.totalVisitors) }
+        if wantsVisitors {
+            totalVisitors.formUnion(other.totalVisitors)
+            carriedTotalVisitors += other.carriedTotalVisitors
+        }
         scan.filesRead += other.scan.filesRead
         scan.files += other.scan.files
         scan.rowGroupsRead += other.scan.rowGroupsRead
@@ -473,7 +502,8 @@ struct Aggregator {
         switch metric {
         case .hits: Double(hits[group])
         case .bytes: Double(bytes[group])
-        case .visitors: Double(visitors[group].count)
+        case .visitors:
+            query.dimensions.isEmpty ? totalValue(.visitors) : Double(carriedVisitors[group] + Int64(visitors[group].count))
         case .pageviews: Double(pageviews[group])
         default: 0
         }
@@ -484,7 +514,7 @@ struct Aggregator {
         switch metric {
         case .hits: Double(totalHits)
         case .bytes: Double(totalBytes)
-        case .visitors: Double(totalVisitors.count)
+        case .visitors: Double(carriedTotalVisitors + Int64(totalVisitors.count))
         case .pageviews: Double(totalPageviews)
         default: 0
         }
