@@ -96,22 +96,19 @@ public struct QueryEngine {
         }
         let partitions = files.partitions(in: range)
         if query.needsVisits { return try runWithVisits(range: range, partitions: partitions) }
-        let paths = partitions.flatMap(DatasetFiles.files(in:))
-        // Files are scanned by up to one worker per core, each with its own aggregator; the results are merged.
-        let workerCount = max(1, min(paths.count, ProcessInfo.processInfo.activeProcessorCount, 8))
+        // Work is shared by up to one worker per core, each with its own aggregator; the results are merged. Distinct
+        // visitors are counted a day at a time, so with visitors a work item is a whole day; otherwise a file.
+        let items: [[String]] =
+            query.metrics.contains(.visitors)
+            ? partitions.map(DatasetFiles.files(in:)) : partitions.flatMap(DatasetFiles.files(in:)).map { [$0] }
+        let workerCount = max(1, min(items.count, ProcessInfo.processInfo.activeProcessorCount, 8))
         let slots = (0..<workerCount).map { _ in WorkerSlot(Aggregator(query: query, range: range, dataset: dataset)) }
         DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
             let slot = slots[worker]
-            for index in stride(from: worker, to: paths.count, by: workerCount) {
+            for index in stride(from: worker, to: items.count, by: workerCount) {
                 do {
-                    let reader = try ParquetFileReader(path: paths[index])
-                    slot.sawFiles = true
-                    if let mode = reader.metadataValue(forKey: "klogs.ip_mode"), mode.contains("hash") {
-                        slot.sawPseudonyms = true
-                    }
-                    slot.aggregator.scan.filesRead += 1
-                    slot.aggregator.scan.files.append(paths[index])
-                    try slot.aggregator.add(reader)
+                    for path in items[index] { try slot.add(path) }
+                    slot.aggregator.finishDay()
                 } catch let error as QueryError {
                     slot.error = error
                     return
@@ -166,6 +163,16 @@ final class WorkerSlot: @unchecked Sendable {
     var sawPseudonyms = false
 
     init(_ aggregator: Aggregator) { self.aggregator = aggregator }
+
+    /// Opens a file and adds its matching rows.
+    func add(_ path: String) throws {
+        let reader = try ParquetFileReader(path: path)
+        sawFiles = true
+        if let mode = reader.metadataValue(forKey: "klogs.ip_mode"), mode.contains("hash") { sawPseudonyms = true }
+        aggregator.scan.filesRead += 1
+        aggregator.scan.files.append(path)
+        try aggregator.add(reader)
+    }
 }
 
 /// Bytes as a dictionary key, hashed in one bulk call rather than byte by byte.
@@ -236,15 +243,16 @@ struct Aggregator {
     var keys: [GroupKey] = []
     var hits: [Int64] = []
     var bytes: [Int64] = []
-    var visitors: [Set<Int64>] = []
     var pageviews: [Int64] = []
     var totalHits: Int64 = 0
     var totalPageviews: Int64 = 0
     var totalBytes: Int64 = 0
-    var totalVisitors = Set<Int64>()
-    /// Visitors of days already finished (see ``finishDay()``), per group and in total.
-    var carriedVisitors: [Int64] = []
-    var carriedTotalVisitors: Int64 = 0
+    /// Distinct visitors per group and in total: each day's new (group, pseudonym) pairs and new pseudonyms are
+    /// counted as they come; the day's sets are emptied by ``finishDay()`` (see VisitorSets.swift).
+    var visitors: [Int64] = []
+    var totalVisitors: Int64 = 0
+    private var dayGroupVisitors = GroupVisitorSet()
+    private var dayVisitors = VisitorSet()
     let wantsVisitors: Bool
     let wantsPageviews: Bool
 
@@ -392,10 +400,7 @@ struct Aggregator {
                     hits.append(0)
                     bytes.append(0)
                     pageviews.append(0)
-                    if wantsVisitors {
-                        visitors.append([])
-                        carriedVisitors.append(0)
-                    }
+                    visitors.append(0)
                 }
                 if dense { denseGroups[localKey] = groupId } else { sparseGroups[localKey] = groupId }
             }
@@ -412,27 +417,26 @@ struct Aggregator {
                 totalPageviews &+= rowHits
             }
             if wantsVisitors && !visitorValues.isEmpty && (visitorValidity?[row] ?? true) {
+                let visitor = visitorValues[row]
+                if dayVisitors.insert(visitor) { totalVisitors += 1 }
                 // Without dimensions the one group is the total: one set is enough.
-                if dimensionCount > 0 { visitors[g].insert(visitorValues[row]) }
-                totalVisitors.insert(visitorValues[row])
+                if dimensionCount > 0 && dayGroupVisitors.insert(group: groupId, visitor: visitor) {
+                    visitors[g] += 1
+                }
             }
         }
     }
 
-    /// Counts the visitors of a finished UTC day and forgets them: a pseudonym belongs to one day, so the visitors of
-    /// the days add up, and the sets never grow past a day's visitors. Only for a caller that gives each day to one
-    /// aggregator whole (the visit queries).
+    /// Forgets the visitors of a finished UTC day (they are counted already): a pseudonym belongs to one day, so the
+    /// visitors of the days add up, and the sets never grow past a day's visitors. A query with visitors must give
+    /// each day to one aggregator whole and call this after it.
     mutating func finishDay() {
-        guard wantsVisitors else { return }
-        for group in visitors.indices where !visitors[group].isEmpty {
-            carriedVisitors[group] += Int64(visitors[group].count)
-            visitors[group].removeAll(keepingCapacity: true)
-        }
-        carriedTotalVisitors += Int64(totalVisitors.count)
-        totalVisitors.removeAll(keepingCapacity: true)
+        dayVisitors.removeAll()
+        dayGroupVisitors.removeAll()
     }
 
-    /// Adds the groups and totals of another aggregator of the same query (another worker's share of the files).
+    /// Adds the groups and totals of another aggregator of the same query (another worker's share of the files, and
+    /// with visitors another worker's days).
     mutating func merge(_ other: Aggregator) {
         for (otherGroup, otherKey) in other.keys.enumerated() {
             var key = GroupKey()
@@ -454,26 +458,17 @@ struct Aggregator {
                 hits.append(0)
                 bytes.append(0)
                 pageviews.append(0)
-                if wantsVisitors {
-                    visitors.append([])
-                    carriedVisitors.append(0)
-                }
+                visitors.append(0)
             }
             hits[group] &+= other.hits[otherGroup]
             pageviews[group] &+= other.pageviews[otherGroup]
             bytes[group] &+= other.bytes[otherGroup]
-            if wantsVisitors {
-                visitors[group].formUnion(other.visitors[otherGroup])
-                carriedVisitors[group] += other.carriedVisitors[otherGroup]
-            }
+            visitors[group] &+= other.visitors[otherGroup]
         }
         totalHits &+= other.totalHits
         totalBytes &+= other.totalBytes
         totalPageviews &+= other.totalPageviews
-        if wantsVisitors {
-            totalVisitors.formUnion(other.totalVisitors)
-            carriedTotalVisitors += other.carriedTotalVisitors
-        }
+        totalVisitors &+= other.totalVisitors
         scan.filesRead += other.scan.filesRead
         scan.files += other.scan.files
         scan.rowGroupsRead += other.scan.rowGroupsRead
@@ -503,7 +498,7 @@ struct Aggregator {
         case .hits: Double(hits[group])
         case .bytes: Double(bytes[group])
         case .visitors:
-            query.dimensions.isEmpty ? totalValue(.visitors) : Double(carriedVisitors[group] + Int64(visitors[group].count))
+            query.dimensions.isEmpty ? totalValue(.visitors) : Double(visitors[group])
         case .pageviews: Double(pageviews[group])
         default: 0
         }
@@ -514,7 +509,7 @@ struct Aggregator {
         switch metric {
         case .hits: Double(totalHits)
         case .bytes: Double(totalBytes)
-        case .visitors: Double(carriedTotalVisitors + Int64(totalVisitors.count))
+        case .visitors: Double(totalVisitors)
         case .pageviews: Double(totalPageviews)
         default: 0
         }

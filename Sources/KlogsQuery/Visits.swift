@@ -204,6 +204,9 @@ struct VisitAggregator {
     private(set) var keys: [GroupKey] = []
     private var stats: [VisitStats] = []
     private var totals = VisitStats()
+    /// The day's distinct visitors per group and in total (see VisitorSets.swift).
+    private var dayGroupVisitors = GroupVisitorSet()
+    private var dayVisitors = VisitorSet()
 
     init(query: Query, range: TimeRange) {
         self.query = query
@@ -266,6 +269,8 @@ struct VisitAggregator {
             viewTimes.removeAll(keepingCapacity: true)
             viewPaths.removeAll(keepingCapacity: true)
             for index in viewDimensions.indices { viewDimensions[index].removeAll(keepingCapacity: true) }
+            dayGroupVisitors.removeAll()
+            dayVisitors.removeAll()
         }
         let count = viewTimes.count
         guard count > 0 else { return }
@@ -324,11 +329,14 @@ struct VisitAggregator {
         }
         let duration = visit.last - visit.first
         let views = Int64(visit.views)
-        stats[group].add(views: views, duration: duration, visitor: visit.visitor, durations: wantsDurations,
-                         visitors: wantsVisitors)
+        stats[group].add(views: views, duration: duration, durations: wantsDurations)
         if !query.dimensions.isEmpty {
-            totals.add(views: views, duration: duration, visitor: visit.visitor, durations: wantsDurations,
-                       visitors: wantsVisitors)
+            totals.add(views: views, duration: duration, durations: wantsDurations)
+        }
+        if wantsVisitors {
+            // Without dimensions the one group is the total: the pair set counts it.
+            if dayGroupVisitors.insert(group: Int32(group), visitor: visit.visitor) { stats[group].visitors += 1 }
+            if !query.dimensions.isEmpty && dayVisitors.insert(visit.visitor) { totals.visitors += 1 }
         }
     }
 
@@ -410,15 +418,15 @@ struct VisitStats {
     var durationSum: Int64 = 0
     /// Every visit's duration in milliseconds, kept only for the median.
     var durations: [Int64] = []
-    var visitors = Set<Int64>()
+    /// Distinct visitors, summed over days (a pseudonym belongs to one day); counted by ``VisitAggregator``.
+    var visitors: Int64 = 0
 
-    mutating func add(views: Int64, duration: Int64, visitor: Int64, durations keepDuration: Bool, visitors keepVisitor: Bool) {
+    mutating func add(views: Int64, duration: Int64, durations keepDuration: Bool) {
         visits += 1
         pageviews += views
         if views == 1 { bounces += 1 }
         durationSum += duration
         if keepDuration { durations.append(duration) }
-        if keepVisitor { visitors.insert(visitor) }
     }
 
     mutating func merge(_ other: VisitStats) {
@@ -427,7 +435,7 @@ struct VisitStats {
         pageviews += other.pageviews
         durationSum += other.durationSum
         durations += other.durations
-        visitors.formUnion(other.visitors)
+        visitors += other.visitors
     }
 
     /// A metric's value; a mean or percentage over no visits is NaN.
@@ -436,7 +444,7 @@ struct VisitStats {
         switch metric {
         case .visits: return count
         case .pageviews: return Double(pageviews)
-        case .visitors: return Double(visitors.count)
+        case .visitors: return Double(visitors)
         case .bounceRate: return visits == 0 ? .nan : 100 * Double(bounces) / count
         case .visitDuration: return visits == 0 ? .nan : Double(durationSum) / count / 1000
         case .viewsPerVisit: return visits == 0 ? .nan : Double(pageviews) / count

@@ -1,0 +1,63 @@
+import Testing
+
+@testable import KlogsQuery
+
+/// The distinct-visitor tables agree with Swift's `Set` over growth, the pseudonym 0, colliding values and reuse.
+@Suite struct VisitorSetTests {
+    /// Pseudonym-like values with repeats: random 64-bit words, small numbers (adjacent after mixing), 0 and -1.
+    static func values(seed: UInt64, count: Int) -> [Int64] {
+        var generator = SeededGenerator(seed: seed)
+        var values: [Int64] = [0, -1, 0, Int64.min, Int64.max]
+        for index in 0..<count {
+            switch index % 3 {
+            case 0: values.append(Int64(bitPattern: generator.next()))
+            case 1: values.append(Int64(generator.next() % 5_000))
+            default: values.append(values[Int(generator.next() % UInt64(values.count))])
+            }
+        }
+        return values
+    }
+
+    @Test func visitorSetCountsWhatASetCounts() {
+        var set = VisitorSet(capacity: 4)
+        for day in 0..<3 {
+            var expected = Set<Int64>()
+            for value in Self.values(seed: UInt64(day), count: 20_000) {
+                #expect(set.insert(value) == expected.insert(value).inserted)
+            }
+            #expect(set.count == expected.count)
+            set.removeAll()
+            #expect(set.count == 0)
+        }
+    }
+
+    @Test func groupVisitorSetCountsPairs() {
+        var set = GroupVisitorSet(capacity: 4)
+        for day in 0..<3 {
+            var expected = Set<[Int64]>()
+            let values = Self.values(seed: 10 + UInt64(day), count: 20_000)
+            for (index, value) in values.enumerated() {
+                let group = Int32(index % 7 == 0 ? 0 : Int(value & 0xff) % 50)
+                #expect(set.insert(group: group, visitor: value) == expected.insert([Int64(group), value]).inserted)
+            }
+            #expect(set.count == expected.count)
+            set.removeAll()
+            #expect(set.count == 0)
+        }
+    }
+}
+
+/// A small deterministic generator (SplitMix64), so a failure can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
