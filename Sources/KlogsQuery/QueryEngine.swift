@@ -359,6 +359,12 @@ struct Aggregator {
         }
         let dimensionCount = locals.count
 
+        var rowVisitors: [Int64] = []
+        var rowGroups: [Int32] = []
+        if wantsVisitors {
+            rowVisitors.reserveCapacity(rowCount)
+            rowGroups.reserveCapacity(rowCount)
+        }
         let singleIds = dimensionCount == 1 ? locals[0].ids : []
         let singleShift = dimensionCount == 1 ? Int(locals[0].shift) : 0
         for row in 0..<rowCount where keep[row] {
@@ -417,14 +423,14 @@ struct Aggregator {
                 totalPageviews &+= rowHits
             }
             if wantsVisitors && !visitorValues.isEmpty && (visitorValidity?[row] ?? true) {
-                let visitor = visitorValues[row]
-                if dayVisitors.insert(visitor) { totalVisitors += 1 }
-                // Without dimensions the one group is the total: one set is enough.
-                if dimensionCount > 0 && dayGroupVisitors.insert(group: groupId, visitor: visitor) {
-                    visitors[g] += 1
-                }
+                rowVisitors.append(visitorValues[row])
+                rowGroups.append(groupId)
             }
         }
+        // Distinct visitors are counted after the loop, in batches (see ``VisitorSet/insert(contentsOf:)``).
+        totalVisitors += Int64(dayVisitors.insert(contentsOf: rowVisitors))
+        // Without dimensions the one group is the total: one set is enough.
+        if dimensionCount > 0 { dayGroupVisitors.insert(groups: rowGroups, visitors: rowVisitors, counting: &visitors) }
     }
 
     /// Forgets the visitors of a finished UTC day (they are counted already): a pseudonym belongs to one day, so the

@@ -16,6 +16,13 @@ func mixVisitor(_ value: UInt64) -> Int {
     return Int(truncatingIfNeeded: x)
 }
 
+/// How many inserts read their table entries ahead together (enough misses in flight to hide most of the latency).
+let visitorBatch = 32
+
+/// Keeps the loads of a read-ahead loop from being optimised away.
+@inline(never)
+func keepAlive<T>(_ value: T) {}
+
 /// A set of pseudonyms that only counts: `insert` says whether a pseudonym is new.
 struct VisitorSet {
     /// The table; 0 marks an empty entry (the pseudonym 0 itself is kept in `hasZero`).
@@ -52,6 +59,25 @@ struct VisitorSet {
         count += 1
         if count * 2 > entries.count { grow() }
         return true
+    }
+
+    /// Inserts many pseudonyms; returns how many were new.
+    ///
+    /// A day's table is larger than the cache and pseudonyms are random, so nearly every insert misses it. The
+    /// entries of a batch are first read in a loop of independent loads, which the processor overlaps, and then
+    /// inserted from the warmed cache.
+    mutating func insert(contentsOf visitors: [Int64]) -> Int {
+        let before = count
+        var start = 0
+        while start < visitors.count {
+            let end = min(start + visitorBatch, visitors.count)
+            var touched: Int64 = 0
+            for index in start..<end { touched |= entries[mixVisitor(UInt64(bitPattern: visitors[index])) & mask] }
+            keepAlive(touched)
+            for index in start..<end { _ = insert(visitors[index]) }
+            start = end
+        }
+        return count - before
     }
 
     /// Empties the set and keeps its table for the next day.
@@ -114,6 +140,22 @@ struct GroupVisitorSet {
         count += 1
         if count * 2 > entries.count { grow() }
         return true
+    }
+
+    /// Inserts many pairs (`groups[i]`, `visitors[i]`) and adds 1 to `counts[group]` for each new one; the entries
+    /// are read ahead in batches as in ``VisitorSet/insert(contentsOf:)``.
+    mutating func insert(groups: [Int32], visitors: [Int64], counting counts: inout [Int64]) {
+        var start = 0
+        while start < visitors.count {
+            let end = min(start + visitorBatch, visitors.count)
+            var touched: Int32 = 0
+            for index in start..<end { touched |= entries[Self.position(groups[index], visitors[index], mask: mask)].group }
+            keepAlive(touched)
+            for index in start..<end where insert(group: groups[index], visitor: visitors[index]) {
+                counts[Int(groups[index])] += 1
+            }
+            start = end
+        }
     }
 
     /// Empties the set and keeps its table for the next day.

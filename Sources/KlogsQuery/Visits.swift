@@ -279,9 +279,12 @@ struct VisitAggregator {
             let times = viewTimes
             order.sort { times[Int($0)] < times[Int($1)] }
         }
-        var open = OpenVisits(expected: count / 2)
+        var open = OpenVisits(expected: count)
         let timeout = query.visitTimeout
-        for view in order {
+        for (position, view) in order.enumerated() {
+            if position % visitorBatch == 0 {
+                open.readAhead(order[position..<min(position + visitorBatch, count)].map { viewVisitors[Int($0)] })
+            }
             let view = Int(view)
             let time = viewTimes[view]
             let (slot, isNew) = open.slot(of: viewVisitors[view])
@@ -535,6 +538,17 @@ private struct OpenVisits {
         visits.append(Visit(visitor: visitor))
         if visits.count * 2 > table.count { grow() }
         return (slot, true)
+    }
+
+    /// Reads the table entries and open visits of the coming page views' visitors in independent loads, which the
+    /// processor overlaps, so that ``slot(of:)`` finds them in the cache (see ``VisitorSet/insert(contentsOf:)``).
+    func readAhead(_ visitors: [Int64]) {
+        var touched: Int32 = 0
+        for visitor in visitors {
+            let slot = table[position(of: visitor)].slot
+            touched |= slot >= 0 ? visits[Int(slot)].views : slot
+        }
+        keepAlive(touched)
     }
 
     /// Doubles the table when it is half full.
