@@ -104,6 +104,13 @@ extension Klogs {
         var flushLines: Int?
 
         @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Threads that parse files (default: one per core); 1 reads every line on one thread. Standard "
+                    + "input is always read on one thread. The output is the same whatever the number."))
+        var threads: Int?
+
+        @Option(
             name: .customLong("retention-days"),
             help: "Refuse (count and skip) lines older than this many days; 0 keeps everything (default 365).")
         var retentionDays: Int?
@@ -168,6 +175,9 @@ extension Klogs {
             }
             if let flushLines, flushLines <= 0 {
                 throw ValidationError("--flush-lines must be more than 0, not \(flushLines).")
+            }
+            if let threads, threads <= 0 {
+                throw ValidationError("--threads must be more than 0, not \(threads).")
             }
             if let retentionDays, retentionDays < 0 {
                 throw ValidationError("--retention-days must be 0 or more, not \(retentionDays).")
@@ -236,6 +246,10 @@ extension Klogs {
             configuration.batch.flushIntervalSeconds = flushInterval ?? file.flushInterval ?? 60
             configuration.batch.flushLines = flushLines ?? file.flushLines ?? 1_000_000
             configuration.batch.retentionDays = retentionDays ?? file.retentionDays ?? 365
+            if let fileThreads = file.threads, fileThreads <= 0 {
+                throw ValidationError("'threads' in the configuration file must be more than 0, not \(fileThreads).")
+            }
+            configuration.threads = threads ?? file.threads
             applyPrivacyOptions(to: &configuration)
             try applyFilePrivacySettings(file, to: &configuration)
 

@@ -63,6 +63,12 @@ final class Partition {
 
     var pendingEvents: Int { timestamps.count }
 
+    /// Counts one request of `bytes` bytes in the hourly aggregate of `key`.
+    @inline(__always)
+    func addHit(_ key: HitKey, bytes: Int64) {
+        hits[key, default: HitTotals()].add(bytes: bytes)
+    }
+
     /// Whether the interned values have grown past the point where they should be written out and forgotten.
     var internersAreFull: Bool {
         paths.count > 1_000_000 || referrerHosts.count > 500_000 || clientNetworks.count > 500_000

@@ -62,7 +62,12 @@ struct UserAgentTable {
     }
 
     private mutating func intern(_ classified: UserAgentClass) -> Int32 {
-        let userAgentClass = vocabulary?.filter(classified) ?? classified
+        id(ofFiltered: vocabulary?.filter(classified) ?? classified)
+    }
+
+    /// The id of a class that already went through the vocabulary filter (a class of another table of the run,
+    /// such as a parallel worker's), added when new.
+    mutating func id(ofFiltered userAgentClass: UserAgentClass) -> Int32 {
         if let id = classIds[userAgentClass] { return id }
         let id = Int32(classes.count)
         classes.append(userAgentClass)

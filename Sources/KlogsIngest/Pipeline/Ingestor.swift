@@ -85,11 +85,10 @@ public final class Ingestor {
             throw IngestFailure(message: "\(error)")
         }
 
-        var classifier: UserAgentClassifier? = nil
+        var rules: UserAgentRuleSet? = nil
         if configuration.classifiesUserAgents {
             do {
-                classifier = try UserAgentClassifier(
-                    rulesPath: configuration.userAgentRules ?? UserAgentRules.defaultPath)
+                rules = try UserAgentRuleSet(contentsOfFile: configuration.userAgentRules ?? UserAgentRules.defaultPath)
             } catch {
                 throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
             }
@@ -117,7 +116,7 @@ public final class Ingestor {
         var processor: LineProcessor
         do {
             processor = try LineProcessor(
-                configuration: configuration, writer: writer, userAgents: UserAgentTable(classifier: classifier),
+                configuration: configuration, writer: writer, userAgents: UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) }),
                 keys: keys, lifecycle: lifecycle, rejects: rejects)
         } catch {
             throw IngestFailure(message: "\(error)")
@@ -126,10 +125,13 @@ public final class Ingestor {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         var ranges: [String] = []
+        var pipeline: ParallelPipeline? = nil
         do {
+            pipeline = try makePipeline(for: inputs, processor: &processor, rules: rules, ledger: ledger)
             for path in inputs where path != "-" {
                 try ingestFile(
-                    path, through: &processor, buffer: buffer, ledger: &ledger, ranges: &ranges, summary: &summary)
+                    path, through: &processor, pipeline: pipeline, buffer: buffer, ledger: &ledger, ranges: &ranges,
+                    summary: &summary)
             }
             try commit(writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary)
             if inputs.contains("-") {
@@ -142,6 +144,7 @@ public final class Ingestor {
             writer.abort()
             summary.elapsedSeconds = Self.seconds(clock.now - start)
             processor.addCounts(to: &summary)
+            pipeline?.addCounts(to: &summary)
             Self.finishPrivacy(of: &summary, rejects: rejects)
             var failure = IngestFailure(
                 message: AddressMasking.maskMessage("\(error)")
@@ -152,6 +155,7 @@ public final class Ingestor {
             throw failure
         }
         processor.addCounts(to: &summary)
+        pipeline?.addCounts(to: &summary)
         Self.finishPrivacy(of: &summary, rejects: rejects)
         summary.elapsedSeconds = Self.seconds(clock.now - start)
         return summary
@@ -184,8 +188,9 @@ public final class Ingestor {
 
     /// Reads the part of one file that the ledger does not hold yet; read errors go into the summary.
     private func ingestFile(
-        _ path: String, through processor: inout LineProcessor, buffer: UnsafeMutableRawBufferPointer,
-        ledger: inout Ledger, ranges: inout [String], summary: inout IngestSummary
+        _ path: String, through processor: inout LineProcessor, pipeline: ParallelPipeline?,
+        buffer: UnsafeMutableRawBufferPointer, ledger: inout Ledger, ranges: inout [String],
+        summary: inout IngestSummary
     ) throws {
         let plan: SourcePlan
         do {
@@ -198,9 +203,8 @@ public final class Ingestor {
             if case .skip(let reason) = plan.action { summary.notes.append("\(path): \(reason); skipped") }
             return
         }
-        var splitter = LineSplitter()
         processor.begin(input: path)
-        var reader: InputReader
+        let reader: InputReader
         do {
             reader = try InputReader(source: InputSource(argument: path))
         } catch {
@@ -208,47 +212,26 @@ public final class Ingestor {
             return
         }
         defer { summary.addCounts(of: reader) }
-        var head: [UInt8] = []
-        head.reserveCapacity(Ledger.headLimit)
-        var position: Int64 = 0
-        var boundary = startOffset
-        var readToEnd = false
-        do {
-            while true {
-                let count = try reader.read(into: buffer)
-                if count == 0 { break }
-                if head.count < Ledger.headLimit {
-                    head.append(contentsOf: buffer[0..<min(count, Ledger.headLimit - head.count)])
-                }
-                let chunkStart = position
-                position += Int64(count)
-                guard position > startOffset else { continue }
-                let skip = Int(max(0, startOffset - chunkStart))
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
-                try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
-                if let newline = chunk.lastIndex(of: UInt8(ascii: "\n")) {
-                    boundary = chunkStart + Int64(skip) + Int64(newline) + 1
-                }
-            }
-            readToEnd = true
-            // A last line without a newline is read only from a compressed (finished) file: in a plain file it
-            // may still be being written, and is read once it is complete.
-            if plan.compression != .plain {
-                try splitter.finish { number, line in try processor.process(line, number: number) }
-                boundary = position
-            } else if boundary < position {
-                summary.notes.append(
-                    "\(path): the last \(position - boundary) bytes have no newline yet; they will be read once "
-                        + "the line is complete")
-            }
-        } catch let error as IngestError {
-            // What was read before the fault is kept, up to the last complete line.
-            summary.inputErrors.append("\(error)")
+        let read: FileRead
+        if let pipeline {
+            read = try pipeline.ingest(reader, from: startOffset, into: &processor)
+        } else {
+            read = try readSequentially(reader, from: startOffset, through: &processor, buffer: buffer)
         }
+        let boundary = read.boundary
+        if read.readToEnd && plan.compression == .plain && boundary < read.position {
+            summary.notes.append(
+                "\(path): the last \(read.position - boundary) bytes have no newline yet; they will be read once "
+                    + "the line is complete")
+        }
+        // What was read before a fault is kept, up to the last complete line.
+        if let failure = read.failure { summary.inputErrors.append("\(failure)") }
         // The range names the content (head hash), never the path: the same bytes get the same file names.
+        let head = read.head
         let headHash = head.withUnsafeBytes { Ledger.headHash($0) }
         ranges.append("\(headHash):\(head.count):\(startOffset):\(boundary)")
-        ledger.record(plan: plan, path: path, head: head, offset: boundary, size: position, readToEnd: readToEnd)
+        ledger.record(
+            plan: plan, path: path, head: head, offset: boundary, size: read.position, readToEnd: read.readToEnd)
         if boundary > startOffset {
             summary.notes.append(
                 startOffset == 0 ? "\(path): read \(boundary) bytes"
@@ -256,6 +239,54 @@ public final class Ingestor {
         } else {
             summary.notes.append("\(path): nothing new after byte \(startOffset)")
         }
+    }
+
+    /// How far one input was read: its first bytes (for the ledger), the bytes read, the resume boundary after
+    /// the last complete line, whether it was read to its end, and the read error that stopped it.
+    struct FileRead {
+        var head: [UInt8]
+        var position: Int64
+        var boundary: Int64
+        var readToEnd: Bool
+        var failure: IngestError?
+    }
+
+    /// The single-threaded path: reads 1 MiB at a time into `buffer` and hands each line to the processor.
+    private func readSequentially(
+        _ reader: InputReader, from startOffset: Int64, through processor: inout LineProcessor,
+        buffer: UnsafeMutableRawBufferPointer
+    ) throws -> FileRead {
+        var splitter = LineSplitter()
+        var read = FileRead(head: [], position: 0, boundary: startOffset, readToEnd: false)
+        read.head.reserveCapacity(Ledger.headLimit)
+        do {
+            while true {
+                let count = try reader.read(into: buffer)
+                if count == 0 { break }
+                if read.head.count < Ledger.headLimit {
+                    read.head.append(contentsOf: buffer[0..<min(count, Ledger.headLimit - read.head.count)])
+                }
+                let chunkStart = read.position
+                read.position += Int64(count)
+                guard read.position > startOffset else { continue }
+                let skip = Int(max(0, startOffset - chunkStart))
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
+                try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
+                if let newline = chunk.lastIndex(of: UInt8(ascii: "\n")) {
+                    read.boundary = chunkStart + Int64(skip) + Int64(newline) + 1
+                }
+            }
+            read.readToEnd = true
+            // A last line without a newline is read only from a compressed (finished) file: in a plain file it
+            // may still be being written, and is read once it is complete.
+            if reader.compression != .plain {
+                try splitter.finish { number, line in try processor.process(line, number: number) }
+                read.boundary = read.position
+            }
+        } catch let error as IngestError {
+            read.failure = error
+        }
+        return read
     }
 
     /// What `--dry-run` says about one input.

@@ -7,9 +7,9 @@ import KlogsCore
 /// address and user agent are read here and go no further: only the pseudonym, the truncated network and the
 /// user-agent class are stored.
 struct LineProcessor {
-    private let configuration: IngestConfiguration
-    private let writer: DatasetWriter
-    private(set) var userAgents: UserAgentTable
+    let configuration: IngestConfiguration
+    let writer: DatasetWriter
+    var userAgents: UserAgentTable
     private let keys: KeyStore?
 
     private var parser: AccessLogParser
@@ -18,15 +18,15 @@ struct LineProcessor {
     private let truncateClients: Bool
 
     // The partition and pseudonym key of the day of the previous line: consecutive lines share a day.
-    private var currentDay: Int32 = .min
-    private var currentPartition: Partition?
+    var currentDay: Int32 = .min
+    var currentPartition: Partition?
     private var currentPseudonym: VisitorPseudonym?
 
     /// Scratch space for values made from a line (a truncated network, a lower-cased host).
     private var scratch: [UInt8] = []
 
     // `--format auto`: the first lines are kept here until a format is chosen, then replayed.
-    private var detecting: Bool
+    private(set) var detecting: Bool
     private var sampleBytes: [UInt8] = []
     /// Each sampled line's end in `sampleBytes`, or -1 for an overlong line.
     private var sampleEnds: [Int] = []
@@ -40,7 +40,7 @@ struct LineProcessor {
 
     // Counters for the summary.
     private(set) var linesRead: Int64 = 0
-    private(set) var linesIngested: Int64 = 0
+    var linesIngested: Int64 = 0
     private(set) var clientsNotIP: Int64 = 0
     private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
     private(set) var linesTooOld: Int64 = 0
@@ -49,10 +49,11 @@ struct LineProcessor {
 
     // Privacy: client selection and stored paths, day keys with late lines, the reject report (see Privacy/).
     private var privacy: PrivacyFilters
-    private let runKeys: RunKeys?
+    /// The day keys; the parallel pipeline's workers share them (`SharedDayKeys`) while this processor is idle.
+    let runKeys: RunKeys?
     private var currentDayIsLate = false
     private(set) var lateLines: Int64 = 0
-    private let rejects: RejectReport?
+    let rejects: RejectReport?
     private var lineNumber = 0
 
     init(
@@ -125,6 +126,15 @@ struct LineProcessor {
         try writer.flushIfNeeded(partition, userAgents: userAgents)
     }
 
+    /// Uses a format detected before the run (the parallel pipeline detects `--format auto` on the same sample
+    /// before its workers start).
+    mutating func useDetectedFormat(_ format: LogFormat) {
+        parser = AccessLogParser(format: format)
+        formatName = format.name
+        formatDetected = true
+        detecting = false
+    }
+
     /// Keeps a line of the detection sample; detects once the sample is full.
     private mutating func buffer(_ line: SplitLine, number: Int) throws {
         sampleNumbers.append(number)
@@ -195,7 +205,8 @@ struct LineProcessor {
         } ?? userAgents.absentClassId
 
         let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
-        let vhostId = record.virtualHost.map { internHost($0, into: &partition.vhosts) } ?? -1
+        let vhostId =
+            record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status
 
         let client = privacy.client(of: record)
@@ -209,14 +220,17 @@ struct LineProcessor {
                         virtualHost: record.virtualHost))
             }
             if truncateClients {
-                partition.clientNetworkIds.append(clientNetworkId(client, in: partition))
+                partition.clientNetworkIds.append(
+                    StoredValues.internNetwork(
+                        of: client, configuration: configuration, scratch: &scratch, into: &partition.clientNetworks))
             }
             partition.vhostIds.append(vhostId)
             partition.methodIds.append(partition.methods.intern(record.method))
             partition.pathIds.append(pathId)
             partition.statuses.append(status)
             partition.byteCounts.append(record.responseBytes)
-            partition.referrerIds.append(referrerHostId(record.referrer, in: partition))
+            partition.referrerIds.append(
+                StoredValues.internReferrerHost(record.referrer, scratch: &scratch, into: &partition.referrerHosts))
             partition.userAgentClassIds.append(classId)
         }
 
@@ -224,45 +238,7 @@ struct LineProcessor {
             hour: Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000),
             vhost: vhostId, path: pathId, status: status,
             userAgentClass: userAgents.hitsClassIds[Int(classId)])
-        partition.hits[key, default: HitTotals()].add(bytes: record.responseBytes)
-    }
-
-    /// The interned network of a client in truncate mode, or -1 (null) when the client is not an IP address.
-    private mutating func clientNetworkId(_ client: ClientIdentity, in partition: Partition) -> Int32 {
-        guard case .address(let address) = client else { return -1 }
-        let prefix = address.family == .ipv4 ? configuration.ipv4Prefix : configuration.ipv6Prefix
-        scratch.removeAll(keepingCapacity: true)
-        address.appendNetwork(prefixLength: prefix, to: &scratch)
-        return scratch.withUnsafeBytes { partition.clientNetworks.intern($0) }
-    }
-
-    /// The interned referrer host, or -1 when there is none.
-    private mutating func referrerHostId(_ referrer: UnsafeRawBufferPointer?, in partition: Partition) -> Int32 {
-        guard let referrer else { return -1 }
-        switch ReferrerHost.extract(referrer, into: &scratch) {
-        case .none: return -1
-        case .host:
-            // A host name holding an address (`203-0-113-7` is fine, `203.0.113.7.nip.io` is not).
-            if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
-                return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
-            }
-            return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
-        case .ipAddress: return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
-        }
-    }
-
-    /// Interns a virtual host lower-cased and without its port.
-    private mutating func internHost(_ host: UnsafeRawBufferPointer, into interner: inout ByteInterner) -> Int32 {
-        scratch.removeAll(keepingCapacity: true)
-        for byte in host {
-            if byte == UInt8(ascii: ":") { break }
-            scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
-        }
-        // A Host header is the client's to choose (nginx `$host`): an address in it is stored as `[ip]`.
-        if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
-            return interner.intern(ReferrerHost.ipAddressMarker)
-        }
-        return scratch.withUnsafeBytes { interner.intern($0) }
+        partition.addHit(key, bytes: record.responseBytes)
     }
 
     private mutating func reject(_ reason: RejectReason) {
