@@ -6,9 +6,10 @@ extension Ingestor {
     /// with one thread, without files, or when `--format auto` cannot decide from the files alone.
     ///
     /// With `--format auto`, the format is detected here, before the workers start, from the very sample the
-    /// single-threaded path would take (the first lines the run reads), and given to the processor.
+    /// single-threaded path would take (the first lines the run reads), and given to the processor. When no format
+    /// fits, the single-threaded path reads the files and fails on the same sample with the same message.
     ///
-    /// - Throws: `FormatDetectionFailure` when no format fits the sample; a path rewrite that does not compile.
+    /// - Throws: a path rewrite that does not compile.
     func makePipeline(
         for inputs: [String], processor: inout LineProcessor, rules: UserAgentRuleSet?, ledger: Ledger
     ) throws -> ParallelPipeline? {
@@ -18,7 +19,7 @@ extension Ingestor {
         var format = configuration.format
         if format == nil {
             guard
-                let detected = try Self.detectFormat(
+                let detected = try? Self.detectFormat(
                     files: files, ledger: ledger, standardInputFollows: files.count < inputs.count)
             else { return nil }
             processor.useDetectedFormat(detected)
