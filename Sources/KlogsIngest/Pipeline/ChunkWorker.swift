@@ -37,7 +37,6 @@ final class ChunkWorker: @unchecked Sendable {
 
     // Counters for the summary (the sequencer adds the other figures to the `LineProcessor`'s).
     private var linesRead: Int64 = 0
-    private var clientsNotIP: Int64 = 0
     private var linesTooOld: Int64 = 0
     private var lateLines: Int64 = 0
     private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
@@ -112,9 +111,8 @@ final class ChunkWorker: @unchecked Sendable {
 
     /// Writes one parsed line into the batch's columns, as `LineProcessor` appends it to a partition.
     private func append(_ record: AccessRecord, day: Int32, to batch: ChunkBatch) {
-        let userAgent = record.userAgent
         let classId =
-            userAgent.map { bytes in bytes.withMemoryRebound(to: UInt8.self) { userAgents.classId(of: $0) } }
+            record.userAgent.map { bytes in bytes.withMemoryRebound(to: UInt8.self) { userAgents.classId(of: $0) } }
             ?? userAgents.absentClassId
         batch.days.append(day)
         batch.hours.append(Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000))
@@ -126,14 +124,10 @@ final class ChunkWorker: @unchecked Sendable {
         batch.userAgentClassIds.append(classId)
 
         let client = privacy.client(of: record)
-        if case .token = client { clientsNotIP += 1 }
         guard configuration.writeEvents else { return }
         batch.timestamps.append(record.timestamp)
         if let pseudonym, hashClients {
-            batch.visitors.append(
-                pseudonym.pseudonym(
-                    client: client, userAgent: userAgent ?? UnsafeRawBufferPointer(start: nil, count: 0),
-                    virtualHost: record.virtualHost))
+            batch.visitors.append(pseudonym.pseudonym(of: record, client: client))
         }
         if truncateClients {
             batch.networkIds.append(
@@ -154,7 +148,6 @@ final class ChunkWorker: @unchecked Sendable {
     /// Adds this worker's counters to a summary.
     func addCounts(to summary: inout IngestSummary) {
         summary.linesRead += linesRead
-        summary.clientsNotIP += clientsNotIP
         summary.lateLinesEphemeralKey += lateLines
         privacy.addCounts(to: &summary)
         for (index, reason) in RejectReason.allCases.enumerated() where rejected[index] > 0 {

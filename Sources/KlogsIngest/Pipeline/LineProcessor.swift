@@ -41,7 +41,6 @@ struct LineProcessor {
     // Counters for the summary.
     private(set) var linesRead: Int64 = 0
     var linesIngested: Int64 = 0
-    private(set) var clientsNotIP: Int64 = 0
     private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
     private(set) var linesTooOld: Int64 = 0
     /// The first UTC day kept: lines before it are past the retention period.
@@ -210,14 +209,10 @@ struct LineProcessor {
         let status = record.status
 
         let client = privacy.client(of: record)
-        if case .token = client { clientsNotIP += 1 }
         if configuration.writeEvents {
             partition.timestamps.append(record.timestamp)
             if let currentPseudonym, hashClients {
-                partition.visitors.append(
-                    currentPseudonym.pseudonym(
-                        client: client, userAgent: userAgent ?? UnsafeRawBufferPointer(start: nil, count: 0),
-                        virtualHost: record.virtualHost))
+                partition.visitors.append(currentPseudonym.pseudonym(of: record, client: client))
             }
             if truncateClients {
                 partition.clientNetworkIds.append(
@@ -262,7 +257,6 @@ struct LineProcessor {
         summary.formatDetected = formatDetected
         summary.linesRead += linesRead
         summary.linesIngested += linesIngested
-        summary.clientsNotIP += clientsNotIP
         summary.lateLinesEphemeralKey += lateLines
         privacy.addCounts(to: &summary)
         for (index, reason) in RejectReason.allCases.enumerated() where rejected[index] > 0 {

@@ -51,3 +51,13 @@ enum StoredValues {
         return scratch.withUnsafeBytes { interner.intern($0) }
     }
 }
+
+extension VisitorPseudonym {
+    /// The pseudonym of a record's visitor: its client, user agent (empty when absent) and virtual host.
+    @inline(__always)
+    func pseudonym(of record: AccessRecord, client: ClientIdentity) -> Int64 {
+        pseudonym(
+            client: client, userAgent: record.userAgent ?? UnsafeRawBufferPointer(start: nil, count: 0),
+            virtualHost: record.virtualHost)
+    }
+}
