@@ -51,6 +51,8 @@ final class ChunkBatch: @unchecked Sendable {
     var newUserAgentClasses: [UserAgentClass] = []
     var statuses: [Int32] = []
     var byteCounts: [Int64] = []
+    /// `RequestCategory` raw values.
+    var kinds: [UInt8] = []
     /// Rejected lines, in order: the line number within the chunk (1-based) and the reason.
     var rejectLines: [Int] = []
     var rejectReasons: [RejectReason] = []
@@ -93,6 +95,7 @@ final class ChunkBatch: @unchecked Sendable {
         userAgentClassIds.removeAll(keepingCapacity: true)
         statuses.removeAll(keepingCapacity: true)
         byteCounts.removeAll(keepingCapacity: true)
+        kinds.removeAll(keepingCapacity: true)
         rejectLines.removeAll(keepingCapacity: true)
         rejectReasons.removeAll(keepingCapacity: true)
         newUserAgentClasses.removeAll(keepingCapacity: true)

@@ -71,6 +71,7 @@ struct ChunkSequencer {
             }
             let status = batch.statuses[row]
             let bytes = batch.byteCounts[row]
+            let kind = batch.kinds[row]
             if writeEvents {
                 partition.timestamps.append(batch.timestamps[row])
                 if hasVisitors { partition.visitors.append(batch.visitors[row]) }
@@ -93,10 +94,11 @@ struct ChunkSequencer {
                         batch.referrerHosts.withBytes(of: $0) { partition.referrerHosts.intern($0) }
                     })
                 partition.userAgentClassIds.append(classId)
+                partition.kinds.append(kind)
             }
             let key = HitKey(
                 hour: batch.hours[row], vhost: vhostId, path: pathId, status: status,
-                userAgentClass: processor.userAgents.hitsClassIds[Int(classId)])
+                userAgentClass: processor.userAgents.hitsClassIds[Int(classId)], kind: kind)
             partition.addHit(key, bytes: bytes)
             processor.linesIngested += 1
             let internersWereFull = partition.internersAreFull

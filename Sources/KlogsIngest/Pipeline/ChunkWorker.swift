@@ -116,7 +116,16 @@ final class ChunkWorker: @unchecked Sendable {
             ?? userAgents.absentClassId
         batch.days.append(day)
         batch.hours.append(Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000))
-        batch.pathIds.append(privacy.withStoredPath(of: record) { batch.paths.intern($0) })
+        let isBot = userAgents.isBot(classId)
+        var kind = RequestCategory.other
+        batch.pathIds.append(
+            privacy.withStoredPath(of: record) { path in
+                kind = RequestCategory(
+                    method: record.method, status: record.status, isBot: isBot, path: path,
+                    assets: configuration.assetExtensions)
+                return batch.paths.intern(path)
+            })
+        batch.kinds.append(kind.rawValue)
         batch.vhostIds.append(
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &batch.vhosts) } ?? -1)
         batch.statuses.append(record.status)

@@ -207,6 +207,7 @@ struct LineProcessor {
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status
+        let kind = requestCategory(of: record, path: partition.paths.bytes(of: pathId), classId: classId)
 
         let client = privacy.client(of: record)
         if configuration.writeEvents {
@@ -227,13 +228,23 @@ struct LineProcessor {
             partition.referrerIds.append(
                 StoredValues.internReferrerHost(record.referrer, scratch: &scratch, into: &partition.referrerHosts))
             partition.userAgentClassIds.append(classId)
+            partition.kinds.append(kind.rawValue)
         }
 
         let key = HitKey(
             hour: Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000),
             vhost: vhostId, path: pathId, status: status,
-            userAgentClass: userAgents.hitsClassIds[Int(classId)])
+            userAgentClass: userAgents.hitsClassIds[Int(classId)], kind: kind.rawValue)
         partition.addHit(key, bytes: record.responseBytes)
+    }
+
+    /// The `kind` of a request (see `RequestCategory`), from its stored path.
+    private func requestCategory(of record: AccessRecord, path: ArraySlice<UInt8>, classId: Int32) -> RequestCategory {
+        path.withUnsafeBytes { path in
+            RequestCategory(
+                method: record.method, status: record.status, isBot: userAgents.isBot(classId),
+                path: path, assets: configuration.assetExtensions)
+        }
     }
 
     private mutating func reject(_ reason: RejectReason) {
