@@ -26,7 +26,7 @@ import Testing
     }
 
     /// The generated multi-day log of these tests: malformed lines, IPv6 clients and bots included.
-    static func generatedLog(lines: Int = 12_000, seed: UInt64 = 8, format: LogGenerator.Format = .combined)
+    static func generatedLog(lines: Int = 8_000, seed: UInt64 = 8, format: LogGenerator.Format = .combined)
         -> [UInt8]
     {
         var generator = LogGenerator(
