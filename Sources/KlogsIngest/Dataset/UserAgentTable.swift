@@ -40,11 +40,18 @@ struct UserAgentTable {
     private(set) var absentClassId: Int32 = 0
 
     /// Families and versions that are words of the rules file; others are not stored (see Privacy/).
-    private let vocabulary: UserAgentVocabulary?
+    let vocabulary: UserAgentVocabulary?
 
     init(classifier: UserAgentClassifier?) {
+        self.init(
+            classifier: classifier,
+            vocabulary: classifier.flatMap { UserAgentVocabulary(rulesPath: $0.parser.rules.source) })
+    }
+
+    /// A table whose vocabulary was read already: the parallel pipeline's workers share the run's.
+    init(classifier: UserAgentClassifier?, vocabulary: UserAgentVocabulary?) {
         self.classifier = classifier
-        vocabulary = classifier.flatMap { UserAgentVocabulary(rulesPath: $0.parser.rules.source) }
+        self.vocabulary = vocabulary
         absentClassId = intern(UserAgentClass.unknown)
     }
 

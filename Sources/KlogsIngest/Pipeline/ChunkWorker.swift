@@ -46,17 +46,18 @@ final class ChunkWorker: @unchecked Sendable {
     /// - Parameters:
     ///   - format: the format of every line (detected before the workers start when it is `auto`).
     ///   - rules: the compiled user-agent rules shared by every worker, or `nil` without classification.
+    ///   - vocabulary: the words of the rules file (see `UserAgentVocabulary`), shared likewise.
     ///   - dayKeys: the run's pseudonym keys in hash mode.
     /// - Throws: when a path rewrite rule does not compile.
     init(
         index: Int, configuration: IngestConfiguration, format: LogFormat, rules: UserAgentRuleSet?,
-        dayKeys: SharedDayKeys?
+        vocabulary: UserAgentVocabulary?, dayKeys: SharedDayKeys?
     ) throws {
         self.index = index
         self.configuration = configuration
         parser = AccessLogParser(format: format)
         privacy = try PrivacyFilters(configuration: configuration)
-        userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) })
+        userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) }, vocabulary: vocabulary)
         self.dayKeys = dayKeys
         hashClients = configuration.ipMode.contains(.hash)
         truncateClients = configuration.ipMode.contains(.truncate)

@@ -28,7 +28,8 @@ extension Ingestor {
         guard let format else { return nil }
         return try ParallelPipeline(
             threads: threads, configuration: configuration, format: format, rules: rules,
-            dayKeys: processor.runKeys.map(SharedDayKeys.init), chunkBytes: configuration.pipelineChunkBytes)
+            vocabulary: processor.userAgents.vocabulary, dayKeys: processor.runKeys.map(SharedDayKeys.init),
+            chunkBytes: configuration.pipelineChunkBytes)
     }
 
     /// Detects the format from the first lines the run will read from `files`, as `LineProcessor` samples them:

@@ -115,9 +115,10 @@ public final class Ingestor {
             writeEvents: configuration.writeEvents, rowGroupRows: configuration.rowGroupRows)
         var processor: LineProcessor
         do {
+            let userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) })
             processor = try LineProcessor(
-                configuration: configuration, writer: writer, userAgents: UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) }),
-                keys: keys, lifecycle: lifecycle, rejects: rejects)
+                configuration: configuration, writer: writer, userAgents: userAgents, keys: keys, lifecycle: lifecycle,
+                rejects: rejects)
         } catch {
             throw IngestFailure(message: "\(error)")
         }

@@ -44,16 +44,18 @@ final class ParallelPipeline: @unchecked Sendable {
     ///   - threads: the number of worker threads (at least 1).
     ///   - format: the log format (already detected for `--format auto`).
     ///   - rules: the compiled user-agent rules, or `nil` without classification.
+    ///   - vocabulary: the words of the rules file, shared by the workers' class tables.
     ///   - dayKeys: the run's pseudonym keys in hash mode.
     /// - Throws: when a path rewrite rule does not compile.
     init(
         threads: Int, configuration: IngestConfiguration, format: LogFormat, rules: UserAgentRuleSet?,
-        dayKeys: SharedDayKeys?, chunkBytes: Int = ParallelPipeline.defaultChunkBytes
+        vocabulary: UserAgentVocabulary?, dayKeys: SharedDayKeys?, chunkBytes: Int = ParallelPipeline.defaultChunkBytes
     ) throws {
         let count = max(1, threads)
         workers = try (0..<count).map { index in
             try ChunkWorker(
-                index: index, configuration: configuration, format: format, rules: rules, dayKeys: dayKeys)
+                index: index, configuration: configuration, format: format, rules: rules, vocabulary: vocabulary,
+                dayKeys: dayKeys)
         }
         self.chunkBytes = max(1, chunkBytes)
         let capacity = ChunkReader.batchCapacity(chunkBytes: self.chunkBytes, maximumLineLength: maximumLineLength)
