@@ -14,15 +14,15 @@ import KlogsUserAgent
 /// The reader cuts the input into chunks of about `chunkBytes` on line boundaries (`ChunkReader`); a worker parses
 /// a whole chunk into a `ChunkBatch` (`ChunkWorker`); the sequencer takes the batches strictly in input order and
 /// adds them to the dataset (`ChunkSequencer`), so the output is the single-threaded path's, byte for byte in its
-/// rows, whatever the thread count. Memory is bounded by the pool: `2 × workers + 2` batches of
+/// rows, whatever the thread count. Memory is bounded by the pool: `2 × workers + 1` batches of
 /// `chunkBytes + 64 KiB` input each, plus their columns.
 ///
 /// One shared lock (an `NSCondition`) guards the queue, the parsed batches and the free pool; a batch is handed
 /// over only under it. It is taken about three times per chunk (tens of thousands of lines), never per line.
 final class ParallelPipeline: @unchecked Sendable {
-    /// The chunk size of a run: large enough that the lock and the per-chunk work are negligible, small enough
-    /// that the pool stays a few tens of megabytes.
-    static let defaultChunkBytes = 4 << 20
+    /// The chunk size of a run: large enough that the lock and the per-chunk work are negligible (about 9,000
+    /// lines a chunk), small enough that the pool stays under 20 MB with two workers.
+    static let defaultChunkBytes = 2 << 20
 
     let workers: [ChunkWorker]
     private let chunkBytes: Int
@@ -59,7 +59,8 @@ final class ParallelPipeline: @unchecked Sendable {
         }
         self.chunkBytes = max(1, chunkBytes)
         let capacity = ChunkReader.batchCapacity(chunkBytes: self.chunkBytes, maximumLineLength: maximumLineLength)
-        free = (0..<(2 * count + 2)).map { _ in ChunkBatch(capacity: capacity) }
+        // One batch being filled, one per worker, one being sequenced, and as many again parsed ahead.
+        free = (0..<(2 * count + 1)).map { _ in ChunkBatch(capacity: capacity) }
         sequencer = ChunkSequencer(workerCount: count)
     }
 
