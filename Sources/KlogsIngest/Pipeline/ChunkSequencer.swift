@@ -63,12 +63,9 @@ struct ChunkSequencer {
                 invalidate()
             }
             let classId = runClassId(batch.userAgentClassIds[row], worker: worker, table: &processor.userAgents)
-            let pathId = paths.id(of: batch.pathIds[row], stamp: stamp) {
-                batch.paths.withBytes(of: $0) { partition.paths.intern($0) }
-            }
-            let vhostId = vhosts.id(of: batch.vhostIds[row], stamp: stamp) {
-                batch.vhosts.withBytes(of: $0) { partition.vhosts.intern($0) }
-            }
+            let pathId = paths.id(of: batch.pathIds[row], stamp: stamp, from: batch, \.paths, into: partition, \.paths)
+            let vhostId = vhosts.id(
+                of: batch.vhostIds[row], stamp: stamp, from: batch, \.vhosts, into: partition, \.vhosts)
             let status = batch.statuses[row]
             let bytes = batch.byteCounts[row]
             let kind = batch.kinds[row]
@@ -77,22 +74,21 @@ struct ChunkSequencer {
                 if hasVisitors { partition.visitors.append(batch.visitors[row]) }
                 if hasNetworks {
                     partition.clientNetworkIds.append(
-                        clientNetworks.id(of: batch.networkIds[row], stamp: stamp) {
-                            batch.clientNetworks.withBytes(of: $0) { partition.clientNetworks.intern($0) }
-                        })
+                        clientNetworks.id(
+                            of: batch.networkIds[row], stamp: stamp, from: batch, \.clientNetworks, into: partition,
+                            \.clientNetworks))
                 }
                 partition.vhostIds.append(vhostId)
                 partition.methodIds.append(
-                    methods.id(of: batch.methodIds[row], stamp: stamp) {
-                        batch.methods.withBytes(of: $0) { partition.methods.intern($0) }
-                    })
+                    methods.id(
+                        of: batch.methodIds[row], stamp: stamp, from: batch, \.methods, into: partition, \.methods))
                 partition.pathIds.append(pathId)
                 partition.statuses.append(status)
                 partition.byteCounts.append(bytes)
                 partition.referrerIds.append(
-                    referrerHosts.id(of: batch.referrerIds[row], stamp: stamp) {
-                        batch.referrerHosts.withBytes(of: $0) { partition.referrerHosts.intern($0) }
-                    })
+                    referrerHosts.id(
+                        of: batch.referrerIds[row], stamp: stamp, from: batch, \.referrerHosts, into: partition,
+                        \.referrerHosts))
                 partition.userAgentClassIds.append(classId)
                 partition.kinds.append(kind)
             }
@@ -124,10 +120,13 @@ struct IdRemap {
     private var ids: [Int32] = []
     private var stamps: [UInt64] = []
 
-    /// The partition id of chunk-local id `local` (-1 stays -1), interned with `intern` when not known under
-    /// `stamp`.
+    /// The partition id of chunk-local id `local` of the batch interner `source` (-1 stays -1); when it is not
+    /// known under `stamp`, its bytes are interned into the partition interner `target`.
     @inline(__always)
-    mutating func id(of local: Int32, stamp: UInt64, _ intern: (Int32) -> Int32) -> Int32 {
+    mutating func id(
+        of local: Int32, stamp: UInt64, from batch: ChunkBatch, _ source: KeyPath<ChunkBatch, ByteInterner>,
+        into partition: Partition, _ target: ReferenceWritableKeyPath<Partition, ByteInterner>
+    ) -> Int32 {
         guard local >= 0 else { return -1 }
         let index = Int(local)
         if index >= ids.count {
@@ -135,7 +134,7 @@ struct IdRemap {
             stamps.append(contentsOf: repeatElement(0, count: index + 1 - stamps.count))
         }
         if stamps[index] == stamp { return ids[index] }
-        let id = intern(local)
+        let id = batch[keyPath: source].withBytes(of: local) { partition[keyPath: target].intern($0) }
         ids[index] = id
         stamps[index] = stamp
         return id
