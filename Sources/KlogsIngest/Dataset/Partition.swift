@@ -53,23 +53,16 @@ final class Partition {
     var kinds: [UInt8] = []  // `RequestCategory` raw values
 
     // Pending hourly aggregates.
-    var hits: [HitKey: HitTotals] = [:]
+    let hits = HitTable()
 
     var eventsFile: PartFile?
     var hitsFile: PartFile?
 
     init(day: Int32) {
         self.day = day
-        hits.reserveCapacity(1 << 16)
     }
 
     var pendingEvents: Int { timestamps.count }
-
-    /// Counts one request of `bytes` bytes in the hourly aggregate of `key`.
-    @inline(__always)
-    func addHit(_ key: HitKey, bytes: Int64) {
-        hits[key, default: HitTotals()].add(bytes: bytes)
-    }
 
     /// Whether the interned values have grown past the point where they should be written out and forgotten.
     var internersAreFull: Bool {

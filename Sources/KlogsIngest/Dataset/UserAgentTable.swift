@@ -55,10 +55,20 @@ struct UserAgentTable {
         absentClassId = intern(UserAgentClass.unknown)
     }
 
+    /// The class id of a record's user agent (`absentClassId` when the line has none), and the user agent's
+    /// fingerprint: one hash of the user agent serves the class lookup and the pseudonym.
+    mutating func classify(_ userAgent: UnsafeRawBufferPointer?) -> (classId: Int32, fingerprint: UInt64) {
+        let bytes = UnsafeBufferPointer<UInt8>(
+            start: userAgent?.baseAddress?.assumingMemoryBound(to: UInt8.self), count: userAgent?.count ?? 0)
+        let fingerprint = UserAgentClassifier.fingerprint(bytes)
+        return (userAgent == nil ? absentClassId : classId(of: bytes, fingerprint: fingerprint), fingerprint)
+    }
+
     /// The class id of a user agent. The classifier caches user agents; this maps its ids to ours.
-    mutating func classId(of userAgent: UnsafeBufferPointer<UInt8>) -> Int32 {
+    /// - Parameter fingerprint: `UserAgentClassifier.fingerprint(userAgent)`.
+    mutating func classId(of userAgent: UnsafeBufferPointer<UInt8>, fingerprint: UInt64) -> Int32 {
         guard let classifier else { return absentClassId }
-        let classifierId = Int(classifier.classID(userAgent))
+        let classifierId = Int(classifier.classID(userAgent, fingerprint: fingerprint))
         if classifierId < tableIdOfClassifierId.count, tableIdOfClassifierId[classifierId] >= 0 {
             return tableIdOfClassifierId[classifierId]
         }

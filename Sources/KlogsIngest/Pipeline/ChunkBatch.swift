@@ -26,6 +26,9 @@ final class ChunkBatch: @unchecked Sendable {
     var finishesInput = false
     /// The ledger's resume boundary once this chunk is ingested: the input offset after its last newline.
     var boundary: Int64 = 0
+    /// The input's bytes read from its file when the chunk was cut (compressed bytes for compressed input), for
+    /// progress reports.
+    var inputBytesRead: Int64 = 0
 
     // MARK: Output, filled by a worker
 

@@ -60,7 +60,11 @@ final class ChunkReader: @unchecked Sendable {
     ///   - take: gives an empty batch, waiting for one; `nil` when the pipeline is stopping.
     ///   - submit: hands a filled batch on, in order. The last batch of the input is always submitted (it may
     ///     be empty), unless the pipeline stops.
-    func run(take: () -> ChunkBatch?, submit: (ChunkBatch) -> Void) {
+    func run(take: () -> ChunkBatch?, submit handOn: (ChunkBatch) -> Void) {
+        func submit(_ batch: ChunkBatch) {
+            batch.inputBytesRead = Int64(input.bytesRead)
+            handOn(batch)
+        }
         var sequence = 0
         while let batch = take() {
             batch.sequence = sequence

@@ -95,7 +95,7 @@ struct ChunkSequencer {
             let key = HitKey(
                 hour: batch.hours[row], vhost: vhostId, path: pathId, status: status,
                 userAgentClass: processor.userAgents.hitsClassIds[Int(classId)], kind: kind)
-            partition.addHit(key, bytes: bytes)
+            partition.hits.add(key, bytes: bytes)
             processor.linesIngested += 1
             let internersWereFull = partition.internersAreFull
             try processor.writer.flushIfNeeded(partition, userAgents: processor.userAgents)

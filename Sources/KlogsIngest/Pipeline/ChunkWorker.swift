@@ -112,9 +112,7 @@ final class ChunkWorker: @unchecked Sendable {
 
     /// Writes one parsed line into the batch's columns, as `LineProcessor` appends it to a partition.
     private func append(_ record: AccessRecord, day: Int32, to batch: ChunkBatch) {
-        let classId =
-            record.userAgent.map { bytes in bytes.withMemoryRebound(to: UInt8.self) { userAgents.classId(of: $0) } }
-            ?? userAgents.absentClassId
+        let (classId, fingerprint) = userAgents.classify(record.userAgent)
         batch.days.append(day)
         batch.hours.append(Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000))
         let isBot = userAgents.isBot(classId)
@@ -137,7 +135,9 @@ final class ChunkWorker: @unchecked Sendable {
         guard configuration.writeEvents else { return }
         batch.timestamps.append(record.timestamp)
         if let pseudonym, hashClients {
-            batch.visitors.append(pseudonym.pseudonym(of: record, client: client))
+            batch.visitors.append(
+                pseudonym.pseudonym(
+                    client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost))
         }
         if truncateClients {
             batch.networkIds.append(

@@ -213,11 +213,18 @@ public final class Ingestor {
             return
         }
         defer { summary.addCounts(of: reader) }
+        let totalBytes = reader.fileSize.map(Int64.init)
+        let onProgress = configuration.onProgress
+        func report(bytesRead: Int64, linesRead: Int) {
+            onProgress?(
+                IngestProgress(input: path, bytesRead: bytesRead, totalBytes: totalBytes, linesRead: linesRead))
+        }
         let read: FileRead
         if let pipeline {
-            read = try pipeline.ingest(reader, from: startOffset, into: &processor)
+            read = try pipeline.ingest(reader, from: startOffset, into: &processor, progress: report)
         } else {
-            read = try readSequentially(reader, from: startOffset, through: &processor, buffer: buffer)
+            read = try readSequentially(
+                reader, from: startOffset, through: &processor, buffer: buffer, progress: report)
         }
         let boundary = read.boundary
         if read.readToEnd && plan.compression == .plain && boundary < read.position {
@@ -253,9 +260,11 @@ public final class Ingestor {
     }
 
     /// The single-threaded path: reads 1 MiB at a time into `buffer` and hands each line to the processor.
+    ///
+    /// - Parameter progress: called after each chunk with the input bytes read and the lines split so far.
     private func readSequentially(
         _ reader: InputReader, from startOffset: Int64, through processor: inout LineProcessor,
-        buffer: UnsafeMutableRawBufferPointer
+        buffer: UnsafeMutableRawBufferPointer, progress: (_ bytesRead: Int64, _ linesRead: Int) -> Void
     ) throws -> FileRead {
         var splitter = LineSplitter()
         var read = FileRead(head: [], position: 0, boundary: startOffset, readToEnd: false)
@@ -273,6 +282,7 @@ public final class Ingestor {
                 let skip = Int(max(0, startOffset - chunkStart))
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
                 try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
+                progress(Int64(reader.bytesRead), splitter.lineCount)
                 if let newline = chunk.lastIndex(of: UInt8(ascii: "\n")) {
                     read.boundary = chunkStart + Int64(skip) + Int64(newline) + 1
                 }

@@ -1,4 +1,5 @@
 import KlogsCore
+import KlogsUserAgent
 
 /// The per-line work of an ingest: parse, anonymise, classify, and append to the day's partition.
 ///
@@ -198,10 +199,7 @@ struct LineProcessor {
     }
 
     private mutating func append(_ record: AccessRecord, to partition: Partition) {
-        let userAgent = record.userAgent
-        let classId = userAgent.map { bytes in
-            bytes.withMemoryRebound(to: UInt8.self) { userAgents.classId(of: $0) }
-        } ?? userAgents.absentClassId
+        let (classId, fingerprint) = userAgents.classify(record.userAgent)
 
         let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
         let vhostId =
@@ -213,7 +211,9 @@ struct LineProcessor {
         if configuration.writeEvents {
             partition.timestamps.append(record.timestamp)
             if let currentPseudonym, hashClients {
-                partition.visitors.append(currentPseudonym.pseudonym(of: record, client: client))
+                partition.visitors.append(
+                    currentPseudonym.pseudonym(
+                        client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost))
             }
             if truncateClients {
                 partition.clientNetworkIds.append(
@@ -235,7 +235,7 @@ struct LineProcessor {
             hour: Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000),
             vhost: vhostId, path: pathId, status: status,
             userAgentClass: userAgents.hitsClassIds[Int(classId)], kind: kind.rawValue)
-        partition.addHit(key, bytes: record.responseBytes)
+        partition.hits.add(key, bytes: record.responseBytes)
     }
 
     /// The `kind` of a request (see `RequestCategory`), from its stored path.

@@ -70,10 +70,13 @@ final class ParallelPipeline: @unchecked Sendable {
     /// cannot be written) ends the input, not the run: it comes back in `failure`, with the resume boundary of the
     /// last chunk added whole.
     ///
+    /// - Parameter progress: called after each chunk is added, on the calling thread, with the input bytes read
+    ///   and the lines added so far.
     /// - Returns: how far the input was read.
     /// - Throws: any other error, after the threads have been stopped and joined.
     func ingest(
-        _ input: InputReader, from startOffset: Int64, into processor: inout LineProcessor
+        _ input: InputReader, from startOffset: Int64, into processor: inout LineProcessor,
+        progress: (_ bytesRead: Int64, _ linesRead: Int) -> Void
     ) throws -> Ingestor.FileRead {
         let reader = ChunkReader(
             input: input, startOffset: startOffset, chunkBytes: chunkBytes, maximumLineLength: maximumLineLength)
@@ -93,6 +96,7 @@ final class ParallelPipeline: @unchecked Sendable {
                 boundary = batch.boundary
                 firstLine += batch.lineCount
                 sequence += 1
+                progress(batch.inputBytesRead, firstLine)
             }
         } catch let error as IngestError {
             stopAndJoin()

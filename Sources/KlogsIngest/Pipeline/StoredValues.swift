@@ -15,10 +15,7 @@ enum StoredValues {
             scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
         }
         // A Host header is the client's to choose (nginx `$host`): an address in it is stored as `[ip]`.
-        if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
-            return interner.intern(ReferrerHost.ipAddressMarker)
-        }
-        return scratch.withUnsafeBytes { interner.intern($0) }
+        return internCheckedHost(scratch, into: &interner)
     }
 
     /// Interns the host of a referrer, or returns -1 when there is none.
@@ -29,12 +26,21 @@ enum StoredValues {
         switch ReferrerHost.extract(referrer, into: &scratch) {
         case .none: return -1
         case .host:
-            // A host name holding an address (`203-0-113-7` is fine, `203.0.113.7.nip.io` is not).
-            if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
-                return interner.intern(ReferrerHost.ipAddressMarker)
-            }
-            return scratch.withUnsafeBytes { interner.intern($0) }
+            return internCheckedHost(scratch, into: &interner)
         case .ipAddress: return interner.intern(ReferrerHost.ipAddressMarker)
+        }
+    }
+
+    /// Interns a host name, or `[ip]` when it holds an address (`203-0-113-7` is fine, `203.0.113.7.nip.io` is
+    /// not).
+    ///
+    /// Only hosts that passed the check are ever interned, so a host already in the interner needs no new check:
+    /// the address scan runs once per distinct host and row group (or chunk), not once per line.
+    private static func internCheckedHost(_ host: [UInt8], into interner: inout ByteInterner) -> Int32 {
+        host.withUnsafeBytes { host in
+            if let id = interner.id(of: host) { return id }
+            if AddressMasking.containsAddress(host) { return interner.intern(ReferrerHost.ipAddressMarker) }
+            return interner.intern(host)
         }
     }
 
@@ -49,15 +55,5 @@ enum StoredValues {
         scratch.removeAll(keepingCapacity: true)
         address.appendNetwork(prefixLength: prefix, to: &scratch)
         return scratch.withUnsafeBytes { interner.intern($0) }
-    }
-}
-
-extension VisitorPseudonym {
-    /// The pseudonym of a record's visitor: its client, user agent (empty when absent) and virtual host.
-    @inline(__always)
-    func pseudonym(of record: AccessRecord, client: ClientIdentity) -> Int64 {
-        pseudonym(
-            client: client, userAgent: record.userAgent ?? UnsafeRawBufferPointer(start: nil, count: 0),
-            virtualHost: record.virtualHost)
     }
 }
