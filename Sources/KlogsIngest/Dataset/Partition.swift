@@ -53,6 +53,12 @@ final class Partition {
     // Pending hourly aggregates.
     var hits: [HitKey: HitTotals] = [:]
 
+    /// Distinct paths interned before the interners were last emptied.
+    private var pathsForgotten = 0
+    /// Distinct paths this partition has seen, for the cardinality warning: an upper bound, since a path seen
+    /// both before and after the interners were emptied counts twice.
+    var distinctPaths: Int { pathsForgotten + paths.count }
+
     var eventsFile: PartFile?
     var hitsFile: PartFile?
 
@@ -63,9 +69,12 @@ final class Partition {
 
     var pendingEvents: Int { timestamps.count }
 
-    /// Whether the interned values have grown past the point where they should be written out and forgotten.
+    /// Whether the interned values or the hourly aggregates have grown past the point where they should be
+    /// written out and forgotten: this bounds a partition's memory (about 300 MB at worst) whatever the input,
+    /// e.g. a million distinct paths of the longest length `--max-path-length` allows.
     var internersAreFull: Bool {
-        paths.count > 1_000_000 || referrerHosts.count > 500_000 || clientNetworks.count > 500_000
+        paths.count > 1_000_000 || paths.arena.count > 128 << 20 || hits.count > 1_000_000
+            || referrerHosts.count > 500_000 || clientNetworks.count > 500_000
     }
 
     func removeEvents() {
@@ -82,6 +91,7 @@ final class Partition {
     }
 
     func removeInterned() {
+        pathsForgotten += paths.count
         paths.removeAll(keepingCapacity: true)
         methods.removeAll(keepingCapacity: true)
         vhosts.removeAll(keepingCapacity: true)
