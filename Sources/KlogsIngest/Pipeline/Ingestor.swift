@@ -239,7 +239,7 @@ public final class Ingestor {
                 let skip = Int(max(0, startOffset - chunkStart))
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
                 try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
-                if let newline = chunk.lastIndex(of: UInt8(ascii: "\n")) {
+                if let newline = lastNewline(in: chunk) {
                     boundary = chunkStart + Int64(skip) + Int64(newline) + 1
                 }
                 if StopSignals.isRequested { break }  // commit what was read; the next run reads the rest
