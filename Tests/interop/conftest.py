@@ -73,6 +73,20 @@ class IngestRun:
 
 
 @pytest.fixture
+def small_filesystem(tmp_path: Path):
+    """A 3 MiB tmpfs to fill (mounting needs root; skipped otherwise); yields its mount point."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode()}")
+    yield mount
+    subprocess.run(["umount", str(mount)])
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """A fresh, not yet existing data directory."""
     return tmp_path / "data"

@@ -122,6 +122,31 @@ def sums(data) -> list[tuple]:
         "group by all order by all").fetchall()
 
 
+def assert_same_as_one_clean_run(data, *logs, events_too: bool = False):
+    """The dataset holds every line of `logs` exactly once: the same sums as one clean ingest of them, and
+    `klogs verify` and pyarrow accept it."""
+    reference = Path(tempfile.mkdtemp(prefix="klogs-hostile-reference-"))
+    try:
+        ingest(reference / "data", *logs)
+        assert sums(data) == sums(reference / "data")
+        if events_too:
+            assert len(events(data)) == len(events(reference / "data"))
+    finally:
+        shutil.rmtree(reference, ignore_errors=True)
+    assert_dataset_clean(data)
+
+
+def two_day_logs(directory: Path) -> tuple[Path, Path]:
+    """Two readable logs of 20 lines each, on 2026-11-01 and 2026-11-02."""
+    first = directory / "first.log"
+    first.write_bytes(good_lines(20))
+    second = directory / "second.log"
+    second.write_bytes(good_lines(20, prefix="/second", day="02/Nov/2026"))
+    for path in (first, second):
+        os.chmod(path, 0o644)
+    return first, second
+
+
 def generate(path: Path, lines: int, seed: int, days: int = 1) -> Path:
     result = run("generate", "--lines", lines, "--seed", seed, "--start", "2026-11-01", "--days", days,
                  "--output", path)
@@ -445,10 +470,7 @@ def test_a_truncated_compressed_file_keeps_what_came_before_and_a_complete_copy_
     whole.write_bytes(compressed)
     result, _ = ingest(data, whole)
     assert result.returncode == 0
-    reference = tmp_path / "reference"
-    ingest(reference, tmp_path / "source.log")
-    assert sums(data) == sums(reference)
-    assert_dataset_clean(data)
+    assert_same_as_one_clean_run(data, tmp_path / "source.log")
 
 
 def test_empty_file_directory_missing_file_and_dev_null(tmp_path):
@@ -522,21 +544,8 @@ def test_an_unreadable_file_is_reported_and_the_others_are_kept(open_dir):
 # MARK: - Fault injection
 
 
-@pytest.fixture
-def small_filesystem(tmp_path):
-    """A 1 MiB tmpfs (needs root); yields its mount point."""
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode()}")
-    yield mount
-    subprocess.run(["umount", str(mount)])
-
-
 def test_a_full_disk_fails_cleanly_and_the_rerun_after_freeing_space_ingests_everything(tmp_path, small_filesystem):
+    subprocess.run(["mount", "-o", "remount,size=1m", str(small_filesystem)], check=True)  # fills sooner
     data = small_filesystem / "data"
     first = generate(tmp_path / "first.log", 500, 61)
     big = generate(tmp_path / "big.log", 15000, 62, days=10)
@@ -548,10 +557,7 @@ def test_a_full_disk_fails_cleanly_and_the_rerun_after_freeing_space_ingests_eve
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_filesystem)], check=True)
     result, _ = ingest(data, first, big, options=("--compression", "uncompressed"))
     assert result.returncode == 0, result.stderr
-    reference = tmp_path / "reference"
-    ingest(reference, first, big)
-    assert sums(data) == sums(reference)
-    assert_dataset_clean(data)
+    assert_same_as_one_clean_run(data, first, big)
 
 
 def test_a_file_size_limit_fails_cleanly_and_the_rerun_without_it_ingests_everything(tmp_path):
@@ -565,9 +571,7 @@ def test_a_file_size_limit_fails_cleanly_and_the_rerun_without_it_ingests_everyt
     assert_verifies(data)
     result, _ = ingest(data, log)
     assert result.returncode == 0
-    reference = tmp_path / "reference"
-    ingest(reference, log)
-    assert sums(data) == sums(reference)
+    assert_same_as_one_clean_run(data, log)
 
 
 def make_read_only(directory: Path):
@@ -581,10 +585,7 @@ def make_read_only(directory: Path):
 
 
 def test_a_read_only_data_directory_fails_cleanly_and_the_rerun_ingests_the_rest(tmp_path):
-    first = tmp_path / "first.log"
-    first.write_bytes(good_lines(20))
-    second = tmp_path / "second.log"
-    second.write_bytes(good_lines(20, prefix="/second", day="02/Nov/2026"))
+    first, second = two_day_logs(tmp_path)
     data = tmp_path / "data"
     ingest(data, first)
     undo = make_read_only(data)
@@ -604,12 +605,7 @@ def test_a_read_only_data_directory_fails_cleanly_and_the_rerun_ingests_the_rest
 
 def test_permission_denied_on_a_partition_directory(open_dir):
     user = unprivileged_user()
-    first = open_dir / "first.log"
-    first.write_bytes(good_lines(20))
-    second = open_dir / "second.log"
-    second.write_bytes(good_lines(20, prefix="/second", day="02/Nov/2026"))
-    for path in (first, second):
-        os.chmod(path, 0o644)
+    first, second = two_day_logs(open_dir)
     data = open_dir / "data"
     result, _ = ingest(data, first, user=user)
     assert result.returncode == 0, result.stderr
@@ -676,10 +672,7 @@ def test_a_file_truncated_or_replaced_while_it_is_read(tmp_path, change):
     assert result.returncode == 0, result.stderr
     reference_log = tmp_path / "reference.log"
     reference_log.write_bytes(original + new_lines)
-    reference = tmp_path / "reference"
-    ingest(reference, reference_log)
-    assert sums(data) == sums(reference)
-    assert_dataset_clean(data)
+    assert_same_as_one_clean_run(data, reference_log)
 
 
 @pytest.fixture(scope="module")
@@ -719,11 +712,7 @@ def test_a_signal_during_a_file_ingest_commits_what_was_read_and_the_rerun_reads
     assert_verifies(data)
     result, _ = ingest(data, *logs)
     assert result.returncode == 0, result.stderr
-    reference = tmp_path / "reference"
-    ingest(reference, *logs)
-    assert sums(data) == sums(reference)
-    assert len(events(data)) == len(events(reference))
-    assert_dataset_clean(data)
+    assert_same_as_one_clean_run(data, *logs, events_too=True)
 
 
 def test_a_second_signal_ends_the_run_at_once_and_the_rerun_repairs_everything(tmp_path):
@@ -738,7 +727,4 @@ def test_a_second_signal_ends_the_run_at_once_and_the_rerun_repairs_everything(t
     assert process.returncode in (0, 130, -signal.SIGINT)
     result, _ = ingest(data, log)
     assert result.returncode == 0, result.stderr
-    reference = tmp_path / "reference"
-    ingest(reference, log)
-    assert sums(data) == sums(reference)
-    assert_dataset_clean(data)
+    assert_same_as_one_clean_run(data, log)
