@@ -10,6 +10,9 @@ struct UserAgentTable {
     private(set) var classes: [UserAgentClass] = []
     private var classIds: [UserAgentClass: Int32] = [:]
 
+    /// Whether the class of a row is a bot.
+    func isBot(_ classId: Int32) -> Bool { classes[Int(classId)].isBot }
+
     /// Dictionary ids of each class's column values, parallel to `classes`.
     private(set) var browserIds: [Int32] = []
     private(set) var browserMajorIds: [Int32] = []

@@ -201,6 +201,7 @@ struct LineProcessor {
         let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
         let vhostId = record.virtualHost.map { internHost($0, into: &partition.vhosts) } ?? -1
         let status = record.status
+        let kind = requestCategory(of: record, path: partition.paths.bytes(of: pathId), classId: classId)
 
         let client = privacy.client(of: record)
         if case .token = client { clientsNotIP += 1 }
@@ -222,13 +223,23 @@ struct LineProcessor {
             partition.byteCounts.append(record.responseBytes)
             partition.referrerIds.append(referrerHostId(record.referrer, in: partition))
             partition.userAgentClassIds.append(classId)
+            partition.kinds.append(kind.rawValue)
         }
 
         let key = HitKey(
             hour: Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000),
             vhost: vhostId, path: pathId, status: status,
-            userAgentClass: userAgents.hitsClassIds[Int(classId)])
+            userAgentClass: userAgents.hitsClassIds[Int(classId)], kind: kind.rawValue)
         partition.hits[key, default: HitTotals()].add(bytes: record.responseBytes)
+    }
+
+    /// The `kind` of a request (see `RequestCategory`), from its stored path.
+    private func requestCategory(of record: AccessRecord, path: ArraySlice<UInt8>, classId: Int32) -> RequestCategory {
+        path.withUnsafeBytes { path in
+            RequestCategory(
+                method: record.method, status: record.status, isBot: userAgents.isBot(classId),
+                path: path, assets: configuration.assetExtensions)
+        }
     }
 
     /// The interned network of a client in truncate mode, or -1 (null) when the client is not an IP address.
