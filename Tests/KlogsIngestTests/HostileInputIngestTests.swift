@@ -102,7 +102,10 @@ struct HostileInputIngestTests {
         ("an overlong slash in the path", line(path: [0x2f, 0xc0, 0xaf])),
         ("a surrogate in the path", line(path: [0x2f, 0xed, 0xa0, 0x80])),
         ("a cut sequence in the path", line(path: [0x2f, 0xe2, 0x82])),
-        ("invalid UTF-8 in the referrer", line(referrer: Array("http://ex".utf8) + [0xff, 0xfe] + Array(".com/".utf8))),
+        (
+            "invalid UTF-8 in the referrer",
+            line(referrer: Array("http://ex".utf8) + [0xff, 0xfe] + Array(".com/".utf8))
+        ),
         ("invalid UTF-8 in the user agent", line(agent: Array("Mozilla/5.0 ".utf8) + [0xff, 0xc3])),
         ("invalid UTF-8 in the method", line(request: [0x47, 0xff, 0x54, 0x20, 0x2f, 0x20] + Array("HTTP/1.1".utf8))),
         ("invalid UTF-8 in the client", line(client: Array("198.51.100.".utf8) + [0xff])),
@@ -110,8 +113,9 @@ struct HostileInputIngestTests {
         ("a line of only a carriage return", [13, 10]),
     ]
 
-    @Test("A hostile line never stops the run, keeps the good lines around it, and stores only valid UTF-8",
-          arguments: hostileLines)
+    @Test(
+        "A hostile line never stops the run, keeps the good lines around it, and stores only valid UTF-8",
+        arguments: hostileLines)
     func hostileLine(label: String, bytes: [UInt8]) throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -185,8 +189,9 @@ struct HostileInputIngestTests {
         ("01/Jan/0000:00:00:00 +1400", nil),
     ]
 
-    @Test("Times from 1970 to 9999 UTC are stored exactly; others, and impossible dates, are bad_timestamp",
-          arguments: edgeTimes)
+    @Test(
+        "Times from 1970 to 9999 UTC are stored exactly; others, and impossible dates, are bad_timestamp",
+        arguments: edgeTimes)
     func edgeTime(text: String, milliseconds: Int64?) {
         var parser = LogFormat.combined.makeParser()
         var record = AccessRecord()
@@ -200,8 +205,9 @@ struct HostileInputIngestTests {
         }
     }
 
-    @Test("Epoch seconds too large for milliseconds are rejected, never an overflow trap",
-          arguments: ["999999999999999999.999", "99999999999999999", "253402300800", "18446744073709551616"])
+    @Test(
+        "Epoch seconds too large for milliseconds are rejected, never an overflow trap",
+        arguments: ["999999999999999999.999", "99999999999999999", "253402300800", "18446744073709551616"])
     func hugeEpochSeconds(value: String) throws {
         let format = try LogFormat.compile(#"$remote_addr [$msec] "$request" $status $body_bytes_sent"#)
         var parser = format.makeParser()
@@ -293,7 +299,8 @@ struct HostileInputIngestTests {
         let partition = Partition(day: 0)
         #expect(!partition.internersAreFull)
         for hour in 0...1_000_000 {
-            partition.hits[HitKey(hour: Int32(hour), vhost: -1, path: 0, status: 200, userAgentClass: 0)] = HitTotals()
+            let key = HitKey(hour: Int32(hour), vhost: -1, path: 0, status: 200, userAgentClass: 0, kind: 0)
+            partition.hits[key] = HitTotals()
         }
         #expect(partition.internersAreFull)
     }

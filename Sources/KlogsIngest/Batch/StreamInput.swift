@@ -44,7 +44,8 @@ extension Ingestor {
                 summary.notes.append("\(path): a stream, stopped by a signal after \(reader.bytesDelivered) bytes")
             } else {
                 try splitter.finish { number, line in try processor.process(line, number: number) }
-                summary.notes.append("\(path): a stream (not a regular file), read once: \(reader.bytesDelivered) bytes")
+                summary.notes.append(
+                    "\(path): a stream (not a regular file), read once: \(reader.bytesDelivered) bytes")
             }
         } catch let error as IngestError {
             summary.inputErrors.append("\(error)")
