@@ -48,7 +48,7 @@ struct LineProcessor {
     /// The first UTC day kept: lines before it are past the retention period.
     private let oldestDay: Int32
     /// The last UTC day kept: lines after it are dated in the future (see `Retention.futureToleranceDays`).
-    private let newestDay: Int32
+    private var newestDay: Int32
 
     // Privacy: client selection and stored paths, day keys with late lines, the reject report (see Privacy/).
     private var privacy: PrivacyFilters
@@ -105,7 +105,7 @@ struct LineProcessor {
             return
         }
         let day = Int32(truncatingIfNeeded: Timestamp.dayNumber(record.timestamp))
-        if day < oldestDay || day > newestDay {
+        if day < oldestDay || (day > newestDay && !futureBoundMoved(past: day)) {
             countOutsideRetention(day)
             return
         }
@@ -278,6 +278,13 @@ struct LineProcessor {
             return interner.intern(ReferrerHost.ipAddressMarker)
         }
         return scratch.withUnsafeBytes { interner.intern($0) }
+    }
+
+    /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now: a pipe runs for
+    /// days, so the bound set at its start would soon refuse today's lines. Called only for a day past the bound.
+    private mutating func futureBoundMoved(past day: Int32) -> Bool {
+        newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
+        return day <= newestDay
     }
 
     /// Counts a line refused for its date: past the retention period, or in the future (see `Retention`).
