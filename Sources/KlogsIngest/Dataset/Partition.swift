@@ -72,8 +72,9 @@ final class Partition {
     var pendingEvents: Int { timestamps.count }
 
     /// Whether the interned values or the hourly aggregates have grown past the point where they should be
-    /// written out and forgotten: this bounds a partition's memory (about 300 MB at worst) whatever the input,
-    /// e.g. a million distinct paths of the longest length `--max-path-length` allows.
+    /// written out and forgotten: this bounds a partition's memory whatever the input (a whole ingest peaked at
+    /// 296 MiB with a million distinct paths in a day, 338 MiB with 300,000 distinct 1,000-byte paths:
+    /// `scripts/hostile-memory.sh`, docs/OPERATIONS.md).
     var internersAreFull: Bool {
         paths.count > 1_000_000 || paths.arena.count > 128 << 20 || hits.count > 1_000_000
             || referrerHosts.count > 500_000 || clientNetworks.count > 500_000
