@@ -188,15 +188,11 @@ final class DatasetWriter {
     private func flushHits(_ partition: Partition, userAgents: UserAgentTable) throws {
         let rows = partition.hits.count
         guard rows > 0 else { return }
-        defer { partition.hits.removeAll(keepingCapacity: true) }
+        defer { if !partition.hits.isEmpty { partition.hits.removeAll() } }  // when the write failed
         if partition.hitsFile == nil { partition.hitsFile = try openFile(.hits, day: partition.day) }
 
         // Sorted by hour, then path: neighbouring rows compress better and readers can skip by statistics.
-        let entries = partition.hits.sorted { left, right in
-            (left.key.hour, left.key.path, left.key.status, left.key.userAgentClass, left.key.vhost, left.key.kind)
-                < (right.key.hour, right.key.path, right.key.status, right.key.userAgentClass, right.key.vhost,
-                    right.key.kind)
-        }
+        let entries = partition.hits.drainSorted()
         var hours: [Int64] = [], vhostIds: [Int32] = [], pathIds: [Int32] = [], statuses: [Int32] = []
         var browserIds: [Int32] = [], osIds: [Int32] = [], deviceIds: [Int32] = [], bots: [Bool] = []
         var hitCounts: [Int64] = [], byteSums: [Int64] = [], kinds: [Int32] = []

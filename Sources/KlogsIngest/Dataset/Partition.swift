@@ -53,7 +53,7 @@ final class Partition {
     var kinds: [UInt8] = []  // `RequestCategory` raw values
 
     // Pending hourly aggregates.
-    var hits: [HitKey: HitTotals] = [:]
+    let hits = HitTable()
 
     /// Distinct paths interned before the interners were last emptied.
     private var pathsForgotten = 0
@@ -66,7 +66,6 @@ final class Partition {
 
     init(day: Int32) {
         self.day = day
-        hits.reserveCapacity(1 << 16)
     }
 
     var pendingEvents: Int { timestamps.count }

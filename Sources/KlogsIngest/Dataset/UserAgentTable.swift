@@ -49,9 +49,10 @@ struct UserAgentTable {
     }
 
     /// The class id of a user agent. The classifier caches user agents; this maps its ids to ours.
-    mutating func classId(of userAgent: UnsafeBufferPointer<UInt8>) -> Int32 {
+    /// - Parameter fingerprint: `UserAgentClassifier.fingerprint(userAgent)`.
+    mutating func classId(of userAgent: UnsafeBufferPointer<UInt8>, fingerprint: UInt64) -> Int32 {
         guard let classifier else { return absentClassId }
-        let classifierId = Int(classifier.classID(userAgent))
+        let classifierId = Int(classifier.classID(userAgent, fingerprint: fingerprint))
         if classifierId < tableIdOfClassifierId.count, tableIdOfClassifierId[classifierId] >= 0 {
             return tableIdOfClassifierId[classifierId]
         }
