@@ -300,7 +300,7 @@ struct HostileInputIngestTests {
         #expect(!partition.internersAreFull)
         for hour in 0...1_000_000 {
             let key = HitKey(hour: Int32(hour), vhost: -1, path: 0, status: 200, userAgentClass: 0, kind: 0)
-            partition.hits[key] = HitTotals()
+            partition.hits.add(key, bytes: 0)
         }
         #expect(partition.internersAreFull)
     }
