@@ -85,7 +85,7 @@ extension Klogs {
         @Option(name: .customLong("summary-json"), help: "Also write the run summary as JSON to this file.")
         var summaryJSON: String?
 
-        @Flag(name: .shortAndLong, help: "Print nothing on success.")
+        @Flag(name: .shortAndLong, help: "Print nothing on success, and no progress bar.")
         var quiet = false
 
         @Flag(name: .customLong("dry-run"), help: "Say what would be read from each input; read and write nothing.")
@@ -280,8 +280,13 @@ extension Klogs {
             }
             logger.info("ingest started", metadata: ["inputs": "\(max(files.count, 1))", "data": "\(configuration.dataDirectory)"])
 
+            // A progress bar while files are read, on a terminal only and not with --quiet.
+            let progress = quiet || dryRun || !TerminalProgress.standardErrorIsTerminal ? nil : TerminalProgress()
+            if let progress { configuration.onProgress = { progress.update($0) } }
+
             let summary: IngestSummary
             do {
+                defer { progress?.clear() }
                 summary = try Ingestor(configuration: configuration).run()
             } catch let error as BatchError {
                 printError(error.kind == .busy ? error.message : "klogs ingest: \(error.message)")

@@ -74,12 +74,14 @@ class IngestRun:
 
 @pytest.fixture
 def small_filesystem(tmp_path: Path):
-    """A 3 MiB tmpfs to fill (mounting needs root; skipped otherwise); yields its mount point."""
+    """A 1 MiB tmpfs to fill (mounting needs root; skipped otherwise); yields its mount point."""
     mount = tmp_path / "small"
     mount.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    # 1 MiB: room for a small ingest, not for 60,000 lines even uncompressed (integer columns are delta- and
+    # dictionary-encoded, so 3 MiB held them).
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
     if result.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode()}")
     yield mount

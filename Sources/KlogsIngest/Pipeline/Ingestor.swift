@@ -239,6 +239,10 @@ public final class Ingestor {
                 let skip = Int(max(0, startOffset - chunkStart))
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
                 try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
+                configuration.onProgress?(
+                    IngestProgress(
+                        input: path, bytesRead: Int64(reader.bytesRead), totalBytes: reader.fileSize.map(Int64.init),
+                        linesRead: splitter.lineCount))
                 if let newline = lastNewline(in: chunk) {
                     boundary = chunkStart + Int64(skip) + Int64(newline) + 1
                 }
