@@ -553,7 +553,7 @@ def test_an_unreadable_file_is_reported_and_the_others_are_kept(open_dir):
 def test_a_full_disk_fails_cleanly_and_the_rerun_after_freeing_space_ingests_everything(tmp_path, small_filesystem):
     data = small_filesystem / "data"
     first = generate(tmp_path / "first.log", 500, 61)
-    big = generate(tmp_path / "big.log", 15000, 62, days=10)
+    big = generate(tmp_path / "big.log", 60000, 62, days=20)  # more than 1 MiB even delta-encoded
     ingest(data, first)
     result, _ = ingest(data, big, options=("--compression", "uncompressed"))
     assert result.returncode == 3
