@@ -118,6 +118,7 @@ final class ChunkReader: @unchecked Sendable {
             let readStart = position
             position += Int64(count)
             batch.byteCount += keep(room, count: count, readStart: readStart)
+            if StopSignals.isRequested { return false }  // what was read is committed; the next run reads the rest
             if batch.byteCount >= chunkBytes || batch.byteCount == batch.storage.count {
                 if let newline = lastNewline(in: batch) {
                     carryCount = batch.byteCount - newline - 1

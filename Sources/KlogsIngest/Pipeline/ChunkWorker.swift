@@ -27,6 +27,8 @@ final class ChunkWorker: @unchecked Sendable {
     private let hashClients: Bool
     private let truncateClients: Bool
     private let oldestDay: Int32
+    /// The last UTC day kept: lines after it are dated in the future (see `Retention.futureToleranceDays`).
+    private var newestDay: Int32
     private var splitter = LineSplitter()
     private var scratch: [UInt8] = []
 
@@ -38,6 +40,7 @@ final class ChunkWorker: @unchecked Sendable {
     // Counters for the summary (the sequencer adds the other figures to the `LineProcessor`'s).
     private var linesRead: Int64 = 0
     private var linesTooOld: Int64 = 0
+    private var linesInFuture: Int64 = 0
     private var lateLines: Int64 = 0
     private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
 
@@ -62,6 +65,7 @@ final class ChunkWorker: @unchecked Sendable {
         hashClients = configuration.ipMode.contains(.hash)
         truncateClients = configuration.ipMode.contains(.truncate)
         oldestDay = Retention.oldestKeptDay(retentionDays: configuration.batch.retentionDays)
+        newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
         scratch.reserveCapacity(256)
     }
 
@@ -96,8 +100,9 @@ final class ChunkWorker: @unchecked Sendable {
             return
         }
         let day = Int32(truncatingIfNeeded: Timestamp.dayNumber(record.timestamp))
-        if day < oldestDay {
-            linesTooOld += 1  // past the retention period: refused, counted (see `BatchOptions.retentionDays`)
+        if day < oldestDay || (day > newestDay && !futureBoundMoved(past: day)) {
+            // Past the retention period or in the future: refused, counted (see `Retention`).
+            if day < oldestDay { linesTooOld += 1 } else { linesInFuture += 1 }
             return
         }
         if day != keyDay, let dayKeys {
@@ -149,6 +154,13 @@ final class ChunkWorker: @unchecked Sendable {
             StoredValues.internReferrerHost(record.referrer, scratch: &scratch, into: &batch.referrerHosts))
     }
 
+    /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now, as
+    /// `LineProcessor` does.
+    private func futureBoundMoved(past day: Int32) -> Bool {
+        newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
+        return day <= newestDay
+    }
+
     private func reject(_ reason: RejectReason, number: Int, in batch: ChunkBatch) {
         rejected[RejectReason.allCases.firstIndex(of: reason) ?? 0] += 1
         batch.rejectLines.append(number)
@@ -164,6 +176,7 @@ final class ChunkWorker: @unchecked Sendable {
             summary.rejected[reason.rawValue, default: 0] += rejected[index]
         }
         if linesTooOld > 0 { summary.rejected[Retention.rejectReason, default: 0] += linesTooOld }
+        if linesInFuture > 0 { summary.rejected[Retention.futureRejectReason, default: 0] += linesInFuture }
     }
 }
 

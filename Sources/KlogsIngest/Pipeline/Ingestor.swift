@@ -62,6 +62,9 @@ public final class Ingestor {
 
         // With `ulimit -f`, a write past the limit fails with EFBIG (a clean error) instead of killing the process.
         _ = signal(SIGXFSZ, SIG_IGN)
+        // SIGINT, SIGTERM: stop reading, commit what was read, say so (see StopSignals).
+        let signals = StopSignals.install()
+        defer { signals.restore() }
         let lock: DataLock
         do {
             lock = try DataLock(
@@ -134,6 +137,7 @@ public final class Ingestor {
                     path, through: &processor, pipeline: pipeline, buffer: buffer, ledger: &ledger, ranges: &ranges,
                     summary: &summary)
             }
+            summary.stoppedBySignal = StopSignals.received
             try commit(writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary)
             if inputs.contains("-") {
                 // A pipe runs for days: it takes the lock only to commit, so compact and purge can run meanwhile.
@@ -169,6 +173,7 @@ public final class Ingestor {
     ) throws {
         try processor.finishDetection()  // --format auto on inputs shorter than the detection sample
         try writer.finishAll(userAgents: processor.userAgents)
+        summary.warnings += writer.takeCardinalityWarnings()
         processor.forgetPartition()
         let identifier = Transaction.makeIdentifier()
         // Files read through the ledger get names from their ranges (a repeated run replaces them); standard input
@@ -193,6 +198,14 @@ public final class Ingestor {
         buffer: UnsafeMutableRawBufferPointer, ledger: inout Ledger, ranges: inout [String],
         summary: inout IngestSummary
     ) throws {
+        if StopSignals.isRequested {
+            summary.notes.append("\(path): not read, the run was stopped by a signal")
+            return
+        }
+        if InputReader.isStream(path: path) {
+            try ingestStream(path, through: &processor, buffer: buffer, ranges: &ranges, summary: &summary)
+            return
+        }
         let plan: SourcePlan
         do {
             plan = try SourcePlan(path: path, ledger: ledger)
@@ -227,7 +240,9 @@ public final class Ingestor {
                 reader, from: startOffset, through: &processor, buffer: buffer, progress: report)
         }
         let boundary = read.boundary
-        if read.readToEnd && plan.compression == .plain && boundary < read.position {
+        if !read.readToEnd && read.failure == nil {
+            summary.notes.append(Self.stopNote(path: path, boundary: boundary))
+        } else if read.readToEnd && plan.compression == .plain && boundary < read.position {
             summary.notes.append(
                 "\(path): the last \(read.position - boundary) bytes have no newline yet; they will be read once "
                     + "the line is complete")
@@ -283,11 +298,13 @@ public final class Ingestor {
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
                 try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
                 progress(Int64(reader.bytesRead), splitter.lineCount)
-                if let newline = chunk.lastIndex(of: UInt8(ascii: "\n")) {
+                if let newline = lastNewline(in: chunk) {
                     read.boundary = chunkStart + Int64(skip) + Int64(newline) + 1
                 }
+                if StopSignals.isRequested { break }  // commit what was read; the next run reads the rest
             }
-            read.readToEnd = true
+            read.readToEnd = !StopSignals.isRequested
+            guard read.readToEnd else { return read }
             // A last line without a newline is read only from a compressed (finished) file: in a plain file it
             // may still be being written, and is read once it is complete.
             if reader.compression != .plain {
