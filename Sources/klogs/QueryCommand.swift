@@ -126,6 +126,7 @@ extension Klogs {
         }
 
         func run() throws {
+            exitQuietlyOnBrokenPipe()
             var query = KlogsQuery.Query(dataDirectory: range.dataDirectory)
             query.range = try range.timeRange()
             query.dimensions = try dimensions()
