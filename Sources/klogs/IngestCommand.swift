@@ -20,7 +20,8 @@ extension Klogs {
                 could not be read to its end (what was read before the fault is kept); 3 when the dataset could \
                 not be written (nothing of the run becomes visible); 64 for invalid options; 65 when no format \
                 fits the input (--format auto); 75 when another klogs process holds the data directory's lock \
-                (after --wait).
+                (after --wait); 130 or 143 when SIGINT or SIGTERM stopped the reading of files (what was read is \
+                committed, the next run reads the rest; with standard input a signal is the normal end: 0).
 
                 Every file is recognised by its first 4 KiB (decompressed) in the ingest ledger \
                 (DATA/_klogs/ledger.json): re-running ingests nothing twice, a grown file is read from where the \
@@ -84,7 +85,7 @@ extension Klogs {
         @Option(name: .customLong("summary-json"), help: "Also write the run summary as JSON to this file.")
         var summaryJSON: String?
 
-        @Flag(name: .shortAndLong, help: "Print nothing on success.")
+        @Flag(name: .shortAndLong, help: "Print nothing on success, and no progress bar.")
         var quiet = false
 
         @Flag(name: .customLong("dry-run"), help: "Say what would be read from each input; read and write nothing.")
@@ -279,8 +280,13 @@ extension Klogs {
             }
             logger.info("ingest started", metadata: ["inputs": "\(max(files.count, 1))", "data": "\(configuration.dataDirectory)"])
 
+            // A progress bar while files are read, on a terminal only and not with --quiet.
+            let progress = quiet || dryRun || !TerminalProgress.standardErrorIsTerminal ? nil : TerminalProgress()
+            if let progress { configuration.onProgress = { progress.update($0) } }
+
             let summary: IngestSummary
             do {
+                defer { progress?.clear() }
                 summary = try Ingestor(configuration: configuration).run()
             } catch let error as BatchError {
                 printError(error.kind == .busy ? error.message : "klogs ingest: \(error.message)")
@@ -311,9 +317,10 @@ extension Klogs {
                 ])
             writeMetrics(summary, succeeded: summary.inputErrors.isEmpty, logger: logger)
             try writeSummary(summary)
-            if !quiet || !summary.inputErrors.isEmpty {
+            if !quiet || !summary.inputErrors.isEmpty || summary.stoppedBySignal != 0 {
                 FileHandle.standardError.write(Data(summary.text.utf8))
             }
+            if summary.stoppedBySignal != 0 { throw ExitCode.stopped(bySignal: summary.stoppedBySignal) }
             if !summary.inputErrors.isEmpty { throw ExitCode.inputError }
         }
 

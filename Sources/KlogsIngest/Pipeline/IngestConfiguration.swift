@@ -84,6 +84,9 @@ public struct IngestConfiguration: Sendable {
     /// Called after each commit of a long-running pipe (`tail -F | klogs ingest`) with the figures so far, so
     /// monitoring (the `--metrics-file`) follows the pipe rather than waiting for its end.
     public var onPipeCommit: (@Sendable (IngestSummary) -> Void)? = nil
+    /// Called while a file is read, after every chunk (about 1 MiB), from the reading thread: for a progress bar.
+    /// It must return quickly; standard input does not report progress.
+    public var onProgress: (@Sendable (IngestProgress) -> Void)? = nil
 
     // Privacy (docs/PRIVACY.md).
     /// How long after the end of a UTC day its pseudonym key is kept, in seconds (`--key-grace`, default 48 h).

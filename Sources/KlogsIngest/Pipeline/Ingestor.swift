@@ -62,6 +62,9 @@ public final class Ingestor {
 
         // With `ulimit -f`, a write past the limit fails with EFBIG (a clean error) instead of killing the process.
         _ = signal(SIGXFSZ, SIG_IGN)
+        // SIGINT, SIGTERM: stop reading, commit what was read, say so (see StopSignals).
+        let signals = StopSignals.install()
+        defer { signals.restore() }
         let lock: DataLock
         do {
             lock = try DataLock(
@@ -131,6 +134,7 @@ public final class Ingestor {
                 try ingestFile(
                     path, through: &processor, buffer: buffer, ledger: &ledger, ranges: &ranges, summary: &summary)
             }
+            summary.stoppedBySignal = StopSignals.received
             try commit(writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary)
             if inputs.contains("-") {
                 // A pipe runs for days: it takes the lock only to commit, so compact and purge can run meanwhile.
@@ -164,6 +168,7 @@ public final class Ingestor {
     ) throws {
         try processor.finishDetection()  // --format auto on inputs shorter than the detection sample
         try writer.finishAll(userAgents: processor.userAgents)
+        summary.warnings += writer.takeCardinalityWarnings()
         processor.forgetPartition()
         let identifier = Transaction.makeIdentifier()
         // Files read through the ledger get names from their ranges (a repeated run replaces them); standard input
@@ -187,6 +192,14 @@ public final class Ingestor {
         _ path: String, through processor: inout LineProcessor, buffer: UnsafeMutableRawBufferPointer,
         ledger: inout Ledger, ranges: inout [String], summary: inout IngestSummary
     ) throws {
+        if StopSignals.isRequested {
+            summary.notes.append("\(path): not read, the run was stopped by a signal")
+            return
+        }
+        if InputReader.isStream(path: path) {
+            try ingestStream(path, through: &processor, buffer: buffer, ranges: &ranges, summary: &summary)
+            return
+        }
         let plan: SourcePlan
         do {
             plan = try SourcePlan(path: path, ledger: ledger)
@@ -226,14 +239,21 @@ public final class Ingestor {
                 let skip = Int(max(0, startOffset - chunkStart))
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
                 try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
-                if let newline = chunk.lastIndex(of: UInt8(ascii: "\n")) {
+                configuration.onProgress?(
+                    IngestProgress(
+                        input: path, bytesRead: Int64(reader.bytesRead), totalBytes: reader.fileSize.map(Int64.init),
+                        linesRead: splitter.lineCount))
+                if let newline = lastNewline(in: chunk) {
                     boundary = chunkStart + Int64(skip) + Int64(newline) + 1
                 }
+                if StopSignals.isRequested { break }  // commit what was read; the next run reads the rest
             }
-            readToEnd = true
+            readToEnd = !StopSignals.isRequested
             // A last line without a newline is read only from a compressed (finished) file: in a plain file it
             // may still be being written, and is read once it is complete.
-            if plan.compression != .plain {
+            if !readToEnd {
+                summary.notes.append(Self.stopNote(path: path, boundary: boundary))
+            } else if plan.compression != .plain {
                 try splitter.finish { number, line in try processor.process(line, number: number) }
                 boundary = position
             } else if boundary < position {

@@ -45,8 +45,11 @@ struct LineProcessor {
     private(set) var clientsNotIP: Int64 = 0
     private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
     private(set) var linesTooOld: Int64 = 0
+    private(set) var linesInFuture: Int64 = 0
     /// The first UTC day kept: lines before it are past the retention period.
     private let oldestDay: Int32
+    /// The last UTC day kept: lines after it are dated in the future (see `Retention.futureToleranceDays`).
+    private var newestDay: Int32
 
     // Privacy: client selection and stored paths, day keys with late lines, the reject report (see Privacy/).
     private var privacy: PrivacyFilters
@@ -74,6 +77,7 @@ struct LineProcessor {
         truncateClients = configuration.ipMode.contains(.truncate)
         scratch.reserveCapacity(256)
         oldestDay = Retention.oldestKeptDay(retentionDays: configuration.batch.retentionDays)
+        newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
     }
 
     /// Forgets the cached partition after the writer finished its partitions (a pipe-mode commit).
@@ -102,8 +106,8 @@ struct LineProcessor {
             return
         }
         let day = Int32(truncatingIfNeeded: Timestamp.dayNumber(record.timestamp))
-        if day < oldestDay {
-            linesTooOld += 1  // past the retention period: refused, counted (see `BatchOptions.retentionDays`)
+        if day < oldestDay || (day > newestDay && !futureBoundMoved(past: day)) {
+            countOutsideRetention(day)
             return
         }
         let partition: Partition
@@ -286,6 +290,18 @@ struct LineProcessor {
         }
     }
 
+    /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now: a pipe runs for
+    /// days, so the bound set at its start would soon refuse today's lines. Called only for a day past the bound.
+    private mutating func futureBoundMoved(past day: Int32) -> Bool {
+        newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
+        return day <= newestDay
+    }
+
+    /// Counts a line refused for its date: past the retention period, or in the future (see `Retention`).
+    private mutating func countOutsideRetention(_ day: Int32) {
+        if day < oldestDay { linesTooOld += 1 } else { linesInFuture += 1 }
+    }
+
     private mutating func reject(_ reason: RejectReason) {
         rejected[reasonIndex(reason)] += 1
         rejects?.add(lineNumber: lineNumber, reason: reason)
@@ -314,6 +330,7 @@ struct LineProcessor {
             summary.rejected[reason.rawValue, default: 0] += rejected[index]
         }
         if linesTooOld > 0 { summary.rejected[Retention.rejectReason, default: 0] += linesTooOld }
+        if linesInFuture > 0 { summary.rejected[Retention.futureRejectReason, default: 0] += linesInFuture }
     }
 }
 
