@@ -118,17 +118,17 @@ public enum ReferrerHost {
     }
 
     /// RFC 3986 reg-name characters (unreserved, sub-delims, `%`), plus bytes of 0x80 and above (raw IDN UTF-8).
-    ///
-    /// Branch-light: letters and high bytes by range, the rest of 0x20...0x5F by one bit of a constant mask.
     @inline(__always)
     static func isHostCharacter(_ byte: UInt8) -> Bool {
-        // Bit (c - 0x20) for each allowed c in 0x20...0x5F: ! $ % & ' ( ) * + , - . 0-9 ; = A-Z _
-        let allowed: UInt64 =
-            1 << 0x01 | 1 << 0x04 | 1 << 0x05 | 1 << 0x06 | 1 << 0x07 | 1 << 0x08 | 1 << 0x09 | 1 << 0x0A
-            | 1 << 0x0B | 1 << 0x0C | 1 << 0x0D | 1 << 0x0E | 0x3FF << 0x10 | 1 << 0x1B | 1 << 0x1D
-            | 0x3FF_FFFF << 0x21 | 1 << 0x3F
-        let offset = byte &- 0x20
-        if offset < 64 { return allowed >> UInt64(offset) & 1 != 0 }
-        return (byte &- UInt8(ascii: "a") < 26) || byte == UInt8(ascii: "~") || byte >= 0x80
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"), UInt8(ascii: "%"), UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+            UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), 0x80...0xFF:
+            return true
+        default:
+            return false
+        }
     }
 }
