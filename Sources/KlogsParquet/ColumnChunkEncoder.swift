@@ -361,24 +361,10 @@ public struct ColumnChunkEncoder: Sendable {
         _ right: UnsafeBufferPointer<UInt8>, _ rightRange: Range<Int>
     ) -> Bool {
         let common = min(leftRange.count, rightRange.count)
-        var offset = 0
-        if let leftBase = left.baseAddress, let rightBase = right.baseAddress {
-            // Eight bytes at a time: as big-endian integers, unequal words order like their bytes.
-            let leftStart = UnsafeRawPointer(leftBase + leftRange.lowerBound)
-            let rightStart = UnsafeRawPointer(rightBase + rightRange.lowerBound)
-            while offset + 8 <= common {
-                // Safe because offset + 8 <= common, so both loads stay inside their ranges.
-                let a = leftStart.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                let b = rightStart.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                if a != b { return UInt64(bigEndian: a) < UInt64(bigEndian: b) }
-                offset += 8
-            }
-        }
-        while offset < common {
+        for offset in 0..<common {
             let a = left[leftRange.lowerBound + offset]
             let b = right[rightRange.lowerBound + offset]
             if a != b { return a < b }
-            offset += 1
         }
         return leftRange.count < rightRange.count
     }
