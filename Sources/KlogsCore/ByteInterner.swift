@@ -139,11 +139,17 @@ public struct ByteInterner: Sendable {
         }
         if index < count {
             var word: UInt64 = 0
-            var shift: UInt64 = 0
-            while index < count {
-                word |= UInt64(bytes[index]) << shift
-                shift += 8
-                index += 1
+            if count >= 8 {
+                // The last eight bytes, shifted so that only the unhashed tail remains: the same word as below.
+                let last = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+                word = last >> UInt64(8 * (index + 8 - count))
+            } else {
+                var shift: UInt64 = 0
+                while index < count {
+                    word |= UInt64(bytes[index]) << shift
+                    shift += 8
+                    index += 1
+                }
             }
             hash = (hash ^ word) &* multiplier
             hash ^= hash >> 29

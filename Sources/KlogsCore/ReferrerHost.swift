@@ -52,16 +52,14 @@ public enum ReferrerHost {
         } else if referrer[0] == UInt8(ascii: "/") || referrer[0] == UInt8(ascii: "?") || referrer[0] == UInt8(ascii: "#") {
             return .none
         }
+        // The authority ends at the first '/', '?' or '#'; user info in it ends at the last '@'.
         var authorityEnd = authorityStart
+        var hostStart = authorityStart
         while authorityEnd < count {
             let byte = referrer[authorityEnd]
             if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") { break }
+            if byte == UInt8(ascii: "@") { hostStart = authorityEnd + 1 }
             authorityEnd += 1
-        }
-        // User info ends at the last '@'.
-        var hostStart = authorityStart
-        for position in authorityStart..<authorityEnd where referrer[position] == UInt8(ascii: "@") {
-            hostStart = position + 1
         }
         guard hostStart < authorityEnd else { return .none }
         if referrer[hostStart] == UInt8(ascii: "[") {
@@ -79,16 +77,23 @@ public enum ReferrerHost {
         {
             return .ipAddress
         }
-        output.reserveCapacity(hostEnd - hostStart)
-        for position in hostStart..<hostEnd {
-            let byte = referrer[position]
-            guard isHostCharacter(byte) else {
-                output.removeAll(keepingCapacity: true)
-                return .none
-            }
-            output.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+        // One copy, then validation and lower-casing in place (not an append per byte).
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: referrer[hostStart..<hostEnd]))
+        guard output.withUnsafeMutableBufferPointer(lowerCaseHost) else {
+            output.removeAll(keepingCapacity: true)
+            return .none
         }
         return .host
+    }
+
+    /// Lower-cases `host` in place; false (leaving it partly lowered) when a byte is not a host character.
+    private static func lowerCaseHost(_ host: inout UnsafeMutableBufferPointer<UInt8>) -> Bool {
+        for index in host.indices {
+            let byte = host[index]
+            guard isHostCharacter(byte) else { return false }
+            host[index] = byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+        }
+        return true
     }
 
     /// The host of a referrer given as text (tests, tools): the host, ``ipAddressMarker``, or `nil`.

@@ -438,9 +438,11 @@ public struct ColumnChunkEncoder: Sendable {
         // Compact the dictionary to the entries in use, keeping their order (so no row needs re-hashing).
         var remap = [Int32](repeating: -1, count: dictionary.count)
         var nulls = 0
-        remap.withUnsafeMutableBufferPointer { remap in
-            for index in indices {
-                if index < 0 { nulls += 1 } else { remap[Int(index)] = 0 }
+        indices.withUnsafeBufferPointer { indices in
+            remap.withUnsafeMutableBufferPointer { remap in
+                for index in indices {
+                    if index < 0 { nulls += 1 } else { remap[Int(index)] = 0 }
+                }
             }
         }
         var used: [Int] = []
@@ -500,46 +502,39 @@ public struct ColumnChunkEncoder: Sendable {
 
         // Data pages of bit-packed / RLE ids.
         let bitWidth = RunLengthEncoding.bitWidth(forMaximum: UInt32(max(0, used.count - 1)))
+        let isOptional = chunk.column.isOptional
+        let ranksPages = options.writesPageStatistics
         var ids: [UInt32] = []
         var start = 0
         while start < count {
             let end = pageEnd(start: start, count: count, bitsPerRow: bitWidth)
-            levels.removeAll(keepingCapacity: true)
-            ids.removeAll(keepingCapacity: true)
-            var allPresent = true
-            var lowestRank = Int32.max
-            var highestRank = Int32.min
-            let isOptional = chunk.column.isOptional
-            let ranksPages = options.writesPageStatistics
-            ids.reserveCapacity(end - start)
-            indices.withUnsafeBufferPointer { indices in
+            if ids.count < end - start { ids = [UInt32](repeating: 0, count: end - start) }
+            let (present, lowestRank, highestRank) = indices.withUnsafeBufferPointer { indices in
                 remap.withUnsafeBufferPointer { remap in
                     rank.withUnsafeBufferPointer { rank in
-                        for row in start..<end {
-                            let index = indices[row]
-                            if index >= 0 {
-                                let id = remap[Int(index)]
-                                ids.append(UInt32(id))
-                                if ranksPages {
-                                    lowestRank = min(lowestRank, rank[Int(id)])
-                                    highestRank = max(highestRank, rank[Int(id)])
-                                }
-                            } else {
-                                allPresent = false
-                            }
-                        }
-                        // Levels are needed only for an optional column with a null on this page.
-                        if isOptional && !allPresent {
-                            for row in start..<end { levels.append(indices[row] >= 0 ? 1 : 0) }
+                        ids.withUnsafeMutableBufferPointer { ids in
+                            Self.compactIDs(
+                                indices, start..<end, remap: remap, rank: ranksPages ? rank : nil,
+                                into: ids)
                         }
                     }
                 }
             }
-            beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
+            let allPresent = present == end - start
+            if isOptional && !allPresent {
+                // Levels are needed only for an optional column with a null on this page.
+                levels.removeAll(keepingCapacity: true)
+                indices.withUnsafeBufferPointer { indices in
+                    for row in start..<end { levels.append(indices[row] >= 0 ? 1 : 0) }
+                }
+            }
+            beginDataPage(isOptional: isOptional, allPresent: allPresent, rows: end - start)
             page.append(UInt8(bitWidth))
-            ids.withUnsafeBufferPointer { RunLengthEncoding.encode($0, bitWidth: bitWidth, into: &page) }
-            var statistics = ParquetStatistics(nullCount: Int64(end - start - ids.count))
-            if options.writesPageStatistics && !ids.isEmpty {
+            ids.withUnsafeBufferPointer {
+                RunLengthEncoding.encode(UnsafeBufferPointer(rebasing: $0[0..<present]), bitWidth: bitWidth, into: &page)
+            }
+            var statistics = ParquetStatistics(nullCount: Int64(end - start - present))
+            if ranksPages && present > 0 {
                 statistics.min = .bytes(Array(dictionary[used[sortedIDs[Int(lowestRank)]]]))
                 statistics.max = .bytes(Array(dictionary[used[sortedIDs[Int(highestRank)]]]))
             }
@@ -547,6 +542,33 @@ public struct ColumnChunkEncoder: Sendable {
                 type: .dataPage, values: end - start, encoding: .rleDictionary, statistics: statistics, into: &chunk)
             start = end
         }
+    }
+
+    /// Writes the compacted ids (`remap[index]`) of the present rows of `indices[rows]` to the front of `ids`, in a
+    /// tight loop over pointers; with `rank`, also finds the lowest and highest rank among them.
+    ///
+    /// - Returns: how many rows were present, and the rank extremes (`Int32.max`, `Int32.min` without `rank`).
+    private static func compactIDs(
+        _ indices: UnsafeBufferPointer<Int32>, _ rows: Range<Int>, remap: UnsafeBufferPointer<Int32>,
+        rank: UnsafeBufferPointer<Int32>?, into ids: UnsafeMutableBufferPointer<UInt32>
+    ) -> (present: Int, lowestRank: Int32, highestRank: Int32) {
+        var present = 0
+        for row in rows {
+            let index = indices[row]
+            if index >= 0 {
+                ids[present] = UInt32(bitPattern: remap[Int(index)])
+                present += 1
+            }
+        }
+        var lowestRank = Int32.max
+        var highestRank = Int32.min
+        if let rank {
+            for id in ids[0..<present] {
+                lowestRank = min(lowestRank, rank[Int(id)])
+                highestRank = max(highestRank, rank[Int(id)])
+            }
+        }
+        return (present, lowestRank, highestRank)
     }
 
     /// The fallback of ``encodeDictionary``: PLAIN pages of the strings the ids refer to.

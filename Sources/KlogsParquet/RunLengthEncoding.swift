@@ -40,27 +40,38 @@ enum RunLengthEncoding {
     }
 
     /// Appends `groups` groups of 8 values bit-packed at `bitWidth` (exactly `bitWidth` bytes per group), the
-    /// values of `range` followed by zeros; written through a pointer rather than byte by byte.
+    /// values of `range` followed by zeros; written through a pointer four bytes at a time.
     private static func appendBitPacked(
         _ values: UnsafeBufferPointer<UInt32>, _ range: Range<Int>, groups: Int, bitWidth: Int,
         to output: inout [UInt8]
     ) {
         let first = output.count
-        output.append(contentsOf: repeatElement(0, count: groups * bitWidth))
-        output.withUnsafeMutableBufferPointer { bytes in
+        let size = groups * bitWidth
+        output.append(contentsOf: repeatElement(0, count: size))
+        output.withUnsafeMutableBytes { raw in
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: raw[first..<(first + size)])
             var accumulator: UInt64 = 0
             var bits = 0
-            var position = first
-            for index in range.lowerBound..<(range.lowerBound + groups * 8) {
-                let value = index < range.upperBound ? UInt64(values[index]) : 0
-                accumulator |= value << UInt64(bits)
+            var position = 0
+            // Whenever 32 bits are complete they belong to the output, so the 4-byte store stays inside `size`.
+            func add(_ value: UInt32) {
+                accumulator |= UInt64(value) << UInt64(bits)
                 bits += bitWidth
-                while bits >= 8 {
-                    bytes[position] = UInt8(truncatingIfNeeded: accumulator)
-                    position += 1
-                    accumulator >>= 8
-                    bits -= 8
+                if bits >= 32 {
+                    bytes.storeBytes(of: UInt32(truncatingIfNeeded: accumulator).littleEndian, toByteOffset: position, as: UInt32.self)
+                    position += 4
+                    accumulator >>= 32
+                    bits -= 32
                 }
+            }
+            for index in range { add(values[index]) }
+            for _ in range.count..<(groups * 8) { add(0) }
+            // The total is a whole number of bytes (8 values per group); at most 3 remain.
+            while bits > 0 {
+                bytes[position] = UInt8(truncatingIfNeeded: accumulator)
+                position += 1
+                accumulator >>= 8
+                bits -= 8
             }
         }
     }

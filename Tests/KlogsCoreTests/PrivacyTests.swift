@@ -199,6 +199,25 @@ struct PrivacyTests {
         #expect((count > 0) == (input != expected))
     }
 
+    @Test(
+        "The address check agrees with masking wherever the separators fall in the eight-byte words",
+        arguments: ["1.2.3.4", "fe80::1", "1.2.3", "a:b", "9.x/9.y/9.z", ":/:", "..:.", "2001:db8::1.2.3.4"])
+    func addressCheckAtEveryOffset(core: String) {
+        for before in 0...17 {
+            for after in 0...17 {
+                let input = "/" + String(repeating: "p", count: before) + "/" + core + "/"
+                    + String(repeating: "q", count: after)
+                var output: [UInt8] = []
+                let masked = withBytes(input) {
+                    AddressMasking.mask($0, marker: AddressMasking.pathMarker, appendingTo: &output)
+                }
+                let found = withBytes(input) { AddressMasking.containsAddress($0) }
+                #expect(found == (masked > 0), "\(input)")
+                #expect(found == ["1.2.3.4", "fe80::1", "2001:db8::1.2.3.4"].contains(core), "\(input)")
+            }
+        }
+    }
+
     @Test("Messages lose addresses and query strings")
     func messages() {
         #expect(AddressMasking.maskMessage("access-203.0.113.7.log: cannot read") == "access-[ip].log: cannot read")

@@ -3,6 +3,19 @@ import Testing
 
 @Suite("Referrer hosts")
 struct ReferrerHostTests {
+    @Test("Every byte is a host character exactly when RFC 3986 reg-name allows it (or it is 0x80 and above)")
+    func hostCharacters() {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~%!$&'()*+,;=".utf8)
+        // Bytes that end or split the authority are not host characters but change the parse: left out.
+        let structural = Set("/?#@:[]".utf8)
+        for byte in UInt8.min...UInt8.max where !structural.contains(byte) {
+            var output: [UInt8] = []
+            let referrer: [UInt8] = Array("http://a".utf8) + [byte] + Array("b/".utf8)
+            let kind = referrer.withUnsafeBytes { ReferrerHost.extract($0, into: &output) }
+            #expect((kind == .host) == (allowed.contains(byte) || byte >= 0x80), "byte \(byte)")
+        }
+    }
+
     @Test("The host is extracted and lower-cased", arguments: [
         ("https://User@Example.COM:8080/x?q", "example.com"),
         ("http://www.example.com/start.html", "www.example.com"),
