@@ -10,7 +10,7 @@ DEB_PACKAGES += chromium
 DATA ?= ./klogs-data
 
 .PHONY: all build release static demo test test-packaging deps venv clean bench report-sample test-spark \
-	man completions install uninstall deb
+	man completions install uninstall deb fuzz fuzz-build test-sanitize
 
 ## Installation layout (`make install PREFIX=/usr DESTDIR=/tmp/root`).
 PREFIX ?= /usr/local
@@ -155,3 +155,27 @@ $(SPARK_VENV)/.installed: Tests/spark/requirements.txt
 
 test-spark: build $(SPARK_VENV)/.installed
 	KLOGS_BIN=$(abspath .build/debug/klogs) $(SPARK_VENV)/bin/python Tests/spark/spark_totals.py
+
+## libFuzzer targets (the nested package Fuzz/, never built by `make test`), each run FUZZ_SECONDS in turn at low
+## priority: `make fuzz FUZZ_SECONDS=600` is the real run. Seeds come from Fuzz/corpus/<target>/ (committed); new
+## corpus entries, crash files and logs go to $(FUZZ_WORK)/<target>/ (git-ignored). Fails when any target crashed,
+## leaked or hung (a unit > 10 s); the input is in $(FUZZ_WORK)/<target>/crashes/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= FuzzInputReader FuzzParquetReader FuzzLineParser FuzzCustomFormat FuzzFormatCompiler FuzzUserAgent \
+	FuzzConfig
+FUZZ_WORK ?= fuzz-corpus-work
+FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xcxx -fsanitize=fuzzer-no-link,address
+
+fuzz-build: deps
+	cd Fuzz && $(SWIFT) build $(FUZZ_FLAGS)
+
+fuzz: fuzz-build
+	@failed=""; for target in $(FUZZ_TARGETS); do \
+	  work=$(FUZZ_WORK)/$$target; mkdir -p $$work/corpus $$work/crashes; \
+	  echo "== $$target: $(FUZZ_SECONDS) s, log in $$work/log"; \
+	  nice -n 19 Fuzz/.build/release/$$target -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=$$work/crashes/ $$work/corpus Fuzz/corpus/$$target > $$work/log 2>&1 \
+	    || failed="$$failed $$target"; \
+	  grep -E '^(Done|stat::number_of_executed_units|stat::peak_rss_mb)|cov: .*ft: ' $$work/log | tail -4; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz: failures in$$failed (see $(FUZZ_WORK)/<target>/log)"; exit 1; fi
