@@ -58,6 +58,46 @@ struct BatchTests {
         }
     }
 
+    /// Headers that made the bundled toml++ abort the process (an assertion) before klogs checked them first; found
+    /// by the FuzzConfig fuzz target (the first is its crash input, minimised).
+    @Test(arguments: [
+        ("[[[a", "klogs.toml:1:3:"),
+        ("[[[1]]]", "klogs.toml:1:3:"),
+        ("data = \"x\"\n[.a]", "klogs.toml:2:2:"),
+        ("[[ [a", "klogs.toml:1:4:"),
+        ("[[,", "klogs.toml:1:3:"),
+        ("[=", "klogs.toml:1:2:"),
+        ("[ #c", "klogs.toml:1:3:"),
+        ("[\na]", "klogs.toml:1:2:"),
+        ("[\u{e9}]", "klogs.toml:1:2:"),
+    ])
+    func aHeaderThatWouldCrashTheTOMLParserIsASyntaxError(text: String, location: String) {
+        #expect {
+            _ = try ConfigurationFile.parse(text)
+        } throws: { error in
+            "\(error)".hasPrefix(location) && "\(error)".contains("a table header must start with a key")
+        }
+    }
+
+    /// A `[` that starts a line inside a multi-line string or an array is not a header.
+    @Test func bracketsInsideValuesAreNotHeaders() throws {
+        let text = #"""
+            log_format = '''
+            [$time_local] $remote_addr "$request" $status $body_bytes_sent'''
+            json_fields = """
+            [.x = \" ""
+            [é"""
+            trusted_proxies = [
+              "10.0.0.0/8", # a comment with [.
+            ]
+            """#
+        #expect(TOMLHeaderCheck.firstMalformedHeader(text) == nil)
+        let config = try ConfigurationFile.parse(text)
+        #expect(config.logFormat?.hasPrefix("[$time_local]") == true)
+        #expect(config.jsonFields == "[.x = \" \"\"\n[é")
+        #expect(config.trustedProxies == ["10.0.0.0/8"])
+    }
+
     @Test func datesBecomeDayNumbers() {
         #expect(Retention.dayNumber(dateText: "1970-01-01") == 0)
         #expect(Retention.dayNumber(dateText: "2026-11-21") == 20_778)
