@@ -12,12 +12,19 @@ public enum ClientIdentity {
     }
 }
 
-/// Keyed 64-bit pseudonyms of visitors: SipHash-2-4 of (client, user agent, virtual host) under the day's key.
+/// Keyed 64-bit pseudonyms of visitors: SipHash-2-4 of (client, user-agent fingerprint, virtual host) under the
+/// day's key.
 ///
-/// The hashed message is unambiguous without concatenation: a kind byte (4 for an address, then its 16 canonical
-/// bytes; 0 for a token, then its length as 8 little-endian bytes and its bytes), then the user agent's length
-/// (8 bytes) and bytes, then 1 and the virtual host's length and bytes when there is a virtual host, or 0. Length
-/// prefixes mean no choice of bytes in one field can imitate another field (unlike a separator byte).
+/// The hashed message is unambiguous without concatenation, in 8-byte little-endian words: a kind word (4 for an
+/// address, then its 16 canonical bytes as two words; 0 for a token, then its length as a word and its bytes), then
+/// the user agent's 64-bit fingerprint, then a word holding the virtual host's length with the top bit set and its
+/// bytes when there is a virtual host, or a zero word. Length prefixes mean no choice of bytes in one field can
+/// imitate another field (unlike a separator byte).
+///
+/// The user agent enters as a fingerprint (a fast unkeyed 64-bit hash the user-agent lookup computes anyway)
+/// rather than as its bytes: SipHash then runs over five or six words instead of a couple of hundred bytes. The
+/// key still covers everything, so a pseudonym remains unguessable without the day key; two different user agents
+/// with equal fingerprints (2^-64 by chance; possible on purpose) merely share pseudonyms for the same address.
 ///
 /// The same visitor on the same UTC day under the same key gets the same pseudonym; with another day's key the
 /// values are unrelated, so visitors cannot be followed across days once keys are discarded.
@@ -34,34 +41,34 @@ public struct VisitorPseudonym: Sendable {
     ///
     /// - Parameters:
     ///   - client: the client's address, or its raw token when it is not an IP address.
-    ///   - userAgent: the user agent bytes as logged (unescaped); empty or `-` when absent.
+    ///   - userAgentFingerprint: the fingerprint of the user agent bytes as logged (unescaped; empty or `-` when
+    ///     absent): `UserAgentClassifier.fingerprint(_:)`. Part of the pseudonym's definition: changing the
+    ///     fingerprint function changes every pseudonym.
     ///   - virtualHost: the virtual host, or `nil` when the format has none.
     /// - Returns: the 64-bit pseudonym as a signed integer (Parquet INT64).
-    /// - Complexity: O(length of the inputs); no allocation.
+    /// - Complexity: O(length of a token client and the virtual host); no allocation.
     @inline(__always)
     public func pseudonym(
-        client: ClientIdentity, userAgent: UnsafeRawBufferPointer, virtualHost: UnsafeRawBufferPointer? = nil
+        client: ClientIdentity, userAgentFingerprint: UInt64, virtualHost: UnsafeRawBufferPointer? = nil
     ) -> Int64 {
         var hasher = SipHasher(key: key)
         switch client {
         case .address(let address):
-            hasher.append(UInt8(4))
+            hasher.append(UInt64(4))
             // The 16 bytes in network order: `append(UInt64)` writes little-endian, so swap the big-endian halves.
             hasher.append(address.high.byteSwapped)
             hasher.append(address.low.byteSwapped)
         case .token(let token):
-            hasher.append(UInt8(0))
+            hasher.append(UInt64(0))
             hasher.append(UInt64(token.count))
             hasher.append(token)
         }
-        hasher.append(UInt64(userAgent.count))
-        hasher.append(userAgent)
+        hasher.append(userAgentFingerprint)
         if let virtualHost {
-            hasher.append(UInt8(1))
-            hasher.append(UInt64(virtualHost.count))
+            hasher.append(UInt64(virtualHost.count) | 1 << 63)
             hasher.append(virtualHost)
         } else {
-            hasher.append(UInt8(0))
+            hasher.append(UInt64(0))
         }
         return Int64(bitPattern: hasher.finalize())
     }

@@ -34,19 +34,34 @@ enum RunLengthEncoding {
             } while end < count && runLength(values, at: end, limit: 8) < 8
             let groups = (end - start + 7) / 8
             appendVarint(UInt64(groups) << 1 | 1, to: &output)
+            appendBitPacked(values, start..<end, groups: groups, bitWidth: bitWidth, to: &output)
+            index = end
+        }
+    }
+
+    /// Appends `groups` groups of 8 values bit-packed at `bitWidth` (exactly `bitWidth` bytes per group), the
+    /// values of `range` followed by zeros; written through a pointer rather than byte by byte.
+    private static func appendBitPacked(
+        _ values: UnsafeBufferPointer<UInt32>, _ range: Range<Int>, groups: Int, bitWidth: Int,
+        to output: inout [UInt8]
+    ) {
+        let first = output.count
+        output.append(contentsOf: repeatElement(0, count: groups * bitWidth))
+        output.withUnsafeMutableBufferPointer { bytes in
             var accumulator: UInt64 = 0
             var bits = 0
-            for position in start..<(start + groups * 8) {
-                let value = position < end ? UInt64(values[position]) : 0
+            var position = first
+            for index in range.lowerBound..<(range.lowerBound + groups * 8) {
+                let value = index < range.upperBound ? UInt64(values[index]) : 0
                 accumulator |= value << UInt64(bits)
                 bits += bitWidth
                 while bits >= 8 {
-                    output.append(UInt8(truncatingIfNeeded: accumulator))
+                    bytes[position] = UInt8(truncatingIfNeeded: accumulator)
+                    position += 1
                     accumulator >>= 8
                     bits -= 8
                 }
             }
-            index = end
         }
     }
 

@@ -79,7 +79,9 @@ public struct Exporter {
                 for group in reader.rowGroups.indices {
                     let columns: [ColumnValues]
                     do {
-                        columns = try schema.columns.map { try reader.readColumn(rowGroup: group, named: $0.name) }
+                        columns = try schema.columns.map {
+                            try dataset.readColumnOrNull(reader, rowGroup: group, named: $0.name)
+                        }
                     } catch { throw QueryError(.unreadable, "\(error)") }
                     guard
                         case .int64(let times, _)? = schema.columns.firstIndex(where: { $0.name == timeColumn }).map({

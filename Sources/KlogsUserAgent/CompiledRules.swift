@@ -128,10 +128,17 @@ final class CompiledRuleList: Sendable {
         -> ParsedUserAgent.Device
     {
         let templates = self.templates[index]
-        let firstGroup = scratch.range(ofGroup: 1).flatMap { trimmedOrNil(substring(subject, $0)) }
-        let family = templates[0].map { $0.expand(subject, scratch) } ?? firstGroup
+        // The first group's text, made only for a family or model without a template.
+        var firstGroupText: String?? = nil
+        func firstGroup() -> String? {
+            if let known = firstGroupText { return known }
+            let text = scratch.range(ofGroup: 1).flatMap { trimmedOrNil(substring(subject, $0)) }
+            firstGroupText = .some(text)
+            return text
+        }
+        let family = templates[0].map { $0.expand(subject, scratch) } ?? firstGroup()
         let brand = templates[1].flatMap { $0.expand(subject, scratch) }
-        let model = templates[2].map { $0.expand(subject, scratch) } ?? firstGroup
+        let model = templates[2].map { $0.expand(subject, scratch) } ?? firstGroup()
         return ParsedUserAgent.Device(family: family ?? "Other", brand: brand, model: model)
     }
 }

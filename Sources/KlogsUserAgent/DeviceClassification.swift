@@ -64,28 +64,27 @@ enum DeviceClassification {
 
     /// OS families that run on phones (tablets running them are caught by the tablet rule first).
     static func isMobileOS(_ os: String) -> Bool {
-        switch os {
-        case "iOS", "Android", "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS", "Firefox OS", "Tizen",
-            "Sailfish", "Ubuntu Touch", "MeeGo", "Maemo", "Bada", "webOS", "Brew MP", "HarmonyOS", "WatchOS":
-            true
-        default:
-            os.hasPrefix("Symbian") || os.hasPrefix("Nokia Series")
-        }
+        mobileOSFamilies.contains(os) || os.hasPrefix("Symbian") || os.hasPrefix("Nokia Series")
     }
 
     /// OS families of desktop and laptop computers, besides the `Windows …` families (matched by prefix after the
     /// phone ones).
     static func isDesktopOS(_ os: String) -> Bool {
-        switch os {
-        case "Mac OS X", "Mac OS", "macOS", "Linux", "Ubuntu", "Debian", "Fedora", "Red Hat", "Gentoo", "Mint",
-            "Linux Mint", "Arch Linux", "CentOS", "SUSE", "openSUSE", "Slackware", "Mandriva", "Kubuntu", "Xubuntu",
-            "Chrome OS", "ChromeOS", "FreeBSD", "OpenBSD", "NetBSD", "Solaris", "SunOS", "BeOS", "Haiku", "OS/2",
-            "AmigaOS", "Elementary OS", "Manjaro":
-            true
-        default:
-            false
-        }
+        desktopOSFamilies.contains(os)
     }
+
+    // Sets, not `switch` statements: a switch over strings compares them one by one (about 50 comparisons for an
+    // agent whose OS is in neither list), a set hashes once.
+    private static let mobileOSFamilies: Set<String> = [
+        "iOS", "Android", "Windows Phone", "Windows Mobile", "BlackBerry OS", "KaiOS", "Firefox OS", "Tizen",
+        "Sailfish", "Ubuntu Touch", "MeeGo", "Maemo", "Bada", "webOS", "Brew MP", "HarmonyOS", "WatchOS",
+    ]
+    private static let desktopOSFamilies: Set<String> = [
+        "Mac OS X", "Mac OS", "macOS", "Linux", "Ubuntu", "Debian", "Fedora", "Red Hat", "Gentoo", "Mint",
+        "Linux Mint", "Arch Linux", "CentOS", "SUSE", "openSUSE", "Slackware", "Mandriva", "Kubuntu", "Xubuntu",
+        "Chrome OS", "ChromeOS", "FreeBSD", "OpenBSD", "NetBSD", "Solaris", "SunOS", "BeOS", "Haiku", "OS/2",
+        "AmigaOS", "Elementary OS", "Manjaro",
+    ]
 }
 
 /// Whether `text` contains `needle` (lowercase ASCII) regardless of ASCII case, comparing bytes.
@@ -125,6 +124,8 @@ enum BotSignals {
     static let prefixes: [String] = [
         "ruby", "php/", "perl", "powershell", "dart:", "dart/", "rest-client", "feed",
     ]
+    /// ``prefixes`` as bytes, compared without going through `String`.
+    private static let prefixBytes: [[UInt8]] = prefixes.map { Array($0.utf8) }
 
     /// Everything the prefilter looks for on our behalf, in bit order: ``anywhere``, ``botWordEndings``, `cubot`,
     /// `android`, `mobile`.
@@ -141,20 +142,19 @@ enum BotSignals {
         if userAgent.isEmpty || (userAgent.count == 1 && userAgent[0] == UInt8(ascii: "-")) { return true }
         if markers & anywhereMask != 0 { return true }
         if markers & cubotBit == 0 && (markers & botWordMask != 0 || hasSuffix(userAgent, "bot")) { return true }
-        return prefixes.contains { hasPrefix(userAgent, $0) }
+        return prefixBytes.contains { hasPrefix(userAgent, $0) }
     }
 
     /// `Mozilla/… Android …` without `Mobile`: an Android tablet's browser.
     static func isAndroidBrowserWithoutMobile(_ userAgent: UnsafeBufferPointer<UInt8>, _ markers: UInt64) -> Bool {
-        markers & androidBit != 0 && markers & mobileBit == 0 && hasPrefix(userAgent, "mozilla/")
+        markers & androidBit != 0 && markers & mobileBit == 0 && hasPrefix(userAgent, "mozilla/".utf8)
     }
 
     /// Whether the lowercased `bytes` start with `prefix` (lowercase ASCII).
-    private static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: String) -> Bool {
-        let utf8 = prefix.utf8
-        guard bytes.count >= utf8.count else { return false }
+    private static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, _ prefix: some Collection<UInt8>) -> Bool {
+        guard bytes.count >= prefix.count else { return false }
         var offset = 0
-        for byte in utf8 {
+        for byte in prefix {
             if lowercased(bytes[offset]) != byte { return false }
             offset += 1
         }

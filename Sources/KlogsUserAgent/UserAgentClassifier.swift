@@ -51,11 +51,24 @@ public final class UserAgentClassifier {
     ///   and a few PCRE2 matches on a miss.
     @inline(__always)
     public func classID(_ userAgent: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let hash = UserAgentCache.hash(userAgent)
+        classID(userAgent, fingerprint: Self.fingerprint(userAgent))
+    }
+
+    /// The class id of a user agent whose ``fingerprint(_:)`` the caller already has (the ingest also uses it in
+    /// the visitor pseudonym, so the bytes are hashed once per line).
+    @inline(__always)
+    public func classID(_ userAgent: UnsafeBufferPointer<UInt8>, fingerprint hash: UInt64) -> Int32 {
         if let id = cache.value(for: userAgent, hash: hash) { return id }
         let id = intern(classifyUncached(userAgent))
         cache.insert(userAgent, hash: hash, value: id)
         return id
+    }
+
+    /// A fast unkeyed 64-bit hash of user-agent bytes: the cache's key hash, and the user agent's part of the
+    /// visitor pseudonym (`VisitorPseudonym`). Pinned by a test: changing it changes every pseudonym.
+    @inline(__always)
+    public static func fingerprint(_ userAgent: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        UserAgentCache.hash(userAgent)
     }
 
     /// The class of a user agent (cached).

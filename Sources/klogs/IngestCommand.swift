@@ -143,6 +143,14 @@ extension Klogs {
             help: "A REGEX=REPLACEMENT rule applied to paths before storage (PCRE2, $1 for groups); may be repeated.")
         var pathRewrites: [String] = []
 
+        @Option(
+            name: .customLong("asset-extensions"),
+            help: ArgumentHelp(
+                "Comma-separated file extensions that make a request an asset, not a page view, in the kind column; "
+                    + "replaces the default list of images, CSS, JavaScript, fonts and media (docs/METRICS.md).",
+                valueName: "extensions"))
+        var assetExtensions: String?
+
         @Option(name: .customLong("rejects"), help: "Write 'file:line: reason' for every rejected line to this file.")
         var rejects: String?
 
@@ -173,6 +181,9 @@ extension Klogs {
                 throw ValidationError("--retention-days must be 0 or more, not \(retentionDays).")
             }
             try validatePrivacyOptions()
+            if let assetExtensions {
+                _ = try Self.parseAssetExtensions(assetExtensions.split(separator: ",").map(String.init))
+            }
             if let metricsFile {
                 let directory = URL(fileURLWithPath: metricsFile).deletingLastPathComponent().path
                 var isDirectory: ObjCBool = false
@@ -182,6 +193,18 @@ extension Klogs {
                         "--metrics-file: the directory '\(directory)' does not exist; create it or choose another path.")
                 }
             }
+        }
+
+        /// The `--asset-extensions` list (or the file's `asset_extensions`), checked.
+        static func parseAssetExtensions(_ list: [String]) throws -> AssetExtensions {
+            let list = list.map { String($0.filter { $0 != " " }) }
+            guard let extensions = AssetExtensions(list) else {
+                let entry = AssetExtensions.invalidEntry(in: list) ?? ""
+                throw ValidationError(
+                    "--asset-extensions: '\(entry)' is not a file extension; use 1 to 8 letters or digits, such as "
+                        + "png,css,js.")
+            }
+            return extensions
         }
 
         /// Checks the address settings, from flags or from the configuration file.
@@ -238,6 +261,14 @@ extension Klogs {
             configuration.batch.retentionDays = retentionDays ?? file.retentionDays ?? 365
             applyPrivacyOptions(to: &configuration)
             try applyFilePrivacySettings(file, to: &configuration)
+            if let list = assetExtensions.map({ $0.split(separator: ",").map(String.init) }) ?? file.assetExtensions {
+                do {
+                    configuration.assetExtensions = try Self.parseAssetExtensions(list)
+                } catch let error as ValidationError {
+                    printError("klogs ingest: in the configuration file: asset_extensions: \(error.message)")
+                    throw ExitCode(64)
+                }
+            }
 
             let logger = Logger(label: "klogs") { StandardErrorLogHandler(label: $0, logLevel: logLevel.level) }
             if let metricsFile {

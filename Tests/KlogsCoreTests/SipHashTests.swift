@@ -62,17 +62,22 @@ struct SipHashTests {
         #expect(SipHashKey(bytes: [1, 2, 3]) == nil)
     }
 
+    /// A stand-in for the user-agent fingerprint (FNV-1a): the pseudonym takes any 64-bit fingerprint.
+    static func fingerprint(_ agent: String) -> UInt64 {
+        agent.utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
+    }
+
     func pseudonym(_ client: String, _ agent: String, _ host: String? = nil, key: SipHashKey = key) -> Int64 {
         let pseudonyms = VisitorPseudonym(key: key)
+        let fingerprint = Self.fingerprint(agent)
         return Array(client.utf8).withUnsafeBytes { clientBytes in
-            Array(agent.utf8).withUnsafeBytes { agentBytes in
-                if let host {
-                    return Array(host.utf8).withUnsafeBytes {
-                        pseudonyms.pseudonym(client: ClientIdentity(clientBytes), userAgent: agentBytes, virtualHost: $0)
-                    }
+            if let host {
+                return Array(host.utf8).withUnsafeBytes {
+                    pseudonyms.pseudonym(
+                        client: ClientIdentity(clientBytes), userAgentFingerprint: fingerprint, virtualHost: $0)
                 }
-                return pseudonyms.pseudonym(client: ClientIdentity(clientBytes), userAgent: agentBytes)
             }
+            return pseudonyms.pseudonym(client: ClientIdentity(clientBytes), userAgentFingerprint: fingerprint)
         }
     }
 
@@ -88,8 +93,31 @@ struct SipHashTests {
         #expect(pseudonym("203.0.113.7", "Mozilla/5.0", "a.example") != base)
         #expect(pseudonym("203.0.113.7", "Mozilla/5.0", "") != base)
         #expect(pseudonym("203.0.113.7", "Mozilla/5.0", key: SipHashKey(k0: 1, k1: 2)) != base)
+        #expect(pseudonym("203.0.113.7", "Mozilla/5.0", key: SipHashKey(k0: 0x0706_0504_0302_0100, k1: 1)) != base)
         // Tokens that are not addresses are hashed as text; moving bytes between fields changes the value.
         #expect(pseudonym("localhost", "ab") != pseudonym("localhosta", "b"))
+        #expect(pseudonym("localhost", "x", "a.example") != pseudonym("localhosta", "x", ".example"))
         #expect(pseudonym("unicomp6.unicomp.net", "x") == pseudonym("unicomp6.unicomp.net", "x"))
+        // A virtual host whose bytes spell another field's word is still told apart from that field.
+        #expect(pseudonym("203.0.113.7", "x", "") != pseudonym("203.0.113.7", "x"))
+    }
+
+    @Test("A pseudonym is SipHash-2-4 of the documented message")
+    func pseudonymMessage() {
+        func words(_ values: [UInt64]) -> [UInt8] {
+            values.flatMap { value in (0..<8).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        }
+        let fingerprint = Self.fingerprint("Mozilla/5.0")
+        // 203.0.113.7 as IPv4-mapped IPv6, network order: ::ffff:cb00:7107.
+        let address: [UInt8] = Array(repeating: 0, count: 10) + [0xFF, 0xFF, 203, 0, 113, 7]
+        let withHost = words([4]) + address + words([fingerprint, 9 | 1 << 63]) + Array("a.example".utf8)
+        let withoutHost = words([4]) + address + words([fingerprint, 0])
+        let token = words([0, 9]) + Array("localhost".utf8) + words([fingerprint, 0])
+        func sipHash(_ message: [UInt8]) -> Int64 {
+            Int64(bitPattern: message.withUnsafeBytes { SipHasher.hash($0, key: Self.key) })
+        }
+        #expect(pseudonym("203.0.113.7", "Mozilla/5.0", "a.example") == sipHash(withHost))
+        #expect(pseudonym("203.0.113.7", "Mozilla/5.0") == sipHash(withoutHost))
+        #expect(pseudonym("localhost", "Mozilla/5.0") == sipHash(token))
     }
 }

@@ -106,7 +106,7 @@ import Testing
         _ = try ingest([Self.sample], into: directory) { $0.ipMode = [.hash, .truncate] }
         for file in parquetFiles(under: directory.path + "/data") {
             let reader = try ParquetFileReader(path: file)
-                        #expect(reader.metadataValue(forKey: "klogs.schema_version") == "1")
+                        #expect(reader.metadataValue(forKey: "klogs.schema_version") == DatasetName.schemaVersion)
             #expect(reader.metadataValue(forKey: "klogs.ip_mode") == "hash,truncate")
             #expect(reader.metadataValue(forKey: "klogs.dataset") == (file.contains("/events/") ? "events" : "hits"))
             #expect(reader.createdBy?.hasPrefix("klogs version ") == true)

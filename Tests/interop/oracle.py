@@ -46,6 +46,14 @@ Derived values of an accepted line
   D4  Client fields and user agents of all lines where they can be told apart, accepted or not, are collected for
       the privacy test (`clients`, `user_agents`).
 
+Request kinds (the `kind` column; docs/METRICS.md), from the stored path, method, status and is_bot
+  K1  "error" when 400 <= status <= 599.
+  K2  else "asset" when the path (cut at its first `?` or `;`) has a last segment (after the last `/`) whose text
+      after its last `.` is, lower-cased, one of ASSET_EXTENSIONS.
+  K3  else "page" when the method is exactly GET or HEAD, 200 <= status <= 399 and the client is not a bot.
+  K4  else "other".
+  The oracle has no user-agent classifier: is_bot is an input (klogs' classification is checked elsewhere).
+
 Not modelled (not in the inputs the suite uses): vhost prefixes,
 ISO-8601 timestamps, lines longer than klogs' 64 KiB limit.
 """
@@ -83,6 +91,11 @@ AGENT_CUT_AT_END_ACCEPTED = True
 
 UNESCAPE_QUOTED = True
 """D1: backslash escapes in quoted fields are decoded before the path is taken."""
+
+ASSET_EXTENSIONS = frozenset("""
+    avif bmp gif ico jpeg jpg png svg svgz tif tiff webp  css js map mjs  eot otf ttf woff woff2
+    aac flac m4a m4v mkv mov mp3 mp4 oga ogg ogv opus wav webm""".split())
+"""K2: the default --asset-extensions list, written out here rather than read from klogs."""
 
 # ---- Patterns -------------------------------------------------------------------------------------------------
 
@@ -155,6 +168,19 @@ def parse_request(request: bytes) -> tuple[str, str] | None:
         if position != -1:
             cut = min(cut, position)
     return match.group(1).decode("ascii"), target[:cut].decode("utf-8", errors="replace")
+
+
+def request_kind(method: str, path: str, status: int, is_bot: bool,
+                 asset_extensions: frozenset = ASSET_EXTENSIONS) -> str:
+    """K1-K4: the `kind` of a request."""
+    if 400 <= status <= 599:
+        return "error"
+    segment = re.split(r"[?;]", path, maxsplit=1)[0].rsplit("/", 1)[-1]
+    if "." in segment and segment.rsplit(".", 1)[1].lower() in asset_extensions:
+        return "asset"
+    if method in ("GET", "HEAD") and 200 <= status <= 399 and not is_bot:
+        return "page"
+    return "other"
 
 
 # ---- The oracle -----------------------------------------------------------------------------------------------

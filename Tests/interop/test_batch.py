@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 KLOGS = os.environ.get("KLOGS_BIN", str(Path(__file__).resolve().parents[2] / ".build/debug/klogs"))
@@ -324,3 +325,42 @@ def test_two_different_files_of_equal_length_in_separate_runs_both_count(tmp_pat
     _, events = sums(data)
     assert events == 2 * events_once
     assert_verifies(data)
+
+
+def rewrite_as_schema_version_1(path):
+    """Rewrites a klogs file as version 1 wrote it: without the `kind` column (uncompressed, by pyarrow)."""
+    table = pq.read_table(path)
+    metadata = {key: value for key, value in (pq.read_metadata(path).metadata or {}).items()
+                if key.startswith(b"klogs.")}
+    metadata[b"klogs.schema_version"] = b"1"
+    table = table.drop_columns(["kind"]).replace_schema_metadata(metadata)
+    pq.write_table(table, path, compression="none")
+
+
+def test_files_of_schema_version_1_without_kind_verify_compact_and_export_with_kind_null(tmp_path):
+    generate(tmp_path / "a.log", 800, 61, days=1)
+    generate(tmp_path / "b.log", 800, 62, days=1)
+    data = tmp_path / "data"
+    klogs("ingest", "--data", data, tmp_path / "a.log")
+    _, old_rows = sums(data)
+    for path in data.glob("*/*/*.parquet"):
+        rewrite_as_schema_version_1(path)
+    klogs("ingest", "--data", data, tmp_path / "b.log")
+    assert_verifies(data)
+    before = sums(data)
+    new_rows = before[1] - old_rows
+    klogs("compact", "--data", data)
+    assert sums(data) == before
+    assert_verifies(data)
+    con = duckdb.connect()
+    for dataset, count in (("events", "count(*)"), ("hits", "sum(hits)")):
+        (path,) = data.glob(f"{dataset}/*/*.parquet")
+        assert pq.read_metadata(path).metadata[b"klogs.schema_version"] == b"2"
+        nulls, kinds = con.execute(
+            f"select {count} filter (where kind is null), {count} filter (where kind is not null) "
+            f"from read_parquet('{path}')").fetchone()
+        assert (nulls, kinds) == (old_rows, new_rows), dataset
+    exported = klogs("export", "--data", data, "--dataset", "events", "--from", "2026-11-01", "--to",
+                     "2026-11-01", "--format", "csv").stdout.splitlines()
+    assert exported[0].endswith(",is_bot,kind") and len(exported) == 1 + old_rows + new_rows
+    assert sum(1 for line in exported[1:] if line.endswith(",")) == old_rows

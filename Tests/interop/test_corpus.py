@@ -211,6 +211,50 @@ def test_events_hold_one_row_per_ingested_line_at_the_right_time(name, ingested,
     assert times == sorted(seconds * 1000 for seconds in wanted.timestamps), "event times differ from the oracle's"
 
 
+@pytest.mark.parametrize("name", CASES)
+def test_every_event_has_the_kind_the_oracle_gives_its_method_path_status_and_bot_flag(name, ingested):
+    run = ingested(name).check_ok()
+    groups = duckdb.sql(
+        f"""select method, path, status, is_bot, kind, count(*)
+            from read_parquet('{run.data}/events/*/*.parquet') group by all""").fetchall()
+    wrong = [(method, path, status, is_bot, kind, oracle.request_kind(method, path, status, is_bot))
+             for method, path, status, is_bot, kind, _ in groups
+             if kind != oracle.request_kind(method, path, status, is_bot)]
+    assert not wrong, f"{len(wrong)} groups differ (method, path, status, is_bot, klogs, oracle): {wrong[:10]}"
+    kinds = {row[4] for row in groups}
+    if name.startswith("generated"):
+        assert kinds == {"page", "asset", "error", "other"}, kinds
+
+
+@pytest.mark.parametrize("name", ["generated", "elastic-apache", "nasa-common"])
+def test_hourly_hits_per_kind_read_with_pyarrow_equal_the_events_per_kind_read_with_duckdb(name, ingested):
+    run = ingested(name).check_ok()
+    partitioning = ds.partitioning(pa.schema([("date", pa.date32())]), flavor="hive")
+    hits = ds.dataset(run.data / "hits", format="parquet", partitioning=partitioning).to_table()
+    grouped = hits.group_by(["hour", "path", "status", "is_bot", "kind"]).aggregate([("hits", "sum")])
+    from_hits = Counter()
+    for row in grouped.to_pylist():
+        key = (row["hour"].replace(tzinfo=None), row["path"], row["status"], row["is_bot"], row["kind"])
+        from_hits[key] += row["hits_sum"]
+    from_events = Counter()
+    for hour, path, status, is_bot, kind, count in duckdb.sql(
+            f"""select epoch_ms(date_trunc('hour', ts)), path, status, is_bot, kind, count(*)
+                from read_parquet('{run.data}/events/*/*.parquet') group by all""").fetchall():
+        from_events[(_utc(hour), path, status, is_bot, kind)] += count
+    assert from_hits == from_events
+
+
+def test_asset_extensions_option_replaces_the_list(generated_log, ingest):
+    run = ingest([generated_log], "--asset-extensions", "css,JS").check_ok()
+    groups = duckdb.sql(
+        f"""select method, path, status, is_bot, kind from read_parquet('{run.data}/events/*/*.parquet')
+            group by all""").fetchall()
+    custom = frozenset({"css", "js"})
+    wrong = [row for row in groups if row[4] != oracle.request_kind(*row[:4], asset_extensions=custom)]
+    assert not wrong, wrong[:10]
+    assert any(path.endswith(".png") and kind == "page" for _, path, _, _, kind in groups)
+
+
 @pytest.mark.parametrize("dataset", ["events", "hits"])
 @pytest.mark.parametrize("name", CASES)
 def test_date_partition_is_the_utc_date_of_every_row(name, dataset, ingested):
@@ -279,7 +323,7 @@ def test_every_file_carries_klogs_key_value_metadata(name, ingested):
         keys = {key.decode(): value.decode() for key, value in metadata.items() if key.startswith(b"klogs.")}
         assert {"klogs.version", "klogs.schema_version", "klogs.dataset", "klogs.ip_mode"} <= set(keys), (
             f"{path}: {keys}")
-        assert keys["klogs.schema_version"] == "1"
+        assert keys["klogs.schema_version"] == "2"
         assert keys["klogs.dataset"] == path.parent.parent.name
         assert keys["klogs.ip_mode"] == "hash"
         assert keys["klogs.version"]
@@ -343,16 +387,16 @@ EVENTS_SCHEMA = {
     "ts": pa.timestamp("ms", tz="UTC"), "visitor": pa.int64(), "client_net": pa.string(), "vhost": pa.string(),
     "method": pa.string(), "path": pa.string(), "status": pa.int32(), "bytes": pa.int64(),
     "referrer_host": pa.string(), "browser": pa.string(), "browser_major": pa.string(), "os": pa.string(),
-    "os_major": pa.string(), "device": pa.string(), "is_bot": pa.bool_(),
+    "os_major": pa.string(), "device": pa.string(), "is_bot": pa.bool_(), "kind": pa.string(),
 }
 HITS_SCHEMA = {
     "hour": pa.timestamp("ms", tz="UTC"), "vhost": pa.string(), "path": pa.string(), "status": pa.int32(),
     "browser": pa.string(), "os": pa.string(), "device": pa.string(), "is_bot": pa.bool_(), "hits": pa.int64(),
-    "bytes": pa.int64(),
+    "bytes": pa.int64(), "kind": pa.string(),
 }
 NEVER_NULL = {
-    "events": ["ts", "method", "path", "status", "bytes", "browser", "os", "device", "is_bot"],
-    "hits": ["hour", "path", "status", "browser", "os", "device", "is_bot", "hits", "bytes"],
+    "events": ["ts", "method", "path", "status", "bytes", "browser", "os", "device", "is_bot", "kind"],
+    "hits": ["hour", "path", "status", "browser", "os", "device", "is_bot", "hits", "bytes", "kind"],
 }
 
 

@@ -92,3 +92,19 @@ def test_accepted_oddities_and_privacy_collection():
     assert expected.accepted == 5
     assert {"192.0.2.1", "198.51.100.7", "203.0.113.9"} <= expected.clients
     assert "Mozilla/5.0 (X11; Linux x86_64) Firefox/144.0" in expected.user_agents
+
+
+@pytest.mark.parametrize("method,path,status,is_bot,kind", [
+    ("GET", "/", 200, False, "page"),
+    ("HEAD", "/a", 301, False, "page"),
+    ("GET", "/", 200, True, "other"),
+    ("POST", "/login", 302, False, "other"),
+    ("GET", "/x.png", 404, False, "error"),
+    ("GET", "/img/Logo.PNG?v=1", 304, True, "asset"),
+    ("GET", "/app.js;v=1", 200, False, "asset"),
+    ("GET", "/a.css/readme", 200, False, "page"),
+    ("GET", "/report.pdf", 200, False, "page"),
+    ("GET", "/", 101, False, "other"),
+])
+def test_request_kinds(method, path, status, is_bot, kind):
+    assert oracle.request_kind(method, path, status, is_bot) == kind

@@ -70,10 +70,73 @@ struct FormatStep: Sendable {
     /// The literal after the field, in the program's literal bytes; for a quoted field it starts with the quote.
     var literalStart: Int32
     var literalCount: Int32
-    /// The literal's bytes that are compared after the field (all of it; after the closing quote for a quoted
-    /// field), little-endian in a word, when at most 8; `matchMask` covers them.
-    var matchWord: UInt64 = 0
-    var matchMask: UInt64 = 0
+
+    // Derived by `FormatProgram.init` for the per-line loop.
+
+    /// How the field's end is found.
+    var shape = FieldShape.token
+    /// What the loop does with the field's bytes.
+    var action = FieldAction.store
+    /// A token's last byte is followed by this one: the literal's first byte, or a space when no literal follows.
+    var terminator = UInt8(ascii: " ")
+    /// `terminator` in every byte of a word, for the eight-bytes-at-a-time search.
+    var terminatorPattern: UInt64 = 0
+    /// A token that may be an unquoted list `a, b, c` (a client, forwarded-for or skipped field ended by a space).
+    var allowsList = false
+    /// Bytes of the literal matched by finding the field's end (a token's terminator, a closing quote): 0 or 1.
+    var consumed: Int32 = 0
+    /// The rest of the literal, compared after the field: little-endian in `tailWord`, covered by `tailMask`,
+    /// when at most eight bytes; a longer rest has mask 0 and word 1, which never match, and is compared byte by
+    /// byte.
+    var tailWord: UInt64 = 0
+    var tailMask: UInt64 = 0
+}
+
+/// How the per-line loop finds the end of a field.
+enum FieldShape: UInt8, Sendable {
+    /// Up to the first `terminator` byte (the end of the line when there is none).
+    case token
+    /// A fixed number of bytes (`width`).
+    case fixed
+    /// Up to the closing quote, escapes decoded.
+    case quoted
+}
+
+/// What the per-line loop does with a field: the fields of every common layout have an inline path, the others go
+/// through ``FormatProgram/store(_:_:_:_:_:_:)``.
+enum FieldAction: UInt8, Sendable {
+    case skip
+    /// An unquoted client (a list goes through `store`).
+    case client
+    /// Three unquoted digits.
+    case status
+    /// An unquoted size, `-` for 0.
+    case bodyBytes
+    /// The unquoted 26-byte common-log time.
+    case timeLocal
+    /// The quoted request line.
+    case request
+    /// The quoted Referer.
+    case referrer
+    /// The quoted User-Agent.
+    case userAgent
+    /// Anything else.
+    case store
+
+    /// The inline action for a field of `kind` read with `shape`.
+    init(_ kind: FieldKind, _ shape: FieldShape) {
+        switch (kind, shape) {
+        case (.skip, _): self = .skip
+        case (.client, .token): self = .client
+        case (.status, .fixed): self = .status
+        case (.bodyBytes, .token): self = .bodyBytes
+        case (.timeLocal, .fixed): self = .timeLocal
+        case (.request, .quoted): self = .request
+        case (.referrer, .quoted): self = .referrer
+        case (.userAgent, .quoted): self = .userAgent
+        default: self = .store
+        }
+    }
 }
 
 /// A compiled format: a leading literal, then fields each followed by a literal. Owns its memory; immutable.
@@ -89,18 +152,7 @@ final class FormatProgram: Sendable {
     let hasStatus: Bool
 
     init(leading: [UInt8], steps rawSteps: [FormatStep], literals allLiterals: [UInt8]) {
-        var steps = rawSteps
-        for index in steps.indices {
-            let skip = steps[index].quoted ? 1 : 0
-            let start = Int(steps[index].literalStart) + skip
-            let count = Int(steps[index].literalCount) - skip
-            if count > 0 && count <= 8 {
-                var word: UInt64 = 0
-                for offset in 0..<count { word |= UInt64(allLiterals[start + offset]) << (8 * UInt64(offset)) }
-                steps[index].matchWord = word
-                steps[index].matchMask = count == 8 ? ~0 : (1 << (8 * UInt64(count))) - 1
-            }
-        }
+        let steps = rawSteps.map { Self.prepared($0, allLiterals) }
         self.steps = .allocate(capacity: max(steps.count, 1))
         _ = self.steps.initialize(from: steps)
         literals = .allocate(byteCount: max(allLiterals.count, 1), alignment: 8)
@@ -114,6 +166,32 @@ final class FormatProgram: Sendable {
             .timeAny,
         ])
         hasStatus = kinds.contains(.status)
+    }
+
+    /// The step with the fields the per-line loop reads derived from its kind, quoting, width and literal.
+    private static func prepared(_ raw: FormatStep, _ allLiterals: [UInt8]) -> FormatStep {
+        var step = raw
+        let literal = allLiterals[Int(raw.literalStart)..<Int(raw.literalStart + raw.literalCount)]
+        step.shape = raw.quoted ? .quoted : raw.width > 0 ? .fixed : .token
+        step.action = FieldAction(raw.kind, step.shape)
+        // The inline status and time read exactly 3 and 26 bytes.
+        if (step.action == .status && raw.width != 3) || (step.action == .timeLocal && raw.width != 26) {
+            step.action = .store
+        }
+        step.terminator = literal.first ?? UInt8(ascii: " ")
+        step.terminatorPattern = 0x0101_0101_0101_0101 &* UInt64(step.terminator)
+        step.allowsList = step.shape == .token && step.terminator == UInt8(ascii: " ")
+            && [.client, .clientFallback, .forwardedFor, .skip].contains(raw.kind)
+        // A closing quote is the literal's first byte; a token's terminator too, when a literal follows.
+        step.consumed = step.shape == .fixed || literal.isEmpty ? 0 : 1
+        let tail = literal.dropFirst(Int(step.consumed))
+        if tail.count <= 8 {
+            for (offset, byte) in tail.enumerated() { step.tailWord |= UInt64(byte) << (8 * UInt64(offset)) }
+            step.tailMask = tail.count == 8 ? ~0 : (1 << (8 * UInt64(tail.count))) - 1
+        } else {
+            (step.tailWord, step.tailMask) = (1, 0)
+        }
+        return step
     }
 
     deinit {
@@ -156,6 +234,10 @@ final class FormatProgram: Sendable {
 
 /// The per-line interpreter of a ``FormatProgram``, over pointers the program owns (the parser keeps the program
 /// alive alongside the view).
+///
+/// Each step finds its field's end by its shape (a token's terminator eight bytes at a time, a fixed width, a
+/// closing quote), compares the rest of the literal after it in one masked word, and stores the field by its
+/// action; lines that end early, unquoted lists and rare fields leave this path.
 struct ProgramView: @unchecked Sendable {
     let steps: UnsafePointer<FormatStep>
     let count: Int
@@ -177,20 +259,63 @@ struct ProgramView: @unchecked Sendable {
         return true
     }
 
-    /// Whether the step's literal (from `skip` on) follows at `position`: one masked word compare when the line has
-    /// eight readable bytes there, else byte by byte.
+    /// Whether the rest of the step's literal (after the `consumed` bytes) is at `position`, which the caller
+    /// checked lies with the whole literal inside the line: one masked word compare when the line has eight
+    /// readable bytes there and the rest fits in a word, else byte by byte.
     @inline(__always)
-    private func follows(
-        _ step: FormatStep, _ line: UnsafeRawBufferPointer, _ position: Int, _ end: Int, skip: Int
-    ) -> Bool {
-        let count = Int(step.literalCount) - skip
-        guard position + count <= end else { return false }
-        if step.matchMask != 0 && position + 8 <= line.count {
-            // Safe because position + 8 <= line.count.
-            let word = line.loadUnaligned(fromByteOffset: position, as: UInt64.self)
-            return word & step.matchMask == step.matchWord
+    private func tailMatches(_ step: UnsafePointer<FormatStep>, _ line: UnsafeRawBufferPointer, _ position: Int)
+        -> Bool
+    {
+        if position &+ 8 <= line.count {
+            // Safe because position + 8 <= line.count, so the line has a base address.
+            let word = line.baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            if UInt64(littleEndian: word) & step.pointee.tailMask == step.pointee.tailWord { return true }
+            if step.pointee.tailMask != 0 { return false }
         }
-        return literalMatches(line, position, Int(step.literalStart) + skip, count)
+        let consumed = Int(step.pointee.consumed)
+        return literalMatches(
+            line, position, Int(step.pointee.literalStart) + consumed, Int(step.pointee.literalCount) - consumed)
+    }
+
+    /// The offset of the first `byte` in `line[start..<end]`, or `end`: eight bytes at a time (the line's bytes
+    /// after `end`, trailing blanks, may be read but never match), then byte by byte.
+    @inline(__always)
+    static func tokenEnd(
+        _ byte: UInt8, _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int,
+        pattern: UInt64 = 0x2020_2020_2020_2020
+    ) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var index = start
+        if let base = line.baseAddress {
+            while index &+ 8 <= line.count {
+                // Safe because index + 8 <= line.count.
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ pattern
+                // A zero byte of `word` marks the byte; the lowest flagged byte is always a true match.
+                let found = (word &- ones) & ~word & 0x8080_8080_8080_8080
+                if found != 0 { return min(index &+ found.trailingZeroBitCount &>> 3, end) }
+                index &+= 8
+                if index >= end { return end }
+            }
+        }
+        while index < end && line[index] != byte { index &+= 1 }
+        return index
+    }
+
+    /// The end of an unquoted list `a, b, c` whose first element ends (with a comma) at `firstEnd`.
+    static func listEnd(_ line: UnsafeRawBufferPointer, _ start: Int, _ firstEnd: Int, _ end: Int) -> Int {
+        var fieldEnd = firstEnd
+        while fieldEnd < end, fieldEnd > start, line[fieldEnd - 1] == UInt8(ascii: ",") {
+            fieldEnd += 1
+            while fieldEnd < end && line[fieldEnd] == UInt8(ascii: " ") { fieldEnd += 1 }
+            fieldEnd = tokenEnd(UInt8(ascii: " "), line, fieldEnd, end)
+        }
+        return fieldEnd
+    }
+
+    /// Whether a field holds a value: not empty and not `-` (reads its bytes only when it is one byte long).
+    @inline(__always)
+    static func hasValue(_ field: FieldRange, _ record: AccessRecord) -> Bool {
+        field.count > 1 || (field.count == 1 && record.bytes(field)[0] != UInt8(ascii: "-"))
     }
 
     /// Parses one line (trailing blanks already excluded by `end`) into `record`.
@@ -209,32 +334,26 @@ struct ProgramView: @unchecked Sendable {
             guard leadingCount <= end, literalMatches(line, 0, 0, leadingCount) else { return .missingField }
             position = leadingCount
         }
-        var index = 0
-        while index < count {
-            // Safe because index < count, the number of steps.
-            let step = steps[index]
-            let literalStart = Int(step.literalStart)
-            let literalCount = Int(step.literalCount)
+        var step = steps
+        let stepsEnd = steps + count
+        while step < stepsEnd {
             if position >= end {
                 missing = true
                 break
             }
+            let literalCount = Int(step.pointee.literalCount)
+            var action = step.pointee.action
             var field: FieldRange
             var next: Int
-            var lineEnded = false
-            if step.quoted {
+            switch step.pointee.shape {
+            case .quoted:
                 if let (range, after) = AccessLogParser.quoted(line, position, end, &record) {
                     field = range
-                    next = after
                     // The quote that closed the field is the literal's first byte.
-                    if literalCount > 1 {
-                        if follows(step, line, after, end, skip: 1) {
-                            next = after + literalCount - 1
-                        } else if after == end {
-                            lineEnded = true
-                        } else {
-                            return .missingField
-                        }
+                    next = after &- 1 &+ literalCount
+                    if next > end || !tailMatches(step, line, after) {
+                        guard after == end else { return .missingField }
+                        (missing, next) = (true, end)  // the line ends here, before the format does
                     }
                 } else if literalCount == 1 {
                     // A line cut inside its last quoted field (a logger's line limit): keep the rest.
@@ -243,137 +362,83 @@ struct ProgramView: @unchecked Sendable {
                 } else {
                     return .unterminatedQuote
                 }
-                // Fast paths for the quoted fields of every common layout.
-                let handled: Bool
-                switch step.kind {
-                case .request:
-                    record.requestField = field
-                    AccessLogParser.splitRequest(&record)
-                    if record.requestKind != .empty { captured += 1 }
-                    handled = true
-                case .referrer:
-                    let isDash = field.count == 1 && record.bytes(field)[0] == UInt8(ascii: "-")
-                    if field.count > 0 && !isDash {
-                        record.referrerField = field
-                        captured += 1
-                    }
-                    handled = true
-                case .userAgent:
-                    record.userAgentField = field
-                    if field.count > 1 || (field.count == 1 && record.bytes(field)[0] != UInt8(ascii: "-")) {
-                        captured += 1
-                    }
-                    handled = true
-                case .skip:
-                    handled = true
-                default:
-                    handled = false
-                }
-                if handled {
-                    if lineEnded { missing = true; break }
-                    position = next
-                    index += 1
-                    continue
-                }
-            } else {
-                var fieldEnd: Int
-                var isList = false
-                if step.width > 0 {
-                    fieldEnd = position + Int(step.width)
-                    guard fieldEnd <= end else { return FormatProgram.malformed(step.kind) }
-                } else {
-                    let terminator =
-                        literalCount > 0 ? literals.load(fromByteOffset: literalStart, as: UInt8.self) : UInt8(ascii: " ")
-                    fieldEnd = position
-                    while fieldEnd < end && line[fieldEnd] != terminator { fieldEnd += 1 }
-                    if terminator == UInt8(ascii: " "), fieldEnd < end, fieldEnd > position,
-                        line[fieldEnd - 1] == UInt8(ascii: ","),
-                        step.kind == .client || step.kind == .clientFallback || step.kind == .forwardedFor
-                            || step.kind == .skip
-                    {
-                        // An unquoted list `a, b, c` continues after a comma and spaces.
-                        isList = true
-                        while fieldEnd < end, fieldEnd > position, line[fieldEnd - 1] == UInt8(ascii: ",") {
-                            fieldEnd += 1
-                            while fieldEnd < end && line[fieldEnd] == UInt8(ascii: " ") { fieldEnd += 1 }
-                            while fieldEnd < end && line[fieldEnd] != terminator { fieldEnd += 1 }
-                        }
-                    }
+            case .token:
+                var fieldEnd = Self.tokenEnd(
+                    step.pointee.terminator, line, position, end, pattern: step.pointee.terminatorPattern)
+                if step.pointee.allowsList, fieldEnd < end, fieldEnd > position,
+                    line[fieldEnd - 1] == UInt8(ascii: ",")
+                {
+                    // An unquoted list `a, b, c` continues after a comma and spaces; `store` keeps a client's first
+                    // element.
+                    fieldEnd = Self.listEnd(line, position, fieldEnd, end)
+                    if action == .client { action = .store }
                 }
                 field = FieldRange(position, fieldEnd)
-                next = fieldEnd
-                if literalCount > 0 {
-                    if follows(step, line, fieldEnd, end, skip: 0) {
-                        next = fieldEnd + literalCount
-                    } else if fieldEnd == end {
-                        lineEnded = true
-                    } else {
-                        return step.width > 0 ? FormatProgram.malformed(step.kind) : .missingField
-                    }
+                next = fieldEnd &+ literalCount
+                if next > end || !tailMatches(step, line, fieldEnd &+ Int(step.pointee.consumed)) {
+                    guard fieldEnd == end else { return .missingField }
+                    (missing, next) = (true, end)
                 }
-                // Fast paths for the fields of every common layout.
-                switch step.kind {
-                case .client where !isList:
-                    guard fieldEnd > position, line[position] != UInt8(ascii: "\""),
-                        line[position] != UInt8(ascii: "[")
-                    else { return .badClient }
-                    record.clientField = field
-                    captured += 1
-                    if lineEnded { missing = true; index = count; continue }
-                    position = next
-                    index += 1
-                    continue
-                case .status:
-                    guard fieldEnd - position == 3, let hundreds = Timestamp.digit(line[position]),
-                        let tens = Timestamp.digit(line[position + 1]), let ones = Timestamp.digit(line[position + 2])
-                    else { return .badStatus }
-                    record.status = Int32(hundreds * 100 + tens * 10 + ones)
-                    fields.statusSeen = true
-                    captured += 1
-                    if lineEnded { missing = true; index = count; continue }
-                    position = next
-                    index += 1
-                    continue
-                case .skip:
-                    if lineEnded { missing = true; index = count; continue }
-                    position = next
-                    index += 1
-                    continue
-                case .bodyBytes:
-                    guard let size = AccessLogParser.size(line, position, fieldEnd) else { return .badBytes }
-                    record.responseBytes = size
-                    fields.bodySeen = true
-                    captured += 1
-                    if lineEnded { missing = true; index = count; continue }
-                    position = next
-                    index += 1
-                    continue
-                case .timeLocal:
-                    guard fieldEnd - position == 26,
-                        let value = time.parse(UnsafeRawBufferPointer(rebasing: line[position..<fieldEnd]))
-                    else { return .badTimestamp }
-                    record.timestamp = value
-                    fields.timeSeen = true
-                    captured += 1
-                    if lineEnded { missing = true; index = count; continue }
-                    position = next
-                    index += 1
-                    continue
-                default:
-                    break
+            case .fixed:
+                let fieldEnd = position &+ Int(step.pointee.width)
+                guard fieldEnd <= end else { return FormatProgram.malformed(step.pointee.kind) }
+                field = FieldRange(position, fieldEnd)
+                next = fieldEnd &+ literalCount
+                if next > end || !tailMatches(step, line, fieldEnd) {
+                    guard fieldEnd == end else { return FormatProgram.malformed(step.pointee.kind) }
+                    (missing, next) = (true, end)
                 }
             }
-            var fieldMatch = FormatMatch()
-            if let reason = FormatProgram.store(step.kind, field, &record, &time, &fields, &fieldMatch) {
-                return reason
-            }
-            captured += fieldMatch.capturedFields
-            if lineEnded {
-                missing = true
+            switch action {
+            case .skip:
                 break
+            case .client:
+                guard field.count > 0, line[position] != UInt8(ascii: "\""), line[position] != UInt8(ascii: "[")
+                else { return .badClient }
+                record.clientField = field
+                captured &+= 1
+            case .status:
+                guard let hundreds = Timestamp.digit(line[position]), let tens = Timestamp.digit(line[position + 1]),
+                    let ones = Timestamp.digit(line[position + 2])
+                else { return .badStatus }
+                record.status = Int32(hundreds * 100 + tens * 10 + ones)
+                fields.statusSeen = true
+                captured &+= 1
+            case .bodyBytes:
+                guard let size = AccessLogParser.size(line, position, position + Int(field.count)) else {
+                    return .badBytes
+                }
+                record.responseBytes = size
+                fields.bodySeen = true
+                captured &+= 1
+            case .timeLocal:
+                guard let value = time.parse(UnsafeRawBufferPointer(rebasing: line[position..<(position + 26)]))
+                else { return .badTimestamp }
+                record.timestamp = value
+                fields.timeSeen = true
+                captured &+= 1
+            case .request:
+                record.requestField = field
+                AccessLogParser.splitRequest(&record)
+                if record.requestKind != .empty { captured &+= 1 }
+            case .referrer:
+                if Self.hasValue(field, record) {
+                    record.referrerField = field
+                    captured &+= 1
+                }
+            case .userAgent:
+                record.userAgentField = field
+                if Self.hasValue(field, record) { captured &+= 1 }
+            case .store:
+                var fieldMatch = FormatMatch()
+                if let reason = FormatProgram.store(step.pointee.kind, field, &record, &time, &fields, &fieldMatch) {
+                    return reason
+                }
+                captured += fieldMatch.capturedFields
             }
+            // A line that ended early has `next == end`: the loop stops at the next step, or now at the last.
             position = next
-            index += 1
+            step += 1
         }
         match.capturedFields = captured
         match.missingFields = missing

@@ -52,8 +52,10 @@ public enum DatasetMaintenance {
         let identifier = Transaction.makeIdentifier()
         let staged = try StagedFile(directory: directory, transaction: identifier, sequence: 0)
         var options = ParquetWriterOptions(createdBy: KlogsVersion.description)
+        // The merged file has the current schema (older files' missing columns become nulls), so its version too.
         options.keyValueMetadata = readers[0].keyValueMetadata.compactMap { pair in
-            pair.value.map { (key: pair.key, value: $0) }
+            pair.key == "klogs.schema_version"
+                ? (key: pair.key, value: DatasetName.schemaVersion) : pair.value.map { (key: pair.key, value: $0) }
         }
         let writer = try ParquetFileWriter(
             output: FileDescriptorOutput(fileDescriptor: staged.fileDescriptor, path: staged.stagedPath),
@@ -63,8 +65,8 @@ public enum DatasetMaintenance {
         case .events:
             for reader in readers {
                 for (index, group) in reader.rowGroups.enumerated() where group.numberOfRows > 0 {
-                    let columns = try reader.schema.columns.indices.map {
-                        try reader.readColumn(rowGroup: index, column: $0)
+                    let columns = try dataset.schema.columns.map {
+                        try dataset.readColumnOrNull(reader, rowGroup: index, named: $0.name)
                     }
                     try writer.writeRowGroup(columns)
                     rows += group.numberOfRows
@@ -178,6 +180,7 @@ enum HitsAggregate {
         var os: String
         var device: String
         var isBot: Bool
+        var kind: String?
     }
 
     static func merge(_ readers: [ParquetFileReader]) throws -> [ColumnValues] {
@@ -192,12 +195,13 @@ enum HitsAggregate {
                 let bots = booleans(columns[7])
                 let hits = int64s(columns[8])
                 let bytes = int64s(columns[9])
+                let kinds = try DatasetName.hits.readColumnOrNull(reader, rowGroup: index, named: "kind")
                 for row in 0..<columns[0].count {
                     let key = Key(
                         hour: hours[row], vhost: columns[1].string(at: row), path: columns[2].string(at: row) ?? "",
                         status: statuses[row], browser: columns[4].string(at: row) ?? "",
                         os: columns[5].string(at: row) ?? "", device: columns[6].string(at: row) ?? "",
-                        isBot: bots[row])
+                        isBot: bots[row], kind: kinds.string(at: row))
                     totals[key, default: (0, 0)].hits += hits[row]
                     totals[key, default: (0, 0)].bytes += bytes[row]
                 }
@@ -207,8 +211,8 @@ enum HitsAggregate {
             if (left.hour, left.path, left.status) != (right.hour, right.path, right.status) {
                 return (left.hour, left.path, left.status) < (right.hour, right.path, right.status)
             }
-            return (left.vhost ?? "", left.browser, left.os, left.device, left.isBot ? 1 : 0)
-                < (right.vhost ?? "", right.browser, right.os, right.device, right.isBot ? 1 : 0)
+            return (left.vhost ?? "", left.browser, left.os, left.device, left.isBot ? 1 : 0, left.kind ?? "")
+                < (right.vhost ?? "", right.browser, right.os, right.device, right.isBot ? 1 : 0, right.kind ?? "")
         }
         return [
             .int64(keys.map(\.hour), validity: nil),
@@ -221,6 +225,7 @@ enum HitsAggregate {
             .boolean(keys.map(\.isBot), validity: nil),
             .int64(keys.map { totals[$0]!.hits }, validity: nil),  // safe because the keys come from totals
             .int64(keys.map { totals[$0]!.bytes }, validity: nil),
+            .strings(StringColumn(keys.map(\.kind))),
         ]
     }
 

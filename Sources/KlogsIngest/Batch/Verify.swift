@@ -86,7 +86,7 @@ public enum DatasetVerifier {
             if let name = reader.metadataValue(forKey: "klogs.dataset"), name != dataset.rawValue {
                 report.problems.append("\(path): a '\(name)' file in the '\(dataset.rawValue)' dataset.")
             }
-            guard reader.schema.columns.map(\.name) == dataset.schema.columns.map(\.name) else {
+            guard dataset.accepts(columnNames: reader.schema.columns.map(\.name)) else {
                 report.problems.append("\(path): its columns are not those of the '\(dataset.rawValue)' schema.")
                 return nil
             }

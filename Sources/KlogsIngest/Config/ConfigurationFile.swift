@@ -19,6 +19,8 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var userAgentRules: String?
     public var trustedProxies: [String]?
     public var keptQueryParameters: [String]?
+    /// The extensions that make a request an `asset` (`--asset-extensions`).
+    public var assetExtensions: [String]?
     /// `[[path_rewrites]]` tables: a pattern and its replacement.
     public var pathRewrites: [PathRewrite]?
     public var retentionDays: Int?
@@ -37,7 +39,7 @@ public struct ConfigurationFile: Sendable, Equatable {
         "data", "format", "log_format", "json_fields", "ip_mode", "ipv4_prefix", "ipv6_prefix", "events", "compression",
         "ua_rules",
         "trusted_proxies", "kept_query_params", "path_rewrites", "retention_days", "flush_interval",
-        "flush_lines", "wait",
+        "flush_lines", "wait", "asset_extensions",
     ]
 
     public init() {}
@@ -114,6 +116,7 @@ public struct ConfigurationFile: Sendable, Equatable {
             case "ua_rules": result.userAgentRules = try string()
             case "trusted_proxies": result.trustedProxies = try strings()
             case "kept_query_params": result.keptQueryParameters = try strings()
+            case "asset_extensions": result.assetExtensions = try strings()
             case "path_rewrites":
                 guard let array = value.array else { throw wrong("an array of tables ([[path_rewrites]])") }
                 result.pathRewrites = try array.map { element in

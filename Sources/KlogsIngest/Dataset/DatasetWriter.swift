@@ -177,6 +177,7 @@ final class DatasetWriter {
             classColumn(userAgents.osMajorIds, userAgents.osMajors),
             classColumn(userAgents.deviceIds, userAgents.devices),
             .boolean(classIds.map { userAgents.classes[Int($0)].isBot }, validity: nil),
+            .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: partition.kinds.map(Int32.init)),
         ]
         try partition.eventsFile!.write(columns, rows: rows)  // safe because it was opened above
     }
@@ -184,17 +185,14 @@ final class DatasetWriter {
     private func flushHits(_ partition: Partition, userAgents: UserAgentTable) throws {
         let rows = partition.hits.count
         guard rows > 0 else { return }
-        defer { partition.hits.removeAll(keepingCapacity: true) }
+        defer { if !partition.hits.isEmpty { partition.hits.removeAll() } }  // when the write failed
         if partition.hitsFile == nil { partition.hitsFile = try openFile(.hits, day: partition.day) }
 
         // Sorted by hour, then path: neighbouring rows compress better and readers can skip by statistics.
-        let entries = partition.hits.sorted { left, right in
-            (left.key.hour, left.key.path, left.key.status, left.key.userAgentClass, left.key.vhost)
-                < (right.key.hour, right.key.path, right.key.status, right.key.userAgentClass, right.key.vhost)
-        }
+        let entries = partition.hits.drainSorted()
         var hours: [Int64] = [], vhostIds: [Int32] = [], pathIds: [Int32] = [], statuses: [Int32] = []
         var browserIds: [Int32] = [], osIds: [Int32] = [], deviceIds: [Int32] = [], bots: [Bool] = []
-        var hitCounts: [Int64] = [], byteSums: [Int64] = []
+        var hitCounts: [Int64] = [], byteSums: [Int64] = [], kinds: [Int32] = []
         hours.reserveCapacity(rows)
         vhostIds.reserveCapacity(rows)
         pathIds.reserveCapacity(rows)
@@ -205,6 +203,7 @@ final class DatasetWriter {
         bots.reserveCapacity(rows)
         hitCounts.reserveCapacity(rows)
         byteSums.reserveCapacity(rows)
+        kinds.reserveCapacity(rows)
         for (key, totals) in entries {
             let userAgentClass = userAgents.hitsClasses[Int(key.userAgentClass)]
             hours.append(Int64(key.hour) * 3_600_000)
@@ -217,6 +216,7 @@ final class DatasetWriter {
             bots.append(userAgentClass.isBot)
             hitCounts.append(totals.hits)
             byteSums.append(totals.bytes)
+            kinds.append(Int32(key.kind))
         }
         let columns: [ColumnValues] = [
             .int64(hours, validity: nil),
@@ -229,6 +229,7 @@ final class DatasetWriter {
             .boolean(bots, validity: nil),
             .int64(hitCounts, validity: nil),
             .int64(byteSums, validity: nil),
+            .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds),
         ]
         try partition.hitsFile!.write(columns, rows: rows)  // safe because it was opened above
     }

@@ -8,6 +8,7 @@ struct HitKey: Hashable {
     var path: Int32
     var status: Int32
     var userAgentClass: Int32  // a hits class id of the `UserAgentTable`
+    var kind: UInt8  // a `RequestCategory` raw value
 }
 
 /// The sums of one hourly aggregate.
@@ -49,16 +50,16 @@ final class Partition {
     var byteCounts: [Int64] = []
     var referrerIds: [Int32] = []
     var userAgentClassIds: [Int32] = []
+    var kinds: [UInt8] = []  // `RequestCategory` raw values
 
     // Pending hourly aggregates.
-    var hits: [HitKey: HitTotals] = [:]
+    let hits = HitTable()
 
     var eventsFile: PartFile?
     var hitsFile: PartFile?
 
     init(day: Int32) {
         self.day = day
-        hits.reserveCapacity(1 << 16)
     }
 
     var pendingEvents: Int { timestamps.count }
@@ -79,6 +80,7 @@ final class Partition {
         byteCounts.removeAll(keepingCapacity: true)
         referrerIds.removeAll(keepingCapacity: true)
         userAgentClassIds.removeAll(keepingCapacity: true)
+        kinds.removeAll(keepingCapacity: true)
     }
 
     func removeInterned() {

@@ -10,6 +10,9 @@ struct UserAgentTable {
     private(set) var classes: [UserAgentClass] = []
     private var classIds: [UserAgentClass: Int32] = [:]
 
+    /// Whether the class of a row is a bot.
+    func isBot(_ classId: Int32) -> Bool { classes[Int(classId)].isBot }
+
     /// Dictionary ids of each class's column values, parallel to `classes`.
     private(set) var browserIds: [Int32] = []
     private(set) var browserMajorIds: [Int32] = []
@@ -46,9 +49,10 @@ struct UserAgentTable {
     }
 
     /// The class id of a user agent. The classifier caches user agents; this maps its ids to ours.
-    mutating func classId(of userAgent: UnsafeBufferPointer<UInt8>) -> Int32 {
+    /// - Parameter fingerprint: `UserAgentClassifier.fingerprint(userAgent)`.
+    mutating func classId(of userAgent: UnsafeBufferPointer<UInt8>, fingerprint: UInt64) -> Int32 {
         guard let classifier else { return absentClassId }
-        let classifierId = Int(classifier.classID(userAgent))
+        let classifierId = Int(classifier.classID(userAgent, fingerprint: fingerprint))
         if classifierId < tableIdOfClassifierId.count, tableIdOfClassifierId[classifierId] >= 0 {
             return tableIdOfClassifierId[classifierId]
         }

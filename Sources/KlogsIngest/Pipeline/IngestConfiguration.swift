@@ -66,6 +66,8 @@ public struct IngestConfiguration: Sendable {
     public var ipv6Prefix: Int = 48
     /// Whether the per-request `events` dataset is written (the hourly `hits` always is).
     public var writeEvents: Bool = true
+    /// The extensions that make a request an `asset` in the `kind` column (`--asset-extensions`).
+    public var assetExtensions = AssetExtensions.standard
     /// The Parquet page compression.
     public var compression: ParquetCompression = .lz4Raw
     /// The uap-core rules file used to classify user agents.

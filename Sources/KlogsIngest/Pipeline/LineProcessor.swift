@@ -1,4 +1,5 @@
 import KlogsCore
+import KlogsUserAgent
 
 /// The per-line work of an ingest: parse, anonymise, classify, and append to the day's partition.
 ///
@@ -190,13 +191,18 @@ struct LineProcessor {
 
     private mutating func append(_ record: AccessRecord, to partition: Partition) {
         let userAgent = record.userAgent
-        let classId = userAgent.map { bytes in
-            bytes.withMemoryRebound(to: UInt8.self) { userAgents.classId(of: $0) }
-        } ?? userAgents.absentClassId
+        // One hash of the user agent serves the class lookup and the pseudonym.
+        let userAgentBytes = UnsafeBufferPointer<UInt8>(
+            start: userAgent?.baseAddress?.assumingMemoryBound(to: UInt8.self), count: userAgent?.count ?? 0)
+        let fingerprint = UserAgentClassifier.fingerprint(userAgentBytes)
+        let classId =
+            userAgent == nil
+            ? userAgents.absentClassId : userAgents.classId(of: userAgentBytes, fingerprint: fingerprint)
 
         let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
         let vhostId = record.virtualHost.map { internHost($0, into: &partition.vhosts) } ?? -1
         let status = record.status
+        let kind = requestCategory(of: record, path: partition.paths.bytes(of: pathId), classId: classId)
 
         let client = privacy.client(of: record)
         if case .token = client { clientsNotIP += 1 }
@@ -205,8 +211,7 @@ struct LineProcessor {
             if let currentPseudonym, hashClients {
                 partition.visitors.append(
                     currentPseudonym.pseudonym(
-                        client: client, userAgent: userAgent ?? UnsafeRawBufferPointer(start: nil, count: 0),
-                        virtualHost: record.virtualHost))
+                        client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost))
             }
             if truncateClients {
                 partition.clientNetworkIds.append(clientNetworkId(client, in: partition))
@@ -218,13 +223,23 @@ struct LineProcessor {
             partition.byteCounts.append(record.responseBytes)
             partition.referrerIds.append(referrerHostId(record.referrer, in: partition))
             partition.userAgentClassIds.append(classId)
+            partition.kinds.append(kind.rawValue)
         }
 
         let key = HitKey(
             hour: Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000),
             vhost: vhostId, path: pathId, status: status,
-            userAgentClass: userAgents.hitsClassIds[Int(classId)])
-        partition.hits[key, default: HitTotals()].add(bytes: record.responseBytes)
+            userAgentClass: userAgents.hitsClassIds[Int(classId)], kind: kind.rawValue)
+        partition.hits.add(key, bytes: record.responseBytes)
+    }
+
+    /// The `kind` of a request (see `RequestCategory`), from its stored path.
+    private func requestCategory(of record: AccessRecord, path: ArraySlice<UInt8>, classId: Int32) -> RequestCategory {
+        path.withUnsafeBytes { path in
+            RequestCategory(
+                method: record.method, status: record.status, isBot: userAgents.isBot(classId),
+                path: path, assets: configuration.assetExtensions)
+        }
     }
 
     /// The interned network of a client in truncate mode, or -1 (null) when the client is not an IP address.
@@ -242,11 +257,7 @@ struct LineProcessor {
         switch ReferrerHost.extract(referrer, into: &scratch) {
         case .none: return -1
         case .host:
-            // A host name holding an address (`203-0-113-7` is fine, `203.0.113.7.nip.io` is not).
-            if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
-                return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
-            }
-            return scratch.withUnsafeBytes { partition.referrerHosts.intern($0) }
+            return internCheckedHost(into: &partition.referrerHosts)
         case .ipAddress: return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
         }
     }
@@ -259,10 +270,20 @@ struct LineProcessor {
             scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
         }
         // A Host header is the client's to choose (nginx `$host`): an address in it is stored as `[ip]`.
-        if scratch.withUnsafeBytes({ AddressMasking.containsAddress($0) }) {
-            return interner.intern(ReferrerHost.ipAddressMarker)
+        return internCheckedHost(into: &interner)
+    }
+
+    /// Interns the host name in `scratch`, or `[ip]` when it holds an address (`203-0-113-7` is fine,
+    /// `203.0.113.7.nip.io` is not).
+    ///
+    /// Only hosts that passed the check are ever interned, so a host already in the interner needs no new check:
+    /// the address scan runs once per distinct host and row group, not once per line.
+    private func internCheckedHost(into interner: inout ByteInterner) -> Int32 {
+        scratch.withUnsafeBytes { host in
+            if let id = interner.id(of: host) { return id }
+            if AddressMasking.containsAddress(host) { return interner.intern(ReferrerHost.ipAddressMarker) }
+            return interner.intern(host)
         }
-        return scratch.withUnsafeBytes { interner.intern($0) }
     }
 
     private mutating func reject(_ reason: RejectReason) {

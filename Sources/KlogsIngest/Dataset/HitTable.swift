@@ -1,0 +1,169 @@
+/// A `HitKey` packed into three words whose unsigned order is the order of the `hits` rows: hour, path,
+/// status, user-agent class, virtual host, kind.
+///
+/// Each `Int32` field takes 32 bits with its sign bit flipped, so negative ids (-1: none) sort first as they do
+/// as signed numbers; the kind (a `UInt8`) takes the low bits of `third`, whose bits 8-31 are free for more small
+/// fields.
+struct PackedHitKey: Equatable, Comparable {
+    var first: UInt64  // hour, path
+    var second: UInt64  // status, user-agent class
+    var third: UInt64  // vhost, (free), kind
+
+    @inline(__always)
+    static func < (left: PackedHitKey, right: PackedHitKey) -> Bool {
+        if left.first != right.first { return left.first < right.first }
+        if left.second != right.second { return left.second < right.second }
+        return left.third < right.third
+    }
+
+    /// The 32 bits of a field, ordered as the signed value.
+    @inline(__always)
+    static func bits(_ value: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: value) ^ 0x8000_0000)
+    }
+
+    /// The field stored by `bits(_:)`.
+    @inline(__always)
+    static func field(_ bits: UInt64) -> Int32 {
+        Int32(bitPattern: UInt32(truncatingIfNeeded: bits) ^ 0x8000_0000)
+    }
+
+    /// A cheap, well-mixed 64-bit hash. The keys are our own ids, not attacker-chosen bytes, so no secret seed is
+    /// needed: multiply-xorshift mixing spreads them over the slots.
+    @inline(__always)
+    var hash: UInt64 {
+        var hash = first &* 0x9E37_79B9_7F4A_7C15
+        hash = (hash ^ second ^ (hash >> 29)) &* 0xBF58_476D_1CE4_E5B9
+        hash = (hash ^ third ^ (hash >> 31)) &* 0x94D0_49BB_1331_11EB
+        return hash ^ (hash >> 32)
+    }
+}
+
+extension HitKey {
+    /// The key as three words in row order.
+    @inline(__always)
+    var packed: PackedHitKey {
+        PackedHitKey(
+            first: PackedHitKey.bits(hour) << 32 | PackedHitKey.bits(path),
+            second: PackedHitKey.bits(status) << 32 | PackedHitKey.bits(userAgentClass),
+            third: PackedHitKey.bits(vhost) << 32 | UInt64(kind))
+    }
+
+    /// The key a packed key was made from.
+    init(_ packed: PackedHitKey) {
+        self.init(
+            hour: PackedHitKey.field(packed.first >> 32), vhost: PackedHitKey.field(packed.third >> 32),
+            path: PackedHitKey.field(packed.first), status: PackedHitKey.field(packed.second >> 32),
+            userAgentClass: PackedHitKey.field(packed.second), kind: UInt8(truncatingIfNeeded: packed.third))
+    }
+}
+
+/// The pending hourly aggregates of a partition: `HitKey` → `HitTotals`, built for the per-line path.
+///
+/// An open-addressing table (linear probing, power-of-two size, at most half full) with keys and totals inline
+/// in one slot array, so an update touches one cache line. A slot is empty when its hit count is zero (a stored
+/// aggregate counts at least one hit). The table doubles when half full and keeps its capacity when drained.
+/// Storage is allocated by hand, which keeps the per-line path free of copy-on-write and exclusivity checks.
+/// Not thread-safe.
+final class HitTable {
+    /// One slot: a key and its sums; empty when `totals.hits == 0`.
+    struct Entry {
+        var key: PackedHitKey
+        var totals: HitTotals
+    }
+
+    private var slots: UnsafeMutablePointer<Entry>
+    private var capacity: Int
+    /// The number of aggregates held.
+    private(set) var count = 0
+
+    /// - Parameter minimumCapacity: the number of aggregates to make room for before the first growth.
+    init(minimumCapacity: Int = 1 << 15) {
+        capacity = 16
+        while capacity < minimumCapacity * 2 { capacity *= 2 }
+        slots = Self.allocateEmpty(capacity)
+    }
+
+    deinit {
+        slots.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Counts one request of `bytes` bytes under `key`.
+    /// - Complexity: O(1) expected; allocates only when the table doubles.
+    @inline(__always)
+    func add(_ key: HitKey, bytes: Int64) {
+        let packed = key.packed
+        let mask = capacity &- 1
+        var slot = Int(truncatingIfNeeded: packed.hash) & mask
+        while true {
+            let entry = slots + slot
+            if entry.pointee.totals.hits == 0 {
+                entry.pointee = Entry(key: packed, totals: HitTotals(hits: 1, bytes: bytes))
+                count &+= 1
+                if count &* 2 > capacity { grow() }
+                return
+            }
+            if entry.pointee.key == packed {
+                entry.pointee.totals.add(bytes: bytes)
+                return
+            }
+            slot = (slot &+ 1) & mask
+        }
+    }
+
+    /// The sums of `key`, if any request was counted under it.
+    func totals(of key: HitKey) -> HitTotals? {
+        let packed = key.packed
+        let mask = capacity &- 1
+        var slot = Int(truncatingIfNeeded: packed.hash) & mask
+        while slots[slot].totals.hits != 0 {
+            if slots[slot].key == packed { return slots[slot].totals }
+            slot = (slot &+ 1) & mask
+        }
+        return nil
+    }
+
+    /// Every aggregate in row order (hour, path, status, user-agent class, virtual host, kind); the table is left empty
+    /// with its capacity kept.
+    func drainSorted() -> [(key: HitKey, totals: HitTotals)] {
+        var entries: [Entry] = []
+        entries.reserveCapacity(count)
+        for slot in 0..<capacity where slots[slot].totals.hits != 0 {
+            entries.append(slots[slot])
+        }
+        removeAll()
+        entries.sort { $0.key < $1.key }
+        return entries.map { (HitKey($0.key), $0.totals) }
+    }
+
+    /// Forgets every aggregate, keeping the capacity.
+    func removeAll() {
+        slots.update(repeating: Self.empty, count: capacity)
+        count = 0
+    }
+
+    private static let empty = Entry(key: PackedHitKey(first: 0, second: 0, third: 0), totals: HitTotals())
+
+    private static func allocateEmpty(_ capacity: Int) -> UnsafeMutablePointer<Entry> {
+        let slots = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
+        slots.initialize(repeating: empty, count: capacity)
+        return slots
+    }
+
+    /// Doubles the slot array and re-inserts every aggregate.
+    private func grow() {
+        let old = slots
+        let oldCapacity = capacity
+        capacity *= 2
+        slots = Self.allocateEmpty(capacity)
+        let mask = capacity - 1
+        for index in 0..<oldCapacity where old[index].totals.hits != 0 {
+            var slot = Int(truncatingIfNeeded: old[index].key.hash) & mask
+            while slots[slot].totals.hits != 0 { slot = (slot + 1) & mask }
+            slots[slot] = old[index]
+        }
+        old.deallocate()
+    }
+}

@@ -1,0 +1,91 @@
+import Testing
+
+@testable import KlogsIngest
+
+/// The hourly-aggregate table against a `Dictionary` oracle: the same sums, the row order, growth and clearing.
+@Suite struct HitTableTests {
+    /// A deterministic generator (SplitMix64), so a failure reproduces.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var value = state
+            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+            return value ^ (value >> 31)
+        }
+        mutating func next(in range: ClosedRange<Int32>) -> Int32 {
+            let width = UInt64(Int64(range.upperBound) - Int64(range.lowerBound) + 1)
+            return range.lowerBound + Int32(truncatingIfNeeded: next() % width)
+        }
+    }
+
+    /// The row order of the `hits` dataset.
+    static func rowOrder(_ left: HitKey, _ right: HitKey) -> Bool {
+        (left.hour, left.path, left.status, left.userAgentClass, left.vhost, left.kind)
+            < (right.hour, right.path, right.status, right.userAgentClass, right.vhost, right.kind)
+    }
+
+    /// Random keys, including negative and extreme ids, counted in the table and in a dictionary.
+    static func fill(_ table: HitTable, lines: Int, seed: UInt64) -> [HitKey: HitTotals] {
+        var random = Random(state: seed)
+        var oracle: [HitKey: HitTotals] = [:]
+        for _ in 0..<lines {
+            let key = HitKey(
+                hour: random.next(in: 490_000...490_047), vhost: random.next(in: -1...3),
+                path: random.next() % 50 == 0 ? Int32.max - random.next(in: 0...2) : random.next(in: 0...2_000),
+                status: random.next() % 100 == 0 ? Int32.min : random.next(in: 200...204),
+                userAgentClass: random.next(in: 0...6), kind: UInt8(random.next() % 4))
+            let bytes = Int64(random.next() % 100_000)
+            table.add(key, bytes: bytes)
+            oracle[key, default: HitTotals()].add(bytes: bytes)
+        }
+        return oracle
+    }
+
+    static func check(_ table: HitTable, against oracle: [HitKey: HitTotals]) {
+        #expect(table.count == oracle.count)
+        for (key, totals) in oracle.prefix(500) {
+            #expect(table.totals(of: key)?.hits == totals.hits)
+            #expect(table.totals(of: key)?.bytes == totals.bytes)
+        }
+        let drained = table.drainSorted()
+        #expect(drained.count == oracle.count)
+        #expect(drained.map(\.key) == oracle.keys.sorted(by: rowOrder))
+        for (key, totals) in drained {
+            #expect(oracle[key]?.hits == totals.hits && oracle[key]?.bytes == totals.bytes)
+        }
+        #expect(table.isEmpty)
+    }
+
+    @Test func matchesADictionaryWhileGrowing() {
+        let table = HitTable(minimumCapacity: 8)  // grows many times on the way
+        let oracle = Self.fill(table, lines: 200_000, seed: 1)
+        #expect(oracle.count > 10_000)
+        Self.check(table, against: oracle)
+    }
+
+    @Test func drainingEmptiesAndTheTableIsReusable() {
+        let table = HitTable(minimumCapacity: 64)
+        Self.check(table, against: Self.fill(table, lines: 5_000, seed: 2))
+        let absent = HitKey(hour: 490_000, vhost: -1, path: 0, status: 200, userAgentClass: 0, kind: 0)
+        #expect(table.totals(of: absent) == nil)
+        Self.check(table, against: Self.fill(table, lines: 20_000, seed: 3))
+        table.removeAll()
+        #expect(table.count == 0 && table.drainSorted().isEmpty)
+    }
+
+    @Test func packingRoundTripsEveryFieldAndKeepsSignedOrder() {
+        let keys = [
+            HitKey(hour: .min, vhost: .max, path: -1, status: 0, userAgentClass: .min, kind: 0),
+            HitKey(hour: -1, vhost: -1, path: .max, status: .max, userAgentClass: 0, kind: .max),
+            HitKey(hour: 0, vhost: 0, path: 0, status: -5, userAgentClass: .max, kind: 3),
+            HitKey(hour: 0, vhost: 0, path: 0, status: -5, userAgentClass: .max, kind: 2),
+            HitKey(hour: 493_000, vhost: 7, path: 123_456, status: 404, userAgentClass: 12, kind: 1),
+        ]
+        for key in keys { #expect(HitKey(key.packed) == key) }
+        for left in keys {
+            for right in keys { #expect((left.packed < right.packed) == Self.rowOrder(left, right)) }
+        }
+    }
+}
