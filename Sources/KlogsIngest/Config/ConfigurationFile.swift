@@ -66,9 +66,8 @@ public struct ConfigurationFile: Sendable, Equatable {
 
     /// Parses configuration text; `name` is used in messages.
     public static func parse(_ text: String, name: String = "klogs.toml") throws -> ConfigurationFile {
-        if let (line, column) = TOMLHeaderCheck.firstMalformedHeader(text) {
-            throw BatchError(
-                "\(name):\(line):\(column): not valid TOML: a table header must start with a key, as in '[section]'.")
+        if let (line, column, problem) = TOMLPreflight.firstCrashingSyntax(text) {
+            throw BatchError("\(name):\(line):\(column): not valid TOML: \(problem).")
         }
         let table: TOMLTable
         do {

@@ -1,20 +1,22 @@
-/// Finds the TOML table headers that would crash the TOML parser, so that they are reported as syntax errors.
+/// Finds the syntax errors that would crash the TOML parser, so that they are reported as errors instead.
 ///
-/// TOMLKit 0.6.0 bundles a toml++ whose `parse_table_header` calls `parse_key` on whatever byte follows `[` or
-/// `[[`; when that byte cannot start a key (`[[[a]]]`, `[.a]`, `[=`, `[é]`, `[` at the end of a line), an
-/// assertion aborts the process (exit 134) instead of returning a parse error. Fixed upstream in toml++ PR #301;
-/// found here by the `FuzzConfig` fuzz target. Valid TOML never has such a header, so checking first changes
-/// nothing for a valid file.
+/// TOMLKit 0.6.0 bundles a toml++ with two assertions that invalid text reaches, aborting the process (exit 134)
+/// instead of returning a parse error; both found by the `FuzzConfig` fuzz target:
+/// - `parse_table_header` calls `parse_key` on whatever byte follows `[` or `[[`, asserting that it can start a key
+///   (`[[[a]]]`, `[.a]`, `[=`, `[é]`, `[` at the end of a line fail). Fixed upstream in toml++ PR #301.
+/// - `parse_array` calls `parse_value` on a `}` where an element is expected (`a = [}`, `a = [1, }`).
+/// Valid TOML has neither, so checking first changes nothing for a valid file.
 ///
 /// The scan knows just enough TOML to tell a header from a `[` inside a value: strings (basic, literal and
-/// multi-line, which may span lines), comments and the brackets of arrays.
-enum TOMLHeaderCheck {
-    /// The 1-based line and column of the first table header whose key starts with a byte that cannot start a
-    /// key (anything but `A-Z a-z 0-9 _ - " '`, or `]` for an empty header), or `nil`.
-    static func firstMalformedHeader(_ text: String) -> (line: Int, column: Int)? {
+/// multi-line, which may span lines), comments, and the brackets and braces of arrays and inline tables.
+enum TOMLPreflight {
+    /// The 1-based line and column of the first text that would crash the parser, and what is wrong, or `nil`.
+    static func firstCrashingSyntax(_ text: String) -> (line: Int, column: Int, problem: String)? {
         let bytes = Array(text.utf8)
         var scanner = Scanner(bytes: bytes)
-        var arrayDepth = 0
+        /// The open arrays (`[`) and inline tables (`{`) of the value being read, innermost last.
+        var containers: [UInt8] = []
+        var expectingElement = false
         var atLineStart = true
         while scanner.index < bytes.count {
             let byte = bytes[scanner.index]
@@ -29,30 +31,41 @@ enum TOMLHeaderCheck {
             case UInt8(ascii: "#"):
                 scanner.skipToEndOfLine()
                 continue
+            case UInt8(ascii: "}") where expectingElement:
+                return (scanner.line, scanner.index - scanner.lineStart + 1, "an array has '}' where a value belongs")
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
                 scanner.skipString()
-            case UInt8(ascii: "[") where atLineStart && arrayDepth == 0:
+            case UInt8(ascii: "[") where atLineStart && containers.isEmpty:
                 var next = scanner.index + 1
                 if next < bytes.count && bytes[next] == UInt8(ascii: "[") { next += 1 }
                 while next < bytes.count && (bytes[next] == UInt8(ascii: " ") || bytes[next] == UInt8(ascii: "\t")) {
                     next += 1
                 }
                 guard next < bytes.count, startsKey(bytes[next]) else {
-                    return (scanner.line, next - scanner.lineStart + 1)
+                    return (scanner.line, next - scanner.lineStart + 1, "a table header must start with a key, as in '[section]'")
                 }
                 // A header's quoted keys hold no newline, and nothing but a comment may follow it on its line.
                 scanner.skipToEndOfLine()
                 continue
-            case UInt8(ascii: "["):
-                arrayDepth += 1
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                containers.append(byte)
                 scanner.index += 1
-            case UInt8(ascii: "]"):
-                arrayDepth = max(arrayDepth - 1, 0)
+                atLineStart = false
+                expectingElement = byte == UInt8(ascii: "[")
+                continue
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                _ = containers.popLast()
                 scanner.index += 1
+            case UInt8(ascii: ",") where containers.last == UInt8(ascii: "["):
+                scanner.index += 1
+                atLineStart = false
+                expectingElement = true
+                continue
             default:
                 scanner.index += 1
             }
             atLineStart = false
+            expectingElement = false
         }
         return nil
     }
