@@ -59,7 +59,7 @@ struct BatchTests {
     }
 
     /// Text that made the bundled toml++ abort the process (an assertion) before klogs checked it first; found by
-    /// the FuzzConfig fuzz target (`[[[a` and `a=[}` are its two crash inputs, minimised).
+    /// the FuzzConfig fuzz target (`[[[a`, `a=[}` and a byte order mark before `[«` are its crash inputs, minimised).
     @Test(arguments: [
         ("[[[a", "klogs.toml:1:3:"),
         ("[[[1]]]", "klogs.toml:1:3:"),
@@ -70,6 +70,7 @@ struct BatchTests {
         ("[ #c", "klogs.toml:1:3:"),
         ("[\na]", "klogs.toml:1:2:"),
         ("[\u{e9}]", "klogs.toml:1:2:"),
+        ("\u{FEFF}[\u{AB}", "klogs.toml:1:5:"),
         ("a=[}", "klogs.toml:1:4:"),
         ("a = [1, }", "klogs.toml:1:9:"),
         ("a=[[}", "klogs.toml:1:5:"),

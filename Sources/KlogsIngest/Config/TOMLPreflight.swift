@@ -14,6 +14,8 @@ enum TOMLPreflight {
     static func firstCrashingSyntax(_ text: String) -> (line: Int, column: Int, problem: String)? {
         let bytes = Array(text.utf8)
         var scanner = Scanner(bytes: bytes)
+        // A UTF-8 byte order mark, which toml++ skips, does not stop a header on the first line being one.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { scanner.index = 3 }
         /// The open arrays (`[`) and inline tables (`{`) of the value being read, innermost last.
         var containers: [UInt8] = []
         var expectingElement = false
