@@ -4,14 +4,13 @@ SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PACKAGES := zlib1g-dev liblz4-dev libpcre2-dev pkg-config uap-core python3-venv
+DEB_PACKAGES := zlib1g-dev liblz4-dev libpcre2-dev pkg-config uap-core python3-venv lz4 time
 # Headless Chromium renders the HTML report in the tests (Tests/interop/test_query.py); Java runs make test-spark.
 DEB_PACKAGES += chromium
 DATA ?= ./klogs-data
 
-.PHONY: all build release static demo test test-packaging deps venv clean bench report-sample test-spark \
-	man completions install uninstall deb fuzz fuzz-build test-sanitize \
-	test-asan test-tsan
+.PHONY: all build release static demo test test-packaging deps venv clean bench compare report-sample test-spark \
+	man completions install uninstall deb fuzz fuzz-build test-sanitize test-asan test-tsan
 
 ## Installation layout (`make install PREFIX=/usr DESTDIR=/tmp/root`).
 PREFIX ?= /usr/local
@@ -133,6 +132,11 @@ test-packaging: deb venv
 ## Benchmarks (a separate package, so `make test` never builds them). Figures go to the README.
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --no-progress
+
+## klogs side by side with GoAccess and DuckDB on one generated log (LINES=1000000 RUNS=3 by default; the table
+## goes to the README). `Benchmarks/compare.sh --install` first installs the peers that are missing.
+compare: deps
+	Benchmarks/compare.sh
 
 ## The sample report shown in the docs: docs/report-sample.png from fixtures/sample-access.log.
 report-sample: build

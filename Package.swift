@@ -63,6 +63,9 @@ let package = Package(
         .testTarget(name: "KlogsParquetTests", dependencies: ["KlogsParquet", "KlogsTestSupport"]),
         .testTarget(name: "KlogsUserAgentTests", dependencies: ["KlogsUserAgent", "KlogsTestSupport"]),
         .testTarget(name: "KlogsQueryTests", dependencies: ["KlogsQuery", "KlogsIngest", "KlogsTestSupport"]),
+        // The command-line tool's own logic (the progress bar's layout); the commands are tested end to end in
+        // Tests/interop and Tests/packaging.
+        .testTarget(name: "KlogsCommandTests", dependencies: ["klogs"]),
         .testTarget(
             name: "KlogsIngestTests",
             dependencies: ["KlogsIngest", "KlogsCore", "KlogsParquet", "KlogsTestSupport", "CZlib", "CLZ4"]),

@@ -102,6 +102,15 @@ public struct AccessLogParser: Sendable {
     /// - Returns: `nil` when the line was parsed, or why it was rejected (then `record` is unspecified).
     /// - Complexity: O(line length); about 110 ns for a typical 240-byte combined line (release, one core).
     public mutating func parse(_ line: UnsafeRawBufferPointer, into record: inout AccessRecord) -> RejectReason? {
+        if let reason = parseFields(line, into: &record) { return reason }
+        // One check for every format: a time that parsed but lies outside what klogs stores (1970 to 9999).
+        return Timestamp.supportedRange.contains(record.timestamp) ? nil : .badTimestamp
+    }
+
+    /// Parses the fields of one line, without the range check of the time.
+    private mutating func parseFields(_ line: UnsafeRawBufferPointer, into record: inout AccessRecord)
+        -> RejectReason?
+    {
         record.begin(line)
         var end = line.count
         while end > 0 && (line[end - 1] == UInt8(ascii: " ") || line[end - 1] == UInt8(ascii: "\t")) { end -= 1 }

@@ -6,6 +6,13 @@ public enum Timestamp {
     static let millisecondsPerDay: Int64 = 86_400_000
     static let millisecondsPerHour: Int64 = 3_600_000
 
+    /// The instants klogs stores: from 1970-01-01T00:00:00Z up to, not including, 10000-01-01T00:00:00Z.
+    ///
+    /// A parsed time outside is rejected as `bad_timestamp`: before 1970 no web server logged (such a time is a
+    /// clock or logging fault), and from year 10000 on a date no longer has four digits, so partition names and
+    /// readers' date parsing would break. Years 1970 and 9999 themselves are accepted, offsets included.
+    public static let supportedRange: Range<Int64> = 0..<253_402_300_800_000
+
     /// Days since 1970-01-01 for a proleptic Gregorian date (no validation).
     @inline(__always)
     public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {

@@ -1,8 +1,8 @@
 /// Decodes the pages of one column chunk into ``ColumnValues``.
 ///
 /// Supports data pages v1 and v2, PLAIN, PLAIN_DICTIONARY / RLE_DICTIONARY with a dictionary page, RLE booleans,
-/// RLE definition levels, and the codecs UNCOMPRESSED, SNAPPY and LZ4_RAW. Each page is checked against the chunk's
-/// bounds and the row count before anything is allocated for it.
+/// DELTA_BINARY_PACKED integers, RLE definition levels, and the codecs UNCOMPRESSED, SNAPPY and LZ4_RAW. Each page is
+/// checked against the chunk's bounds and the row count before anything is allocated for it.
 struct ColumnChunkDecoder {
     let file: [UInt8]
     /// No page may extend past this offset (the footer's start).
@@ -304,9 +304,12 @@ struct ColumnChunkDecoder {
             ids.removeAll(keepingCapacity: true)
             try RunLengthEncoding.decode(
                 buffer, range: (range.lowerBound + 1)..<range.upperBound, bitWidth: bitWidth, count: present, into: &ids)
-        } else if encoding != .plain && !(encoding == .rle && column.type == .boolean) {
+        } else if encoding != .plain && !(encoding == .rle && column.type == .boolean)
+            && !(encoding == .deltaBinaryPacked && (column.type == .int32 || column.type == .int64))
+        {
             throw ParquetError.unsupported(
-                "the data page uses encoding \(encoding); klogs reads PLAIN, RLE_DICTIONARY and PLAIN_DICTIONARY")
+                "the data page uses encoding \(encoding); klogs reads PLAIN, RLE_DICTIONARY, PLAIN_DICTIONARY and "
+                    + "DELTA_BINARY_PACKED (integers)")
         }
         switch column.type {
         case .boolean:
@@ -335,6 +338,8 @@ struct ColumnChunkDecoder {
             if isDictionary {
                 guard let dictionary = int32Dictionary else { throw missingDictionary() }
                 try Self.lookUp(ids, in: dictionary, into: &values)
+            } else if encoding == .deltaBinaryPacked {
+                try DeltaBinaryPacked.decode(buffer, range: range, count: present, into: &values)
             } else {
                 try Self.decodePlainIntegers(buffer, range: range, count: present, into: &values)
             }
@@ -344,6 +349,8 @@ struct ColumnChunkDecoder {
             if isDictionary {
                 guard let dictionary = int64Dictionary else { throw missingDictionary() }
                 try Self.lookUp(ids, in: dictionary, into: &values)
+            } else if encoding == .deltaBinaryPacked {
+                try DeltaBinaryPacked.decode(buffer, range: range, count: present, into: &values)
             } else {
                 try Self.decodePlainIntegers(buffer, range: range, count: present, into: &values)
             }

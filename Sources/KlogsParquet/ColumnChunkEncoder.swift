@@ -44,9 +44,9 @@ public struct EncodedColumnChunk: Sendable {
 public struct ColumnChunkEncoder: Sendable {
     /// The options that set page sizes, dictionary limits and the codec.
     public let options: ParquetWriterOptions
-    private var page: [UInt8] = []
+    var page: [UInt8] = []  // internal: IntegerEncodings.swift writes pages too
     private var compressed: [UInt8] = []
-    private var levels: [UInt32] = []
+    var levels: [UInt32] = []
 
     /// Creates an encoder.
     public init(options: ParquetWriterOptions) {
@@ -77,10 +77,10 @@ public struct ColumnChunkEncoder: Sendable {
                 try encodeBooleans(array, validity: validity, into: &chunk)
             case .int32(let array, let validity):
                 try checkValidity(validity, count: array.count, column: column)
-                try encodeIntegers(array, validity: validity, into: &chunk)
+                try encodeIntegersCompactly(array, validity: validity, into: &chunk)
             case .int64(let array, let validity):
                 try checkValidity(validity, count: array.count, column: column)
-                try encodeIntegers(array, validity: validity, into: &chunk)
+                try encodeIntegersCompactly(array, validity: validity, into: &chunk)
             case .strings(let strings):
                 try checkStrings(strings, column: column, isDictionary: false)
                 try checkValidity(strings.validity, count: strings.count, column: column)
@@ -158,13 +158,13 @@ public struct ColumnChunkEncoder: Sendable {
     // MARK: Pages
 
     /// The end of the page that starts at `start` when every row costs `bitsPerRow`.
-    private func pageEnd(start: Int, count: Int, bitsPerRow: Int) -> Int {
+    func pageEnd(start: Int, count: Int, bitsPerRow: Int) -> Int {
         let rowsBySize = max(1, options.dataPageSize * 8 / max(1, bitsPerRow))
         return min(count, start + min(rowsBySize, options.dataPageRowLimit))
     }
 
     /// Starts a data page: clears the page buffer and writes the definition levels of `levels` (if optional).
-    private mutating func beginDataPage(isOptional: Bool, allPresent: Bool, rows: Int) {
+    mutating func beginDataPage(isOptional: Bool, allPresent: Bool, rows: Int) {
         page.removeAll(keepingCapacity: true)
         guard isOptional else { return }
         page.append(contentsOf: [0, 0, 0, 0])
@@ -178,7 +178,7 @@ public struct ColumnChunkEncoder: Sendable {
     }
 
     /// Fills `levels` with 1 for present and 0 for null rows of `range`; returns whether all were present.
-    private mutating func fillLevels(_ validity: [Bool]?, range: Range<Int>) -> Bool {
+    mutating func fillLevels(_ validity: [Bool]?, range: Range<Int>) -> Bool {
         guard let validity else { return true }
         levels.removeAll(keepingCapacity: true)
         var allPresent = true
@@ -193,7 +193,7 @@ public struct ColumnChunkEncoder: Sendable {
     }
 
     /// Compresses the page buffer and appends header and body to the chunk.
-    private mutating func finishPage(
+    mutating func finishPage(
         type: PageType, values: Int, encoding: ParquetEncoding, statistics: ParquetStatistics?,
         into chunk: inout EncodedColumnChunk
     ) throws {
@@ -288,7 +288,7 @@ public struct ColumnChunkEncoder: Sendable {
         }
     }
 
-    private mutating func encodeIntegers<T: FixedWidthInteger>(
+    mutating func encodeIntegers<T: FixedWidthInteger>(
         _ values: [T], validity: [Bool]?, into chunk: inout EncodedColumnChunk
     ) throws {
         let count = values.count
@@ -348,7 +348,7 @@ public struct ColumnChunkEncoder: Sendable {
         }
     }
 
-    private static func scalar<T: FixedWidthInteger>(_ value: T) -> ParquetScalar {
+    static func scalar<T: FixedWidthInteger>(_ value: T) -> ParquetScalar {
         if let value = value as? Int32 { return .int32(value) }
         return .int64(Int64(value))
     }

@@ -14,6 +14,9 @@ public struct ParquetWriterOptions: Sendable {
     public var writesPageStatistics: Bool
     /// Whether every page header carries the CRC-32 of the page's stored bytes (readers may verify it).
     public var writesPageChecksums: Bool
+    /// Whether INT32 and INT64 chunks are written in the smallest of PLAIN, a dictionary and DELTA_BINARY_PACKED
+    /// (see `IntegerEncodingChoice`), rather than always PLAIN.
+    public var encodesIntegersCompactly = true
     /// The footer's `created_by`, e.g. `"klogs version 0.1.0 (build abc123)"`.
     public var createdBy: String
     /// The footer's key-value metadata, in order.

@@ -24,7 +24,8 @@ public enum HTMLReport {
         body +=
             "</main>\n<footer><p>Made by \(escape(KlogsVersion.description)). Requests from bots are left out "
             + "of every figure except the bot share. No client address is stored: visitors are counted from daily "
-            + "pseudonyms.</p></footer>\n"
+            + "pseudonyms, and a visit (page views with no gap over 30 minutes) never spans two UTC days. The "
+            + "metrics are defined in klogs' docs/METRICS.md.</p></footer>\n"
         return """
             <!DOCTYPE html>
             <html lang="en">
@@ -47,19 +48,37 @@ public enum HTMLReport {
     // MARK: - Sections
 
     static func totals(_ data: ReportData) -> String {
-        var items: [(String, String)] = [("Requests", QueryRenderer.thousands(data.hits))]
-        if let visitors = data.visitors { items.append(("Visitors", QueryRenderer.thousands(visitors))) }
-        items.append(("Data sent", ReportData.byteText(data.bytes)))
-        items.append(("Bot share", ReportData.percent(data.botShare)))
+        var tiles = ""
+        for item in data.headlineItems {
+            tiles += "<div class=\"headline\"><dt>\(item.name)</dt><dd>\(escape(item.text))</dd>"
+            if let trend = item.trend {
+                tiles += "<dd class=\"trend\" title=\"The second half of the range against the first\">\(escape(trend))</dd>"
+            }
+            tiles += "</div>"
+        }
+        let secondary: [(String, String)] = [
+            ("Requests", QueryRenderer.thousands(data.hits)), ("Data sent", ReportData.byteText(data.bytes)),
+            ("Bot share", ReportData.percent(data.botShare)),
+        ]
+        tiles += secondary.map { "<div class=\"secondary\"><dt>\($0.0)</dt><dd>\($0.1)</dd></div>" }.joined()
         return "<section aria-labelledby=\"totals-title\"><h2 id=\"totals-title\" class=\"visually-hidden\">Totals</h2>"
-            + "<dl class=\"totals\">"
-            + items.map { "<div><dt>\($0.0)</dt><dd>\($0.1)</dd></div>" }.joined() + "</dl></section>\n"
+            + "<dl class=\"totals\">\(tiles)</dl></section>\n"
+    }
+
+    /// The lines of the time series: page views, and visitors and visits when known.
+    private static func seriesLines(_ data: ReportData) -> [(name: String, className: String, values: [Int64])] {
+        var lines = [("Page views", "pageviews", data.series.map(\.pageviews))]
+        if data.hasVisitors {
+            lines.append(("Visitors", "visitors", data.series.map { $0.visitors ?? 0 }))
+            lines.append(("Visits", "visits", data.series.map { $0.visits ?? 0 }))
+        }
+        return lines
     }
 
     static func timeSeries(_ data: ReportData) -> String {
         let unit = data.seriesUnit.rawValue
-        let withVisitors = data.visitors != nil
-        let title = withVisitors ? "Requests and visitors by \(unit)" : "Requests by \(unit)"
+        let lines = seriesLines(data)
+        let title = lines.map(\.name).joined(separator: ", ") + " by \(unit)"
         let points = data.series
         let width = 800.0
         let height = 280.0
@@ -67,7 +86,7 @@ public enum HTMLReport {
         let right = 36.0
         let top = 16.0
         let bottom = 36.0
-        let maximum = niceCeiling(points.map { max($0.hits, $0.visitors ?? 0) }.max() ?? 0)
+        let maximum = niceCeiling(lines.flatMap(\.values).max() ?? 0)
         let plotWidth = width - left - right
         let plotHeight = height - top - bottom
         func x(_ index: Int) -> Double {
@@ -75,11 +94,11 @@ public enum HTMLReport {
         }
         func y(_ value: Int64) -> Double { top + plotHeight * (1 - Double(value) / Double(maximum)) }
 
-        let peak = points.max { $0.hits < $1.hits }
-        var description =
-            "Line chart of requests\(withVisitors ? " and visitors" : "") per \(unit), "
-            + "\(points.count) points"
-        if let peak { description += "; the most requests, \(QueryRenderer.thousands(peak.hits)), on \(peak.label)" }
+        let peak = points.max { $0.pageviews < $1.pageviews }
+        var description = "Line chart of \(title.lowercased()), \(points.count) points"
+        if let peak {
+            description += "; the most page views, \(QueryRenderer.thousands(peak.pageviews)), on \(peak.label)"
+        }
         description += ". The table below holds every value."
 
         var svg =
@@ -101,43 +120,39 @@ public enum HTMLReport {
                 + "\(escape(shortLabel(point.label, unit: data.seriesUnit)))</text>"
         }
         if !points.isEmpty {
-            let hitsLine = points.enumerated().map { "\(format(x($0.offset))),\(format(y($0.element.hits)))" }
+            let pageLine = points.enumerated().map { "\(format(x($0.offset))),\(format(y($0.element.pageviews)))" }
             svg +=
-                "<path class=\"area\" d=\"M\(format(x(0))),\(format(y(0))) L\(hitsLine.joined(separator: " L")) "
+                "<path class=\"area\" d=\"M\(format(x(0))),\(format(y(0))) L\(pageLine.joined(separator: " L")) "
                 + "L\(format(x(points.count - 1))),\(format(y(0))) Z\"/>"
-            svg += "<polyline class=\"line hits\" points=\"\(hitsLine.joined(separator: " "))\"/>"
-            if withVisitors {
-                let visitorLine = points.enumerated().map {
-                    "\(format(x($0.offset))),\(format(y($0.element.visitors ?? 0)))"
-                }
-                svg += "<polyline class=\"line visitors\" points=\"\(visitorLine.joined(separator: " "))\"/>"
+            for line in lines {
+                let coordinates = line.values.enumerated().map { "\(format(x($0.offset))),\(format(y($0.element)))" }
+                svg += "<polyline class=\"line \(line.className)\" points=\"\(coordinates.joined(separator: " "))\"/>"
             }
             if points.count <= 120 {
                 for (index, point) in points.enumerated() {
-                    var tip = "\(point.label): \(QueryRenderer.thousands(point.hits)) requests"
-                    if let visitors = point.visitors { tip += ", \(QueryRenderer.thousands(visitors)) visitors" }
+                    let tip = "\(point.label): " + point.items.map { "\($0.text) \($0.name.lowercased())" }.joined(separator: ", ")
                     svg +=
-                        "<circle class=\"dot\" cx=\"\(format(x(index)))\" cy=\"\(format(y(point.hits)))\" r=\"3.5\">"
+                        "<circle class=\"dot\" cx=\"\(format(x(index)))\" cy=\"\(format(y(point.pageviews)))\" r=\"3.5\">"
                         + "<title>\(escape(tip))</title></circle>"
                 }
             }
         }
         svg += "</svg>"
 
-        var legend = "<span class=\"key hits\"></span> Requests"
-        if withVisitors { legend += " <span class=\"key visitors\"></span> Visitors (dashed)" }
+        let legend = lines.map { "<span class=\"key \($0.className)\"></span> \($0.name)" }.joined(separator: " ")
+        let names = data.headline.items.map(\.name)
         var table =
-            "<table><thead><tr><th scope=\"col\">\(unit == "day" ? "Day" : "Hour")</th><th scope=\"col\">Requests</th>"
-            + (withVisitors ? "<th scope=\"col\">Visitors</th>" : "") + "</tr></thead><tbody>"
+            "<table><thead><tr><th scope=\"col\">\(unit == "day" ? "Day" : "Hour")</th>"
+            + names.map { "<th scope=\"col\">\($0)</th>" }.joined() + "</tr></thead><tbody>"
         for point in points {
-            table += "<tr><th scope=\"row\">\(escape(point.label))</th><td>\(QueryRenderer.thousands(point.hits))</td>"
-            if let visitors = point.visitors { table += "<td>\(QueryRenderer.thousands(visitors))</td>" }
-            table += "</tr>"
+            table +=
+                "<tr><th scope=\"row\">\(escape(point.label))</th>"
+                + point.items.map { "<td>\(escape($0.text))</td>" }.joined() + "</tr>"
         }
         table += "</tbody></table>"
         return "<section class=\"card wide\" id=\"over-time\"><h2>\(escape(title))</h2>"
             + "<figure class=\"chart\" data-chart=\"over-time\">\(svg)<figcaption>\(legend)</figcaption></figure>"
-            + "<details><summary>The numbers</summary>\(table)</details></section>\n"
+            + "<details><summary>The numbers, with bounce rate and visit duration</summary>\(table)</details></section>\n"
     }
 
     static func botShare(_ data: ReportData) -> String {
@@ -162,27 +177,30 @@ public enum HTMLReport {
     }
 
     static func rankingSection(_ ranking: ReportData.Ranking) -> String {
-        let hasVisitors = ranking.rows.first?.visitors != nil
-        let largest = max(ranking.rows.map(\.hits).max() ?? 1, 1)
+        let first = ranking.metrics[0]
+        let withShare = first.isCount
+        let largest = max(ranking.rows.map { $0.values[0] }.max() ?? 1, 1)
         var html =
             "<section class=\"card\" id=\"\(ranking.id)\"><h2 id=\"\(ranking.id)-title\">\(escape(ranking.title))</h2>"
         html += "<table class=\"ranking chart\" data-chart=\"\(ranking.id)\" aria-labelledby=\"\(ranking.id)-title\">"
         html +=
-            "<thead><tr><th scope=\"col\">\(escape(ranking.column))</th><th scope=\"col\">Requests</th>"
-            + "<th scope=\"col\">Share</th>" + (hasVisitors ? "<th scope=\"col\">Visitors</th>" : "")
-            + "</tr></thead><tbody>"
+            "<thead><tr><th scope=\"col\">\(escape(ranking.column))</th>"
+            + ranking.metrics.map { "<th scope=\"col\">\(escape($0.heading.capitalisedFirst))</th>" }.joined()
+            + (withShare ? "<th scope=\"col\">Share</th>" : "") + "</tr></thead><tbody>"
         for row in ranking.rows {
-            let share = ranking.totalHits == 0 ? 0 : Double(row.hits) / Double(ranking.totalHits)
-            let width = 100 * Double(row.hits) / Double(largest)
+            let width = 100 * row.values[0] / largest
             html +=
                 "<tr><th scope=\"row\"><span class=\"name\" title=\"\(escape(row.label))\">\(escape(row.label))</span>"
                 + "<span class=\"bar\" aria-hidden=\"true\"><span style=\"width:\(format(width))%\"></span></span></th>"
-                + "<td>\(QueryRenderer.thousands(row.hits))</td><td>\(ReportData.percent(share))</td>"
-            if let visitors = row.visitors { html += "<td>\(QueryRenderer.thousands(visitors))</td>" }
+                + zip(row.values, ranking.metrics).map { "<td>\(escape(QueryRenderer.tableText($0, $1)))</td>" }.joined()
+            if withShare {
+                html += "<td>\(ReportData.percent(ranking.total == 0 ? 0 : row.values[0] / ranking.total))</td>"
+            }
             html += "</tr>"
         }
         if ranking.rows.isEmpty {
-            html += "<tr><td colspan=\"\(hasVisitors ? 4 : 3)\">No requests in this range.</td></tr>"
+            html +=
+                "<tr><td colspan=\"\(ranking.metrics.count + (withShare ? 2 : 1))\">Nothing in this range.</td></tr>"
         }
         html += "</tbody></table>"
         if ranking.valueCount > ranking.rows.count {
@@ -246,8 +264,8 @@ public enum HTMLReport {
     }
 
     static let style = """
-        :root{--fg:#1b1f24;--muted:#57606a;--bg:#f6f8fa;--card:#fff;--line:#d0d7de;--hits:#1f6feb;--area:rgba(31,111,235,.14);--visitors:#bc4c00;--bots:#8c959f;--bar:#1f6feb}
-        @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--card:#161b22;--line:#30363d;--hits:#4493f8;--area:rgba(68,147,248,.18);--visitors:#f0883e;--bots:#6e7681;--bar:#4493f8}}
+        :root{--fg:#1b1f24;--muted:#57606a;--bg:#f6f8fa;--card:#fff;--line:#d0d7de;--hits:#1f6feb;--area:rgba(31,111,235,.14);--visitors:#bc4c00;--visits:#1a7f37;--bots:#8c959f;--bar:#1f6feb}
+        @media (prefers-color-scheme:dark){:root{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--card:#161b22;--line:#30363d;--hits:#4493f8;--area:rgba(68,147,248,.18);--visitors:#f0883e;--visits:#3fb950;--bots:#6e7681;--bar:#4493f8}}
         *{box-sizing:border-box}
         body{margin:0;font:16px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
         header,main,footer{max-width:1200px;margin:0 auto;padding:0 16px}
@@ -257,16 +275,17 @@ public enum HTMLReport {
         .totals{display:grid;grid-template-columns:repeat(auto-fit,minmax(140px,1fr));gap:12px;margin:0 0 16px}
         .totals div{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 16px}
         .totals dt{color:var(--muted);font-size:.9rem}.totals dd{margin:0;font-size:1.6rem;font-weight:600;font-variant-numeric:tabular-nums}
+        .totals dd.trend{font-size:.85rem;font-weight:normal;color:var(--muted)}.totals .secondary dd{font-size:1.2rem}
         .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px;margin:0 0 16px;min-width:0}
         .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,460px),1fr));gap:0 16px}
         figure{margin:0}svg{display:block;width:100%;height:auto}
         .grid-line{stroke:var(--line);stroke-width:1}.axis{fill:var(--muted);font-size:13px}
         .area{fill:var(--area)}.line{fill:none;stroke-width:2.5;stroke-linejoin:round}
-        .line.hits{stroke:var(--hits)}.line.visitors{stroke:var(--visitors);stroke-dasharray:7 4}.dot{fill:var(--hits)}
+        .line.pageviews{stroke:var(--hits)}.line.visitors{stroke:var(--visitors);stroke-dasharray:7 4}.line.visits{stroke:var(--visits);stroke-dasharray:2 3}.dot{fill:var(--hits)}
         .humans{fill:var(--hits);background:var(--hits)}.bots{fill:var(--bots);background:var(--bots)}
         figcaption{color:var(--muted);font-size:.9rem;margin-top:.3rem}
         .key{display:inline-block;width:14px;height:10px;border-radius:2px;vertical-align:middle;background:var(--hits)}
-        .key.visitors{background:var(--visitors)}.key.bots{background:var(--bots)}
+        .key.visitors{background:var(--visitors)}.key.visits{background:var(--visits)}.key.bots{background:var(--bots)}
         table{width:100%;border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.95rem}
         th,td{padding:4px 6px;border-bottom:1px solid var(--line);text-align:right;vertical-align:top}
         th:first-child{text-align:left;font-weight:normal}thead th{font-weight:600;color:var(--muted)}
@@ -287,4 +306,9 @@ public enum HTMLReport {
         window.addEventListener("beforeprint",function(){var d=document.querySelectorAll("details");for(var j=0;j<d.length;j++){d[j].open=true;}});
         document.documentElement.setAttribute("data-rendered","yes");})();
         """
+}
+
+extension String {
+    /// The text with its first letter in upper case: `page views` → `Page views`.
+    fileprivate var capitalisedFirst: String { prefix(1).uppercased() + dropFirst() }
 }

@@ -16,7 +16,13 @@ public struct QueryResult: Sendable {
     /// One group: its dimension values and metric values, in the query's orders.
     public struct Row: Sendable, Hashable {
         public var keys: [QueryValue]
-        public var values: [Int64]
+        /// The metric values: counts are whole numbers; a mean or percentage without visits is NaN.
+        public var values: [Double]
+
+        public init(keys: [QueryValue], values: [Double]) {
+            self.keys = keys
+            self.values = values
+        }
     }
 
     public var dimensions: [QueryDimension]
@@ -27,7 +33,7 @@ public struct QueryResult: Sendable {
     /// The groups, ordered (see ``QueryEngine``).
     public var rows: [Row]
     /// The metrics over every matching request, including groups cut by `top`.
-    public var totals: [Int64]
+    public var totals: [Double]
     /// The number of groups before `top`.
     public var groupCount: Int
     public var scan: ScanStatistics
@@ -89,6 +95,7 @@ public struct QueryEngine {
             )
         }
         let partitions = files.partitions(in: range)
+        if query.needsVisits { return try runWithVisits(range: range, partitions: partitions) }
         let paths = partitions.flatMap(DatasetFiles.files(in:))
         // Files are scanned by up to one worker per core, each with its own aggregator; the results are merged.
         let workerCount = max(1, min(paths.count, ProcessInfo.processInfo.activeProcessorCount, 8))
@@ -121,16 +128,30 @@ public struct QueryEngine {
         aggregator.scan.files.sort()
         let sawEvents = slots.contains { $0.sawFiles }
         let sawPseudonyms = slots.contains { $0.sawPseudonyms }
-        if query.metrics.contains(.visitors) && sawEvents && !sawPseudonyms {
+        try Self.checkPseudonyms(query, range, sawEvents: sawEvents, sawPseudonyms: sawPseudonyms)
+        return aggregator.result()
+    }
+
+    /// Refuses visitors and visits when the files read hold no pseudonyms (truncate or drop mode).
+    static func checkPseudonyms(_ query: Query, _ range: TimeRange, sawEvents: Bool, sawPseudonyms: Bool) throws {
+        guard sawEvents && !sawPseudonyms else { return }
+        if query.needsVisits {
+            throw QueryError(
+                .unanswerable,
+                "the data from \(range) has no visitor pseudonyms: it was ingested with --ip-mode truncate or drop, "
+                    + "so requests cannot be joined into visits (a truncated network is shared by many people); ask "
+                    + "for pageviews, hits or bytes instead (docs/METRICS.md)")
+        }
+        if query.metrics.contains(.visitors) {
             throw QueryError(
                 .unanswerable,
                 "the data from \(range) has no visitor pseudonyms: it was ingested with --ip-mode truncate or drop, "
                     + "so visitors cannot be counted; ask for hits or bytes instead")
         }
-        return aggregator.result()
     }
 
     private static func eventsReason(_ query: Query, _ range: TimeRange) -> String {
+        if query.needsVisits { return "visits are built from the events dataset" }
         if query.metrics.contains(.visitors) { return "visitors are counted from the events dataset" }
         if query.dimensions.contains(.referrerHost) { return "referrer hosts are kept only in the events dataset" }
         return "the range \(range) does not start and end on whole hours, which needs the events dataset"
@@ -138,7 +159,7 @@ public struct QueryEngine {
 }
 
 /// One worker's aggregator and what it saw; each worker writes only its own slot.
-private final class WorkerSlot: @unchecked Sendable {
+final class WorkerSlot: @unchecked Sendable {
     var aggregator: Aggregator
     var error: QueryError?
     var sawFiles = false
@@ -216,10 +237,16 @@ struct Aggregator {
     var hits: [Int64] = []
     var bytes: [Int64] = []
     var visitors: [Set<Int64>] = []
+    var pageviews: [Int64] = []
     var totalHits: Int64 = 0
+    var totalPageviews: Int64 = 0
     var totalBytes: Int64 = 0
     var totalVisitors = Set<Int64>()
+    /// Visitors of days already finished (see ``finishDay()``), per group and in total.
+    var carriedVisitors: [Int64] = []
+    var carriedTotalVisitors: Int64 = 0
     let wantsVisitors: Bool
+    let wantsPageviews: Bool
 
     init(query: Query, range: TimeRange, dataset: DatasetName) {
         self.query = query
@@ -227,56 +254,15 @@ struct Aggregator {
         self.dataset = dataset
         tables = Array(repeating: StringTable(), count: query.dimensions.count)
         wantsVisitors = query.metrics.contains(.visitors)
+        wantsPageviews = query.metrics.contains(.pageviews)
     }
 
-    private var timeColumn: String { dataset == .events ? "ts" : "hour" }
-
-    /// Whether a row group's statistics rule it out.
-    private func canSkip(_ reader: ParquetFileReader, _ group: Int) -> Bool {
-        func stats(_ name: String) -> ParquetStatistics? {
-            guard let index = reader.schema.index(of: name) else { return nil }
-            return reader.rowGroups[group].columns[index].statistics
-        }
-        if let time = stats(timeColumn), case .int64(let low)? = time.min, case .int64(let high)? = time.max {
-            if high < range.start || low >= range.end { return true }
-        }
-        if let filter = query.filters.status, let status = stats("status"),
-            case .int32(let low)? = status.min, case .int32(let high)? = status.max, !filter.overlaps(low, high)
-        {
-            return true
-        }
-        if query.filters.bots != .include, let bot = stats("is_bot"),
-            case .boolean(let low)? = bot.min, case .boolean(let high)? = bot.max
-        {
-            if query.filters.bots == .exclude && low { return true }
-            if query.filters.bots == .only && !high { return true }
-        }
-        if let prefix = query.filters.path, !PathPattern.isGlob(prefix), let path = stats("path"),
-            case .bytes(let low)? = path.min, case .bytes(let high)? = path.max
-        {
-            let prefixBytes = Array(prefix.utf8)
-            if high.lexicographicallyPrecedes(prefixBytes) { return true }
-            if prefixBytes.lexicographicallyPrecedes(low) && !low.starts(with: prefixBytes) { return true }
-        }
-        for (name, allowed) in [("vhost", query.filters.vhosts), ("device", query.filters.devices)]
-        where !allowed.isEmpty {
-            if let column = stats(name), case .bytes(let low)? = column.min, case .bytes(let high)? = column.max,
-                column.nullCount.map({ $0 == 0 }) ?? false
-            {
-                let anyInside = allowed.contains { value in
-                    let bytes = Array(value.utf8)
-                    return !bytes.lexicographicallyPrecedes(low) && !high.lexicographicallyPrecedes(bytes)
-                }
-                if !anyInside { return true }
-            }
-        }
-        return false
-    }
+    private var selection: RowSelection { RowSelection(query: query, range: range, dataset: dataset) }
 
     /// Adds every row group of a file that may hold matching rows.
     mutating func add(_ reader: ParquetFileReader) throws {
         for group in reader.rowGroups.indices {
-            if canSkip(reader, group) {
+            if selection.canSkip(reader, group) {
                 scan.rowGroupsSkipped += 1
                 continue
             }
@@ -285,103 +271,18 @@ struct Aggregator {
         }
     }
 
-    private static func dictionary(_ values: ColumnValues) -> (StringColumn, [Int32]) {
-        switch values {
-        case .dictionaryStrings(let dictionary, let indices): return (dictionary, indices)
-        case .strings(let column):
-            var ids: [[UInt8]: Int32] = [:]
-            var dictionary = StringColumn()
-            var indices = [Int32](repeating: -1, count: column.count)
-            for row in 0..<column.count where column.isPresent(row) {
-                let key = Array(column[row])
-                if let id = ids[key] {
-                    indices[row] = id
-                } else {
-                    let id = Int32(dictionary.count)
-                    ids[key] = id
-                    dictionary.append(bytes: key)
-                    indices[row] = id
-                }
-            }
-            return (dictionary, indices)
-        default: return (StringColumn(), Array(repeating: -1, count: values.count))
-        }
-    }
-
-    private static func int64s(_ values: ColumnValues) -> [Int64] {
-        switch values {
-        case .int64(let values, _): values
-        case .int32(let values, _): values.map(Int64.init)
-        default: []
-        }
-    }
-
     private mutating func addRowGroup(_ reader: ParquetFileReader, _ group: Int) throws {
-        let rowCount = Int(reader.rowGroups[group].numberOfRows)
+        try addRowGroup(RowGroupColumns(reader: reader, group: group, dataset: dataset))
+    }
+
+    /// Adds the matching rows of a row group (its columns may be shared with a ``VisitAggregator``).
+    mutating func addRowGroup(_ columns: RowGroupColumns) throws {
+        let rowCount = columns.rowCount
         guard rowCount > 0 else { return }
         scan.rowsScanned += rowCount
-        let filters = query.filters
-        var keep = [Bool](repeating: true, count: rowCount)
-        var cache: [String: ColumnValues] = [:]
-        func column(_ name: String) throws -> ColumnValues {
-            if let values = cache[name] { return values }
-            let values = try reader.readColumn(rowGroup: group, named: name)
-            guard values.count == rowCount else {
-                throw QueryError(
-                    .unreadable, "\(reader.name): column '\(name)' has \(values.count) rows, not \(rowCount)")
-            }
-            cache[name] = values
-            return values
-        }
-
-        // The time column: needed to filter unless the row group lies inside the range, and for day/hour.
         let needsTime = query.dimensions.contains(.day) || query.dimensions.contains(.hour)
-        var times: [Int64] = []
-        var timeInside = false
-        if let index = reader.schema.index(of: timeColumn),
-            let stats = reader.rowGroups[group].columns[index].statistics,
-            case .int64(let low)? = stats.min, case .int64(let high)? = stats.max
-        {
-            timeInside = low >= range.start && high < range.end
-        }
-        if needsTime || !timeInside {
-            times = Self.int64s(try column(timeColumn))
-            if !timeInside {
-                for row in 0..<rowCount where times[row] < range.start || times[row] >= range.end { keep[row] = false }
-            }
-        }
-
-        // Filters, evaluated once per dictionary entry where the column is a string.
-        func stringFilter(_ name: String, _ allowed: (ArraySlice<UInt8>) -> Bool) throws {
-            let (dictionary, indices) = Self.dictionary(try column(name))
-            var passes = [Bool](repeating: false, count: dictionary.count)
-            for entry in 0..<dictionary.count { passes[entry] = allowed(dictionary[entry]) }
-            for row in 0..<rowCount where keep[row] {
-                let index = Int(indices[row])
-                if index < 0 || !passes[index] { keep[row] = false }
-            }
-        }
-        if let pattern = filters.path {
-            let matcher = PathPattern(pattern)
-            try stringFilter("path") { matcher.matches($0) }
-        }
-        if !filters.vhosts.isEmpty {
-            let allowed = Set(filters.vhosts.map { Array($0.utf8) })
-            try stringFilter("vhost") { allowed.contains(Array($0)) }
-        }
-        if !filters.devices.isEmpty {
-            let allowed = Set(filters.devices.map { Array($0.utf8) })
-            try stringFilter("device") { allowed.contains(Array($0)) }
-        }
-        if let statusFilter = filters.status {
-            guard case .int32(let statuses, _) = try column("status") else { return }
-            for row in 0..<rowCount where keep[row] && !statusFilter.contains(statuses[row]) { keep[row] = false }
-        }
-        if filters.bots != .include {
-            guard case .boolean(let bots, _) = try column("is_bot") else { return }
-            let wanted = filters.bots == .only
-            for row in 0..<rowCount where keep[row] && bots[row] != wanted { keep[row] = false }
-        }
+        let (keep, times) = try selection.matchingRows(columns, needsTimes: needsTime)
+        func column(_ name: String) throws -> ColumnValues { try columns.column(name) }
 
         // Local ids per dimension.
         var locals: [LocalColumn] = []
@@ -411,7 +312,7 @@ struct Aggregator {
                 for row in 0..<rowCount { ids[row] = statuses[row] / divisor - low }
                 locals.append(LocalColumn(kind: .offset(base: Int64(low)), ids: ids, cardinality: Int(high - low) + 1))
             default:
-                let (dictionary, indices) = Self.dictionary(try column(dimension.columnName))
+                let (dictionary, indices) = RowSelection.dictionary(try column(dimension.columnName))
                 locals.append(
                     LocalColumn(
                         kind: .strings(dictionary: dictionary), ids: indices, shift: 1,
@@ -420,9 +321,9 @@ struct Aggregator {
         }
 
         // Metric columns.
-        let hitCounts: [Int64] = dataset == .hits ? Self.int64s(try column("hits")) : []
+        let hitCounts: [Int64] = dataset == .hits ? RowSelection.int64s(try column("hits")) : []
         let byteCounts: [Int64] =
-            query.metrics.contains(.bytes) || dataset == .hits ? Self.int64s(try column("bytes")) : []
+            query.metrics.contains(.bytes) || dataset == .hits ? RowSelection.int64s(try column("bytes")) : []
         var visitorValues: [Int64] = []
         var visitorValidity: [Bool]? = nil
         if wantsVisitors, case .int64(let values, let validity) = try column("visitor") {
@@ -430,6 +331,7 @@ struct Aggregator {
             visitorValidity = validity
         }
         let wantsBytes = !byteCounts.isEmpty
+        let isPage: [Bool] = wantsPageviews ? RowSelection.pageRows(try column("kind")) : []
 
         // Mixed-radix local keys; a dense table maps them to global groups when small enough.
         var strides: [Int] = []
@@ -489,7 +391,11 @@ struct Aggregator {
                     keys.append(key)
                     hits.append(0)
                     bytes.append(0)
-                    if wantsVisitors { visitors.append([]) }
+                    pageviews.append(0)
+                    if wantsVisitors {
+                        visitors.append([])
+                        carriedVisitors.append(0)
+                    }
                 }
                 if dense { denseGroups[localKey] = groupId } else { sparseGroups[localKey] = groupId }
             }
@@ -501,11 +407,29 @@ struct Aggregator {
                 bytes[g] &+= byteCounts[row]
                 totalBytes &+= byteCounts[row]
             }
+            if wantsPageviews && isPage[row] {
+                pageviews[g] &+= rowHits
+                totalPageviews &+= rowHits
+            }
             if wantsVisitors && !visitorValues.isEmpty && (visitorValidity?[row] ?? true) {
-                visitors[g].insert(visitorValues[row])
+                // Without dimensions the one group is the total: one set is enough.
+                if dimensionCount > 0 { visitors[g].insert(visitorValues[row]) }
                 totalVisitors.insert(visitorValues[row])
             }
         }
+    }
+
+    /// Counts the visitors of a finished UTC day and forgets them: a pseudonym belongs to one day, so the visitors of
+    /// the days add up, and the sets never grow past a day's visitors. Only for a caller that gives each day to one
+    /// aggregator whole (the visit queries).
+    mutating func finishDay() {
+        guard wantsVisitors else { return }
+        for group in visitors.indices where !visitors[group].isEmpty {
+            carriedVisitors[group] += Int64(visitors[group].count)
+            visitors[group].removeAll(keepingCapacity: true)
+        }
+        carriedTotalVisitors += Int64(totalVisitors.count)
+        totalVisitors.removeAll(keepingCapacity: true)
     }
 
     /// Adds the groups and totals of another aggregator of the same query (another worker's share of the files).
@@ -529,15 +453,27 @@ struct Aggregator {
                 keys.append(key)
                 hits.append(0)
                 bytes.append(0)
-                if wantsVisitors { visitors.append([]) }
+                pageviews.append(0)
+                if wantsVisitors {
+                    visitors.append([])
+                    carriedVisitors.append(0)
+                }
             }
             hits[group] &+= other.hits[otherGroup]
+            pageviews[group] &+= other.pageviews[otherGroup]
             bytes[group] &+= other.bytes[otherGroup]
-            if wantsVisitors { visitors[group].formUnion(other.visitors[otherGroup]) }
+            if wantsVisitors {
+                visitors[group].formUnion(other.visitors[otherGroup])
+                carriedVisitors[group] += other.carriedVisitors[otherGroup]
+            }
         }
         totalHits &+= other.totalHits
         totalBytes &+= other.totalBytes
-        if wantsVisitors { totalVisitors.formUnion(other.totalVisitors) }
+        totalPageviews &+= other.totalPageviews
+        if wantsVisitors {
+            totalVisitors.formUnion(other.totalVisitors)
+            carriedTotalVisitors += other.carriedTotalVisitors
+        }
         scan.filesRead += other.scan.filesRead
         scan.files += other.scan.files
         scan.rowGroupsRead += other.scan.rowGroupsRead
@@ -547,22 +483,40 @@ struct Aggregator {
 
     /// The value of one dimension of a key.
     private func value(_ dimension: QueryDimension, _ id: Int32, table: Int) -> QueryValue {
+        Self.dimensionValue(dimension, id, table: tables[table])
+    }
+
+    /// The value of a dimension from its id: a day or hour number, a status or class digit, or a string id.
+    static func dimensionValue(_ dimension: QueryDimension, _ id: Int32, table: StringTable) -> QueryValue {
         switch dimension {
         case .day: .text(Timestamp.dateText(dayNumber: Int(id)))
         case .hour: .text(QueryValueFormat.dateTime(Int64(id) * 3_600_000))
         case .status: .number(Int64(id))
         case .statusClass: .text("\(id)xx")
-        default: tables[table].values[Int(id)].map(QueryValue.text) ?? .null
+        default: table.values[Int(id)].map(QueryValue.text) ?? .null
         }
     }
 
-    func metricValues(_ group: Int) -> [Int64] {
-        query.metrics.map { metric in
-            switch metric {
-            case .hits: hits[group]
-            case .bytes: bytes[group]
-            case .visitors: Int64(visitors[group].count)
-            }
+    /// The value of a request metric for a group (visit metrics come from ``VisitAggregator``).
+    func metricValue(_ metric: QueryMetric, _ group: Int) -> Double {
+        switch metric {
+        case .hits: Double(hits[group])
+        case .bytes: Double(bytes[group])
+        case .visitors:
+            query.dimensions.isEmpty ? totalValue(.visitors) : Double(carriedVisitors[group] + Int64(visitors[group].count))
+        case .pageviews: Double(pageviews[group])
+        default: 0
+        }
+    }
+
+    /// The value of a request metric over every matching request.
+    func totalValue(_ metric: QueryMetric) -> Double {
+        switch metric {
+        case .hits: Double(totalHits)
+        case .bytes: Double(totalBytes)
+        case .visitors: Double(carriedTotalVisitors + Int64(totalVisitors.count))
+        case .pageviews: Double(totalPageviews)
+        default: 0
         }
     }
 
@@ -586,13 +540,7 @@ struct Aggregator {
         var order = Array(keys.indices)
         if let top = query.top {
             let first = query.metrics.first ?? .hits
-            let sortValues: [Int64] = order.map { group in
-                switch first {
-                case .hits: hits[group]
-                case .bytes: bytes[group]
-                case .visitors: Int64(visitors[group].count)
-                }
-            }
+            let sortValues: [Double] = order.map { metricValue(first, $0) }
             order.sort { left, right in
                 if sortValues[left] != sortValues[right] { return sortValues[left] > sortValues[right] }
                 return keyPrecedes(keys[left], keys[right])
@@ -604,15 +552,9 @@ struct Aggregator {
         let rows = order.map { group in
             QueryResult.Row(
                 keys: query.dimensions.enumerated().map { value($1, keys[group][$0], table: $0) },
-                values: metricValues(group))
+                values: query.metrics.map { metricValue($0, group) })
         }
-        let totals: [Int64] = query.metrics.map { metric in
-            switch metric {
-            case .hits: totalHits
-            case .bytes: totalBytes
-            case .visitors: Int64(totalVisitors.count)
-            }
-        }
+        let totals = query.metrics.map(totalValue)
         return QueryResult(
             dimensions: query.dimensions, metrics: query.metrics, range: range, dataset: dataset, rows: rows,
             totals: totals, groupCount: keys.count, scan: scan)

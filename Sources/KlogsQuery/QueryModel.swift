@@ -7,9 +7,18 @@ public enum QueryDimension: String, Sendable, CaseIterable, Hashable {
     case statusClass = "status_class"
     case browser, os, device
     case referrerHost = "referrer_host"
+    /// `page`, `asset`, `error` or `other` (null for files written before schema version 2).
+    case kind
+    /// The path of a visit's first page view (visits only; docs/METRICS.md).
+    case entryPage = "entry_page"
+    /// The path of a visit's last page view.
+    case exitPage = "exit_page"
 
     /// Whether only the `events` dataset holds this dimension.
-    public var needsEvents: Bool { self == .referrerHost }
+    public var needsEvents: Bool { self == .referrerHost || isVisitProperty }
+
+    /// Whether the dimension is a property of a visit rather than of a request.
+    public var isVisitProperty: Bool { self == .entryPage || self == .exitPage }
 
     /// Whether values of this dimension are numbers (right-aligned in tables, unquoted in JSON).
     public var isNumeric: Bool { self == .status }
@@ -23,6 +32,34 @@ public enum QueryMetric: String, Sendable, CaseIterable, Hashable {
     case bytes
     /// The number of distinct visitor pseudonyms (exact; from `events` only).
     case visitors
+    /// The number of requests of kind `page`.
+    case pageviews
+    /// The number of visits: runs of one visitor's page views on one UTC day without a gap over the visit timeout.
+    case visits
+    /// The percentage of visits with a single page view.
+    case bounceRate = "bounce_rate"
+    /// The mean visit duration in seconds: from the first to the last page view, 0 for a single page view.
+    case visitDuration = "visit_duration"
+    /// The median visit duration in seconds.
+    case medianVisitDuration = "median_visit_duration"
+    /// The mean number of page views per visit.
+    case viewsPerVisit = "views_per_visit"
+
+    /// Whether the metric is computed from visits (and so needs the events dataset with pseudonyms).
+    public var isVisitMetric: Bool {
+        switch self {
+        case .hits, .bytes, .visitors, .pageviews: false
+        case .visits, .bounceRate, .visitDuration, .medianVisitDuration, .viewsPerVisit: true
+        }
+    }
+
+    /// Whether the metric is a count (an integer); the others are means and percentages.
+    public var isCount: Bool {
+        switch self {
+        case .hits, .bytes, .visitors, .pageviews, .visits: true
+        case .bounceRate, .visitDuration, .medianVisitDuration, .viewsPerVisit: false
+        }
+    }
 }
 
 /// Which requests from crawlers and scripts a query counts.
@@ -129,6 +166,8 @@ public struct Query: Sendable, Hashable {
     public var filters = QueryFilters()
     /// Keep only the N groups with the largest first metric.
     public var top: Int?
+    /// The longest gap between two page views of one visit, in milliseconds (`--visit-timeout`, 30 minutes).
+    public var visitTimeout: Int64 = 30 * 60_000
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory
@@ -136,7 +175,13 @@ public struct Query: Sendable, Hashable {
 
     /// Whether the answer needs the per-request `events` dataset rather than the hourly `hits`.
     public func needsEvents(range: TimeRange) -> Bool {
-        metrics.contains(.visitors) || dimensions.contains(where: \.needsEvents) || !range.isHourAligned
+        metrics.contains(.visitors) || needsVisits || dimensions.contains(where: \.needsEvents)
+            || !range.isHourAligned
+    }
+
+    /// Whether the answer needs visits: a visit metric, or a grouping by entry or exit page.
+    public var needsVisits: Bool {
+        metrics.contains(where: \.isVisitMetric) || dimensions.contains(where: \.isVisitProperty)
     }
 }
 

@@ -29,6 +29,44 @@ public enum QueryRenderer {
         return output
     }
 
+    /// A metric value in a table: counts with thousands separators, `43.8%`, `1m 05s`, `2.4`; `-` without visits.
+    public static func tableText(_ value: Double, _ metric: QueryMetric) -> String {
+        guard !value.isNaN else { return "-" }
+        switch metric {
+        case .bounceRate: return decimal(value, places: 1) + "%"
+        case .visitDuration, .medianVisitDuration: return duration(value)
+        case .viewsPerVisit: return decimal(value, places: 2)
+        default: return thousands(Int64(value.rounded()))
+        }
+    }
+
+    /// A metric value in CSV and JSON: counts as integers, the others rounded to 3 decimals; nil without visits.
+    public static func plainText(_ value: Double, _ metric: QueryMetric) -> String? {
+        guard !value.isNaN else { return nil }
+        return metric.isCount ? String(Int64(value.rounded())) : decimal(value, places: 3)
+    }
+
+    /// `value` rounded to `places` decimals, without trailing zeros: `43.75`, `2`, `0.5`.
+    static func decimal(_ value: Double, places: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let scaled = Int64((value * scale).rounded())
+        let whole = scaled.magnitude / UInt64(scale)
+        var fraction = String(scaled.magnitude % UInt64(scale))
+        while fraction.count < places { fraction = "0" + fraction }
+        while fraction.last == "0" { fraction.removeLast() }
+        return (scaled < 0 ? "-" : "") + String(whole) + (fraction.isEmpty ? "" : "." + fraction)
+    }
+
+    /// Seconds as `45s`, `3m 07s`, `1h 02m`.
+    public static func duration(_ seconds: Double) -> String {
+        let total = Int64(seconds.rounded())
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        if total < 60 { return "\(total)s" }
+        if total < 3600 { return "\(total / 60)m \(two(total % 60))s" }
+        return "\(total / 3600)h \(two(total / 60 % 60))m"
+    }
+
     static func text(_ value: QueryValue, null: String) -> String {
         switch value {
         case .text(let text): text
@@ -41,14 +79,14 @@ public enum QueryRenderer {
     public static func table(_ result: QueryResult) -> String {
         let header = result.dimensions.map(\.rawValue) + result.metrics.map(\.rawValue)
         var lines: [[String]] = result.rows.map { row in
-            row.keys.map { text($0, null: "(none)") } + row.values.map(thousands)
+            row.keys.map { text($0, null: "(none)") } + zip(row.values, result.metrics).map(tableText)
         }
         var totalLabel =
             result.dimensions.isEmpty ? [] : ["total"] + Array(repeating: "", count: result.dimensions.count - 1)
         if !result.dimensions.isEmpty && result.rows.count < result.groupCount {
             totalLabel[0] = "total (\(thousands(Int64(result.groupCount))) groups)"
         }
-        let totalLine = totalLabel + result.totals.map(thousands)
+        let totalLine = totalLabel + zip(result.totals, result.metrics).map(tableText)
         let rightAligned = result.dimensions.map(\.isNumeric) + result.metrics.map { _ in true }
         var widths = header.map(\.count)
         for line in lines + [totalLine] {
@@ -82,7 +120,8 @@ public enum QueryRenderer {
         let rows: [QueryResult.Row] =
             result.dimensions.isEmpty ? [QueryResult.Row(keys: [], values: result.totals)] : result.rows
         for row in rows {
-            let cells = row.keys.map { csvField(text($0, null: "")) } + row.values.map { String($0) }
+            let cells =
+                row.keys.map { csvField(text($0, null: "")) } + zip(row.values, result.metrics).map { plainText($0, $1) ?? "" }
             output += cells.joined(separator: ",") + "\n"
         }
         return output
@@ -113,7 +152,7 @@ public enum QueryRenderer {
                 fields.append("\(jsonString(dimension.rawValue)): \(encoded)")
             }
             for (metric, value) in zip(result.metrics, row.values) {
-                fields.append("\(jsonString(metric.rawValue)): \(value)")
+                fields.append("\(jsonString(metric.rawValue)): \(plainText(value, metric) ?? "null")")
             }
             lines.append("  {" + fields.joined(separator: ", ") + "}")
         }

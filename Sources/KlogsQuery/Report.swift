@@ -3,40 +3,53 @@ import KlogsIngest
 
 /// Everything a report shows, computed by a handful of ``QueryEngine`` runs.
 ///
-/// Bots are left out of every figure except the bot share. Visitors appear when the data has pseudonyms, referrer
-/// hosts when it has the events dataset.
+/// It leads with the numbers web analytics leads with (docs/METRICS.md): visitors, visits, page views, bounce rate
+/// and visit duration, each over the range and by day (by hour for two days or less); then page views by page, visits
+/// by entry page and by referrer host, and requests by browser, system, device and status. Bots are left out of
+/// every figure except the bot share. Visitors and visits appear when the data has pseudonyms, referrers and entry
+/// pages when it has the events dataset; `notes` says why something is missing.
 public struct ReportData: Sendable {
-    /// One ranked list: a dimension's values and their hits (and visitors, when known).
+    /// One ranked list: a dimension's values and their metrics, the bars drawn from the first one.
     public struct Ranking: Sendable {
         public var id: String
         public var title: String
         public var column: String
-        public var rows: [(label: String, hits: Int64, visitors: Int64?)]
-        /// The hits over all values, including those past the list's end.
-        public var totalHits: Int64
+        public var metrics: [QueryMetric]
+        public var rows: [(label: String, values: [Double])]
+        /// The first metric over all values, including those past the list's end (for the share column).
+        public var total: Double
         /// The number of distinct values.
         public var valueCount: Int
     }
 
-    /// One point of the time series.
-    public struct Point: Sendable {
+    /// The headline figures of the range, or of one point of the time series; nil where the data cannot tell.
+    public struct Figures: Sendable {
         public var label: String
-        public var hits: Int64
+        public var pageviews: Int64
         public var visitors: Int64?
+        public var visits: Int64?
+        /// Percent of visits with one page view; nil also when there were no visits.
+        public var bounceRate: Double?
+        /// Mean seconds from the first to the last page view of a visit.
+        public var visitDuration: Double?
     }
 
     public var dataDirectory: String
     public var range: TimeRange
     /// `day`, or `hour` for ranges of two days or less.
     public var seriesUnit: QueryDimension
-    public var series: [Point]
+    /// The headline over the whole range (its `label` is the range).
+    public var headline: Figures
+    public var series: [Figures]
     public var hits: Int64
     public var bytes: Int64
-    public var visitors: Int64?
     public var botHits: Int64
     public var rankings: [Ranking]
     /// Why a section is missing (no events, no pseudonyms), in sentences.
     public var notes: [String]
+
+    /// Whether the data has visitors (pseudonyms), and so visits.
+    public var hasVisitors: Bool { headline.visitors != nil }
 
     /// The share of requests made by bots, 0 to 1.
     public var botShare: Double {
@@ -67,68 +80,108 @@ public struct ReportData: Sendable {
             query.filters.bots = bots
             return try QueryEngine(query).run()
         }
-        // Visitors when the data has them.
-        var withVisitors = true
-        do {
-            _ = try run([], [.visitors])
-        } catch let error as QueryError where error.kind == .unanswerable {
-            withVisitors = false
-            notes.append("Visitors are not shown: \(error.message).")
+        /// Whether the data answers a metric; a note says why not.
+        func answers(_ metric: QueryMetric, _ what: String) throws -> Bool {
+            do {
+                _ = try run([], [metric])
+                return true
+            } catch let error as QueryError where error.kind == .unanswerable {
+                notes.append("\(what) are not shown: \(error.message).")
+                return false
+            }
         }
-        let metrics: [QueryMetric] = withVisitors ? [.hits, .visitors] : [.hits]
-        let totals = try run([], [.hits, .bytes] + (withVisitors ? [.visitors] : []))
+        let withVisitors = try answers(.visitors, "Visitors and visits")
+        let headlineMetrics: [QueryMetric] =
+            [.pageviews] + (withVisitors ? [.visitors, .visits, .bounceRate, .visitDuration] : [])
+        let totals = try run([], headlineMetrics + [.hits, .bytes])
+        let headline = Figures(label: "", row: totals.totals, metrics: totals.metrics)
         let bots = try run([], [.hits], bots: .only)
         let unit: QueryDimension = range.end - range.start <= 2 * 86_400_000 ? .hour : .day
-        let seriesResult = try run([unit], metrics)
-        // Every day (or hour) of the range, zero where there was nothing, from the first one with data.
+        let series = try Self.series(try run([unit], headlineMetrics), unit: unit, range: range)
+
+        var rankings: [Ranking] = []
+        let sections: [(String, String, QueryDimension, String, [QueryMetric])] = [
+            ("pages", "Top pages", .path, "Page", withVisitors ? [.pageviews, .visitors] : [.pageviews]),
+            ("entries", "Entry pages", .entryPage, "Entry page", [.visits, .bounceRate, .visitDuration]),
+            ("referrers", "Referrer hosts", .referrerHost, "Referrer host",
+             withVisitors ? [.visits, .bounceRate, .visitDuration] : [.hits]),
+            ("browsers", "Browsers", .browser, "Browser", withVisitors ? [.hits, .visitors] : [.hits]),
+            ("oses", "Operating systems", .os, "Operating system", withVisitors ? [.hits, .visitors] : [.hits]),
+            ("devices", "Devices", .device, "Device", withVisitors ? [.hits, .visitors] : [.hits]),
+            ("statuses", "Status codes", .status, "Status", [.hits]),
+        ]
+        for (id, title, dimension, column, metrics) in sections {
+            if dimension == .entryPage && !withVisitors { continue }
+            let result: QueryResult
+            do {
+                result = try run([dimension], metrics, top: top)
+            } catch let error as QueryError where error.kind == .unanswerable {
+                notes.append("\(title) are not shown: \(error.message).")
+                continue
+            }
+            let rows = result.rows.map { (label: QueryRenderer.text($0.keys[0], null: "(none)"), values: $0.values) }
+            rankings.append(
+                Ranking(
+                    id: id, title: title, column: column, metrics: metrics, rows: rows, total: result.totals[0],
+                    valueCount: result.groupCount))
+        }
+        let totalsByMetric = Dictionary(uniqueKeysWithValues: zip(totals.metrics, totals.totals))
+        return ReportData(
+            dataDirectory: dataDirectory, range: range, seriesUnit: unit, headline: headline, series: series,
+            hits: Int64(totalsByMetric[.hits] ?? 0), bytes: Int64(totalsByMetric[.bytes] ?? 0),
+            botHits: Int64(bots.totals[0]), rankings: rankings, notes: notes)
+    }
+
+    /// Every day (or hour) of the range, zero where there was nothing, from the first one with data.
+    private static func series(_ result: QueryResult, unit: QueryDimension, range: TimeRange) -> [Figures] {
         var byLabel: [String: QueryResult.Row] = [:]
-        for row in seriesResult.rows { byLabel[QueryRenderer.text(row.keys[0], null: "")] = row }
+        for row in result.rows { byLabel[QueryRenderer.text(row.keys[0], null: "")] = row }
         let step: Int64 = unit == .day ? 86_400_000 : 3_600_000
-        var series: [Point] = []
+        let empty = result.metrics.map { $0.isCount ? 0 : Double.nan }
+        var series: [Figures] = []
         var time = range.start - ((range.start % step) + step) % step
         while time < range.end {
             let label = unit == .day ? Timestamp.dateText(time) : QueryValueFormat.dateTime(time)
             let row = byLabel[label]
             if row != nil || !series.isEmpty {
-                series.append(
-                    Point(label: label, hits: row?.values[0] ?? 0, visitors: withVisitors ? (row?.values[1] ?? 0) : nil)
-                )
+                series.append(Figures(label: label, row: row?.values ?? empty, metrics: result.metrics))
             }
             time += step
         }
+        return series
+    }
 
-        var rankings: [Ranking] = []
-        let sections: [(String, String, QueryDimension, String)] = [
-            ("pages", "Top pages", .path, "Page"),
-            ("referrers", "Referrer hosts", .referrerHost, "Referrer host"),
-            ("browsers", "Browsers", .browser, "Browser"),
-            ("oses", "Operating systems", .os, "Operating system"),
-            ("devices", "Devices", .device, "Device"),
-            ("statuses", "Status codes", .status, "Status"),
-        ]
-        for (id, title, dimension, column) in sections {
-            let result: QueryResult
-            do {
-                result = try run([dimension], dimension == .referrerHost || withVisitors ? metrics : [.hits], top: top)
-            } catch let error as QueryError where error.kind == .unanswerable {
-                notes.append("\(title) are not shown: \(error.message).")
-                continue
-            }
-            let rows = result.rows.map { row in
-                (
-                    label: QueryRenderer.text(row.keys[0], null: "(none)"), hits: row.values[0],
-                    visitors: row.values.count > 1 ? Optional(row.values[1]) : nil
-                )
-            }
-            rankings.append(
-                Ranking(
-                    id: id, title: title, column: column, rows: rows, totalHits: result.totals[0],
-                    valueCount: result.groupCount))
+    /// The headline figures with their trend: the second half of the series against the first (nil when a half
+    /// has nothing to compare).
+    public var headlineItems: [(name: String, text: String, trend: String?)] {
+        let half = series.count / 2
+        let first = series.prefix(half)
+        let second = series.suffix(series.count - half).prefix(half)  // the middle point of an odd count is left out
+        func mean(_ points: ArraySlice<Figures>, _ value: (Figures) -> Double?) -> Double? {
+            let values = points.compactMap(value)
+            return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
         }
-        return ReportData(
-            dataDirectory: dataDirectory, range: range, seriesUnit: unit, series: series, hits: totals.totals[0],
-            bytes: totals.totals[1], visitors: withVisitors ? totals.totals[2] : nil, botHits: bots.totals[0],
-            rankings: rankings, notes: notes)
+        func change(_ value: (Figures) -> Double?, points: Bool) -> String? {
+            guard half > 0, let before = mean(first, value), let after = mean(second, value) else { return nil }
+            if points {
+                let difference = after - before
+                return (difference >= 0 ? "+" : "-") + QueryRenderer.decimal(abs(difference), places: 1) + " pts"
+            }
+            guard before > 0 else { return nil }
+            let ratio = (after - before) / before
+            return (ratio >= 0 ? "+" : "-") + Self.percent(abs(ratio))
+        }
+        return headline.items.map { item in
+            let trend: String?
+            switch item.name {
+            case "Visitors": trend = change({ $0.visitors.map(Double.init) }, points: false)
+            case "Visits": trend = change({ $0.visits.map(Double.init) }, points: false)
+            case "Page views": trend = change({ Double($0.pageviews) }, points: false)
+            case "Bounce rate": trend = change({ $0.bounceRate }, points: true)
+            default: trend = change({ $0.visitDuration }, points: false)
+            }
+            return (item.name, item.text, trend)
+        }
     }
 
     /// The range as people read it: `2026-11-01 to 2026-11-03` for whole days.
@@ -162,36 +215,84 @@ public struct ReportData: Sendable {
     }
 }
 
+extension ReportData.Figures {
+    /// The figures of a result row whose metrics are some of pageviews, visitors, visits, bounce_rate and
+    /// visit_duration.
+    init(label: String, row: [Double], metrics: [QueryMetric]) {
+        func value(_ metric: QueryMetric) -> Double? {
+            metrics.firstIndex(of: metric).map { row[$0] }.flatMap { $0.isNaN ? nil : $0 }
+        }
+        self.init(
+            label: label, pageviews: Int64(value(.pageviews) ?? 0), visitors: value(.visitors).map { Int64($0) },
+            visits: value(.visits).map { Int64($0) }, bounceRate: value(.bounceRate),
+            visitDuration: value(.visitDuration))
+    }
+
+    /// The headline figures that are known, as (name, text) pairs in display order.
+    var items: [(name: String, text: String)] {
+        var items: [(String, String)] = []
+        if let visitors { items.append(("Visitors", QueryRenderer.thousands(visitors))) }
+        if let visits { items.append(("Visits", QueryRenderer.thousands(visits))) }
+        items.append(("Page views", QueryRenderer.thousands(pageviews)))
+        if visits != nil {
+            items.append(("Bounce rate", bounceRate.map { QueryRenderer.tableText($0, .bounceRate) } ?? "-"))
+            items.append(("Visit duration", visitDuration.map { QueryRenderer.duration($0) } ?? "-"))
+        }
+        return items
+    }
+}
+
+extension QueryMetric {
+    /// The metric's column heading in a report.
+    var heading: String {
+        switch self {
+        case .hits: "requests"
+        case .bytes: "bytes"
+        case .visitors: "visitors"
+        case .pageviews: "page views"
+        case .visits: "visits"
+        case .bounceRate: "bounce rate"
+        case .visitDuration: "visit duration"
+        case .medianVisitDuration: "median visit duration"
+        case .viewsPerVisit: "views per visit"
+        }
+    }
+}
+
 /// The plain-text (Markdown) report.
 public enum MarkdownReport {
     public static func render(_ data: ReportData) -> String {
         var out = "# Visits, \(data.rangeText)\n\n"
-        out += "| | |\n|---|---:|\n"
-        out += "| Requests (without bots) | \(QueryRenderer.thousands(data.hits)) |\n"
-        if let visitors = data.visitors { out += "| Visitors | \(QueryRenderer.thousands(visitors)) |\n" }
-        out += "| Data sent | \(ReportData.byteText(data.bytes)) |\n"
+        out += "| | | trend |\n|---|---:|---|\n"
+        for item in data.headlineItems {
+            out += "| \(item.name) | \(item.text) | \(item.trend ?? "") |\n"
+        }
+        out += "| Requests (without bots) | \(QueryRenderer.thousands(data.hits)) | |\n"
+        out += "| Data sent | \(ReportData.byteText(data.bytes)) | |\n"
         out +=
-            "| Bot share of requests | \(ReportData.percent(data.botShare)) (\(QueryRenderer.thousands(data.botHits))) |\n\n"
-        out += "## Requests\(data.visitors == nil ? "" : " and visitors") by \(data.seriesUnit.rawValue)\n\n"
-        out +=
-            data.visitors == nil
-            ? "| \(data.seriesUnit.rawValue) | requests |\n|---|---:|\n"
-            : "| \(data.seriesUnit.rawValue) | requests | visitors |\n|---|---:|---:|\n"
+            "| Bot share of requests | \(ReportData.percent(data.botShare)) (\(QueryRenderer.thousands(data.botHits))) | |\n"
+        out += "\nTrend: the second half of the range against the first.\n\n"
+        let names = data.headline.items.map(\.name)
+        out += "## By \(data.seriesUnit.rawValue)\n\n"
+        out += "| \(data.seriesUnit.rawValue) | " + names.map { $0.lowercased() }.joined(separator: " | ") + " |\n"
+        out += "|---|" + names.map { _ in "---:|" }.joined() + "\n"
         for point in data.series {
-            out += "| \(point.label) | \(QueryRenderer.thousands(point.hits)) |"
-            if let visitors = point.visitors { out += " \(QueryRenderer.thousands(visitors)) |" }
-            out += "\n"
+            out += "| \(point.label) | " + point.items.map(\.text).joined(separator: " | ") + " |\n"
         }
         for ranking in data.rankings {
-            let hasVisitors = ranking.rows.first?.visitors != nil
             out += "\n## \(ranking.title)\n\n"
-            out += "| \(ranking.column) | requests | share |\(hasVisitors ? " visitors |" : "")\n"
-            out += "|---|---:|---:|\(hasVisitors ? "---:|" : "")\n"
+            let first = ranking.metrics[0]
+            let withShare = first.isCount
+            out += "| \(ranking.column) | " + ranking.metrics.map(\.heading).joined(separator: " | ")
+                + (withShare ? " | share" : "") + " |\n"
+            out += "|---|" + ranking.metrics.map { _ in "---:|" }.joined() + (withShare ? "---:|" : "") + "\n"
             for row in ranking.rows {
-                let share = ranking.totalHits == 0 ? 0 : Double(row.hits) / Double(ranking.totalHits)
-                out += "| \(escape(row.label)) | \(QueryRenderer.thousands(row.hits)) | \(ReportData.percent(share)) |"
-                if let visitors = row.visitors { out += " \(QueryRenderer.thousands(visitors)) |" }
-                out += "\n"
+                out += "| \(escape(row.label)) | "
+                    + zip(row.values, ranking.metrics).map(QueryRenderer.tableText).joined(separator: " | ")
+                if withShare {
+                    out += " | " + ReportData.percent(ranking.total == 0 ? 0 : row.values[0] / ranking.total)
+                }
+                out += " |\n"
             }
             if ranking.valueCount > ranking.rows.count {
                 out += "\n\(ranking.rows.count) of \(QueryRenderer.thousands(Int64(ranking.valueCount))) shown.\n"

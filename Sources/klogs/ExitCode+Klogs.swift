@@ -13,4 +13,7 @@ extension ExitCode {
     static let verifyFailed = ExitCode(1)
     /// No log format fits the input (`--format auto`); nothing was stored. Give `--format` or `--log-format`.
     static let unrecognisedFormat = ExitCode(65)
+    /// SIGINT (130) or SIGTERM (143), the shell's 128 + signal: the reading of files was stopped; what was read
+    /// was committed and the next run reads the rest.
+    static func stopped(bySignal signal: Int32) -> ExitCode { ExitCode(128 + signal) }
 }

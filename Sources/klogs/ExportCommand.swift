@@ -31,6 +31,7 @@ extension Klogs {
         var output: String?
 
         func run() throws {
+            exitQuietlyOnBrokenPipe()
             guard let timeRange = try range.timeRange() ?? DatasetFiles.defaultRange(dataDirectory: range.dataDirectory)
             else {
                 printError("klogs export: \(range.dataDirectory) holds no data.")

@@ -11,6 +11,7 @@ extension Klogs {
                 """)
 
         func run() throws {
+            exitQuietlyOnBrokenPipe()
             print(FormatCatalogue.text)
         }
     }

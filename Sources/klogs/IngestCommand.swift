@@ -20,7 +20,8 @@ extension Klogs {
                 could not be read to its end (what was read before the fault is kept); 3 when the dataset could \
                 not be written (nothing of the run becomes visible); 64 for invalid options; 65 when no format \
                 fits the input (--format auto); 75 when another klogs process holds the data directory's lock \
-                (after --wait).
+                (after --wait); 130 or 143 when SIGINT or SIGTERM stopped the reading of files (what was read is \
+                committed, the next run reads the rest; with standard input a signal is the normal end: 0).
 
                 Every file is recognised by its first 4 KiB (decompressed) in the ingest ledger \
                 (DATA/_klogs/ledger.json): re-running ingests nothing twice, a grown file is read from where the \
@@ -84,7 +85,7 @@ extension Klogs {
         @Option(name: .customLong("summary-json"), help: "Also write the run summary as JSON to this file.")
         var summaryJSON: String?
 
-        @Flag(name: .shortAndLong, help: "Print nothing on success.")
+        @Flag(name: .shortAndLong, help: "Print nothing on success, and no progress bar.")
         var quiet = false
 
         @Flag(name: .customLong("dry-run"), help: "Say what would be read from each input; read and write nothing.")
@@ -102,6 +103,13 @@ extension Klogs {
             name: .customLong("flush-lines"),
             help: "With standard input, also commit every this many lines (default 1000000).")
         var flushLines: Int?
+
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Threads that parse files (default: one per core); 1 reads every line on one thread. Standard "
+                    + "input is always read on one thread. The output is the same whatever the number."))
+        var threads: Int?
 
         @Option(
             name: .customLong("retention-days"),
@@ -176,6 +184,9 @@ extension Klogs {
             }
             if let flushLines, flushLines <= 0 {
                 throw ValidationError("--flush-lines must be more than 0, not \(flushLines).")
+            }
+            if let threads, threads <= 0 {
+                throw ValidationError("--threads must be more than 0, not \(threads).")
             }
             if let retentionDays, retentionDays < 0 {
                 throw ValidationError("--retention-days must be 0 or more, not \(retentionDays).")
@@ -259,6 +270,10 @@ extension Klogs {
             configuration.batch.flushIntervalSeconds = flushInterval ?? file.flushInterval ?? 60
             configuration.batch.flushLines = flushLines ?? file.flushLines ?? 1_000_000
             configuration.batch.retentionDays = retentionDays ?? file.retentionDays ?? 365
+            if let fileThreads = file.threads, fileThreads <= 0 {
+                throw ValidationError("'threads' in the configuration file must be more than 0, not \(fileThreads).")
+            }
+            configuration.threads = threads ?? file.threads
             applyPrivacyOptions(to: &configuration)
             try applyFilePrivacySettings(file, to: &configuration)
             if let list = assetExtensions.map({ $0.split(separator: ",").map(String.init) }) ?? file.assetExtensions {
@@ -279,8 +294,13 @@ extension Klogs {
             }
             logger.info("ingest started", metadata: ["inputs": "\(max(files.count, 1))", "data": "\(configuration.dataDirectory)"])
 
+            // A progress bar while files are read, on a terminal only and not with --quiet.
+            let progress = quiet || dryRun || !TerminalProgress.standardErrorIsTerminal ? nil : TerminalProgress()
+            if let progress { configuration.onProgress = { progress.update($0) } }
+
             let summary: IngestSummary
             do {
+                defer { progress?.clear() }
                 summary = try Ingestor(configuration: configuration).run()
             } catch let error as BatchError {
                 printError(error.kind == .busy ? error.message : "klogs ingest: \(error.message)")
@@ -311,9 +331,10 @@ extension Klogs {
                 ])
             writeMetrics(summary, succeeded: summary.inputErrors.isEmpty, logger: logger)
             try writeSummary(summary)
-            if !quiet || !summary.inputErrors.isEmpty {
+            if !quiet || !summary.inputErrors.isEmpty || summary.stoppedBySignal != 0 {
                 FileHandle.standardError.write(Data(summary.text.utf8))
             }
+            if summary.stoppedBySignal != 0 { throw ExitCode.stopped(bySignal: summary.stoppedBySignal) }
             if !summary.inputErrors.isEmpty { throw ExitCode.inputError }
         }
 

@@ -17,13 +17,17 @@ extension Klogs {
                 includes the whole 5th). Without --from and --to, the last 7 days up to the newest day that has \
                 data are used.
 
+                Page views, visits, bounce rate and visit duration are defined in docs/METRICS.md: a visit is a \
+                run of one visitor's page views on one UTC day with no gap over --visit-timeout; it belongs to the \
+                group of its first page view. Visits need visitor pseudonyms (--ip-mode hash).
+
                 Rows are ordered by their values (days ascending, empty values last); with --top, by the first \
                 metric from largest to smallest. The table ends with a total row over every matching request, \
                 also those cut by --top. CSV and JSON use the --by and --metric names as header and keys.
 
                 Exit status: 0 on success; 2 when a file of the dataset cannot be read; 64 for invalid options and \
-                for questions the data cannot answer (visitors from data ingested with --ip-mode truncate or drop, \
-                referrer hosts without the events dataset).
+                for questions the data cannot answer (visitors and visits from data ingested with --ip-mode \
+                truncate or drop, referrer hosts without the events dataset).
                 """)
 
         @OptionGroup var range: RangeOptions
@@ -32,16 +36,24 @@ extension Klogs {
         @Option(
             name: .long, parsing: .upToNextOption,
             help: ArgumentHelp(
-                "Group by one or more of: day, hour, path, vhost, status, status_class, browser, os, device, "
-                    + "referrer_host (events only). Repeat or separate with commas.", valueName: "column"))
+                "Group by one or more of: day, hour, path, vhost, status, status_class, browser, os, device, kind, "
+                    + "referrer_host (events only), entry_page, exit_page (visits only). Repeat or separate with "
+                    + "commas.", valueName: "column"))
         var by: [String] = []
 
         @Option(
             name: .long,
             help: ArgumentHelp(
-                "The metrics, comma-separated: hits, bytes, visitors (distinct visitor pseudonyms, exact; needs the "
-                    + "events dataset in hash mode).", valueName: "metrics"))
-        var metric: String = "hits"
+                "The metrics, comma-separated: hits, bytes, visitors (distinct visitor pseudonyms), pageviews, "
+                    + "visits, bounce_rate (%), visit_duration and median_visit_duration (seconds), views_per_visit "
+                    + "(default: pageviews,visitors with --by path, else hits).", valueName: "metrics"))
+        var metric: String?
+
+        @Option(
+            name: .customLong("visit-timeout"),
+            help: ArgumentHelp(
+                "The longest gap between two page views of one visit (30m, 1h, 90s).", valueName: "duration"))
+        var visitTimeout: String = "30m"
 
         @Option(name: .long, help: "Keep only the N groups with the largest first metric.")
         var top: Int?
@@ -66,35 +78,63 @@ extension Klogs {
             return result
         }
 
+        /// Whether --metric was left out, so the metrics are the defaults.
+        var metricsAreDefault: Bool { metric == nil }
+
         func metrics() throws -> [QueryMetric] {
+            guard let metric else {
+                return try dimensions() == [.path] ? [.pageviews, .visitors] : [.hits]
+            }
             var result: [QueryMetric] = []
             for item in metric.split(separator: ",") {
                 guard let value = QueryMetric(rawValue: String(item)) else {
-                    throw ValidationError("'\(item)' is not a metric; use hits, bytes or visitors.")
+                    throw ValidationError(
+                        "'\(item)' is not a metric; use "
+                            + QueryMetric.allCases.map(\.rawValue).joined(separator: ", ") + ".")
                 }
                 guard !result.contains(value) else { throw ValidationError("--metric names '\(item)' twice.") }
                 result.append(value)
             }
             guard !result.isEmpty else {
-                throw ValidationError("--metric needs at least one of hits, bytes, visitors.")
+                throw ValidationError("--metric needs at least one metric, such as hits or pageviews.")
+            }
+            if try dimensions().contains(where: \.isVisitProperty),
+                let request = result.first(where: { $0 == .hits || $0 == .bytes })
+            {
+                throw ValidationError(
+                    "--metric \(request.rawValue) counts requests, which have no entry or exit page; with --by "
+                        + "entry_page or exit_page use visits, pageviews, visitors, bounce_rate, visit_duration, "
+                        + "median_visit_duration or views_per_visit.")
             }
             return result
+        }
+
+        /// The visit timeout in milliseconds.
+        func visitTimeoutMilliseconds() throws -> Int64 {
+            guard let seconds = KeyLifecycle.parseDuration(visitTimeout), seconds > 0 else {
+                throw ValidationError(
+                    "--visit-timeout '\(visitTimeout)' is not a duration; use a number with s, m or h, such as 30m.")
+            }
+            return seconds * 1000
         }
 
         func validate() throws {
             _ = try dimensions()
             _ = try metrics()
+            _ = try visitTimeoutMilliseconds()
             if let top, top < 1 { throw ValidationError("--top must be at least 1, not \(top).") }
         }
 
         func run() throws {
+            exitQuietlyOnBrokenPipe()
             var query = KlogsQuery.Query(dataDirectory: range.dataDirectory)
             query.range = try range.timeRange()
             query.dimensions = try dimensions()
             query.metrics = try metrics()
             query.filters = try filters.queryFilters()
             query.top = top
-            let result = try runQuery(query, command: "query")
+            query.visitTimeout = try visitTimeoutMilliseconds()
+            let result = try runQuery(query, command: "query", fallback: metricsAreDefault ? [.pageviews] : nil)
             if explain { printError("klogs query: \(result.dataset.rawValue): \(result.scan.summary)") }
             FileHandle.standardOutput.write(Data(QueryRenderer.render(result, as: output).utf8))
         }
@@ -120,10 +160,21 @@ func keepScanMemory() {
 #endif
 
 /// Runs a query and maps its errors to the documented exit statuses.
-func runQuery(_ query: KlogsQuery.Query, command: String) throws -> QueryResult {
+///
+/// - Parameter fallback: metrics to answer with instead when the data cannot answer the default metrics (visitors
+///   without pseudonyms or without events); a note on standard error says so.
+func runQuery(_ query: KlogsQuery.Query, command: String, fallback: [QueryMetric]? = nil) throws -> QueryResult {
     keepScanMemory()
     do {
-        return try QueryEngine(query).run()
+        do {
+            return try QueryEngine(query).run()
+        } catch let error as QueryError where error.kind == .unanswerable && fallback != nil {
+            var reduced = query
+            reduced.metrics = fallback ?? query.metrics
+            let result = try QueryEngine(reduced).run()
+            printError("klogs \(command): showing \(reduced.metrics.map(\.rawValue).joined(separator: ",")) only: \(error.message)")
+            return result
+        }
     } catch let error as QueryError {
         printError("klogs \(command): \(error.message)")
         switch error.kind {

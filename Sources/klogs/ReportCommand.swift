@@ -42,6 +42,7 @@ extension Klogs {
         }
 
         func run() throws {
+            exitQuietlyOnBrokenPipe()
             keepScanMemory()
             let data: ReportData
             do {

@@ -20,6 +20,7 @@ extension Klogs {
         var rules: String = UserAgentRules.defaultPath
 
         func run() throws {
+            exitQuietlyOnBrokenPipe()
             let classifier: UserAgentClassifier
             do {
                 classifier = try UserAgentClassifier(rulesPath: rules)

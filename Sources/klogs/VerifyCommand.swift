@@ -19,6 +19,7 @@ extension Klogs {
         var data: String?
 
         func run() throws {
+            exitQuietlyOnBrokenPipe()
             let report = DatasetVerifier.verify(dataDirectory: data ?? defaultDataDirectory())
             print(report.text, terminator: "")
             if !report.isSound { throw ExitCode.verifyFailed }

@@ -171,7 +171,10 @@ struct HostileInputTests {
     func hugeUncompressedSizeIsRefused() throws {
         let schema = ParquetSchema(columns: [ParquetColumn(name: "n", type: .int64)])
         // 16,000 bytes of zeros compress to a few dozen; a claim of 1,000,000 (same varint length) is beyond LZ4.
-        var bytes = try writeInMemory(schema: schema, rowGroups: [[.int64(Array(repeating: 0, count: 2000), validity: nil)]])
+        var options = ParquetWriterOptions()
+        options.encodesIntegersCompactly = false  // a PLAIN page of 16,000 bytes
+        var bytes = try writeInMemory(
+            schema: schema, rowGroups: [[.int64(Array(repeating: 0, count: 2000), validity: nil)]], options: options)
         var writer = ThriftCompactWriter()
         var header = PageHeader(type: 0, uncompressedSize: 1_000_000, compressedSize: 0)
         var reader = ThriftCompactReader(bytes, range: 4..<bytes.count)

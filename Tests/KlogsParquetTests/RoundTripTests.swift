@@ -326,9 +326,10 @@ struct PageChecksumTests {
     @Test("Pages written with checksums read back, and a flipped byte fails the check", arguments: ParquetCompression.allCases)
     func checksummedPages(compression: ParquetCompression) throws {
         let schema = ParquetSchema(columns: [ParquetColumn(name: "n", type: .int64)])
+        var options = ParquetWriterOptions(compression: compression, writesPageChecksums: true)
+        options.encodesIntegersCompactly = false  // one 8,000-byte PLAIN page, so the flip below lands in its body
         var bytes = try writeInMemory(
-            schema: schema, rowGroups: [[.int64(Array(0..<1000), validity: nil)]],
-            options: ParquetWriterOptions(compression: compression, writesPageChecksums: true))
+            schema: schema, rowGroups: [[.int64(Array(0..<1000), validity: nil)]], options: options)
         #expect(cells(try ParquetFileReader(bytes: bytes).readColumn(rowGroup: 0, column: 0)) == (0..<1000).map { .integer($0) })
         bytes[bytes.count / 4] ^= 0x01  // Inside the only page's body.
         let reader = try ParquetFileReader(bytes: bytes)

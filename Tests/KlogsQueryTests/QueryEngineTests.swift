@@ -232,21 +232,30 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
 
     @Test func theReportAgreesWithQueries() throws {
         let data = try ReportData.build(dataDirectory: SampleData.directory, range: Self.range, top: 5)
-        let totals = try SampleData.query { $0.metrics = [.hits, .bytes, .visitors] }
-        #expect([data.hits, data.bytes, data.visitors ?? -1] == totals.totals)
-        #expect(data.series.map(\.hits).reduce(0, +) == data.hits)
-        #expect(data.rankings.map(\.id) == ["pages", "referrers", "browsers", "oses", "devices", "statuses"])
+        let totals = try SampleData.query {
+            $0.metrics = [.hits, .bytes, .visitors, .pageviews, .visits, .bounceRate, .visitDuration]
+        }
+        #expect(totals.totals[0...2] == [Double(data.hits), Double(data.bytes), Double(data.headline.visitors ?? -1)])
+        #expect(Double(data.headline.pageviews) == totals.totals[3] && Double(data.headline.visits ?? -1) == totals.totals[4])
+        #expect(data.headline.bounceRate == totals.totals[5] && data.headline.visitDuration == totals.totals[6])
+        #expect(data.series.map(\.pageviews).reduce(0, +) == data.headline.pageviews)
+        #expect(data.series.compactMap(\.visits).reduce(0, +) == data.headline.visits)
+        #expect(
+            data.rankings.map(\.id) == ["pages", "entries", "referrers", "browsers", "oses", "devices", "statuses"])
+        #expect(data.headlineItems.map(\.name) == ["Visitors", "Visits", "Page views", "Bounce rate", "Visit duration"])
         #expect(data.seriesUnit == .day)
         let all = try SampleData.query { $0.filters.bots = .include }
-        #expect(data.hits + data.botHits == all.totals[0])
+        #expect(Double(data.hits + data.botHits) == all.totals[0])
     }
 
     @Test func withoutPseudonymsTheReportLeavesVisitorsOutAndSaysWhy() throws {
         let data = try ReportData.build(dataDirectory: SampleData.truncated, range: Self.range)
-        #expect(data.visitors == nil)
-        #expect(data.notes.contains { $0.contains("Visitors are not shown") })
+        #expect(data.headline.visitors == nil && data.headline.visits == nil)
+        #expect(data.notes.contains { $0.contains("Visitors and visits are not shown") })
+        #expect(data.headlineItems.map(\.name) == ["Page views"])
+        #expect(!data.rankings.contains { $0.id == "entries" })
         let html = HTMLReport.render(data)
-        #expect(!html.contains("Visitors</th>"))
+        #expect(!html.contains("Visitors</th>") && !html.contains("Visits</th>"))
     }
 
     @Test func theHTMLIsSelfContainedAndEscapesLogText() throws {

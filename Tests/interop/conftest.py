@@ -73,6 +73,22 @@ class IngestRun:
 
 
 @pytest.fixture
+def small_filesystem(tmp_path: Path):
+    """A 1 MiB tmpfs to fill (mounting needs root; skipped otherwise); yields its mount point."""
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    # 1 MiB: room for a small ingest, not for 60,000 lines even uncompressed (integer columns are delta- and
+    # dictionary-encoded, so 3 MiB held them).
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode()}")
+    yield mount
+    subprocess.run(["umount", str(mount)])
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """A fresh, not yet existing data directory."""
     return tmp_path / "data"

@@ -180,19 +180,6 @@ def test_a_second_writer_without_wait_exits_75(tmp_path, logset):
     assert "--wait" in second.stderr
 
 
-@pytest.fixture
-def small_filesystem(tmp_path):
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root")
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs: {result.stderr.decode()}")
-    yield mount
-    subprocess.run(["umount", str(mount)])
-
-
 def test_a_file_size_limit_fails_cleanly(tmp_path):
     small = tmp_path / "small.log"
     big = tmp_path / "big.log"

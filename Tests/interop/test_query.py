@@ -9,6 +9,7 @@ import datetime
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -168,7 +169,7 @@ def test_query_equals_duckdb(hashed, by, metrics, options, where, bots, window):
 ])
 def test_vhosts_from_a_pyarrow_written_dataset(with_vhosts, by, options, where):
     args = ["query", "--data", with_vhosts, "--from", "2026-11-01", "--to", "2026-11-05", "--output", "json",
-            "--by", ",".join(by), *options]
+            "--by", ",".join(by), "--metric", "hits", *options]
     got = json.loads(klogs(*args).stdout)
     top = int(options[options.index("--top") + 1]) if "--top" in options else None
     expected = duckdb_rows(with_vhosts, by, ["hits"], where + ["NOT is_bot"], "2026-11-01 00:00:00",
@@ -224,7 +225,8 @@ def test_referrers_are_refused_without_events(hits_only):
 
 def test_invalid_options_exit_64(hashed):
     for args in (["--by", "colour"], ["--metric", "clicks"], ["--from", "yesterday"], ["--status", "abc"],
-                 ["--from", "2026-11-05", "--to", "2026-11-01"], ["--top", "0"]):
+                 ["--from", "2026-11-05", "--to", "2026-11-01"], ["--top", "0"], ["--visit-timeout", "0m"],
+                 ["--by", "exit_page", "--metric", "bytes"]):
         assert klogs("query", "--data", hashed, *args, check=False).returncode == 64, args
 
 
@@ -375,7 +377,7 @@ def page_facts(dom):
     return facts
 
 
-EXPECTED_CHARTS = {"over-time", "bots", "pages", "referrers", "browsers", "oses", "devices", "statuses"}
+EXPECTED_CHARTS = {"over-time", "bots", "pages", "entries", "referrers", "browsers", "oses", "devices", "statuses"}
 
 
 def test_the_html_report_renders_in_chromium_with_every_chart_drawn(hashed, tmp_path):
@@ -395,8 +397,19 @@ def test_the_html_report_renders_in_chromium_with_every_chart_drawn(hashed, tmp_
     assert facts["data-errors"] is None, facts["data-errors"]
     boxes = {box["id"]: box for box in json.loads(facts["data-chart-boxes"])}
     assert set(boxes) == EXPECTED_CHARTS
-    assert dom.count('class="line hits"') == 1 and dom.count('class="line visitors"') == 1
+    for line in ("pageviews", "visitors", "visits"):
+        assert dom.count(f'class="line {line}"') == 1, line
     assert dom.count('class="dot"') == 5
+    # The headline leads: visitors, visits, page views, bounce rate, visit duration, each with its trend.
+    headline = json.loads(klogs("query", "--data", hashed, "--from", "2026-11-01", "--to", "2026-11-05", "--output",
+                                "json", "--metric", "visitors,visits,pageviews,bounce_rate,visit_duration").stdout)[0]
+    tiles = re.findall(r'<div class="headline"><dt>([^<]*)</dt><dd>([^<]*)</dd><dd class="trend"', dom)
+    assert [name for name, _ in tiles] == ["Visitors", "Visits", "Page views", "Bounce rate", "Visit duration"]
+    assert tiles[0][1] == f"{headline['visitors']:,}" and tiles[1][1] == f"{headline['visits']:,}"
+    assert tiles[2][1] == f"{headline['pageviews']:,}"
+    assert tiles[3][1] == f"{round(headline['bounce_rate'], 1):g}%"
+    assert dom.index('class="headline"') < dom.index('id="over-time"') < dom.index('id="pages"')
+    assert dom.index('id="pages"') < dom.index('id="entries"') < dom.index('id="referrers"')
 
     height = int(facts["data-page-height"])
     screenshot = tmp_path / "report.png"
@@ -433,8 +446,12 @@ def test_the_markdown_report_matches_the_html_totals(hashed):
     markdown = klogs("report", "--data", hashed, "--from", "2026-11-01", "--to", "2026-11-05", "--top", "3").stdout
     total = json.loads(klogs("query", "--data", hashed, "--from", "2026-11-01", "--to", "2026-11-05",
                              "--output", "json").stdout)[0]["hits"]
-    assert f"| Requests (without bots) | {total:,} |" in markdown
-    assert markdown.count("\n## ") == 7
+    assert f"| Requests (without bots) | {total:,} | |" in markdown
+    pageviews = json.loads(klogs("query", "--data", hashed, "--from", "2026-11-01", "--to", "2026-11-05",
+                                 "--output", "json", "--metric", "pageviews").stdout)[0]["pageviews"]
+    assert re.search(rf"\| Page views \| {pageviews:,} \| [+-][0-9.]+% \|", markdown), markdown[:600]
+    assert markdown.count("\n## ") == 8
+    assert markdown.index("## Top pages") < markdown.index("## Entry pages") < markdown.index("## Referrer hosts")
 
 
 def test_the_html_report_prints(hashed, tmp_path):

@@ -635,7 +635,10 @@ extension FormatProgram {
         case .timeMilliseconds: return whole
         case .timeMicroseconds: return whole / 1000
         case .timeAny where digits >= 12 && fraction == 0: return whole  // epoch milliseconds
-        default: return whole * 1000 + fraction
+        default:
+            // Up to 18 digits of seconds: far past year 9999, and past Int64 once in milliseconds (no trap).
+            let (milliseconds, overflow) = whole.multipliedReportingOverflow(by: 1000)
+            return overflow ? nil : milliseconds + fraction
         }
     }
 

@@ -1,32 +1,16 @@
 internal import Glibc
 import KlogsCore
 
-/// Set by the SIGINT/SIGTERM handler of pipe mode; read between reads.
-nonisolated(unsafe) private var stopRequested: sig_atomic_t = 0
-
 extension Ingestor {
     /// Reads standard input until its end or SIGINT/SIGTERM, committing every flush interval and every
     /// `flushLines` lines, so a `kill -9` loses at most the uncommitted interval and a signal loses nothing.
     ///
-    /// The signal handlers are installed without `SA_RESTART`, so a wait for input is interrupted: the data
-    /// read so far is committed and the ingest ends normally.
+    /// The signal handlers (`StopSignals`, installed by `run()`) are installed without `SA_RESTART`, so a wait for
+    /// input is interrupted: the data read so far is committed and the ingest ends normally.
     func ingestStandardInput(
         through processor: inout LineProcessor, writer: DatasetWriter, buffer: UnsafeMutableRawBufferPointer,
         ledger: inout Ledger, summary: inout IngestSummary
     ) throws {
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in stopRequested = 1 }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        var previousInterrupt = sigaction()
-        var previousTerminate = sigaction()
-        sigaction(SIGINT, &action, &previousInterrupt)
-        sigaction(SIGTERM, &action, &previousTerminate)
-        defer {
-            sigaction(SIGINT, &previousInterrupt, nil)
-            sigaction(SIGTERM, &previousTerminate, nil)
-        }
-
         let reader: InputReader
         do {
             reader = try InputReader(fileDescriptor: STDIN_FILENO, name: "standard input", closeWhenDone: false)
@@ -72,7 +56,7 @@ extension Ingestor {
             }
         }
         do {
-            while stopRequested == 0 {
+            while !StopSignals.isRequested {
                 // Wait for input, but no longer than the next flush.
                 var descriptor = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
                 let timeout = Int32(max(0, min(deadline - Self.monotonicSeconds(), 3600)) * 1000)
@@ -92,7 +76,7 @@ extension Ingestor {
                     try flush()
                 }
             }
-            if stopRequested == 0 {
+            if !StopSignals.isRequested {
                 try splitter.finish { number, line in try processor.process(line, number: number) }
             } else {
                 summary.notes.append("standard input: stopped by a signal; everything read was committed")

@@ -5,6 +5,13 @@ public enum Retention {
     /// The reject reason counted for lines older than the retention period.
     public static let rejectReason = "older_than_retention"
 
+    /// The reject reason counted for lines dated after tomorrow (UTC) while a retention period is set.
+    public static let futureRejectReason = "in_the_future"
+
+    /// How many days after today a line may be dated: a server clock a little ahead is tolerated, a line of year
+    /// 9999 is not (its partition would outlive every purge, and its pseudonym key every expiry).
+    public static let futureToleranceDays = 1
+
     /// Today's UTC day number (days since 1970-01-01).
     public static func today() -> Int {
         Int(floor(Date().timeIntervalSince1970 / 86_400))
@@ -13,6 +20,11 @@ public enum Retention {
     /// The first UTC day kept with `retentionDays` of retention; `Int32.min` when it is 0 (keep everything).
     static func oldestKeptDay(retentionDays: Int, today: Int = Retention.today()) -> Int32 {
         retentionDays > 0 ? Int32(clamping: today - retentionDays) : .min
+    }
+
+    /// The last UTC day kept: tomorrow with a retention period, `Int32.max` when it is 0 (keep everything).
+    static func newestKeptDay(retentionDays: Int, today: Int = Retention.today()) -> Int32 {
+        retentionDays > 0 ? Int32(clamping: today + futureToleranceDays) : .max
     }
 
     /// The day number of a `YYYY-MM-DD` date, or nil when it is not one.

@@ -27,6 +27,7 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var flushInterval: Double?
     public var flushLines: Int?
     public var wait: Double?
+    public var threads: Int?
 
     /// One `[[path_rewrites]]` entry.
     public struct PathRewrite: Sendable, Equatable {
@@ -39,7 +40,7 @@ public struct ConfigurationFile: Sendable, Equatable {
         "data", "format", "log_format", "json_fields", "ip_mode", "ipv4_prefix", "ipv6_prefix", "events", "compression",
         "ua_rules",
         "trusted_proxies", "kept_query_params", "path_rewrites", "retention_days", "flush_interval",
-        "flush_lines", "wait", "asset_extensions",
+        "flush_lines", "wait", "asset_extensions", "threads",
     ]
 
     public init() {}
@@ -134,6 +135,7 @@ public struct ConfigurationFile: Sendable, Equatable {
                 guard let number = value.double ?? value.int.map(Double.init) else { throw wrong("a number") }
                 result.flushInterval = number
             case "flush_lines": result.flushLines = try integer()
+            case "threads": result.threads = try integer()
             case "wait":
                 guard let number = value.double ?? value.int.map(Double.init) else { throw wrong("a number") }
                 result.wait = number

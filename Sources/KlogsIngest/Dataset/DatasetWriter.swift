@@ -21,6 +21,8 @@ final class DatasetWriter {
     private var finishedFiles: [PartFile] = []
     private var fileSequence = 0
     private var useCounter = 0
+    /// Distinct paths per UTC day of the partitions finished since the last `takeCardinalityWarnings()`.
+    var distinctPathsByDay: [Int32: Int] = [:]
 
     init(root: String, runIdentifier: String, ipMode: IPMode, compression: ParquetCompression,
          writeEvents: Bool, rowGroupRows: Int) {
@@ -124,6 +126,7 @@ final class DatasetWriter {
     private func finish(_ partition: Partition, userAgents: UserAgentTable) throws {
         try flushEvents(partition, userAgents: userAgents)
         try flushHits(partition, userAgents: userAgents)
+        distinctPathsByDay[partition.day, default: 0] += partition.distinctPaths
         for file in [partition.eventsFile, partition.hitsFile].compactMap({ $0 }) {
             try file.finish()
             finishedFiles.append(file)

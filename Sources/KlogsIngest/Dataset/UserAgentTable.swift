@@ -40,12 +40,28 @@ struct UserAgentTable {
     private(set) var absentClassId: Int32 = 0
 
     /// Families and versions that are words of the rules file; others are not stored (see Privacy/).
-    private let vocabulary: UserAgentVocabulary?
+    let vocabulary: UserAgentVocabulary?
 
     init(classifier: UserAgentClassifier?) {
+        self.init(
+            classifier: classifier,
+            vocabulary: classifier.flatMap { UserAgentVocabulary(rulesPath: $0.parser.rules.source) })
+    }
+
+    /// A table whose vocabulary was read already: the parallel pipeline's workers share the run's.
+    init(classifier: UserAgentClassifier?, vocabulary: UserAgentVocabulary?) {
         self.classifier = classifier
-        vocabulary = classifier.flatMap { UserAgentVocabulary(rulesPath: $0.parser.rules.source) }
+        self.vocabulary = vocabulary
         absentClassId = intern(UserAgentClass.unknown)
+    }
+
+    /// The class id of a record's user agent (`absentClassId` when the line has none), and the user agent's
+    /// fingerprint: one hash of the user agent serves the class lookup and the pseudonym.
+    mutating func classify(_ userAgent: UnsafeRawBufferPointer?) -> (classId: Int32, fingerprint: UInt64) {
+        let bytes = UnsafeBufferPointer<UInt8>(
+            start: userAgent?.baseAddress?.assumingMemoryBound(to: UInt8.self), count: userAgent?.count ?? 0)
+        let fingerprint = UserAgentClassifier.fingerprint(bytes)
+        return (userAgent == nil ? absentClassId : classId(of: bytes, fingerprint: fingerprint), fingerprint)
     }
 
     /// The class id of a user agent. The classifier caches user agents; this maps its ids to ours.
@@ -66,7 +82,12 @@ struct UserAgentTable {
     }
 
     private mutating func intern(_ classified: UserAgentClass) -> Int32 {
-        let userAgentClass = vocabulary?.filter(classified) ?? classified
+        id(ofFiltered: vocabulary?.filter(classified) ?? classified)
+    }
+
+    /// The id of a class that already went through the vocabulary filter (a class of another table of the run,
+    /// such as a parallel worker's), added when new.
+    mutating func id(ofFiltered userAgentClass: UserAgentClass) -> Int32 {
         if let id = classIds[userAgentClass] { return id }
         let id = Int32(classes.count)
         classes.append(userAgentClass)

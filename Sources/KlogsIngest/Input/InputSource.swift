@@ -1,3 +1,5 @@
+internal import Glibc
+
 /// Where log bytes come from: a file path, or standard input (`-` on the command line).
 public enum InputSource: Sendable, Equatable, CustomStringConvertible {
     case path(String)
@@ -61,4 +63,28 @@ func isSkippableFrameMagic<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Bool whe
     let first = bytes.startIndex
     return bytes[first] & 0xf0 == 0x50 && bytes[first + 1] == 0x2a && bytes[first + 2] == 0x4d
         && bytes[first + 3] == 0x18
+}
+
+/// The offset of the last newline in `chunk`, or `nil`.
+///
+/// Searches 4 KiB blocks from the end with `memchr` (glibc's `memrchr` is not in Swift's Glibc module), so a
+/// 1 MiB chunk without a newline (a decompression bomb of zeros, a 10 MB line) costs microseconds, not a
+/// byte-by-byte loop.
+func lastNewline(in chunk: UnsafeRawBufferPointer) -> Int? {
+    guard let base = chunk.baseAddress else { return nil }
+    let newline = Int32(UInt8(ascii: "\n"))
+    var blockEnd = chunk.count
+    while blockEnd > 0 {
+        let blockStart = max(0, blockEnd - 4096)
+        var last: Int?
+        var from = blockStart
+        // Safe because from..<blockEnd lies inside the chunk.
+        while from < blockEnd, let found = memchr(base + from, newline, blockEnd - from) {
+            last = UnsafeRawPointer(found) - base
+            from = last! + 1  // safe because it was just set
+        }
+        if let last { return last }
+        blockEnd = blockStart
+    }
+    return nil
 }

@@ -43,6 +43,7 @@ public struct IngestMetrics: Sendable {
 
         out.family("klogs_ingest_lines_rejected", type: .gauge, help: "Lines rejected by the last ingest run, by reason.")
         var reasons = Set(RejectReason.allCases.map(\.rawValue))
+        reasons.formUnion([Retention.rejectReason, Retention.futureRejectReason])  // counted by date, not parse
         reasons.formUnion(summary.rejected.keys)
         for reason in reasons.sorted() {
             out.sample("klogs_ingest_lines_rejected", labels: ["reason": reason], value: summary.rejected[reason] ?? 0)

@@ -1,3 +1,4 @@
+internal import Foundation
 import KlogsCore
 import KlogsParquet
 
@@ -79,11 +80,21 @@ public struct IngestConfiguration: Sendable {
     /// large enough for good compression and statistics, small enough that the column buffers stay in cache-friendly
     /// reused memory (512 Ki rows cost 9% of an ingest in first-touch page faults).
     public var rowGroupRows: Int = 128 * 1024
+    /// Threads that parse files (`--threads`): `nil` is one per core. With 1, every line goes through the
+    /// single-threaded path; with more, files go through the parallel pipeline (`ParallelPipeline`), whose output is
+    /// the same. Standard input is always read by the single-threaded path.
+    public var threads: Int? = nil
+    /// The chunk size of the parallel pipeline; tests make it small to cut inputs into many chunks.
+    var pipelineChunkBytes = ParallelPipeline.defaultChunkBytes
     /// The lock, the ledger, pipe-mode commits and retention (see `docs/OPERATIONS.md`).
     public var batch = BatchOptions()
     /// Called after each commit of a long-running pipe (`tail -F | klogs ingest`) with the figures so far, so
     /// monitoring (the `--metrics-file`) follows the pipe rather than waiting for its end.
     public var onPipeCommit: (@Sendable (IngestSummary) -> Void)? = nil
+    /// Called while a file is read, after every chunk (about 1 MiB; 2 MiB with several threads), from the ingest's
+    /// own thread: for a progress bar.
+    /// It must return quickly; standard input does not report progress.
+    public var onProgress: (@Sendable (IngestProgress) -> Void)? = nil
 
     // Privacy (docs/PRIVACY.md).
     /// How long after the end of a UTC day its pseudonym key is kept, in seconds (`--key-grace`, default 48 h).
@@ -102,6 +113,11 @@ public struct IngestConfiguration: Sendable {
     public var pathRewrites: [String] = []
     /// A file that receives `file:line: reason` for every rejected line (`--rejects`).
     public var rejectsPath: String? = nil
+
+    /// The number of threads the run parses files with: `threads`, or one per core.
+    public var effectiveThreads: Int {
+        max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
 
     public init(dataDirectory: String, inputs: [String]) {
         self.dataDirectory = dataDirectory

@@ -29,6 +29,9 @@ public struct IngestSummary: Sendable, Equatable {
     public var inputErrors: [String] = []
     /// What the ingest ledger decided per input (read from byte N, skipped as already ingested), and recovery.
     public var notes: [String] = []
+    /// The signal (SIGINT 2, SIGTERM 15) that stopped the reading of files before their end, or 0. What was read
+    /// up to then was committed; the next run reads the rest.
+    public var stoppedBySignal: Int32 = 0
 
     // Privacy counters (docs/PRIVACY.md).
     /// Lines of a day whose pseudonym key was already destroyed, pseudonymised with a key made for this run only.
@@ -89,7 +92,8 @@ public struct IngestSummary: Sendable, Equatable {
         out += "\"paths_address_masked\":\(pathsAddressMasked),"
         out += "\"paths_truncated\":\(pathsTruncated),"
         out += "\"queries_dropped\":\(queriesDropped),"
-        out += "\"rejects_reported\":\(rejectsReported)"
+        out += "\"rejects_reported\":\(rejectsReported),"
+        out += "\"stopped_by_signal\":\(stoppedBySignal)"
         out += "}\n"
         return out
     }
@@ -125,6 +129,11 @@ public struct IngestSummary: Sendable, Equatable {
         for note in notes { lines.append("input    \(note)") }
         for warning in warnings { lines.append("warning  \(warning)") }
         for error in inputErrors { lines.append("error    \(error)") }
+        if stoppedBySignal != 0 {
+            lines.append(
+                "stopped  by \(StopSignals.name(of: stoppedBySignal)): what was read is committed; run the same "
+                    + "command again to read the rest")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -62,6 +62,9 @@ public final class Ingestor {
 
         // With `ulimit -f`, a write past the limit fails with EFBIG (a clean error) instead of killing the process.
         _ = signal(SIGXFSZ, SIG_IGN)
+        // SIGINT, SIGTERM: stop reading, commit what was read, say so (see StopSignals).
+        let signals = StopSignals.install()
+        defer { signals.restore() }
         let lock: DataLock
         do {
             lock = try DataLock(
@@ -85,11 +88,10 @@ public final class Ingestor {
             throw IngestFailure(message: "\(error)")
         }
 
-        var classifier: UserAgentClassifier? = nil
+        var rules: UserAgentRuleSet? = nil
         if configuration.classifiesUserAgents {
             do {
-                classifier = try UserAgentClassifier(
-                    rulesPath: configuration.userAgentRules ?? UserAgentRules.defaultPath)
+                rules = try UserAgentRuleSet(contentsOfFile: configuration.userAgentRules ?? UserAgentRules.defaultPath)
             } catch {
                 throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
             }
@@ -116,9 +118,10 @@ public final class Ingestor {
             writeEvents: configuration.writeEvents, rowGroupRows: configuration.rowGroupRows)
         var processor: LineProcessor
         do {
+            let userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) })
             processor = try LineProcessor(
-                configuration: configuration, writer: writer, userAgents: UserAgentTable(classifier: classifier),
-                keys: keys, lifecycle: lifecycle, rejects: rejects)
+                configuration: configuration, writer: writer, userAgents: userAgents, keys: keys, lifecycle: lifecycle,
+                rejects: rejects)
         } catch {
             throw IngestFailure(message: "\(error)")
         }
@@ -126,11 +129,15 @@ public final class Ingestor {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         var ranges: [String] = []
+        var pipeline: ParallelPipeline? = nil
         do {
+            pipeline = try makePipeline(for: inputs, processor: &processor, rules: rules, ledger: ledger)
             for path in inputs where path != "-" {
                 try ingestFile(
-                    path, through: &processor, buffer: buffer, ledger: &ledger, ranges: &ranges, summary: &summary)
+                    path, through: &processor, pipeline: pipeline, buffer: buffer, ledger: &ledger, ranges: &ranges,
+                    summary: &summary)
             }
+            summary.stoppedBySignal = StopSignals.received
             try commit(writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary)
             if inputs.contains("-") {
                 // A pipe runs for days: it takes the lock only to commit, so compact and purge can run meanwhile.
@@ -142,6 +149,7 @@ public final class Ingestor {
             writer.abort()
             summary.elapsedSeconds = Self.seconds(clock.now - start)
             processor.addCounts(to: &summary)
+            pipeline?.addCounts(to: &summary)
             Self.finishPrivacy(of: &summary, rejects: rejects)
             var failure = IngestFailure(
                 message: AddressMasking.maskMessage("\(error)")
@@ -152,6 +160,7 @@ public final class Ingestor {
             throw failure
         }
         processor.addCounts(to: &summary)
+        pipeline?.addCounts(to: &summary)
         Self.finishPrivacy(of: &summary, rejects: rejects)
         summary.elapsedSeconds = Self.seconds(clock.now - start)
         return summary
@@ -164,6 +173,7 @@ public final class Ingestor {
     ) throws {
         try processor.finishDetection()  // --format auto on inputs shorter than the detection sample
         try writer.finishAll(userAgents: processor.userAgents)
+        summary.warnings += writer.takeCardinalityWarnings()
         processor.forgetPartition()
         let identifier = Transaction.makeIdentifier()
         // Files read through the ledger get names from their ranges (a repeated run replaces them); standard input
@@ -184,9 +194,18 @@ public final class Ingestor {
 
     /// Reads the part of one file that the ledger does not hold yet; read errors go into the summary.
     private func ingestFile(
-        _ path: String, through processor: inout LineProcessor, buffer: UnsafeMutableRawBufferPointer,
-        ledger: inout Ledger, ranges: inout [String], summary: inout IngestSummary
+        _ path: String, through processor: inout LineProcessor, pipeline: ParallelPipeline?,
+        buffer: UnsafeMutableRawBufferPointer, ledger: inout Ledger, ranges: inout [String],
+        summary: inout IngestSummary
     ) throws {
+        if StopSignals.isRequested {
+            summary.notes.append("\(path): not read, the run was stopped by a signal")
+            return
+        }
+        if InputReader.isStream(path: path) {
+            try ingestStream(path, through: &processor, buffer: buffer, ranges: &ranges, summary: &summary)
+            return
+        }
         let plan: SourcePlan
         do {
             plan = try SourcePlan(path: path, ledger: ledger)
@@ -198,9 +217,8 @@ public final class Ingestor {
             if case .skip(let reason) = plan.action { summary.notes.append("\(path): \(reason); skipped") }
             return
         }
-        var splitter = LineSplitter()
         processor.begin(input: path)
-        var reader: InputReader
+        let reader: InputReader
         do {
             reader = try InputReader(source: InputSource(argument: path))
         } catch {
@@ -208,47 +226,35 @@ public final class Ingestor {
             return
         }
         defer { summary.addCounts(of: reader) }
-        var head: [UInt8] = []
-        head.reserveCapacity(Ledger.headLimit)
-        var position: Int64 = 0
-        var boundary = startOffset
-        var readToEnd = false
-        do {
-            while true {
-                let count = try reader.read(into: buffer)
-                if count == 0 { break }
-                if head.count < Ledger.headLimit {
-                    head.append(contentsOf: buffer[0..<min(count, Ledger.headLimit - head.count)])
-                }
-                let chunkStart = position
-                position += Int64(count)
-                guard position > startOffset else { continue }
-                let skip = Int(max(0, startOffset - chunkStart))
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
-                try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
-                if let newline = chunk.lastIndex(of: UInt8(ascii: "\n")) {
-                    boundary = chunkStart + Int64(skip) + Int64(newline) + 1
-                }
-            }
-            readToEnd = true
-            // A last line without a newline is read only from a compressed (finished) file: in a plain file it
-            // may still be being written, and is read once it is complete.
-            if plan.compression != .plain {
-                try splitter.finish { number, line in try processor.process(line, number: number) }
-                boundary = position
-            } else if boundary < position {
-                summary.notes.append(
-                    "\(path): the last \(position - boundary) bytes have no newline yet; they will be read once "
-                        + "the line is complete")
-            }
-        } catch let error as IngestError {
-            // What was read before the fault is kept, up to the last complete line.
-            summary.inputErrors.append("\(error)")
+        let totalBytes = reader.fileSize.map(Int64.init)
+        let onProgress = configuration.onProgress
+        func report(bytesRead: Int64, linesRead: Int) {
+            onProgress?(
+                IngestProgress(input: path, bytesRead: bytesRead, totalBytes: totalBytes, linesRead: linesRead))
         }
+        let read: FileRead
+        if let pipeline {
+            read = try pipeline.ingest(reader, from: startOffset, into: &processor, progress: report)
+        } else {
+            read = try readSequentially(
+                reader, from: startOffset, through: &processor, buffer: buffer, progress: report)
+        }
+        let boundary = read.boundary
+        if !read.readToEnd && read.failure == nil {
+            summary.notes.append(Self.stopNote(path: path, boundary: boundary))
+        } else if read.readToEnd && plan.compression == .plain && boundary < read.position {
+            summary.notes.append(
+                "\(path): the last \(read.position - boundary) bytes have no newline yet; they will be read once "
+                    + "the line is complete")
+        }
+        // What was read before a fault is kept, up to the last complete line.
+        if let failure = read.failure { summary.inputErrors.append("\(failure)") }
         // The range names the content (head hash), never the path: the same bytes get the same file names.
+        let head = read.head
         let headHash = head.withUnsafeBytes { Ledger.headHash($0) }
         ranges.append("\(headHash):\(head.count):\(startOffset):\(boundary)")
-        ledger.record(plan: plan, path: path, head: head, offset: boundary, size: position, readToEnd: readToEnd)
+        ledger.record(
+            plan: plan, path: path, head: head, offset: boundary, size: read.position, readToEnd: read.readToEnd)
         if boundary > startOffset {
             summary.notes.append(
                 startOffset == 0 ? "\(path): read \(boundary) bytes"
@@ -256,6 +262,59 @@ public final class Ingestor {
         } else {
             summary.notes.append("\(path): nothing new after byte \(startOffset)")
         }
+    }
+
+    /// How far one input was read: its first bytes (for the ledger), the bytes read, the resume boundary after
+    /// the last complete line, whether it was read to its end, and the read error that stopped it.
+    struct FileRead {
+        var head: [UInt8]
+        var position: Int64
+        var boundary: Int64
+        var readToEnd: Bool
+        var failure: IngestError?
+    }
+
+    /// The single-threaded path: reads 1 MiB at a time into `buffer` and hands each line to the processor.
+    ///
+    /// - Parameter progress: called after each chunk with the input bytes read and the lines split so far.
+    private func readSequentially(
+        _ reader: InputReader, from startOffset: Int64, through processor: inout LineProcessor,
+        buffer: UnsafeMutableRawBufferPointer, progress: (_ bytesRead: Int64, _ linesRead: Int) -> Void
+    ) throws -> FileRead {
+        var splitter = LineSplitter()
+        var read = FileRead(head: [], position: 0, boundary: startOffset, readToEnd: false)
+        read.head.reserveCapacity(Ledger.headLimit)
+        do {
+            while true {
+                let count = try reader.read(into: buffer)
+                if count == 0 { break }
+                if read.head.count < Ledger.headLimit {
+                    read.head.append(contentsOf: buffer[0..<min(count, Ledger.headLimit - read.head.count)])
+                }
+                let chunkStart = read.position
+                read.position += Int64(count)
+                guard read.position > startOffset else { continue }
+                let skip = Int(max(0, startOffset - chunkStart))
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
+                try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
+                progress(Int64(reader.bytesRead), splitter.lineCount)
+                if let newline = lastNewline(in: chunk) {
+                    read.boundary = chunkStart + Int64(skip) + Int64(newline) + 1
+                }
+                if StopSignals.isRequested { break }  // commit what was read; the next run reads the rest
+            }
+            read.readToEnd = !StopSignals.isRequested
+            guard read.readToEnd else { return read }
+            // A last line without a newline is read only from a compressed (finished) file: in a plain file it
+            // may still be being written, and is read once it is complete.
+            if reader.compression != .plain {
+                try splitter.finish { number, line in try processor.process(line, number: number) }
+                read.boundary = read.position
+            }
+        } catch let error as IngestError {
+            read.failure = error
+        }
+        return read
     }
 
     /// What `--dry-run` says about one input.

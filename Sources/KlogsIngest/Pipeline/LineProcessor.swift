@@ -8,9 +8,9 @@ import KlogsUserAgent
 /// address and user agent are read here and go no further: only the pseudonym, the truncated network and the
 /// user-agent class are stored.
 struct LineProcessor {
-    private let configuration: IngestConfiguration
-    private let writer: DatasetWriter
-    private(set) var userAgents: UserAgentTable
+    let configuration: IngestConfiguration
+    let writer: DatasetWriter
+    var userAgents: UserAgentTable
     private let keys: KeyStore?
 
     private var parser: AccessLogParser
@@ -19,15 +19,15 @@ struct LineProcessor {
     private let truncateClients: Bool
 
     // The partition and pseudonym key of the day of the previous line: consecutive lines share a day.
-    private var currentDay: Int32 = .min
-    private var currentPartition: Partition?
+    var currentDay: Int32 = .min
+    var currentPartition: Partition?
     private var currentPseudonym: VisitorPseudonym?
 
     /// Scratch space for values made from a line (a truncated network, a lower-cased host).
     private var scratch: [UInt8] = []
 
     // `--format auto`: the first lines are kept here until a format is chosen, then replayed.
-    private var detecting: Bool
+    private(set) var detecting: Bool
     private var sampleBytes: [UInt8] = []
     /// Each sampled line's end in `sampleBytes`, or -1 for an overlong line.
     private var sampleEnds: [Int] = []
@@ -41,19 +41,22 @@ struct LineProcessor {
 
     // Counters for the summary.
     private(set) var linesRead: Int64 = 0
-    private(set) var linesIngested: Int64 = 0
-    private(set) var clientsNotIP: Int64 = 0
+    var linesIngested: Int64 = 0
     private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
     private(set) var linesTooOld: Int64 = 0
+    private(set) var linesInFuture: Int64 = 0
     /// The first UTC day kept: lines before it are past the retention period.
     private let oldestDay: Int32
+    /// The last UTC day kept: lines after it are dated in the future (see `Retention.futureToleranceDays`).
+    private var newestDay: Int32
 
     // Privacy: client selection and stored paths, day keys with late lines, the reject report (see Privacy/).
     private var privacy: PrivacyFilters
-    private let runKeys: RunKeys?
+    /// The day keys; the parallel pipeline's workers share them (`SharedDayKeys`) while this processor is idle.
+    let runKeys: RunKeys?
     private var currentDayIsLate = false
     private(set) var lateLines: Int64 = 0
-    private let rejects: RejectReport?
+    let rejects: RejectReport?
     private var lineNumber = 0
 
     init(
@@ -74,6 +77,7 @@ struct LineProcessor {
         truncateClients = configuration.ipMode.contains(.truncate)
         scratch.reserveCapacity(256)
         oldestDay = Retention.oldestKeptDay(retentionDays: configuration.batch.retentionDays)
+        newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
     }
 
     /// Forgets the cached partition after the writer finished its partitions (a pipe-mode commit).
@@ -102,8 +106,8 @@ struct LineProcessor {
             return
         }
         let day = Int32(truncatingIfNeeded: Timestamp.dayNumber(record.timestamp))
-        if day < oldestDay {
-            linesTooOld += 1  // past the retention period: refused, counted (see `BatchOptions.retentionDays`)
+        if day < oldestDay || (day > newestDay && !futureBoundMoved(past: day)) {
+            countOutsideRetention(day)
             return
         }
         let partition: Partition
@@ -124,6 +128,15 @@ struct LineProcessor {
         linesIngested += 1
         if currentDayIsLate { lateLines += 1 }
         try writer.flushIfNeeded(partition, userAgents: userAgents)
+    }
+
+    /// Uses a format detected before the run (the parallel pipeline detects `--format auto` on the same sample
+    /// before its workers start).
+    mutating func useDetectedFormat(_ format: LogFormat) {
+        parser = AccessLogParser(format: format)
+        formatName = format.name
+        formatDetected = true
+        detecting = false
     }
 
     /// Keeps a line of the detection sample; detects once the sample is full.
@@ -190,22 +203,15 @@ struct LineProcessor {
     }
 
     private mutating func append(_ record: AccessRecord, to partition: Partition) {
-        let userAgent = record.userAgent
-        // One hash of the user agent serves the class lookup and the pseudonym.
-        let userAgentBytes = UnsafeBufferPointer<UInt8>(
-            start: userAgent?.baseAddress?.assumingMemoryBound(to: UInt8.self), count: userAgent?.count ?? 0)
-        let fingerprint = UserAgentClassifier.fingerprint(userAgentBytes)
-        let classId =
-            userAgent == nil
-            ? userAgents.absentClassId : userAgents.classId(of: userAgentBytes, fingerprint: fingerprint)
+        let (classId, fingerprint) = userAgents.classify(record.userAgent)
 
         let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
-        let vhostId = record.virtualHost.map { internHost($0, into: &partition.vhosts) } ?? -1
+        let vhostId =
+            record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status
         let kind = requestCategory(of: record, path: partition.paths.bytes(of: pathId), classId: classId)
 
         let client = privacy.client(of: record)
-        if case .token = client { clientsNotIP += 1 }
         if configuration.writeEvents {
             partition.timestamps.append(record.timestamp)
             if let currentPseudonym, hashClients {
@@ -214,14 +220,17 @@ struct LineProcessor {
                         client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost))
             }
             if truncateClients {
-                partition.clientNetworkIds.append(clientNetworkId(client, in: partition))
+                partition.clientNetworkIds.append(
+                    StoredValues.internNetwork(
+                        of: client, configuration: configuration, scratch: &scratch, into: &partition.clientNetworks))
             }
             partition.vhostIds.append(vhostId)
             partition.methodIds.append(partition.methods.intern(record.method))
             partition.pathIds.append(pathId)
             partition.statuses.append(status)
             partition.byteCounts.append(record.responseBytes)
-            partition.referrerIds.append(referrerHostId(record.referrer, in: partition))
+            partition.referrerIds.append(
+                StoredValues.internReferrerHost(record.referrer, scratch: &scratch, into: &partition.referrerHosts))
             partition.userAgentClassIds.append(classId)
             partition.kinds.append(kind.rawValue)
         }
@@ -242,48 +251,16 @@ struct LineProcessor {
         }
     }
 
-    /// The interned network of a client in truncate mode, or -1 (null) when the client is not an IP address.
-    private mutating func clientNetworkId(_ client: ClientIdentity, in partition: Partition) -> Int32 {
-        guard case .address(let address) = client else { return -1 }
-        let prefix = address.family == .ipv4 ? configuration.ipv4Prefix : configuration.ipv6Prefix
-        scratch.removeAll(keepingCapacity: true)
-        address.appendNetwork(prefixLength: prefix, to: &scratch)
-        return scratch.withUnsafeBytes { partition.clientNetworks.intern($0) }
+    /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now: a pipe runs for
+    /// days, so the bound set at its start would soon refuse today's lines. Called only for a day past the bound.
+    private mutating func futureBoundMoved(past day: Int32) -> Bool {
+        newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
+        return day <= newestDay
     }
 
-    /// The interned referrer host, or -1 when there is none.
-    private mutating func referrerHostId(_ referrer: UnsafeRawBufferPointer?, in partition: Partition) -> Int32 {
-        guard let referrer else { return -1 }
-        switch ReferrerHost.extract(referrer, into: &scratch) {
-        case .none: return -1
-        case .host:
-            return internCheckedHost(into: &partition.referrerHosts)
-        case .ipAddress: return partition.referrerHosts.intern(ReferrerHost.ipAddressMarker)
-        }
-    }
-
-    /// Interns a virtual host lower-cased and without its port.
-    private mutating func internHost(_ host: UnsafeRawBufferPointer, into interner: inout ByteInterner) -> Int32 {
-        scratch.removeAll(keepingCapacity: true)
-        for byte in host {
-            if byte == UInt8(ascii: ":") { break }
-            scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
-        }
-        // A Host header is the client's to choose (nginx `$host`): an address in it is stored as `[ip]`.
-        return internCheckedHost(into: &interner)
-    }
-
-    /// Interns the host name in `scratch`, or `[ip]` when it holds an address (`203-0-113-7` is fine,
-    /// `203.0.113.7.nip.io` is not).
-    ///
-    /// Only hosts that passed the check are ever interned, so a host already in the interner needs no new check:
-    /// the address scan runs once per distinct host and row group, not once per line.
-    private func internCheckedHost(into interner: inout ByteInterner) -> Int32 {
-        scratch.withUnsafeBytes { host in
-            if let id = interner.id(of: host) { return id }
-            if AddressMasking.containsAddress(host) { return interner.intern(ReferrerHost.ipAddressMarker) }
-            return interner.intern(host)
-        }
+    /// Counts a line refused for its date: past the retention period, or in the future (see `Retention`).
+    private mutating func countOutsideRetention(_ day: Int32) {
+        if day < oldestDay { linesTooOld += 1 } else { linesInFuture += 1 }
     }
 
     private mutating func reject(_ reason: RejectReason) {
@@ -307,13 +284,13 @@ struct LineProcessor {
         summary.formatDetected = formatDetected
         summary.linesRead += linesRead
         summary.linesIngested += linesIngested
-        summary.clientsNotIP += clientsNotIP
         summary.lateLinesEphemeralKey += lateLines
         privacy.addCounts(to: &summary)
         for (index, reason) in RejectReason.allCases.enumerated() where rejected[index] > 0 {
             summary.rejected[reason.rawValue, default: 0] += rejected[index]
         }
         if linesTooOld > 0 { summary.rejected[Retention.rejectReason, default: 0] += linesTooOld }
+        if linesInFuture > 0 { summary.rejected[Retention.futureRejectReason, default: 0] += linesInFuture }
     }
 }
 

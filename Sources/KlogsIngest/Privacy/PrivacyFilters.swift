@@ -13,6 +13,8 @@ struct PrivacyFilters {
     private var pathBuffer: [UInt8] = []
 
     // Counters for the summary.
+    /// Clients that are not an IP address (host names and tokens).
+    private(set) var clientsNotIP: Int64 = 0
     private(set) var clientsInvalid: Int64 = 0
     private(set) var clientsFromForwardedFor: Int64 = 0
     private(set) var pathsMasked: Int64 = 0
@@ -28,7 +30,8 @@ struct PrivacyFilters {
         pathBuffer.reserveCapacity(storedPath.maximumLength + 64)
     }
 
-    /// The client identity of a record under the configured source. Counts invalid clients: in the client field,
+    /// The client identity of a record under the configured source. Counts clients that are not an IP address, and
+    /// among them the invalid ones: in the client field,
     /// neither an address nor a host name (`-`, `unix:`, empty, garbage); in an X-Forwarded-For chain, anything
     /// that is not an address (`unknown`).
     @inline(__always)
@@ -50,8 +53,10 @@ struct PrivacyFilters {
                 clientsFromForwardedFor += 1
             }
         }
+        guard case .token(let token) = identity else { return identity }
+        clientsNotIP += 1
         // A host name is a client in a host-name log (`HostnameLookups On`); in an X-Forwarded-For chain it is not.
-        if case .token(let token) = identity, source == .forwardedFor || !Self.isHostName(token) {
+        if source == .forwardedFor || !Self.isHostName(token) {
             clientsInvalid += 1
         }
         return identity
@@ -107,6 +112,7 @@ struct PrivacyFilters {
 
     /// Adds the counters to a summary.
     func addCounts(to summary: inout IngestSummary) {
+        summary.clientsNotIP += clientsNotIP
         summary.clientsInvalid += clientsInvalid
         summary.clientsFromForwardedFor += clientsFromForwardedFor
         summary.pathsAddressMasked += pathsMasked

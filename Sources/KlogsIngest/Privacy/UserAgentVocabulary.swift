@@ -8,7 +8,7 @@ import KlogsUserAgent
 /// when each of its words (runs of letters and digits) is a number or occurs in the rules file (in a pattern or a
 /// replacement): `Firefox`, `Chrome Mobile`, `Python Requests`, `XP`. Anything else becomes `Other` (versions
 /// become null); `device` and `is_bot` are kept.
-struct UserAgentVocabulary {
+struct UserAgentVocabulary: Sendable {
     private let words: Set<Substring>
 
     /// The vocabulary of a rules file, or `nil` when it cannot be read (then nothing is filtered).

@@ -1,0 +1,199 @@
+internal import Foundation
+import KlogsCore
+import KlogsUserAgent
+
+/// The per-line work of the parallel pipeline, done by one worker thread on whole chunks: parse, check retention,
+/// anonymise, classify, and write the row into the chunk's columns with chunk-local ids.
+///
+/// It does what `LineProcessor.process` does up to the partition: everything that depends only on the line. What
+/// depends on the order of lines (partition ids, hourly sums, the reject report) is left to the sequencer
+/// (`LineProcessor.apply(_:from:)`). Each worker has its own parser, privacy filters and user-agent classifier (its
+/// PCRE2 match data and cache are not thread-safe); the rule set and the day keys are shared.
+///
+/// `@unchecked Sendable`: used by one thread at a time, its worker thread while an input is read and the
+/// ingest's thread between inputs; the pipeline's lock and thread joins order the two.
+final class ChunkWorker: @unchecked Sendable {
+    private let configuration: IngestConfiguration
+    private var parser: AccessLogParser
+    private var record = AccessRecord()
+    private var privacy: PrivacyFilters
+    /// The worker's own classes; each batch lists the ones it added, for the sequencer to map to the run's table.
+    private var userAgents: UserAgentTable
+    /// How many of the worker's classes its batches have listed so far.
+    private var classesHandedOn = 0
+    /// The worker's index in the pipeline, written into each batch it parses.
+    let index: Int
+    private let dayKeys: SharedDayKeys?
+    private let hashClients: Bool
+    private let truncateClients: Bool
+    private let oldestDay: Int32
+    /// The last UTC day kept: lines after it are dated in the future (see `Retention.futureToleranceDays`).
+    private var newestDay: Int32
+    private var splitter = LineSplitter()
+    private var scratch: [UInt8] = []
+
+    // The pseudonym key of the day of the previous row: consecutive lines share a day.
+    private var keyDay: Int32 = .min
+    private var pseudonym: VisitorPseudonym?
+    private var dayIsLate = false
+
+    // Counters for the summary (the sequencer adds the other figures to the `LineProcessor`'s).
+    private var linesRead: Int64 = 0
+    private var linesTooOld: Int64 = 0
+    private var linesInFuture: Int64 = 0
+    private var lateLines: Int64 = 0
+    private var rejected = [Int64](repeating: 0, count: RejectReason.allCases.count)
+
+    /// Makes a worker.
+    ///
+    /// - Parameters:
+    ///   - format: the format of every line (detected before the workers start when it is `auto`).
+    ///   - rules: the compiled user-agent rules shared by every worker, or `nil` without classification.
+    ///   - vocabulary: the words of the rules file (see `UserAgentVocabulary`), shared likewise.
+    ///   - dayKeys: the run's pseudonym keys in hash mode.
+    /// - Throws: when a path rewrite rule does not compile.
+    init(
+        index: Int, configuration: IngestConfiguration, format: LogFormat, rules: UserAgentRuleSet?,
+        vocabulary: UserAgentVocabulary?, dayKeys: SharedDayKeys?
+    ) throws {
+        self.index = index
+        self.configuration = configuration
+        parser = AccessLogParser(format: format)
+        privacy = try PrivacyFilters(configuration: configuration)
+        userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) }, vocabulary: vocabulary)
+        self.dayKeys = dayKeys
+        hashClients = configuration.ipMode.contains(.hash)
+        truncateClients = configuration.ipMode.contains(.truncate)
+        oldestDay = Retention.oldestKeptDay(retentionDays: configuration.batch.retentionDays)
+        newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
+        scratch.reserveCapacity(256)
+    }
+
+    /// Parses every line of a chunk into its rows. A key failure is kept in `batch.failure`.
+    func parse(_ batch: ChunkBatch) {
+        batch.removeRows()
+        batch.workerIndex = index
+        splitter.reset()
+        do {
+            try splitter.feed(batch.bytes) { number, line in try handle(line, number: number, into: batch) }
+            if batch.finishesInput {
+                try splitter.finish { number, line in try handle(line, number: number, into: batch) }
+            }
+        } catch {
+            batch.failure = error
+        }
+        batch.lineCount = splitter.lineCount
+        batch.newUserAgentClasses.append(contentsOf: userAgents.classes[classesHandedOn...])
+        classesHandedOn = userAgents.classes.count
+        // A plain input's unfinished last line stays unread (a line past the limit was reported as overlong).
+        splitter.reset()
+    }
+
+    private func handle(_ line: SplitLine, number: Int, into batch: ChunkBatch) throws {
+        linesRead += 1
+        guard case .complete(let bytes) = line else {
+            reject(.lineTooLong, number: number, in: batch)
+            return
+        }
+        if let reason = parser.parse(bytes, into: &record) {
+            reject(reason, number: number, in: batch)
+            return
+        }
+        let day = Int32(truncatingIfNeeded: Timestamp.dayNumber(record.timestamp))
+        if day < oldestDay || (day > newestDay && !futureBoundMoved(past: day)) {
+            // Past the retention period or in the future: refused, counted (see `Retention`).
+            if day < oldestDay { linesTooOld += 1 } else { linesInFuture += 1 }
+            return
+        }
+        if day != keyDay, let dayKeys {
+            let (key, isEphemeral) = try dayKeys.key(for: Int(day))
+            pseudonym = VisitorPseudonym(key: SipHashKey(k0: key.key0, k1: key.key1))
+            dayIsLate = isEphemeral
+            keyDay = day
+        }
+        append(record, day: day, to: batch)
+        if dayIsLate { lateLines += 1 }
+    }
+
+    /// Writes one parsed line into the batch's columns, as `LineProcessor` appends it to a partition.
+    private func append(_ record: AccessRecord, day: Int32, to batch: ChunkBatch) {
+        let (classId, fingerprint) = userAgents.classify(record.userAgent)
+        batch.days.append(day)
+        batch.hours.append(Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000))
+        let isBot = userAgents.isBot(classId)
+        var kind = RequestCategory.other
+        batch.pathIds.append(
+            privacy.withStoredPath(of: record) { path in
+                kind = RequestCategory(
+                    method: record.method, status: record.status, isBot: isBot, path: path,
+                    assets: configuration.assetExtensions)
+                return batch.paths.intern(path)
+            })
+        batch.kinds.append(kind.rawValue)
+        batch.vhostIds.append(
+            record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &batch.vhosts) } ?? -1)
+        batch.statuses.append(record.status)
+        batch.byteCounts.append(record.responseBytes)
+        batch.userAgentClassIds.append(classId)
+
+        let client = privacy.client(of: record)
+        guard configuration.writeEvents else { return }
+        batch.timestamps.append(record.timestamp)
+        if let pseudonym, hashClients {
+            batch.visitors.append(
+                pseudonym.pseudonym(
+                    client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost))
+        }
+        if truncateClients {
+            batch.networkIds.append(
+                StoredValues.internNetwork(
+                    of: client, configuration: configuration, scratch: &scratch, into: &batch.clientNetworks))
+        }
+        batch.methodIds.append(batch.methods.intern(record.method))
+        batch.referrerIds.append(
+            StoredValues.internReferrerHost(record.referrer, scratch: &scratch, into: &batch.referrerHosts))
+    }
+
+    /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now, as
+    /// `LineProcessor` does.
+    private func futureBoundMoved(past day: Int32) -> Bool {
+        newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
+        return day <= newestDay
+    }
+
+    private func reject(_ reason: RejectReason, number: Int, in batch: ChunkBatch) {
+        rejected[RejectReason.allCases.firstIndex(of: reason) ?? 0] += 1
+        batch.rejectLines.append(number)
+        batch.rejectReasons.append(reason)
+    }
+
+    /// Adds this worker's counters to a summary.
+    func addCounts(to summary: inout IngestSummary) {
+        summary.linesRead += linesRead
+        summary.lateLinesEphemeralKey += lateLines
+        privacy.addCounts(to: &summary)
+        for (index, reason) in RejectReason.allCases.enumerated() where rejected[index] > 0 {
+            summary.rejected[reason.rawValue, default: 0] += rejected[index]
+        }
+        if linesTooOld > 0 { summary.rejected[Retention.rejectReason, default: 0] += linesTooOld }
+        if linesInFuture > 0 { summary.rejected[Retention.futureRejectReason, default: 0] += linesInFuture }
+    }
+}
+
+/// The run's pseudonym keys (`RunKeys`) behind a lock, for the workers of the parallel pipeline: a day's key file
+/// is read or created once, and a late day gets one ephemeral key for the whole run, whichever worker asks first.
+final class SharedDayKeys: @unchecked Sendable {
+    private let lock = NSLock()
+    private let keys: RunKeys  // guarded by `lock`
+
+    init(_ keys: RunKeys) {
+        self.keys = keys
+    }
+
+    /// The key for records of `day`, and whether it is an ephemeral one.
+    func key(for day: Int) throws -> (key: PseudonymKey, isEphemeral: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        return try keys.key(for: day)
+    }
+}

@@ -1,0 +1,214 @@
+internal import Foundation
+import KlogsCore
+import KlogsUserAgent
+
+/// The multi-core ingest of files (`--threads N`, N > 1): a reader thread, N worker threads and the calling thread
+/// as sequencer, with a fixed pool of reused chunk batches between them.
+///
+/// ```
+/// reader thread ──chunks in order──▶ queue ──▶ N workers (parse, anonymise, classify) ──▶ parsed[sequence]
+///        ▲                                                                                    │
+///        └──────────── free batches ◀── sequencer (calling thread: ids, rows, sums, files) ◀─┘
+/// ```
+///
+/// The reader cuts the input into chunks of about `chunkBytes` on line boundaries (`ChunkReader`); a worker parses
+/// a whole chunk into a `ChunkBatch` (`ChunkWorker`); the sequencer takes the batches strictly in input order and
+/// adds them to the dataset (`ChunkSequencer`), so the output is the single-threaded path's, byte for byte in its
+/// rows, whatever the thread count. Memory is bounded by the pool: `2 × workers + 1` batches of
+/// `chunkBytes + 64 KiB` input each, plus their columns.
+///
+/// One shared lock (an `NSCondition`) guards the queue, the parsed batches and the free pool; a batch is handed
+/// over only under it. It is taken about three times per chunk (tens of thousands of lines), never per line.
+final class ParallelPipeline: @unchecked Sendable {
+    /// The chunk size of a run: large enough that the lock and the per-chunk work are negligible (about 9,000
+    /// lines a chunk), small enough that the pool stays under 20 MB with two workers.
+    static let defaultChunkBytes = 2 << 20
+
+    let workers: [ChunkWorker]
+    private let chunkBytes: Int
+    private let maximumLineLength = LineSplitter().maximumLineLength
+    private let condition = NSCondition()
+    private var sequencer: ChunkSequencer
+
+    // Guarded by `condition`.
+    private var free: [ChunkBatch]
+    private var queued: [ChunkBatch] = []
+    private var parsed: [Int: ChunkBatch] = [:]
+    private var readerFinished = false
+    private var stopping = false
+    private var runningThreads = 0
+
+    /// Makes the workers and the batch pool of a run.
+    ///
+    /// - Parameters:
+    ///   - threads: the number of worker threads (at least 1).
+    ///   - format: the log format (already detected for `--format auto`).
+    ///   - rules: the compiled user-agent rules, or `nil` without classification.
+    ///   - vocabulary: the words of the rules file, shared by the workers' class tables.
+    ///   - dayKeys: the run's pseudonym keys in hash mode.
+    /// - Throws: when a path rewrite rule does not compile.
+    init(
+        threads: Int, configuration: IngestConfiguration, format: LogFormat, rules: UserAgentRuleSet?,
+        vocabulary: UserAgentVocabulary?, dayKeys: SharedDayKeys?, chunkBytes: Int = ParallelPipeline.defaultChunkBytes
+    ) throws {
+        let count = max(1, threads)
+        workers = try (0..<count).map { index in
+            try ChunkWorker(
+                index: index, configuration: configuration, format: format, rules: rules, vocabulary: vocabulary,
+                dayKeys: dayKeys)
+        }
+        self.chunkBytes = max(1, chunkBytes)
+        let capacity = ChunkReader.batchCapacity(chunkBytes: self.chunkBytes, maximumLineLength: maximumLineLength)
+        // One batch being filled, one per worker, one being sequenced, and as many again parsed ahead.
+        free = (0..<(2 * count + 1)).map { _ in ChunkBatch(capacity: capacity) }
+        sequencer = ChunkSequencer(workerCount: count)
+    }
+
+    /// Reads one input through the pipeline and adds its lines to the processor's dataset, in input order.
+    ///
+    /// As on the single-threaded path, an `IngestError` (a read error, a key that cannot be read, a row group that
+    /// cannot be written) ends the input, not the run: it comes back in `failure`, with the resume boundary of the
+    /// last chunk added whole.
+    ///
+    /// - Parameter progress: called after each chunk is added, on the calling thread, with the input bytes read
+    ///   and the lines added so far.
+    /// - Returns: how far the input was read.
+    /// - Throws: any other error, after the threads have been stopped and joined.
+    func ingest(
+        _ input: InputReader, from startOffset: Int64, into processor: inout LineProcessor,
+        progress: (_ bytesRead: Int64, _ linesRead: Int) -> Void
+    ) throws -> Ingestor.FileRead {
+        let reader = ChunkReader(
+            input: input, startOffset: startOffset, chunkBytes: chunkBytes, maximumLineLength: maximumLineLength)
+        start(reader)
+        defer {
+            stopAndJoin()
+            // The workers never set the processor's day: the next single-threaded line looks its partition up.
+            processor.forgetPartition()
+        }
+        var sequence = 0
+        var firstLine = 0
+        var boundary = startOffset
+        do {
+            while let batch = nextParsed(sequence) {
+                defer { recycle(batch) }
+                try sequencer.apply(batch, firstLine: firstLine, to: &processor)
+                boundary = batch.boundary
+                firstLine += batch.lineCount
+                sequence += 1
+                progress(batch.inputBytesRead, firstLine)
+            }
+        } catch let error as IngestError {
+            stopAndJoin()
+            return Ingestor.FileRead(
+                head: reader.head, position: reader.position, boundary: boundary, readToEnd: false, failure: error)
+        }
+        // Every thread has finished (`nextParsed` returned nil), so the reader's results are final.
+        return Ingestor.FileRead(
+            head: reader.head, position: reader.position, boundary: boundary, readToEnd: reader.readToEnd,
+            failure: reader.failure)
+    }
+
+    /// Adds the workers' counters to a summary.
+    func addCounts(to summary: inout IngestSummary) {
+        for worker in workers { worker.addCounts(to: &summary) }
+    }
+
+    // MARK: - Threads
+
+    private func start(_ reader: ChunkReader) {
+        condition.lock()
+        readerFinished = false
+        stopping = false
+        runningThreads = 1 + workers.count
+        condition.unlock()
+        let readerThread = Thread { [self] in
+            reader.run(take: takeFree, submit: submit)
+            finish(reader: true)
+        }
+        readerThread.name = "klogs reader"
+        readerThread.start()
+        for worker in workers {
+            let thread = Thread { [self] in
+                work(worker)
+                finish(reader: false)
+            }
+            thread.name = "klogs worker \(worker.index)"
+            thread.start()
+        }
+    }
+
+    /// A worker thread: parses queued chunks until the input is read and the queue is empty, or the run stops.
+    private func work(_ worker: ChunkWorker) {
+        while let batch = nextQueued() {
+            worker.parse(batch)
+            condition.lock()
+            parsed[batch.sequence] = batch
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    private func takeFree() -> ChunkBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while free.isEmpty && !stopping { condition.wait() }
+        return stopping ? nil : free.removeLast()
+    }
+
+    private func submit(_ batch: ChunkBatch) {
+        condition.lock()
+        queued.append(batch)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func nextQueued() -> ChunkBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queued.isEmpty && !readerFinished && !stopping { condition.wait() }
+        if stopping || queued.isEmpty { return nil }
+        return queued.removeFirst()
+    }
+
+    /// The parsed batch of chunk `sequence`, waiting for it; `nil` once the input has no more chunks.
+    private func nextParsed(_ sequence: Int) -> ChunkBatch? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let batch = parsed.removeValue(forKey: sequence) { return batch }
+            // Every chunk was submitted before the reader finished; none is queued or being parsed.
+            if readerFinished && queued.isEmpty && runningThreads == 0 && parsed.isEmpty { return nil }
+            condition.wait()
+        }
+    }
+
+    private func recycle(_ batch: ChunkBatch) {
+        condition.lock()
+        free.append(batch)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func finish(reader: Bool) {
+        condition.lock()
+        if reader { readerFinished = true }
+        runningThreads -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Stops the threads (after a failure; a no-op after a complete input), waits for them, and takes every batch
+    /// back into the free pool.
+    private func stopAndJoin() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while runningThreads > 0 { condition.wait() }
+        free.append(contentsOf: queued)
+        free.append(contentsOf: parsed.values)
+        queued.removeAll()
+        parsed.removeAll()
+        condition.unlock()
+    }
+}

@@ -1,0 +1,59 @@
+import KlogsCore
+
+/// The stored form of a line's host, referrer and client network, interned: one place for both the
+/// single-threaded `LineProcessor` and the workers of the parallel pipeline (`ChunkWorker`).
+///
+/// `scratch` is the caller's reused buffer, so nothing here allocates once it has grown to the longest value.
+enum StoredValues {
+    /// Interns a virtual host lower-cased and without its port.
+    static func internHost(
+        _ host: UnsafeRawBufferPointer, scratch: inout [UInt8], into interner: inout ByteInterner
+    ) -> Int32 {
+        scratch.removeAll(keepingCapacity: true)
+        for byte in host {
+            if byte == UInt8(ascii: ":") { break }
+            scratch.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+        }
+        // A Host header is the client's to choose (nginx `$host`): an address in it is stored as `[ip]`.
+        return internCheckedHost(scratch, into: &interner)
+    }
+
+    /// Interns the host of a referrer, or returns -1 when there is none.
+    static func internReferrerHost(
+        _ referrer: UnsafeRawBufferPointer?, scratch: inout [UInt8], into interner: inout ByteInterner
+    ) -> Int32 {
+        guard let referrer else { return -1 }
+        switch ReferrerHost.extract(referrer, into: &scratch) {
+        case .none: return -1
+        case .host:
+            return internCheckedHost(scratch, into: &interner)
+        case .ipAddress: return interner.intern(ReferrerHost.ipAddressMarker)
+        }
+    }
+
+    /// Interns a host name, or `[ip]` when it holds an address (`203-0-113-7` is fine, `203.0.113.7.nip.io` is
+    /// not).
+    ///
+    /// Only hosts that passed the check are ever interned, so a host already in the interner needs no new check:
+    /// the address scan runs once per distinct host and row group (or chunk), not once per line.
+    private static func internCheckedHost(_ host: [UInt8], into interner: inout ByteInterner) -> Int32 {
+        host.withUnsafeBytes { host in
+            if let id = interner.id(of: host) { return id }
+            if AddressMasking.containsAddress(host) { return interner.intern(ReferrerHost.ipAddressMarker) }
+            return interner.intern(host)
+        }
+    }
+
+    /// Interns the truncated network of a client (truncate mode), or returns -1 (null) when the client is not an
+    /// IP address.
+    static func internNetwork(
+        of client: ClientIdentity, configuration: IngestConfiguration, scratch: inout [UInt8],
+        into interner: inout ByteInterner
+    ) -> Int32 {
+        guard case .address(let address) = client else { return -1 }
+        let prefix = address.family == .ipv4 ? configuration.ipv4Prefix : configuration.ipv6Prefix
+        scratch.removeAll(keepingCapacity: true)
+        address.appendNetwork(prefixLength: prefix, to: &scratch)
+        return scratch.withUnsafeBytes { interner.intern($0) }
+    }
+}

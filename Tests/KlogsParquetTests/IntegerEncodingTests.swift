@@ -1,0 +1,207 @@
+import Foundation
+import KlogsTestSupport
+import Testing
+
+@testable import KlogsParquet
+
+@Suite("Integer encodings: DELTA_BINARY_PACKED and dictionaries")
+struct IntegerEncodingTests {
+    /// Seeded series of the shapes log columns have, and the edge cases of wrapping arithmetic.
+    static func series(_ name: String, count: Int) -> [Int64] {
+        var random = SeededRandom(seed: UInt64(count) &* 31 &+ UInt64(name.utf8.count))
+        switch name {
+        case "timestamps":  // increasing by up to a few seconds, in milliseconds
+            var time: Int64 = 1_793_491_200_000
+            return (0..<count).map { _ in
+                time += Int64(random.next() % 3_000)
+                return time
+            }
+        case "sizes": return (0..<count).map { _ in Int64(random.next() % 200_000) }
+        case "random": return (0..<count).map { _ in Int64(bitPattern: random.next()) }
+        case "extremes": return (0..<count).map { $0 % 3 == 0 ? .min : ($0 % 3 == 1 ? .max : 0) }
+        default: return (0..<count).map { _ in 42 }  // constant
+        }
+    }
+
+    static let shapes = ["timestamps", "sizes", "random", "extremes", "constant"]
+    static let counts = [0, 1, 2, 31, 32, 33, 127, 128, 129, 130, 1000, 4097]
+
+    private func roundTrip<T: FixedWidthInteger & SignedInteger>(_ values: [T]) throws -> ([T], encodedCount: Int) {
+        var bytes: [UInt8] = [0xEE]  // the codec must honour its range's start
+        values.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &bytes) }
+        var decoded: [T] = []
+        try DeltaBinaryPacked.decode(bytes, range: 1..<bytes.count, count: values.count, into: &decoded)
+        let estimate = values.withUnsafeBufferPointer { DeltaBinaryPacked.encodedSize($0) }
+        #expect(estimate >= bytes.count - 1 && estimate <= bytes.count - 1 + 9, "the size estimate is off")
+        return (decoded, bytes.count - 1)
+    }
+
+    @Test("DELTA_BINARY_PACKED round-trips 64-bit series of every length", arguments: shapes, counts)
+    func deltaRoundTrips64(shape: String, count: Int) throws {
+        let values = Self.series(shape, count: count)
+        #expect(try roundTrip(values).0 == values)
+    }
+
+    @Test("DELTA_BINARY_PACKED round-trips 32-bit series, wrapping differences included", arguments: shapes, [0, 1, 129, 1000])
+    func deltaRoundTrips32(shape: String, count: Int) throws {
+        let values = Self.series(shape, count: count).map { Int32(truncatingIfNeeded: $0) }
+        #expect(try roundTrip(values).0 == values)
+    }
+
+    @Test("Encodes the format's example exactly: 1, 2, 3, 4, 5")
+    func formatExample() {
+        var bytes: [UInt8] = []
+        [Int64(1), 2, 3, 4, 5].withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &bytes) }
+        // Header: 128 values per block, 4 miniblocks, 5 values, first value 1 (zigzag 2); one block: smallest
+        // difference 1 (zigzag 2) and four zero bit widths, so no miniblock bytes at all.
+        #expect(bytes == [0x80, 0x01, 0x04, 0x05, 0x02, 0x02, 0, 0, 0, 0])
+    }
+
+    @Test("Timestamps a few seconds apart take under 2 bytes each instead of 8")
+    func timestampsAreSmall() throws {
+        let (_, size) = try roundTrip(Self.series("timestamps", count: 10_000))
+        #expect(size < 2 * 10_000)
+    }
+
+    @Test("Damaged DELTA_BINARY_PACKED data is an error, never a crash", arguments: 0..<200)
+    func damagedData(seed: Int) {
+        var bytes: [UInt8] = []
+        Self.series("sizes", count: 300).withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &bytes) }
+        var random = SeededRandom(seed: UInt64(seed))
+        if seed % 2 == 0 {
+            bytes.removeLast(Int(random.next() % UInt64(bytes.count)) + 1)  // truncated
+        } else {
+            bytes[Int(random.next() % 12)] = UInt8(truncatingIfNeeded: random.next())  // a header or width byte
+        }
+        var decoded: [Int64] = []
+        // Either it throws, or (a flip that keeps the layout valid) it yields 300 values.
+        if (try? DeltaBinaryPacked.decode(bytes, range: 0..<bytes.count, count: 300, into: &decoded)) != nil {
+            #expect(decoded.count == 300)
+        }
+    }
+
+    @Test("The choice: deltas for timestamps, a dictionary for statuses and visitors, PLAIN for random values")
+    func choice() {
+        func name(_ values: [Int64]) -> String {
+            switch IntegerEncodingChoice.choose(values, dictionaryLimit: 1 << 20) {
+            case .plain: "plain"
+            case .deltaBinaryPacked: "delta"
+            case .dictionary: "dictionary"
+            }
+        }
+        var random = SeededRandom(seed: 3)
+        let statuses: [Int64] = (0..<10_000).map { _ in [200, 200, 200, 304, 404, 301, 500][Int(random.next() % 7)] }
+        let visitors = (0..<10_000).map { _ in Int64(bitPattern: (random.next() % 800) &* 0x9E37_79B9_7F4A_7C15) }
+        #expect(name(Self.series("timestamps", count: 10_000)) == "delta")
+        #expect(name(statuses) == "dictionary")
+        #expect(name(visitors) == "dictionary")
+        #expect(name(Self.series("random", count: 10_000)) == "plain")
+        #expect(name([]) == "plain")
+    }
+
+    @Test("The dictionary keeps first-occurrence order and gives up past its budget")
+    func dictionary() throws {
+        let values: [Int32] = [7, 3, 7, -1, 3, 7]
+        let (dictionary, ids) = try #require(IntegerEncodingChoice.buildDictionary(values, budget: 100))
+        #expect(dictionary == [7, 3, -1])
+        #expect(ids == [0, 1, 0, 2, 1, 0])
+        #expect(IntegerEncodingChoice.buildDictionary(values, budget: 8) == nil)  // 3 entries need 12 bytes
+        let many = (0..<5_000).map { Int64($0 * 7919) }
+        let (bigDictionary, bigIds) = try #require(IntegerEncodingChoice.buildDictionary(many + many, budget: 1 << 20))
+        #expect(bigDictionary == many)
+        #expect(bigIds.map { bigDictionary[Int($0)] } == many + many)
+    }
+
+    /// Columns whose chunks take each encoding, with and without nulls, over several row groups and small pages.
+    static func encodedFile(options: ParquetWriterOptions) throws -> (bytes: [UInt8], groups: [[ColumnValues]]) {
+        let schema = ParquetSchema(columns: [
+            .timestampMilliseconds("ts"),
+            ParquetColumn(name: "status", type: .int32, isOptional: false),
+            ParquetColumn(name: "visitor", type: .int64, isOptional: true),
+            ParquetColumn(name: "bytes", type: .int64, isOptional: true),
+            ParquetColumn(name: "random", type: .int64, isOptional: false),
+        ])
+        var random = SeededRandom(seed: 11)
+        let groups: [[ColumnValues]] = [5_000, 1, 30_000].map { rows in
+            let validity = (0..<rows).map { _ in random.next() % 5 != 0 }
+            return [
+                .int64(series("timestamps", count: rows), validity: nil),
+                .int32((0..<rows).map { _ in [200, 304, 404, 500][Int(random.next() % 4)] }, validity: nil),
+                .int64((0..<rows).map { _ in Int64(random.next() % 300) &* 0x1234_5678_9ABC }, validity: validity),
+                .int64(series("sizes", count: rows), validity: validity),
+                .int64(series("random", count: rows), validity: nil),
+            ]
+        }
+        let writer = try ParquetFileWriter(output: InMemoryOutput(), schema: schema, options: options)
+        for group in groups { try writer.writeRowGroup(group) }
+        try writer.close()
+        return (writer.output.bytes, groups)
+    }
+
+    @Test("Files with every integer encoding read back with their values and statistics", arguments: [1 << 20, 300])
+    func fileRoundTrip(pageSize: Int) throws {
+        let (bytes, groups) = try Self.encodedFile(options: ParquetWriterOptions(dataPageSize: pageSize))
+        let reader = try ParquetFileReader(bytes: bytes)
+        var encodings: Set<ParquetEncoding> = []
+        for (groupIndex, group) in groups.enumerated() {
+            for (columnIndex, values) in group.enumerated() {
+                #expect(cells(try reader.readColumn(rowGroup: groupIndex, column: columnIndex)) == cells(values))
+                let chunk = reader.rowGroups[groupIndex].columns[columnIndex]
+                let expected = expectedStatistics(values)
+                #expect(chunk.statistics?.nullCount == Int64(expected.nulls))
+                #expect(cell(chunk.statistics?.min) == expected.min)
+                #expect(cell(chunk.statistics?.max) == expected.max)
+                encodings.formUnion(chunk.encodings)
+            }
+        }
+        #expect(encodings.isSuperset(of: [.plain, .deltaBinaryPacked, .rleDictionary]))
+    }
+
+    @Test("The compact encodings make the file smaller than PLAIN everywhere")
+    func smallerThanPlain() throws {
+        var plainOptions = ParquetWriterOptions()
+        plainOptions.encodesIntegersCompactly = false
+        let compact = try Self.encodedFile(options: ParquetWriterOptions()).bytes.count
+        let plain = try Self.encodedFile(options: plainOptions).bytes.count
+        #expect(compact < plain * 3 / 4)
+    }
+
+    @Test("pyarrow and DuckDB read every integer encoding we write, value for value")
+    func peersReadThem() throws {
+        let (bytes, groups) = try Self.encodedFile(options: ParquetWriterOptions(dataPageSize: 300))
+        let directory = try TestPaths.makeTemporaryDirectory("klogs-parquet-integers")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("integers.parquet")
+        try Data(bytes).write(to: path)
+        let script = pythonPrelude + """
+            import duckdb
+            t = pq.read_table(sys.argv[1])
+            con = duckdb.connect()
+            names = t.column_names
+            columns = ", ".join(('epoch_ms("%s")' if n == "ts" else '"%s"') % n for n in names)
+            duck = con.execute("select " + columns + " from read_parquet(?)", [sys.argv[1]]).fetchall()
+            encodings = sorted({e for g in range(pq.ParquetFile(sys.argv[1]).metadata.num_row_groups)
+                                for c in range(len(names))
+                                for e in pq.ParquetFile(sys.argv[1]).metadata.row_group(g).column(c).encodings})
+            print(json.dumps({
+                "pyarrow": {n: tagged_column(t.column(n)) for n in names},
+                "duckdb": {n: [tag(row[i]) for row in duck] for i, n in enumerate(names)},
+                "encodings": encodings,
+            }))
+            """
+        struct Report: Decodable {
+            var pyarrow: [String: [String?]]
+            var duckdb: [String: [String?]]
+            var encodings: [String]
+        }
+        let report = try runPythonJSON(script, [path.path], as: Report.self)
+        #expect(report.encodings.contains("DELTA_BINARY_PACKED"))
+        #expect(report.encodings.contains("RLE_DICTIONARY"))
+        let names = ["ts", "status", "visitor", "bytes", "random"]
+        for (index, name) in names.enumerated() {
+            let expected = groups.flatMap { cells($0[index]) }
+            #expect(report.pyarrow[name]?.map { cell(tagged: $0) } == expected, "pyarrow, column \(name)")
+            #expect(report.duckdb[name]?.map { cell(tagged: $0) } == expected, "DuckDB, column \(name)")
+        }
+    }
+}
