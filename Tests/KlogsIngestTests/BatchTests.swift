@@ -58,6 +58,58 @@ struct BatchTests {
         }
     }
 
+    /// Text that made the bundled toml++ abort the process (an assertion) before klogs checked it first; found by
+    /// the FuzzConfig fuzz target (`[[[a`, `a=[}` and a byte order mark before `[«` are its crash inputs, minimised).
+    @Test(arguments: [
+        ("[[[a", "klogs.toml:1:3:"),
+        ("[[[1]]]", "klogs.toml:1:3:"),
+        ("data = \"x\"\n[.a]", "klogs.toml:2:2:"),
+        ("[[ [a", "klogs.toml:1:4:"),
+        ("[[,", "klogs.toml:1:3:"),
+        ("[=", "klogs.toml:1:2:"),
+        ("[ #c", "klogs.toml:1:3:"),
+        ("[\na]", "klogs.toml:1:2:"),
+        ("[\u{e9}]", "klogs.toml:1:2:"),
+        ("\u{FEFF}[\u{AB}", "klogs.toml:1:5:"),
+        ("a=[}", "klogs.toml:1:4:"),
+        ("a = [1, }", "klogs.toml:1:9:"),
+        ("a=[[}", "klogs.toml:1:5:"),
+        ("a = [ # c\n}", "klogs.toml:2:1:"),
+        ("a = [{b = 1}, }", "klogs.toml:1:15:"),
+        ("a = {b = [}}", "klogs.toml:1:11:"),
+    ])
+    func textThatWouldCrashTheTOMLParserIsASyntaxError(text: String, location: String) {
+        #expect {
+            _ = try ConfigurationFile.parse(text)
+        } throws: { error in
+            "\(error)".hasPrefix(location) && "\(error)".contains("not valid TOML")
+        }
+    }
+
+    /// A `[` that starts a line inside a multi-line string or an array is not a header; `}` closing an inline table
+    /// inside an array is not a missing element.
+    @Test func bracketsInsideValuesAreNotHeaders() throws {
+        let text = #"""
+            log_format = '''
+            [$time_local] $remote_addr "$request" $status $body_bytes_sent'''
+            json_fields = """
+            [.x = \" ""
+            [é"""
+            trusted_proxies = [
+              "10.0.0.0/8", # a comment with [.
+            ]
+            [[path_rewrites]]
+            pattern = "[}"
+            replacement = "x"
+            """#
+        #expect(TOMLPreflight.firstCrashingSyntax(text) == nil)
+        #expect(TOMLPreflight.firstCrashingSyntax("a = [{b = 1}, {c = [2, 3]}, ]\nd = {e = 1}") == nil)
+        let config = try ConfigurationFile.parse(text)
+        #expect(config.logFormat?.hasPrefix("[$time_local]") == true)
+        #expect(config.jsonFields == "[.x = \" \"\"\n[é")
+        #expect(config.trustedProxies == ["10.0.0.0/8"])
+    }
+
     @Test func datesBecomeDayNumbers() {
         #expect(Retention.dayNumber(dateText: "1970-01-01") == 0)
         #expect(Retention.dayNumber(dateText: "2026-11-21") == 20_778)

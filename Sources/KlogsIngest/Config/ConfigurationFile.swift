@@ -67,6 +67,9 @@ public struct ConfigurationFile: Sendable, Equatable {
 
     /// Parses configuration text; `name` is used in messages.
     public static func parse(_ text: String, name: String = "klogs.toml") throws -> ConfigurationFile {
+        if let (line, column, problem) = TOMLPreflight.firstCrashingSyntax(text) {
+            throw BatchError("\(name):\(line):\(column): not valid TOML: \(problem).")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
