@@ -3,7 +3,8 @@ import KlogsUserAgent
 
 extension Ingestor {
     /// The parallel pipeline that reads this run's files, or `nil` when they go through the single-threaded path:
-    /// with one thread, without files, or when `--format auto` cannot decide from the files alone.
+    /// with one thread, without files, when a file is a stream (a FIFO or `<(…)`: it can be opened only once, and
+    /// sampling it for `--format auto` would consume it), or when `--format auto` cannot decide from the files alone.
     ///
     /// With `--format auto`, the format is detected here, before the workers start, from the very sample the
     /// single-threaded path would take (the first lines the run reads), and given to the processor. When no format
@@ -15,7 +16,7 @@ extension Ingestor {
     ) throws -> ParallelPipeline? {
         let threads = configuration.effectiveThreads
         let files = inputs.filter { $0 != "-" }
-        guard threads > 1, !files.isEmpty else { return nil }
+        guard threads > 1, !files.isEmpty, !files.contains(where: InputReader.isStream(path:)) else { return nil }
         var format = configuration.format
         if format == nil {
             guard
