@@ -59,7 +59,7 @@ struct BatchTests {
     }
 
     /// Text that made the bundled toml++ abort the process (an assertion) before klogs checked it first; found by
-    /// the FuzzConfig fuzz target (`[[[a`, `a=[}` and a byte order mark before `[«` are its crash inputs, minimised).
+    /// the FuzzConfig fuzz target (`[[[a`, `a=[}`, a byte order mark before `[«`, and `a = 5xx------- 2` are its crash inputs, minimised).
     @Test(arguments: [
         ("[[[a", "klogs.toml:1:3:"),
         ("[[[1]]]", "klogs.toml:1:3:"),
@@ -77,6 +77,8 @@ struct BatchTests {
         ("a = [ # c\n}", "klogs.toml:2:1:"),
         ("a = [{b = 1}, }", "klogs.toml:1:15:"),
         ("a = {b = [}}", "klogs.toml:1:11:"),
+        ("a = 5xx------- 2", "klogs.toml:1:5:"),
+        ("a = [5\u{e9}\u{e9}------- 2]", "klogs.toml:1:6:"),
     ])
     func textThatWouldCrashTheTOMLParserIsASyntaxError(text: String, location: String) {
         #expect {
@@ -104,6 +106,9 @@ struct BatchTests {
             """#
         #expect(TOMLPreflight.firstCrashingSyntax(text) == nil)
         #expect(TOMLPreflight.firstCrashingSyntax("a = [{b = 1}, {c = [2, 3]}, ]\nd = {e = 1}") == nil)
+        let dates = "a = 1979-05-27 07:32:00Z\nb = 1979-05-27 07:32:00-08:00\nc = [1979-05-27, 2]\n1-2 = 3\nd = -1"
+        #expect(TOMLPreflight.firstCrashingSyntax(dates) == nil)
+        #expect(throws: Never.self) { try ConfigurationFile.parse("retention_days = 30\nwait = 1_000") }
         let config = try ConfigurationFile.parse(text)
         #expect(config.logFormat?.hasPrefix("[$time_local]") == true)
         #expect(config.jsonFields == "[.x = \" \"\"\n[é")

@@ -5,7 +5,10 @@
 /// - `parse_table_header` calls `parse_key` on whatever byte follows `[` or `[[`, asserting that it can start a key
 ///   (`[[[a]]]`, `[.a]`, `[=`, `[é]`, `[` at the end of a line fail). Fixed upstream in toml++ PR #301.
 /// - `parse_array` calls `parse_value` on a `}` where an element is expected (`a = [}`, `a = [1, }`).
-/// Valid TOML has neither, so checking first changes nothing for a valid file.
+/// - `parse_value` asserts on an unquoted value that starts with a digit, holds `-` (so it may be a date) and is
+///   followed by a space and a digit (the space of a date-time), unless it is a real `YYYY-MM-DD` date
+///   (`a = 5xx------- 2`).
+/// Valid TOML has none of these, so checking first changes nothing for a valid file.
 ///
 /// The scan knows just enough TOML to tell a header from a `[` inside a value: strings (basic, literal and
 /// multi-line, which may span lines), comments, and the brackets and braces of arrays and inline tables.
@@ -63,6 +66,12 @@ enum TOMLPreflight {
                 atLineStart = false
                 expectingElement = true
                 continue
+            case UInt8(ascii: "0")...UInt8(ascii: "9") where scanner.startsToken:
+                let start = scanner.index
+                scanner.skipToken()
+                if !isDateBeforeTime(bytes[start..<scanner.index], followedBy: bytes[scanner.index...]) {
+                    return (scanner.line, start - scanner.lineStart + 1, "a date must be written YYYY-MM-DD")
+                }
             default:
                 scanner.index += 1
             }
@@ -71,6 +80,21 @@ enum TOMLPreflight {
         }
         return nil
     }
+
+    /// False for a digit-led token with a `-` that a space and a digit follow (what toml++ takes for the date of a
+    /// date-time) unless it is a `YYYY-MM-DD` date; true for every other token.
+    static func isDateBeforeTime(_ token: ArraySlice<UInt8>, followedBy rest: ArraySlice<UInt8>) -> Bool {
+        guard token.contains(UInt8(ascii: "-")), rest.count >= 2, rest.first == UInt8(ascii: " "),
+            isDigit(rest[rest.startIndex + 1])
+        else { return true }
+        let shape = Array("dddd-dd-dd".utf8)
+        return token.count == shape.count
+            && zip(token, shape).allSatisfy { byte, expected in
+                expected == UInt8(ascii: "d") ? isDigit(byte) : byte == expected
+            }
+    }
+
+    static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     /// Whether `byte` may follow `[` in a header without crashing toml++: a bare-key character, a quote, or `]`.
     static func startsKey(_ byte: UInt8) -> Bool {
@@ -95,6 +119,17 @@ enum TOMLPreflight {
             index += 1
             line += 1
             lineStart = index
+        }
+
+        /// Whether the byte at `index` starts a token: it is first on its line or follows a separator.
+        var startsToken: Bool {
+            guard index > lineStart else { return true }
+            return [" ", "\t", "=", "[", "{", ","].contains(Character(Unicode.Scalar(bytes[index - 1])))
+        }
+
+        /// Moves past an unquoted token: to the next space, tab, newline, comma, bracket, brace or comment.
+        mutating func skipToken() {
+            while index < bytes.count && !" \t\r\n,]}#".utf8.contains(bytes[index]) { index += 1 }
         }
 
         /// Moves to the newline ending the current line (or the end of the text).
