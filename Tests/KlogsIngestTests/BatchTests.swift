@@ -40,7 +40,32 @@ struct BatchTests {
         #expect(file.retentionDays == 365)
         #expect(file.flushInterval == 60)
         #expect(file.pathRewrites?.first?.replacement == "/user/:id")
-        #expect(file.trustedProxies == ["127.0.0.1", "10.0.0.0/8"])
+        #expect(file.trustedProxies == nil)
+        #expect(file.keyGrace == "48h")
+        #expect(file.clientIPFrom == "client")
+        #expect(file.maxPathLength == 1024)
+        #expect(file.logLevel == "warning")
+        #expect(file.rejects == nil && file.metricsFile == nil)
+    }
+
+    @Test func everyKeyOfTheFileIsReadIntoItsSetting() throws {
+        let file = try ConfigurationFile.parse(
+            """
+            key_grace = "2d"
+            client_ip_from = "x-forwarded-for"
+            trusted_proxies = ["10.0.0.0/8"]
+            max_path_length = 200
+            rejects = "/tmp/rejects.txt"
+            metrics_file = "/tmp/klogs.prom"
+            log_level = "info"
+            """)
+        #expect(file.keyGrace == "2d")
+        #expect(file.clientIPFrom == "x-forwarded-for")
+        #expect(file.trustedProxies == ["10.0.0.0/8"])
+        #expect(file.maxPathLength == 200)
+        #expect(file.rejects == "/tmp/rejects.txt")
+        #expect(file.metricsFile == "/tmp/klogs.prom")
+        #expect(file.logLevel == "info")
     }
 
     @Test(arguments: [
@@ -49,6 +74,8 @@ struct BatchTests {
         ("kept_query_params = [1]", "'kept_query_params' must be an array of strings"),
         ("[[path_rewrites]]\npattern = \"a\"\nreplace = \"b\"", "unknown key 'path_rewrites.replace'"),
         ("ip_mode = ", "not valid TOML"),
+        ("max_path_length = \"long\"", "'max_path_length' must be an integer"),
+        ("client_ip_from = 1", "'client_ip_from' must be a string"),
     ])
     func aBadConfigurationNamesTheKey(text: String, message: String) {
         #expect {

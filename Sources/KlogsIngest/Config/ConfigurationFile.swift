@@ -28,6 +28,18 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var flushLines: Int?
     public var wait: Double?
     public var threads: Int?
+    /// How long a day's pseudonym key outlives its day (`--key-grace`), as text like `48h`.
+    public var keyGrace: String?
+    /// Where the client address comes from (`--client-ip-from`): `client` or `x-forwarded-for`.
+    public var clientIPFrom: String?
+    /// The longest stored path in bytes (`--max-path-length`).
+    public var maxPathLength: Int?
+    /// The reject report written by every run (`--rejects`).
+    public var rejects: String?
+    /// The Prometheus textfile written by every run (`--metrics-file`).
+    public var metricsFile: String?
+    /// The least severe events logged (`--log-level`).
+    public var logLevel: String?
 
     /// One `[[path_rewrites]]` entry.
     public struct PathRewrite: Sendable, Equatable {
@@ -40,7 +52,8 @@ public struct ConfigurationFile: Sendable, Equatable {
         "data", "format", "log_format", "json_fields", "ip_mode", "ipv4_prefix", "ipv6_prefix", "events", "compression",
         "ua_rules",
         "trusted_proxies", "kept_query_params", "path_rewrites", "retention_days", "flush_interval",
-        "flush_lines", "wait", "asset_extensions", "threads",
+        "flush_lines", "wait", "asset_extensions", "threads", "key_grace", "client_ip_from", "max_path_length",
+        "rejects", "metrics_file", "log_level",
     ]
 
     public init() {}
@@ -136,6 +149,12 @@ public struct ConfigurationFile: Sendable, Equatable {
                 result.flushInterval = number
             case "flush_lines": result.flushLines = try integer()
             case "threads": result.threads = try integer()
+            case "key_grace": result.keyGrace = try string()
+            case "client_ip_from": result.clientIPFrom = try string()
+            case "max_path_length": result.maxPathLength = try integer()
+            case "rejects": result.rejects = try string()
+            case "metrics_file": result.metricsFile = try string()
+            case "log_level": result.logLevel = try string()
             case "wait":
                 guard let number = value.double ?? value.int.map(Double.init) else { throw wrong("a number") }
                 result.wait = number
