@@ -69,18 +69,39 @@ public struct ConfigurationFile: Sendable, Equatable {
     ///
     /// - Throws: `BatchError` naming the file and the key (unknown key, wrong type) or the TOML syntax error.
     public static func load(path: String) throws -> ConfigurationFile {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw BatchError("\(path): cannot read the configuration file: \(error.localizedDescription).")
+            throw BatchError("\(path): cannot read the configuration file: \(error.localizedDescription)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let (line, column) = firstInvalidUTF8(bytes)
+            throw BatchError("\(path):\(line):\(column): not valid TOML: the file is not UTF-8 text.")
         }
         return try parse(text, name: path)
     }
 
+    /// The 1-based line and byte column of the first byte that is not part of valid UTF-8.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> (line: Int, column: Int) {
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        var line = 1
+        var lineStart = 0
+        while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+            offset += UTF8.width(scalar)
+            if scalar == "\n" {
+                line += 1
+                lineStart = offset
+            }
+        }
+        return (line, offset - lineStart + 1)
+    }
+
     /// Parses configuration text; `name` is used in messages.
     public static func parse(_ text: String, name: String = "klogs.toml") throws -> ConfigurationFile {
-        if let (line, column, problem) = TOMLPreflight.firstCrashingSyntax(text) {
+        if let (line, column, problem) = TOMLPreflight.firstProblem(text) {
             throw BatchError("\(name):\(line):\(column): not valid TOML: \(problem).")
         }
         let table: TOMLTable
