@@ -27,8 +27,8 @@ struct FormatsUnrolledTests {
     func runsAreFound() throws {
         for (definition, run, start) in Self.formats {
             let program = try CompiledFormat(definition, allowsBuiltIn: false).program
-            #expect(program.unrolledRun == run, "\(definition)")
-            if run != .none { #expect(program.unrolledStart == start, "\(definition)") }
+            #expect(program.traits.unrolledRun == run, "\(definition)")
+            if run != .none { #expect(program.traits.unrolledStart == start, "\(definition)") }
         }
     }
 

@@ -65,7 +65,9 @@ struct UnfinishedLineTests {
         #expect(try Lines.storedPaths(under: directory.path + "/data").contains("/last"))
     }
 
-    @Test("Lines appended after a settled last line: its continuation is skipped, new lines are read", arguments: [1, 2])
+    @Test(
+        "Lines appended after a settled last line: its continuation is skipped, new lines are read",
+        arguments: [1, 2])
     func appendedAfterSettledLine(threads: Int) throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

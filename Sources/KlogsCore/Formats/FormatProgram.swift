@@ -155,20 +155,26 @@ enum StepOperation: UInt8, Sendable {
     }
 }
 
+/// What the per-line loop needs to know of a program besides its steps, worked out once when it is compiled.
+struct ProgramTraits: Sendable {
+    /// The length of the literal before the first field.
+    var leadingCount: Int
+    /// The request is built from method, target or path and query, and protocol (no `$request`).
+    var composesRequest: Bool
+    /// The format has a time field and a status field.
+    var hasTime: Bool
+    var hasStatus: Bool
+    /// The run of steps that spells a common layout's fields, executed without dispatch, and its first step.
+    var unrolledRun: UnrolledRun
+    var unrolledStart: Int
+}
+
 /// A compiled format: a leading literal, then fields each followed by a literal. Owns its memory; immutable.
 final class FormatProgram: Sendable {
     /// Safe to share: written only in `init`, freed in `deinit`.
     nonisolated(unsafe) let steps: UnsafeMutableBufferPointer<FormatStep>
     nonisolated(unsafe) let literals: UnsafeMutableRawBufferPointer
-    let leadingCount: Int
-    /// The request is built from method, target or path and query, and protocol (no `$request`).
-    let composesRequest: Bool
-    /// The format has a time field and a status field.
-    let hasTime: Bool
-    let hasStatus: Bool
-    /// The run of steps that spells a common layout's fields, executed without dispatch, and its first step.
-    let unrolledRun: UnrolledRun
-    let unrolledStart: Int
+    let traits: ProgramTraits
 
     init(leading: [UInt8], steps rawSteps: [FormatStep], literals allLiterals: [UInt8]) {
         let steps = rawSteps.map { Self.prepared($0, allLiterals) }
@@ -176,16 +182,17 @@ final class FormatProgram: Sendable {
         _ = self.steps.initialize(from: steps)
         literals = .allocate(byteCount: max(allLiterals.count, 1), alignment: 8)
         literals.copyBytes(from: allLiterals)
-        leadingCount = leading.count
         let kinds = Set(steps.map(\.kind))
-        composesRequest = !kinds.contains(.request) && kinds.contains(.method)
-            && (kinds.contains(.target) || kinds.contains(.path))
-        hasTime = !kinds.isDisjoint(with: [
-            .timeLocal, .timeISO8601, .timeSecondsFraction, .timeSeconds, .timeMilliseconds, .timeMicroseconds,
-            .timeAny,
-        ])
-        hasStatus = kinds.contains(.status)
-        (unrolledRun, unrolledStart) = UnrolledRun.find(in: steps.map(\.operation))
+        let (unrolledRun, unrolledStart) = UnrolledRun.find(in: steps.map(\.operation))
+        traits = ProgramTraits(
+            leadingCount: leading.count,
+            composesRequest: !kinds.contains(.request) && kinds.contains(.method)
+                && (kinds.contains(.target) || kinds.contains(.path)),
+            hasTime: !kinds.isDisjoint(with: [
+                .timeLocal, .timeISO8601, .timeSecondsFraction, .timeSeconds, .timeMilliseconds, .timeMicroseconds,
+                .timeAny,
+            ]),
+            hasStatus: kinds.contains(.status), unrolledRun: unrolledRun, unrolledStart: unrolledStart)
     }
 
     /// The step with the fields the per-line loop reads derived from its kind, quoting, width and literal.
@@ -218,7 +225,7 @@ final class FormatProgram: Sendable {
     /// The layout as bytes (leading literal, then each field kind, quoting and literal), to recognise strings that
     /// spell a built-in layout.
     var signature: [UInt8] {
-        var bytes = Array(UnsafeRawBufferPointer(rebasing: literals[0..<leadingCount]))
+        var bytes = Array(UnsafeRawBufferPointer(rebasing: literals[0..<traits.leadingCount]))
         for step in steps {
             bytes += [0xFF, step.kind.rawValue, step.quoted ? 1 : 0, UInt8(truncatingIfNeeded: step.width)]
             bytes += Array(UnsafeRawBufferPointer(rebasing: literals[Int(step.literalStart)..<Int(step.literalStart + step.literalCount)]))
@@ -232,11 +239,11 @@ final class FormatProgram: Sendable {
     /// A view of the program that runs its common-layout run unrolled, or every step through the generic loop
     /// (`unrolled: false`, for the tests that check both agree).
     func view(unrolled: Bool) -> ProgramView {
-        ProgramView(
+        var traits = traits
+        if !unrolled { traits.unrolledRun = .none }
+        return ProgramView(
             steps: UnsafePointer(steps.baseAddress!), count: steps.count,
-            literals: UnsafeRawPointer(literals.baseAddress!), leadingCount: leadingCount,
-            composesRequest: composesRequest, hasTime: hasTime, hasStatus: hasStatus,
-            unrolledRun: unrolled ? unrolledRun : .none, unrolledStart: unrolledStart)
+            literals: UnsafeRawPointer(literals.baseAddress!), traits: traits)
     }
 
     /// The reject reason of a field of the wrong shape.

@@ -12,12 +12,7 @@ struct ProgramView: @unchecked Sendable {
     let steps: UnsafePointer<FormatStep>
     let count: Int
     let literals: UnsafeRawPointer
-    let leadingCount: Int
-    let composesRequest: Bool
-    let hasTime: Bool
-    let hasStatus: Bool
-    let unrolledRun: UnrolledRun
-    let unrolledStart: Int
+    let traits: ProgramTraits
 
     /// Parses one line (trailing blanks already excluded by `end`) into `record`.
     ///
@@ -28,20 +23,22 @@ struct ProgramView: @unchecked Sendable {
     ) -> RejectReason? {
         record.resetForProgram()
         var cursor = LineCursor()
-        if leadingCount > 0 {
-            guard leadingCount <= end, literalMatches(line, 0, 0, leadingCount) else { return .missingField }
-            cursor.position = leadingCount
+        if traits.leadingCount > 0 {
+            guard traits.leadingCount <= end, literalMatches(line, 0, 0, traits.leadingCount) else {
+                return .missingField
+            }
+            cursor.position = traits.leadingCount
         }
         var step = steps
         let stepsEnd = steps + count
-        let unrolled = unrolledRun == .none ? stepsEnd : steps + unrolledStart
+        let unrolled = traits.unrolledRun == .none ? stepsEnd : steps + traits.unrolledStart
         while step < unrolled {
             if let reason = advanceAny(step, line, end, &cursor, &record, &time) { return reason }
             step += 1
         }
         if step < stepsEnd {
             if let reason = runUnrolled(step, line, end, &cursor, &record, &time) { return reason }
-            step += unrolledRun.length
+            step += traits.unrolledRun.length
         }
         while step < stepsEnd && cursor.position < end {
             if let reason = advanceAny(step, line, end, &cursor, &record, &time) { return reason }
@@ -52,12 +49,12 @@ struct ProgramView: @unchecked Sendable {
         match.capturedFields = cursor.captured
         match.missingFields = cursor.missing
         match.trailingBytes = !cursor.missing && cursor.position < end
-        if hasTime && !cursor.fields.timeSeen { return cursor.missing ? .missingField : .badTimestamp }
-        if hasStatus && !cursor.fields.statusSeen { return .missingField }
-        return FormatProgram.finish(&record, &cursor.fields, composesRequest: composesRequest)
+        if traits.hasTime && !cursor.fields.timeSeen { return cursor.missing ? .missingField : .badTimestamp }
+        if traits.hasStatus && !cursor.fields.statusSeen { return .missingField }
+        return FormatProgram.finish(&record, &cursor.fields, composesRequest: traits.composesRequest)
     }
 
-    /// Runs the steps of ``unrolledRun`` from `first`, each with its operation as a constant.
+    /// Runs the steps of the unrolled run from `first`, each with its operation as a constant.
     ///
     /// Out of line: the compiler inlines the specialised steps into this function while it is small, and stops when
     /// a function has grown large (inlined into `run`, none of them would be).
@@ -71,7 +68,7 @@ struct ProgramView: @unchecked Sendable {
         if let reason = advance(ClientToken(), step, line, end, &cursor, &record, &time) { return reason }
         if let reason = advance(SkipToken(), step + 1, line, end, &cursor, &record, &time) { return reason }
         step += 2
-        if unrolledRun.isApache {
+        if traits.unrolledRun.isApache {
             if let reason = advance(SkipToken(), step, line, end, &cursor, &record, &time) { return reason }
             step += 1
         }
@@ -80,7 +77,7 @@ struct ProgramView: @unchecked Sendable {
         if let reason = advance(RequestQuoted(), step + 1, line, end, &cursor, &record, &time) { return reason }
         if let reason = advance(StatusFixed(), step + 2, line, end, &cursor, &record, &time) { return reason }
         if let reason = advance(BodyBytesToken(), step + 3, line, end, &cursor, &record, &time) { return reason }
-        guard unrolledRun.isCombined else { return nil }
+        guard traits.unrolledRun.isCombined else { return nil }
         // "%{Referer}i" "%{User-Agent}i"
         if let reason = advance(ReferrerQuoted(), step + 4, line, end, &cursor, &record, &time) { return reason }
         return advance(UserAgentQuoted(), step + 5, line, end, &cursor, &record, &time)
@@ -313,30 +310,23 @@ struct OwnOperation: OperationSource {
     @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { step.pointee.operation }
 }
 
-struct ClientToken: OperationSource {
-    @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { .clientToken }
+/// An operation that is a constant of its type.
+protocol ConstantOperation: OperationSource {
+    static var operation: StepOperation { get }
 }
-struct SkipToken: OperationSource {
-    @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { .skipToken }
+
+extension ConstantOperation {
+    @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { Self.operation }
 }
-struct TimeFixed: OperationSource {
-    @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { .timeFixed }
-}
-struct RequestQuoted: OperationSource {
-    @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { .requestQuoted }
-}
-struct StatusFixed: OperationSource {
-    @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { .statusFixed }
-}
-struct BodyBytesToken: OperationSource {
-    @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { .bodyBytesToken }
-}
-struct ReferrerQuoted: OperationSource {
-    @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { .referrerQuoted }
-}
-struct UserAgentQuoted: OperationSource {
-    @inline(__always) func operation(of step: UnsafePointer<FormatStep>) -> StepOperation { .userAgentQuoted }
-}
+
+struct ClientToken: ConstantOperation { static var operation: StepOperation { .clientToken } }
+struct SkipToken: ConstantOperation { static var operation: StepOperation { .skipToken } }
+struct TimeFixed: ConstantOperation { static var operation: StepOperation { .timeFixed } }
+struct RequestQuoted: ConstantOperation { static var operation: StepOperation { .requestQuoted } }
+struct StatusFixed: ConstantOperation { static var operation: StepOperation { .statusFixed } }
+struct BodyBytesToken: ConstantOperation { static var operation: StepOperation { .bodyBytesToken } }
+struct ReferrerQuoted: ConstantOperation { static var operation: StepOperation { .referrerQuoted } }
+struct UserAgentQuoted: ConstantOperation { static var operation: StepOperation { .userAgentQuoted } }
 
 /// Where one line's parse stands between steps.
 struct LineCursor {
