@@ -170,6 +170,33 @@ struct FormatStringTests {
         #expect(parse(prefix + #""GET / HTTP/1.1 200 1 "-" "x"#, format).parsed == nil)
         #expect(parse("   ", format) == .rejected(.emptyLine))
     }
+
+    /// Found by FuzzCustomFormat: `%m` after `%r` gave an empty or malformed request line a method of its own.
+    @Test(
+        "A request line is the only source of method and protocol when the format also has them as fields",
+        arguments: [
+            #"%h %l %u %t "%r" %>s %b "%m" "%H""#, #"%h %l %u %t "%m" "%H" "%r" %>s %b"#,
+            #"$remote_addr [$time_local] "$request" $status "$request_method" "$server_protocol""#,
+        ])
+    func requestLineWinsOverMethodFields(definition: String) throws {
+        let format = try compiled(definition)
+        let prefix = #"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "#
+        let request = definition.hasPrefix("$") ? #"1.2.3.4 [01/Jan/2024:00:00:00 +0000] "# : prefix
+        func line(_ requestLine: String) -> String {
+            definition.hasPrefix("$")
+                ? request + #""\#(requestLine)" 200 "POST" "HTTP/2.0""#
+                : definition.contains(#""%m" "%H" "%r""#)
+                    ? prefix + #""POST" "HTTP/2.0" "\#(requestLine)" 200 1"#
+                    : prefix + #""\#(requestLine)" 200 1 "POST" "HTTP/2.0""#
+        }
+        for requestLine in ["", "-", "GET", "\u{16}\u{3}\u{1}"] {
+            let parsed = try #require(parse(line(requestLine), format).parsed, "\(requestLine)")
+            #expect(parsed.requestKind != .valid)
+            #expect(parsed.method == "-" && parsed.path == "-", "\(requestLine)")
+        }
+        let valid = try #require(parse(line("GET /a?b HTTP/1.1"), format).parsed)
+        #expect(valid.method == "GET" && valid.path == "/a" && valid.httpProtocol == "HTTP/1.1")
+    }
 }
 
 @Suite("JSON access logs")

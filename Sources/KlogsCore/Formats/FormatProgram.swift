@@ -177,7 +177,14 @@ final class FormatProgram: Sendable {
     let traits: ProgramTraits
 
     init(leading: [UInt8], steps rawSteps: [FormatStep], literals allLiterals: [UInt8]) {
-        let steps = rawSteps.map { Self.prepared($0, allLiterals) }
+        // With a request line in the format, it alone gives method, path and protocol: separate method and
+        // protocol fields are read but not stored (else an invalid request line could get a method of its own).
+        let hasRequest = rawSteps.contains { $0.kind == .request }
+        let steps = rawSteps.map { raw in
+            var step = raw
+            if hasRequest && (step.kind == .method || step.kind == .httpProtocol) { step.kind = .skip }
+            return Self.prepared(step, allLiterals)
+        }
         self.steps = .allocate(capacity: max(steps.count, 1))
         _ = self.steps.initialize(from: steps)
         literals = .allocate(byteCount: max(allLiterals.count, 1), alignment: 8)
@@ -335,7 +342,10 @@ extension FormatProgram {
             record.requestField = field
             AccessLogParser.splitRequest(&record)
         case .method:
-            record.methodField = field
+            // A request line in the format is the source of method, path and protocol, whichever field comes
+            // first: a separate method or protocol field then changes nothing (so an invalid request line never
+            // gets a method of its own).
+            if record.requestField.count == 0 { record.methodField = field }
         case .target:
             fields.target = field
             fields.targetHasQuery = true
@@ -346,7 +356,7 @@ extension FormatProgram {
             if bytes.first == UInt8(ascii: "?") { query = field.slice(1, bytes.count - 1) }
             if hasValue(bytes) { fields.query = query }
         case .httpProtocol:
-            record.protocolField = hasValue(bytes) ? field : .empty
+            if record.requestField.count == 0 { record.protocolField = hasValue(bytes) ? field : .empty }
         case .status:
             guard bytes.count == 3, let hundreds = Timestamp.digit(bytes[0]), let tens = Timestamp.digit(bytes[1]),
                 let ones = Timestamp.digit(bytes[2])
