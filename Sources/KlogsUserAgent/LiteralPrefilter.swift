@@ -201,26 +201,15 @@ final class LiteralPrefilter: Sendable {
     /// The cost of each atom as a trigger: 1, plus 100 for every typical agent containing it, plus 30 for a two-byte
     /// atom.
     private static func costs(of analyses: some Sequence<RequiredLiterals>) -> [String: Int] {
-        var atoms = Set<String>()
-        for required in analyses {
-            for clause in required.clauses { atoms.formUnion(clause) }
-        }
-        let list = Array(atoms)
-        // Safe because the automaton is only used for costs; without one every atom costs the same.
-        guard let automaton = AhoCorasick(atoms: list) else { return [:] }
-        var hits = [Int](repeating: 0, count: list.count)
-        for agent in typicalAgents {
-            var seen = Set<Int>()
-            var agent = agent
-            agent.withUTF8 { bytes in
-                automaton.forEachMatch(in: bytes) { atom, _ in seen.insert(atom) }
-            }
-            for atom in seen { hits[atom] += 1 }
-        }
         var costs: [String: Int] = [:]
-        for (index, atom) in list.enumerated() {
-            // Two-byte atoms are common in real agents beyond the typical ones ("ct", "lg"): a fixed surcharge.
-            costs[atom] = 1 + 100 * hits[index] + (atom.utf8.count < 3 ? 30 : 0)
+        for required in analyses {
+            for clause in required.clauses {
+                for atom in clause where costs[atom] == nil {
+                    // Two-byte atoms are common in real agents beyond the typical ones ("ct", "lg"): a surcharge.
+                    costs[atom] = 1 + 100 * TypicalAgentIndex.shared.count(containing: atom)
+                        + (atom.utf8.count < 3 ? 30 : 0)
+                }
+            }
         }
         return costs
     }
@@ -294,5 +283,46 @@ final class LiteralPrefilter: Sendable {
             if !found { return false }
         }
         return true
+    }
+}
+
+/// Answers "how many of ``LiteralPrefilter/typicalAgents`` contain this atom" for thousands of atoms at start-up: every
+/// substring of up to eight bytes of the typical agents, packed into an integer, maps to the set of agents that
+/// contain it (a bit each), so an atom costs one lookup, and a longer atom a search in the few agents that contain its
+/// first eight bytes.
+private struct TypicalAgentIndex {
+    static let shared = TypicalAgentIndex(LiteralPrefilter.typicalAgents)
+
+    private static let keyLength = 8
+    private let agents: [[UInt8]]
+    /// Packed substring → bit `i` set when agent `i` contains it.
+    private var agentsContaining: [UInt64: UInt32] = [:]
+
+    private init(_ agents: [String]) {
+        precondition(agents.count <= 32, "at most 32 typical agents")
+        self.agents = agents.map { Array($0.utf8) }
+        for (number, agent) in self.agents.enumerated() {
+            for start in agent.indices {
+                var key: UInt64 = 0
+                for length in 1...min(Self.keyLength, agent.count - start) {
+                    key |= UInt64(agent[start + length - 1]) << (8 * UInt64(length - 1))
+                    agentsContaining[key, default: 0] |= 1 << UInt32(number)
+                }
+            }
+        }
+    }
+
+    /// The number of typical agents containing `atom` (a lowercased string).
+    func count(containing atom: String) -> Int {
+        let bytes = Array(atom.utf8)
+        // A zero byte would pack like a shorter key (agents never hold one, but atoms from `\x00` could).
+        guard !bytes.isEmpty, !bytes.contains(0) else {
+            return agents.count { containsBytes($0, bytes) }
+        }
+        var key: UInt64 = 0
+        for (offset, byte) in bytes.prefix(Self.keyLength).enumerated() { key |= UInt64(byte) << (8 * UInt64(offset)) }
+        let candidates = agentsContaining[key] ?? 0
+        if bytes.count <= Self.keyLength { return candidates.nonzeroBitCount }
+        return agents.indices.count { candidates & (1 << UInt32($0)) != 0 && containsBytes(agents[$0], bytes) }
     }
 }
