@@ -1,21 +1,27 @@
 internal import CPCRE2
 import Synchronization
 
-/// One regular expression compiled by PCRE2, and by its JIT the first time it is matched.
+/// One regular expression compiled by PCRE2, and by its JIT once it has been matched a few times.
 ///
 /// This type and ``MatchScratch`` are the only places in the module that touch PCRE2's C state. The pattern is
 /// compiled (and so checked) when the rules load, but only a few dozen of uap-core's 1,200 rules are ever run on a
-/// log's agents (the prefilter skips the rest), so the JIT, which costs five times the compilation, waits for the
-/// first match. Several threads may match one pattern at once, each with its own ``MatchScratch``: the compiled code
+/// log's agents (the prefilter skips the rest), so the JIT, which costs five times the compilation, waits until a
+/// pattern has been run ``jitThreshold`` times (PCRE2's interpreter runs it until then). Several threads may match one pattern at once, each with its own ``MatchScratch``: the compiled code
 /// is read-only, and the JIT works on a private copy that is published once, atomically (see ``jitCode()``).
 final class CompiledPattern: @unchecked Sendable {
     /// The compiled code (never JIT-compiled itself, so it stays read-only); never nil after `init` succeeds.
     private let code: OpaquePointer
-    /// The JIT-compiled copy of `code`: ``notCompiled`` until the first match, ``jitUnavailable`` if the JIT
+    /// The JIT-compiled copy of `code`: ``notCompiled`` until ``jitThreshold`` matches, ``jitUnavailable`` if the JIT
     /// failed or is not wanted, else the address of the copy.
     private let jitState: Atomic<UInt>
     private static let notCompiled: UInt = 0
     private static let jitUnavailable: UInt = 1
+    /// Matches run by the interpreter so far, while `jitState` is ``notCompiled``.
+    private let interpretedMatches = Atomic<Int>(0)
+    /// The JIT compiles a pattern on its this-many-th match. The JIT costs about as much as a hundred interpreted
+    /// matches (90 k instructions against 0.3 µs and 0.065 µs a match, docs/USER-AGENTS.md); a rule matched fewer
+    /// times in a run is cheaper interpreted, and waiting this long costs at most a third of the JIT again.
+    static let jitThreshold = 32
     /// The number of capturing groups in the pattern.
     let captureCount: Int
 
@@ -31,7 +37,7 @@ final class CompiledPattern: @unchecked Sendable {
     /// - Parameters:
     ///   - pattern: the regular expression in PCRE2 syntax.
     ///   - caseInsensitive: compiles with `PCRE2_CASELESS` (uap-core's `regex_flag: 'i'`).
-    ///   - jit: also compiles the pattern to machine code (on its first match).
+    ///   - jit: also compiles the pattern to machine code (once it has been matched ``jitThreshold`` times).
     /// - Throws: ``CompileError`` with PCRE2's message.
     init(_ pattern: String, caseInsensitive: Bool, jit: Bool = true) throws(CompileError) {
         var errorCode: Int32 = 0
@@ -59,7 +65,12 @@ final class CompiledPattern: @unchecked Sendable {
         pcre2_code_free_8(code)
     }
 
-    /// Whether the JIT has compiled this pattern (after its first match).
+    /// JIT-compiles the pattern now, if it is not yet (see ``UserAgentRuleSet/compileEveryRule()``).
+    func compileJITNow() {
+        if jitState.load(ordering: .acquiring) == Self.notCompiled { _ = compileJIT() }
+    }
+
+    /// Whether the JIT has compiled this pattern (after ``jitThreshold`` matches).
     var isJITCompiled: Bool { jitState.load(ordering: .relaxed) > Self.jitUnavailable }
 
     /// Searches `subject` (unanchored) and leaves the capture offsets in `scratch`.
@@ -81,15 +92,16 @@ final class CompiledPattern: @unchecked Sendable {
         return true
     }
 
-    /// The JIT-compiled code, compiled now if this is the first call; nil when the JIT is not available.
+    /// The JIT-compiled code, compiled now if this is the ``jitThreshold``-th match; nil for the interpreter.
     ///
-    /// Two threads may both compile a copy on a first match; one copy is published by a compare-and-exchange and
+    /// Two threads may both compile a copy at once; one copy is published by a compare-and-exchange and
     /// the other freed, so every caller then uses the same code.
     @inline(__always)
     private func jitCode() -> OpaquePointer? {
         let state = jitState.load(ordering: .acquiring)
         if state > Self.jitUnavailable { return OpaquePointer(bitPattern: state) }
         if state == Self.jitUnavailable { return nil }
+        if interpretedMatches.wrappingAdd(1, ordering: .relaxed).newValue < Self.jitThreshold { return nil }
         return compileJIT()
     }
 
