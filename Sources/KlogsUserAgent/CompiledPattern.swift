@@ -18,10 +18,11 @@ final class CompiledPattern: @unchecked Sendable {
     private static let jitUnavailable: UInt = 1
     /// Matches run by the interpreter so far, while `jitState` is ``notCompiled``.
     private let interpretedMatches = Atomic<Int>(0)
-    /// The JIT compiles a pattern on its this-many-th match. The JIT costs about as much as a hundred interpreted
-    /// matches (90 k instructions against 0.3 µs and 0.065 µs a match, docs/USER-AGENTS.md); a rule matched fewer
-    /// times in a run is cheaper interpreted, and waiting this long costs at most a third of the JIT again.
-    static let jitThreshold = 32
+    /// The JIT compiles a pattern on its this-many-th match. The JIT of a rule costs as much as some 40 interpreted
+    /// matches (about 200 k instructions, where a match costs 11 k interpreted and 6 k JIT-compiled, measured on
+    /// uap-core's agents: docs/USER-AGENTS.md); a rule matched only a few times in a run is cheaper interpreted.
+    /// Measured with callgrind, 8 beat 32 on an ingest, and 1 and 32 on the distinct agents of the benchmark.
+    static let jitThreshold = 8
     /// The number of capturing groups in the pattern.
     let captureCount: Int
 

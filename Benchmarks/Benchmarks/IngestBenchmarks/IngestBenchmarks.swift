@@ -156,7 +156,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     // The same with every rule JIT-compiled before the measurement: the engine's steady state. The figure above also
-    // pays for the JIT of the rules these agents use often (a rule is compiled on its 32nd match, not at load:
+    // pays for the JIT of the rules these agents use often (a rule is compiled on its 8th match, not at load:
     // CompiledPattern), and runs the others with PCRE2's interpreter.
     Benchmark("Classify distinct user agents, uncached, every rule compiled", configuration: heavy) { benchmark in
         let agents = distinctUserAgents
