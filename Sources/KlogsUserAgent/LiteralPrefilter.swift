@@ -119,7 +119,9 @@ final class LiteralPrefilter: Sendable {
         nonisolated(unsafe) let shared = results
         DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
             let range = (patterns.count * chunk / chunkCount)..<(patterns.count * (chunk + 1) / chunkCount)
-            for index in range { (shared.baseAddress! + index).initialize(to: RequiredLiterals(pattern: patterns[index])) }
+            for index in range {
+                (shared.baseAddress! + index).initialize(to: RequiredLiterals(pattern: patterns[index]))
+            }
         }
         return Array(results)
     }
@@ -229,8 +231,8 @@ final class LiteralPrefilter: Sendable {
             for clause in required.clauses {
                 for atom in clause where costs[atom] == nil {
                     // Two-byte atoms are common in real agents beyond the typical ones ("ct", "lg"): a surcharge.
-                    costs[atom] = 1 + 100 * TypicalAgentIndex.shared.count(containing: atom)
-                        + (atom.utf8.count < 3 ? 30 : 0)
+                    let hits = TypicalAgentIndex.shared.count(containing: atom)
+                    costs[atom] = 1 + 100 * hits + (atom.utf8.count < 3 ? 30 : 0)
                 }
             }
         }
