@@ -58,7 +58,7 @@ struct AhoCorasick: Sendable {
                     if outputs.count == Self.maximumStates { return nil }
                     edges[slot] = Int32(outputs.count)
                     outputs.append([])
-                    edges += [Int32](repeating: -1, count: classCount)
+                    edges.append(contentsOf: repeatElement(-1, count: classCount))
                 }
                 state = Int(edges[slot])
             }
@@ -77,19 +77,23 @@ struct AhoCorasick: Sendable {
             }
         }
         var head = 0
-        while head < queue.count {
-            let state = queue[head]
-            head += 1
-            for inputClass in 0..<classCount {
-                let slot = state * classCount + inputClass
-                let fallback = edges[failure[state] * classCount + inputClass]
-                let child = edges[slot]
-                if child < 0 {
-                    edges[slot] = fallback
-                } else {
-                    failure[Int(child)] = Int(fallback)
-                    outputs[Int(child)] += outputs[Int(fallback)]
-                    queue.append(Int(child))
+        // Unchecked buffers: this runs states × classes times at start-up (about a million steps for uap-core).
+        edges.withUnsafeMutableBufferPointer { edges in
+            while head < queue.count {
+                let state = queue[head]
+                head += 1
+                let row = state &* classCount
+                let fallbackRow = failure[state] &* classCount
+                for inputClass in 0..<classCount {
+                    let fallback = edges[fallbackRow &+ inputClass]
+                    let child = edges[row &+ inputClass]
+                    if child < 0 {
+                        edges[row &+ inputClass] = fallback
+                    } else {
+                        failure[Int(child)] = Int(fallback)
+                        if !outputs[Int(fallback)].isEmpty { outputs[Int(child)] += outputs[Int(fallback)] }
+                        queue.append(Int(child))
+                    }
                 }
             }
         }
@@ -112,11 +116,17 @@ struct AhoCorasick: Sendable {
         var rowShift = 0
         while 1 << rowShift < classCount { rowShift += 1 }
         var transitions = [UInt16](repeating: 0, count: outputs.count << rowShift)
-        for state in outputs.indices {
-            let from = state * classCount
-            let to = newNumber[state] << rowShift
-            for inputClass in 0..<classCount {
-                transitions[to + inputClass] = UInt16(newNumber[Int(edges[from + inputClass])])
+        transitions.withUnsafeMutableBufferPointer { transitions in
+            edges.withUnsafeBufferPointer { edges in
+                newNumber.withUnsafeBufferPointer { newNumber in
+                    for state in 0..<newNumber.count {
+                        let from = state &* classCount
+                        let to = newNumber[state] &<< rowShift
+                        for inputClass in 0..<classCount {
+                            transitions[to &+ inputClass] = UInt16(newNumber[Int(edges[from &+ inputClass])])
+                        }
+                    }
+                }
             }
         }
         self.byteClass = byteClass

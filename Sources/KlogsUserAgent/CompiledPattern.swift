@@ -1,15 +1,28 @@
 internal import CPCRE2
+import Synchronization
 
-/// One regular expression compiled by PCRE2 (and, where the platform allows, by its JIT).
+/// One regular expression compiled by PCRE2, and by its JIT once it has been matched a few times.
 ///
-/// This type and ``MatchScratch`` are the only places in the module that touch PCRE2's C state. The compiled code is
-/// read-only after `init`, so one pattern may be matched from several threads at once as long as each thread brings
-/// its own ``MatchScratch``.
+/// This type and ``MatchScratch`` are the only places in the module that touch PCRE2's C state. The pattern is
+/// compiled (and so checked) when the rules load, but only a few dozen of uap-core's 1,200 rules are ever run on a
+/// log's agents (the prefilter skips the rest), so the JIT, which costs five times the compilation, waits until a
+/// pattern has been run ``jitThreshold`` times (PCRE2's interpreter runs it until then). Several threads may match one pattern at once, each with its own ``MatchScratch``: the compiled code
+/// is read-only, and the JIT works on a private copy that is published once, atomically (see ``jitCode()``).
 final class CompiledPattern: @unchecked Sendable {
-    /// The compiled code; never nil after `init` succeeds.
+    /// The compiled code (never JIT-compiled itself, so it stays read-only); never nil after `init` succeeds.
     private let code: OpaquePointer
-    /// Whether `pcre2_jit_compile_8` succeeded, so the fast `pcre2_jit_match_8` entry point may be used.
-    let isJITCompiled: Bool
+    /// The JIT-compiled copy of `code`: ``notCompiled`` until ``jitThreshold`` matches, ``jitUnavailable`` if the JIT
+    /// failed or is not wanted, else the address of the copy.
+    private let jitState: Atomic<UInt>
+    private static let notCompiled: UInt = 0
+    private static let jitUnavailable: UInt = 1
+    /// Matches run by the interpreter so far, while `jitState` is ``notCompiled``.
+    private let interpretedMatches = Atomic<Int>(0)
+    /// The JIT compiles a pattern on its this-many-th match. The JIT of a rule costs as much as some 40 interpreted
+    /// matches (about 200 k instructions, where a match costs 11 k interpreted and 6 k JIT-compiled, measured on
+    /// uap-core's agents: docs/USER-AGENTS.md); a rule matched only a few times in a run is cheaper interpreted.
+    /// Measured with callgrind, 8 beat 32 on an ingest, and 1 and 32 on the distinct agents of the benchmark.
+    static let jitThreshold = 8
     /// The number of capturing groups in the pattern.
     let captureCount: Int
 
@@ -25,7 +38,7 @@ final class CompiledPattern: @unchecked Sendable {
     /// - Parameters:
     ///   - pattern: the regular expression in PCRE2 syntax.
     ///   - caseInsensitive: compiles with `PCRE2_CASELESS` (uap-core's `regex_flag: 'i'`).
-    ///   - jit: also compiles the pattern to machine code.
+    ///   - jit: also compiles the pattern to machine code (once it has been matched ``jitThreshold`` times).
     /// - Throws: ``CompileError`` with PCRE2's message.
     init(_ pattern: String, caseInsensitive: Bool, jit: Bool = true) throws(CompileError) {
         var errorCode: Int32 = 0
@@ -44,12 +57,22 @@ final class CompiledPattern: @unchecked Sendable {
         var count: UInt32 = 0
         pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_CAPTURECOUNT), &count)
         captureCount = Int(count)
-        isJITCompiled = jit && pcre2_jit_compile_8(compiled, UInt32(PCRE2_JIT_COMPLETE)) == 0
+        jitState = Atomic(jit ? Self.notCompiled : Self.jitUnavailable)
     }
 
     deinit {
+        let state = jitState.load(ordering: .acquiring)
+        if state > Self.jitUnavailable { pcre2_code_free_8(OpaquePointer(bitPattern: state)) }
         pcre2_code_free_8(code)
     }
+
+    /// JIT-compiles the pattern now, if it is not yet (see ``UserAgentRuleSet/compileEveryRule()``).
+    func compileJITNow() {
+        if jitState.load(ordering: .acquiring) == Self.notCompiled { _ = compileJIT() }
+    }
+
+    /// Whether the JIT has compiled this pattern (after ``jitThreshold`` matches).
+    var isJITCompiled: Bool { jitState.load(ordering: .relaxed) > Self.jitUnavailable }
 
     /// Searches `subject` (unanchored) and leaves the capture offsets in `scratch`.
     ///
@@ -59,8 +82,8 @@ final class CompiledPattern: @unchecked Sendable {
         // An empty buffer may have a nil base address; PCRE2 accepts any non-nil pointer with length 0.
         let base = subject.baseAddress ?? UnsafePointer(scratch.emptySubject)
         let result: Int32
-        if isJITCompiled {
-            result = pcre2_jit_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+        if let jitCode = jitCode() {
+            result = pcre2_jit_match_8(jitCode, base, subject.count, 0, 0, scratch.matchData, scratch.context)
         } else {
             result = pcre2_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
         }
@@ -68,6 +91,40 @@ final class CompiledPattern: @unchecked Sendable {
         // Groups beyond this pattern's own count still hold offsets from earlier matches of other patterns.
         scratch.groupLimit = captureCount + 1
         return true
+    }
+
+    /// The JIT-compiled code, compiled now if this is the ``jitThreshold``-th match; nil for the interpreter.
+    ///
+    /// Two threads may both compile a copy at once; one copy is published by a compare-and-exchange and
+    /// the other freed, so every caller then uses the same code.
+    @inline(__always)
+    private func jitCode() -> OpaquePointer? {
+        let state = jitState.load(ordering: .acquiring)
+        if state > Self.jitUnavailable { return OpaquePointer(bitPattern: state) }
+        if state == Self.jitUnavailable { return nil }
+        if interpretedMatches.wrappingAdd(1, ordering: .relaxed).newValue < Self.jitThreshold { return nil }
+        return compileJIT()
+    }
+
+    @inline(never)
+    private func compileJIT() -> OpaquePointer? {
+        var compiled = Self.jitUnavailable
+        // Safe to copy concurrently: `code` is only read.
+        if let copy = pcre2_code_copy_8(code) {
+            if pcre2_jit_compile_8(copy, UInt32(PCRE2_JIT_COMPLETE)) == 0 {
+                compiled = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(copy)))
+            } else {
+                pcre2_code_free_8(copy)
+            }
+        }
+        let (exchanged, original) = jitState.compareExchange(
+            expected: Self.notCompiled, desired: compiled, ordering: .acquiringAndReleasing)
+        if !exchanged {
+            // Another thread published first: use its code.
+            if compiled > Self.jitUnavailable { pcre2_code_free_8(OpaquePointer(bitPattern: compiled)) }
+            compiled = original
+        }
+        return compiled > Self.jitUnavailable ? OpaquePointer(bitPattern: compiled) : nil
     }
 
     private static func message(for errorCode: Int32) -> String {

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Picks, for one user agent, the rules that can possibly match, so that only those are handed to PCRE2.
 ///
 /// Built once from the rules: each rule's regex is analysed for the literals it requires (``RequiredLiterals``: a
@@ -66,7 +68,8 @@ final class LiteralPrefilter: Sendable {
         deviceRange = osRange.upperBound..<(osRange.upperBound + lists[2].count)
         wordCount = (deviceRange.upperBound + 63) / 64
 
-        let analyses = lists.joined().map { enabled ? RequiredLiterals(pattern: $0.regex) : RequiredLiterals.none }
+        let patterns = lists.joined().map(\.regex)
+        let analyses = enabled ? Self.analyse(patterns) : patterns.map { _ in RequiredLiterals.none }
         let costs = Self.costs(of: analyses)
         // Per rule: the trigger first, then the checks, rarest first.
         let clauses = analyses.map { required -> [Set<String>] in
@@ -99,6 +102,28 @@ final class LiteralPrefilter: Sendable {
         checkStart = triggers.checkStart
         clauseStart = triggers.clauseStart
         clauseAtoms = triggers.clauseAtoms
+    }
+
+    /// ``RequiredLiterals`` of every pattern, in order, computed on all cores: the analysis is most of the rule load
+    /// (some 270 M instructions for uap-core), and at start-up the other cores have nothing to do yet.
+    private static func analyse(_ patterns: [String]) -> [RequiredLiterals] {
+        let chunkCount = min(patterns.count, 16)
+        guard chunkCount > 1 else { return patterns.map(RequiredLiterals.init(pattern:)) }
+        let results = UnsafeMutableBufferPointer<RequiredLiterals>.allocate(capacity: patterns.count)
+        defer {
+            results.deinitialize()
+            results.deallocate()
+        }
+        // Safe because each chunk initialises its own disjoint range of `results`, and concurrentPerform returns
+        // only when every chunk has finished.
+        nonisolated(unsafe) let shared = results
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+            let range = (patterns.count * chunk / chunkCount)..<(patterns.count * (chunk + 1) / chunkCount)
+            for index in range {
+                (shared.baseAddress! + index).initialize(to: RequiredLiterals(pattern: patterns[index]))
+            }
+        }
+        return Array(results)
     }
 
     /// Each clause with every atom longer than `maximumLength` replaced by its prefix or its suffix of that length,
@@ -201,26 +226,15 @@ final class LiteralPrefilter: Sendable {
     /// The cost of each atom as a trigger: 1, plus 100 for every typical agent containing it, plus 30 for a two-byte
     /// atom.
     private static func costs(of analyses: some Sequence<RequiredLiterals>) -> [String: Int] {
-        var atoms = Set<String>()
-        for required in analyses {
-            for clause in required.clauses { atoms.formUnion(clause) }
-        }
-        let list = Array(atoms)
-        // Safe because the automaton is only used for costs; without one every atom costs the same.
-        guard let automaton = AhoCorasick(atoms: list) else { return [:] }
-        var hits = [Int](repeating: 0, count: list.count)
-        for agent in typicalAgents {
-            var seen = Set<Int>()
-            var agent = agent
-            agent.withUTF8 { bytes in
-                automaton.forEachMatch(in: bytes) { atom, _ in seen.insert(atom) }
-            }
-            for atom in seen { hits[atom] += 1 }
-        }
         var costs: [String: Int] = [:]
-        for (index, atom) in list.enumerated() {
-            // Two-byte atoms are common in real agents beyond the typical ones ("ct", "lg"): a fixed surcharge.
-            costs[atom] = 1 + 100 * hits[index] + (atom.utf8.count < 3 ? 30 : 0)
+        for required in analyses {
+            for clause in required.clauses {
+                for atom in clause where costs[atom] == nil {
+                    // Two-byte atoms are common in real agents beyond the typical ones ("ct", "lg"): a surcharge.
+                    let hits = TypicalAgentIndex.shared.count(containing: atom)
+                    costs[atom] = 1 + 100 * hits + (atom.utf8.count < 3 ? 30 : 0)
+                }
+            }
         }
         return costs
     }
@@ -294,5 +308,46 @@ final class LiteralPrefilter: Sendable {
             if !found { return false }
         }
         return true
+    }
+}
+
+/// Answers "how many of ``LiteralPrefilter/typicalAgents`` contain this atom" for thousands of atoms at start-up: every
+/// substring of up to eight bytes of the typical agents, packed into an integer, maps to the set of agents that
+/// contain it (a bit each), so an atom costs one lookup, and a longer atom a search in the few agents that contain its
+/// first eight bytes.
+private struct TypicalAgentIndex {
+    static let shared = TypicalAgentIndex(LiteralPrefilter.typicalAgents)
+
+    private static let keyLength = 8
+    private let agents: [[UInt8]]
+    /// Packed substring → bit `i` set when agent `i` contains it.
+    private var agentsContaining: [UInt64: UInt32] = [:]
+
+    private init(_ agents: [String]) {
+        precondition(agents.count <= 32, "at most 32 typical agents")
+        self.agents = agents.map { Array($0.utf8) }
+        for (number, agent) in self.agents.enumerated() {
+            for start in agent.indices {
+                var key: UInt64 = 0
+                for length in 1...min(Self.keyLength, agent.count - start) {
+                    key |= UInt64(agent[start + length - 1]) << (8 * UInt64(length - 1))
+                    agentsContaining[key, default: 0] |= 1 << UInt32(number)
+                }
+            }
+        }
+    }
+
+    /// The number of typical agents containing `atom` (a lowercased string).
+    func count(containing atom: String) -> Int {
+        let bytes = Array(atom.utf8)
+        // A zero byte would pack like a shorter key (agents never hold one, but atoms from `\x00` could).
+        guard !bytes.isEmpty, !bytes.contains(0) else {
+            return agents.count { containsBytes($0, bytes) }
+        }
+        var key: UInt64 = 0
+        for (offset, byte) in bytes.prefix(Self.keyLength).enumerated() { key |= UInt64(byte) << (8 * UInt64(offset)) }
+        let candidates = agentsContaining[key] ?? 0
+        if bytes.count <= Self.keyLength { return candidates.nonzeroBitCount }
+        return agents.indices.count { candidates & (1 << UInt32($0)) != 0 && containsBytes(agents[$0], bytes) }
     }
 }

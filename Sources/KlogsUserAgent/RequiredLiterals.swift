@@ -31,11 +31,12 @@ struct RequiredLiterals: Equatable {
     /// Analyses `pattern`; a pattern that cannot be parsed gets ``none``.
     init(pattern: String) {
         // Extended mode and \Q…\E change what a byte means; uap-core uses neither, so do not model them.
-        if pattern.contains("(?x") || pattern.contains("\\Q") {
+        let bytes = Array(pattern.utf8)
+        if containsBytes(bytes, Array("(?x".utf8)) || containsBytes(bytes, Array("\\Q".utf8)) {
             self = .none
             return
         }
-        var analyser = PatternAnalyser(Array(pattern.utf8))
+        var analyser = PatternAnalyser(bytes)
         if let info = analyser.parseAlternation(), analyser.atEnd {
             self = RequiredLiterals(clauses: info.required.clauses.map(Self.simplified))
         } else {
@@ -59,16 +60,28 @@ struct RequiredLiterals: Equatable {
 
     /// Whether `text` contains `part`, byte by byte.
     private static func contains(_ text: String, _ part: String) -> Bool {
-        let text = Array(text.utf8)
-        let part = Array(part.utf8)
-        guard part.count <= text.count else { return false }
-        if part.isEmpty { return true }
-        for start in 0...(text.count - part.count) where text[start..<(start + part.count)].elementsEqual(part) {
-            return true
-        }
-        return false
+        containsBytes(Array(text.utf8), Array(part.utf8))
     }
+}
 
+/// Whether `text` contains `part`, byte by byte (`String.contains` is a hundred times slower).
+func containsBytes(_ text: [UInt8], _ part: [UInt8]) -> Bool {
+    guard part.count <= text.count else { return false }
+    guard let first = part.first else { return true }
+    let last = text.count - part.count
+    var start = 0
+    while start <= last {
+        if text[start] == first {
+            var offset = 1
+            while offset < part.count && text[start + offset] == part[offset] { offset += 1 }
+            if offset == part.count { return true }
+        }
+        start += 1
+    }
+    return false
+}
+
+extension RequiredLiterals {
     /// Both requirements hold.
     func and(_ other: RequiredLiterals) -> RequiredLiterals {
         var clauses = self.clauses
@@ -160,7 +173,22 @@ private struct PatternAnalyser {
         var required = RequiredLiterals.none
         var run: Set<String> = [""]
         var isExact = true
+        // Plain literal bytes waiting to be appended to every string of `run` (one product for a whole word, where
+        // a product per byte would make a set per byte: this analysis runs on every rule at start-up).
+        var pending: [UInt8] = []
+        func appendPending() {
+            if pending.isEmpty { return }
+            let suffix = String(decoding: pending, as: UTF8.self)
+            run = Set(run.map { $0 + suffix })
+            pending.removeAll(keepingCapacity: true)
+        }
         while let byte = current, byte != UInt8(ascii: "|"), byte != UInt8(ascii: ")") {
+            if run.count <= LiteralInfo.maximumExactStrings, let literal = plainLiteral() {
+                // The same as the `.exact` case below for a one-string piece.
+                pending.append(literal)
+                continue
+            }
+            appendPending()
             guard var piece = parseAtom() else { return nil }
             while let quantified = parseQuantifier(piece) { piece = quantified }
             switch piece {
@@ -180,9 +208,32 @@ private struct PatternAnalyser {
                 isExact = false
             }
         }
+        appendPending()
         if isExact { return .exact(run) }
         return .match(required.and(LiteralInfo.exact(run).required))
     }
+
+    /// The lowercased byte of an unquantified literal at `position` (a plain ASCII byte or escaped punctuation),
+    /// consumed; nil, consuming nothing, for anything else.
+    private mutating func plainLiteral() -> UInt8? {
+        guard var byte = current, byte < 0x80 else { return nil }
+        var length = 1
+        if byte == UInt8(ascii: "\\") {
+            guard position + 1 < bytes.count else { return nil }
+            byte = bytes[position + 1]
+            guard byte < 0x80, !isAlphanumeric(byte) else { return nil }
+            length = 2
+        } else if Self.specialBytes.contains(byte) {
+            return nil
+        }
+        if position + length < bytes.count, Self.quantifierBytes.contains(bytes[position + length]) { return nil }
+        position += length
+        return lowercased(byte)
+    }
+
+    /// Bytes with a meaning of their own outside a class (`{` only sometimes: left to `parseAtom`).
+    private static let specialBytes: [UInt8] = Array("()[].^$\\*+?{|".utf8)
+    private static let quantifierBytes: [UInt8] = Array("*+?{".utf8)
 
     /// Applies a quantifier after an atom, if there is one.
     private mutating func parseQuantifier(_ atom: LiteralInfo) -> LiteralInfo? {
@@ -341,12 +392,13 @@ private struct PatternAnalyser {
         default:
             // Escaped punctuation stands for itself; escaped letters and digits are classes, back-references or
             // things this analysis does not model.
-            let isAlphanumeric =
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
-                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-            return isAlphanumeric ? nil : byte
+            return isAlphanumeric(byte) ? nil : byte
         }
+    }
+
+    private func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 
     private func hexValue(_ byte: UInt8) -> Int? {

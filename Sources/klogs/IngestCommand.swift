@@ -82,6 +82,11 @@ extension Klogs {
         @Option(name: .customLong("ua-rules"), help: "A uap-core regexes.yaml to classify user agents with.")
         var userAgentRules: String?
 
+        /// Off, every request is classified `Other` without loading the rules: for measuring what classification
+        /// costs (the benchmarks set `classifiesUserAgents` directly), so it is not shown in the help.
+        @Flag(name: .customLong("skip-user-agent-classification"), help: .private)
+        var skipsUserAgentClassification = false
+
         @Option(name: .customLong("summary-json"), help: "Also write the run summary as JSON to this file.")
         var summaryJSON: String?
 
@@ -277,6 +282,7 @@ extension Klogs {
                 (try compression ?? option(file.compression, "compression") ?? CompressionOption.lz4Raw)
                 .parquetCompression
             configuration.userAgentRules = userAgentRules ?? file.userAgentRules
+            configuration.classifiesUserAgents = !skipsUserAgentClassification
             configuration.batch.dryRun = dryRun
             configuration.batch.waitSeconds = wait ?? file.wait ?? 0
             configuration.batch.flushIntervalSeconds = flushInterval ?? file.flushInterval ?? 60

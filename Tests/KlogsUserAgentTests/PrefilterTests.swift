@@ -38,6 +38,32 @@ struct PrefilterTests {
         #expect(filtered.patternRunCount * 20 < plain.patternRunCount)
     }
 
+    @Test("Parsers on several threads sharing fresh rules, JIT-compiled on the way, agree with one parser")
+    func sharedRulesOnThreads() async throws {
+        let copy = UAPCoreCopy.debian
+        let agents = try Self.oracleAgents(copy)
+        let reference = UserAgentParser(rules: try UAPCoreFixtures.shared.ruleSet(copy))
+        let expected = agents.map { reference.parse($0) }
+        // Fresh rules: no rule has been matched yet, so the threads race to JIT-compile the same ones.
+        let fresh = try UserAgentRuleSet(UserAgentRules(contentsOfFile: copy.rulesPath))
+        let results = await withTaskGroup(of: [ParsedUserAgent].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let parser = UserAgentParser(rules: fresh)
+                    return agents.map { parser.parse($0) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 4)
+        for result in results { #expect(result == expected) }
+        // Compiling every rule up front changes nothing either.
+        let compiled = try UserAgentRuleSet(UserAgentRules(contentsOfFile: copy.rulesPath))
+        compiled.compileEveryRule()
+        let parser = UserAgentParser(rules: compiled)
+        #expect(agents.map { parser.parse($0) } == expected)
+    }
+
     @Test(
         "Required literals are found through groups, alternations, classes and quantifiers",
         arguments: [
@@ -56,6 +82,10 @@ struct PrefilterTests {
             ("(ab)+cd", [["ab"], ["cd"]]),
             ("[^a]bcd", [["bcd"]]),
             ("(unbalanced", []),
+            ("Mozilla/5\\.0 \\(X11", [["mozilla/5.0 (x11"]]),
+            ("abc+d", [["ab"]]),
+            ("(?:ab|cd)?ef", [["ef"]]),
+            ("(?:ab|cd)xy", [["abxy", "cdxy"]]),
         ] as [(String, [[String]])])
     func requiredLiterals(pattern: String, expected: [[String]]) {
         let required = RequiredLiterals(pattern: pattern)
