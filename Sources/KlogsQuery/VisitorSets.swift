@@ -94,7 +94,7 @@ private struct DistinctPairs {
         hashes.withUnsafeMutableBufferPointer { hashes in
             for index in 0..<total {
                 hashes[index] = Self.hash(groups?[index] ?? 0, visitors[index])
-                starts[Int(hashes[index] &>> shift) + 1] += 1
+                starts[Int(hashes[index] >> shift) + 1] += 1
             }
             for bucket in 0..<(1 << bits) { starts[bucket + 1] += starts[bucket] }
             // Scatter the pairs bucket by bucket (a counting sort on the bucket number).
@@ -102,7 +102,7 @@ private struct DistinctPairs {
             partitioned.withUnsafeMutableBufferPointer { partitioned in
                 next.withUnsafeMutableBufferPointer { next in
                     for index in 0..<total {
-                        let bucket = Int(hashes[index] &>> shift)
+                        let bucket = Int(hashes[index] >> shift)
                         partitioned[next[bucket]] = Pair(visitor: visitors[index], group: groups?[index] ?? 0)
                         next[bucket] += 1
                     }

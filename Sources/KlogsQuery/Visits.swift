@@ -300,7 +300,7 @@ struct VisitAggregator {
         let shift = UInt64(64 - bits)  // a shift by 64 gives 0: one share
         let visitors = viewVisitors
         func share(_ view: Int32) -> Int {
-            Int(UInt64(bitPattern: Int64(mixVisitor(UInt64(bitPattern: visitors[Int(view)])))) &>> shift)
+            Int(UInt64(bitPattern: Int64(mixVisitor(UInt64(bitPattern: visitors[Int(view)])))) >> shift)
         }
         var starts = [Int](repeating: 0, count: (1 << bits) + 1)
         for view in order { starts[share(view) + 1] += 1 }
