@@ -26,10 +26,23 @@ struct DayVisitorCounter {
     private var groups: [Int32] = []
     private var visitors: [Int64] = []
     private var scratch = DistinctPairs()
+    /// The pairs added last, one per slot chosen by hash (group -1: none): a visitor's requests come close together,
+    /// so most repeats are found here, in the level-1 cache, and never stored.
+    private var recent = [RecentPair](repeating: RecentPair(), count: 1 << recentBits)
+    private static let recentBits = 11
+
+    private struct RecentPair {
+        var visitor: Int64 = 0
+        var group: Int32 = -1
+    }
 
     /// Adds one pair.
     @inline(__always)
     mutating func add(group: Int32, visitor: Int64) {
+        let slot = Int(truncatingIfNeeded: UInt64(bitPattern: visitor) ^ UInt64(UInt32(bitPattern: group)))
+            & ((1 << Self.recentBits) - 1)
+        if recent[slot].visitor == visitor && recent[slot].group == group { return }
+        recent[slot] = RecentPair(visitor: visitor, group: group)
         groups.append(group)
         visitors.append(visitor)
     }
@@ -50,6 +63,7 @@ struct DayVisitorCounter {
         defer {
             groups.removeAll(keepingCapacity: true)
             visitors.removeAll(keepingCapacity: true)
+            for slot in recent.indices { recent[slot].group = -1 }
         }
         guard !visitors.isEmpty else { return 0 }
         if countingGroups { _ = scratch.count(visitors: visitors, groups: groups, counts: &groupCounts) }
