@@ -476,7 +476,8 @@ struct Aggregator {
     /// after it.
     mutating func finishDay() {
         // Without dimensions the one group is the total.
-        totalVisitors += query.dimensions.isEmpty ? dayVisitors.finishDay() : dayVisitors.finishDay(groupCounts: &visitors)
+        totalVisitors +=
+            query.dimensions.isEmpty ? dayVisitors.finishDay() : dayVisitors.finishDay(groupCounts: &visitors)
     }
 
     /// Adds the groups and totals of another aggregator of the same query (another worker's share of the files, and

@@ -2,7 +2,8 @@ import Testing
 
 @testable import KlogsQuery
 
-/// The day's distinct-visitor counter agrees with Swift's `Set` over growth, the pseudonym 0, colliding values and reuse.
+/// The day's distinct-visitor counter agrees with Swift's `Set` over one and many buckets, the pseudonym 0, colliding
+/// values and reuse.
 @Suite struct VisitorSetTests {
     /// Pseudonym-like values with repeats: random 64-bit words, small numbers (adjacent after mixing), 0 and -1.
     static func values(seed: UInt64, count: Int) -> [Int64] {
