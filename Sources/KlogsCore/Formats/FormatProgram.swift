@@ -73,10 +73,9 @@ struct FormatStep: Sendable {
 
     // Derived by `FormatProgram.init` for the per-line loop.
 
-    /// How the field's end is found.
-    var shape = FieldShape.token
-    /// What the loop does with the field's bytes.
-    var action = FieldAction.store
+    /// How the field's end is found and what is done with its bytes, in one byte: the per-line loop switches once
+    /// per field.
+    var operation = StepOperation.storeToken
     /// A token's last byte is followed by this one: the literal's first byte, or a space when no literal follows.
     var terminator = UInt8(ascii: " ")
     /// `terminator` in every byte of a word, for the eight-bytes-at-a-time search.
@@ -102,41 +101,72 @@ enum FieldShape: UInt8, Sendable {
     case quoted
 }
 
-/// What the per-line loop does with a field: the fields of every common layout have an inline path, the others go
-/// through ``FormatProgram/store(_:_:_:_:_:_:)``.
-enum FieldAction: UInt8, Sendable {
-    case skip
+/// What the per-line loop does with a field, and how it finds the field's end (the suffix: its ``FieldShape``).
+///
+/// The fields of every common layout have an inline path; the others go through
+/// ``FormatProgram/store(_:_:_:_:_:_:)``.
+enum StepOperation: UInt8, Sendable {
+    /// Read and thrown away.
+    case skipToken, skipFixed, skipQuoted
     /// An unquoted client (a list goes through `store`).
-    case client
-    /// Three unquoted digits.
-    case status
+    case clientToken
     /// An unquoted size, `-` for 0.
-    case bodyBytes
+    case bodyBytesToken
+    /// Three unquoted digits.
+    case statusFixed
     /// The unquoted 26-byte common-log time.
-    case timeLocal
-    /// The quoted request line.
-    case request
+    case timeFixed
+    /// The quoted request line, split into method, path, query and protocol.
+    case requestQuoted
     /// The quoted Referer.
-    case referrer
+    case referrerQuoted
     /// The quoted User-Agent.
-    case userAgent
-    /// Anything else.
-    case store
+    case userAgentQuoted
+    /// Anything else, through `store`.
+    case storeToken, storeFixed, storeQuoted
 
-    /// The inline action for a field of `kind` read with `shape`.
-    init(_ kind: FieldKind, _ shape: FieldShape) {
-        switch (kind, shape) {
-        case (.skip, _): self = .skip
-        case (.client, .token): self = .client
-        case (.status, .fixed): self = .status
-        case (.bodyBytes, .token): self = .bodyBytes
-        case (.timeLocal, .fixed): self = .timeLocal
-        case (.request, .quoted): self = .request
-        case (.referrer, .quoted): self = .referrer
-        case (.userAgent, .quoted): self = .userAgent
-        default: self = .store
+    /// How the field's end is found.
+    var shape: FieldShape {
+        switch self {
+        case .skipToken, .clientToken, .bodyBytesToken, .storeToken: .token
+        case .skipFixed, .statusFixed, .timeFixed, .storeFixed: .fixed
+        case .skipQuoted, .requestQuoted, .referrerQuoted, .userAgentQuoted, .storeQuoted: .quoted
         }
     }
+
+    /// The operation for a field of `kind` read with `shape` (`width` bytes wide when fixed).
+    init(_ kind: FieldKind, _ shape: FieldShape, width: Int32) {
+        switch (kind, shape) {
+        case (.skip, .token): self = .skipToken
+        case (.skip, .fixed): self = .skipFixed
+        case (.skip, .quoted): self = .skipQuoted
+        case (.client, .token): self = .clientToken
+        case (.bodyBytes, .token): self = .bodyBytesToken
+        // The inline status and time read exactly 3 and 26 bytes.
+        case (.status, .fixed) where width == 3: self = .statusFixed
+        case (.timeLocal, .fixed) where width == 26: self = .timeFixed
+        case (.request, .quoted): self = .requestQuoted
+        case (.referrer, .quoted): self = .referrerQuoted
+        case (.userAgent, .quoted): self = .userAgentQuoted
+        case (_, .token): self = .storeToken
+        case (_, .fixed): self = .storeFixed
+        case (_, .quoted): self = .storeQuoted
+        }
+    }
+}
+
+/// What the per-line loop needs to know of a program besides its steps, worked out once when it is compiled.
+struct ProgramTraits: Sendable {
+    /// The length of the literal before the first field.
+    var leadingCount: Int
+    /// The request is built from method, target or path and query, and protocol (no `$request`).
+    var composesRequest: Bool
+    /// The format has a time field and a status field.
+    var hasTime: Bool
+    var hasStatus: Bool
+    /// The run of steps that spells a common layout's fields, executed without dispatch, and its first step.
+    var unrolledRun: UnrolledRun
+    var unrolledStart: Int
 }
 
 /// A compiled format: a leading literal, then fields each followed by a literal. Owns its memory; immutable.
@@ -144,12 +174,7 @@ final class FormatProgram: Sendable {
     /// Safe to share: written only in `init`, freed in `deinit`.
     nonisolated(unsafe) let steps: UnsafeMutableBufferPointer<FormatStep>
     nonisolated(unsafe) let literals: UnsafeMutableRawBufferPointer
-    let leadingCount: Int
-    /// The request is built from method, target or path and query, and protocol (no `$request`).
-    let composesRequest: Bool
-    /// The format has a time field and a status field.
-    let hasTime: Bool
-    let hasStatus: Bool
+    let traits: ProgramTraits
 
     init(leading: [UInt8], steps rawSteps: [FormatStep], literals allLiterals: [UInt8]) {
         let steps = rawSteps.map { Self.prepared($0, allLiterals) }
@@ -157,33 +182,31 @@ final class FormatProgram: Sendable {
         _ = self.steps.initialize(from: steps)
         literals = .allocate(byteCount: max(allLiterals.count, 1), alignment: 8)
         literals.copyBytes(from: allLiterals)
-        leadingCount = leading.count
         let kinds = Set(steps.map(\.kind))
-        composesRequest = !kinds.contains(.request) && kinds.contains(.method)
-            && (kinds.contains(.target) || kinds.contains(.path))
-        hasTime = !kinds.isDisjoint(with: [
-            .timeLocal, .timeISO8601, .timeSecondsFraction, .timeSeconds, .timeMilliseconds, .timeMicroseconds,
-            .timeAny,
-        ])
-        hasStatus = kinds.contains(.status)
+        let (unrolledRun, unrolledStart) = UnrolledRun.find(in: steps.map(\.operation))
+        traits = ProgramTraits(
+            leadingCount: leading.count,
+            composesRequest: !kinds.contains(.request) && kinds.contains(.method)
+                && (kinds.contains(.target) || kinds.contains(.path)),
+            hasTime: !kinds.isDisjoint(with: [
+                .timeLocal, .timeISO8601, .timeSecondsFraction, .timeSeconds, .timeMilliseconds, .timeMicroseconds,
+                .timeAny,
+            ]),
+            hasStatus: kinds.contains(.status), unrolledRun: unrolledRun, unrolledStart: unrolledStart)
     }
 
     /// The step with the fields the per-line loop reads derived from its kind, quoting, width and literal.
     private static func prepared(_ raw: FormatStep, _ allLiterals: [UInt8]) -> FormatStep {
         var step = raw
         let literal = allLiterals[Int(raw.literalStart)..<Int(raw.literalStart + raw.literalCount)]
-        step.shape = raw.quoted ? .quoted : raw.width > 0 ? .fixed : .token
-        step.action = FieldAction(raw.kind, step.shape)
-        // The inline status and time read exactly 3 and 26 bytes.
-        if (step.action == .status && raw.width != 3) || (step.action == .timeLocal && raw.width != 26) {
-            step.action = .store
-        }
+        let shape: FieldShape = raw.quoted ? .quoted : raw.width > 0 ? .fixed : .token
+        step.operation = StepOperation(raw.kind, shape, width: raw.width)
         step.terminator = literal.first ?? UInt8(ascii: " ")
         step.terminatorPattern = 0x0101_0101_0101_0101 &* UInt64(step.terminator)
-        step.allowsList = step.shape == .token && step.terminator == UInt8(ascii: " ")
+        step.allowsList = shape == .token && step.terminator == UInt8(ascii: " ")
             && [.client, .clientFallback, .forwardedFor, .skip].contains(raw.kind)
         // A closing quote is the literal's first byte; a token's terminator too, when a literal follows.
-        step.consumed = step.shape == .fixed || literal.isEmpty ? 0 : 1
+        step.consumed = shape == .fixed || literal.isEmpty ? 0 : 1
         let tail = literal.dropFirst(Int(step.consumed))
         if tail.count <= 8 {
             for (offset, byte) in tail.enumerated() { step.tailWord |= UInt64(byte) << (8 * UInt64(offset)) }
@@ -202,7 +225,7 @@ final class FormatProgram: Sendable {
     /// The layout as bytes (leading literal, then each field kind, quoting and literal), to recognise strings that
     /// spell a built-in layout.
     var signature: [UInt8] {
-        var bytes = Array(UnsafeRawBufferPointer(rebasing: literals[0..<leadingCount]))
+        var bytes = Array(UnsafeRawBufferPointer(rebasing: literals[0..<traits.leadingCount]))
         for step in steps {
             bytes += [0xFF, step.kind.rawValue, step.quoted ? 1 : 0, UInt8(truncatingIfNeeded: step.width)]
             bytes += Array(UnsafeRawBufferPointer(rebasing: literals[Int(step.literalStart)..<Int(step.literalStart + step.literalCount)]))
@@ -211,11 +234,16 @@ final class FormatProgram: Sendable {
     }
 
     /// A borrowed view of the program for the per-line loop: plain pointers, no reference counting.
-    var view: ProgramView {
-        ProgramView(
+    var view: ProgramView { view(unrolled: true) }
+
+    /// A view of the program that runs its common-layout run unrolled, or every step through the generic loop
+    /// (`unrolled: false`, for the tests that check both agree).
+    func view(unrolled: Bool) -> ProgramView {
+        var traits = traits
+        if !unrolled { traits.unrolledRun = .none }
+        return ProgramView(
             steps: UnsafePointer(steps.baseAddress!), count: steps.count,
-            literals: UnsafeRawPointer(literals.baseAddress!), leadingCount: leadingCount,
-            composesRequest: composesRequest, hasTime: hasTime, hasStatus: hasStatus)
+            literals: UnsafeRawPointer(literals.baseAddress!), traits: traits)
     }
 
     /// The reject reason of a field of the wrong shape.
@@ -229,223 +257,6 @@ final class FormatProgram: Sendable {
         case .client, .clientFallback: .badClient
         default: .missingField
         }
-    }
-}
-
-/// The per-line interpreter of a ``FormatProgram``, over pointers the program owns (the parser keeps the program
-/// alive alongside the view).
-///
-/// Each step finds its field's end by its shape (a token's terminator eight bytes at a time, a fixed width, a
-/// closing quote), compares the rest of the literal after it in one masked word, and stores the field by its
-/// action; lines that end early, unquoted lists and rare fields leave this path.
-struct ProgramView: @unchecked Sendable {
-    let steps: UnsafePointer<FormatStep>
-    let count: Int
-    let literals: UnsafeRawPointer
-    let leadingCount: Int
-    let composesRequest: Bool
-    let hasTime: Bool
-    let hasStatus: Bool
-
-    /// Whether `line[position..<position + count]` equals the literal bytes at `start`.
-    @inline(__always)
-    private func literalMatches(_ line: UnsafeRawBufferPointer, _ position: Int, _ start: Int, _ count: Int) -> Bool {
-        var index = 0
-        while index < count {
-            // Safe because start + count lies inside the literals (built together by the compiler).
-            if line[position + index] != literals.load(fromByteOffset: start + index, as: UInt8.self) { return false }
-            index += 1
-        }
-        return true
-    }
-
-    /// Whether the rest of the step's literal (after the `consumed` bytes) is at `position`, which the caller
-    /// checked lies with the whole literal inside the line: one masked word compare when the line has eight
-    /// readable bytes there and the rest fits in a word, else byte by byte.
-    @inline(__always)
-    private func tailMatches(_ step: UnsafePointer<FormatStep>, _ line: UnsafeRawBufferPointer, _ position: Int)
-        -> Bool
-    {
-        if position &+ 8 <= line.count {
-            // Safe because position + 8 <= line.count, so the line has a base address.
-            let word = line.baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: position, as: UInt64.self)
-            if UInt64(littleEndian: word) & step.pointee.tailMask == step.pointee.tailWord { return true }
-            if step.pointee.tailMask != 0 { return false }
-        }
-        let consumed = Int(step.pointee.consumed)
-        return literalMatches(
-            line, position, Int(step.pointee.literalStart) + consumed, Int(step.pointee.literalCount) - consumed)
-    }
-
-    /// The offset of the first `byte` in `line[start..<end]`, or `end`: eight bytes at a time (the line's bytes
-    /// after `end`, trailing blanks, may be read but never match), then byte by byte.
-    @inline(__always)
-    static func tokenEnd(
-        _ byte: UInt8, _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int,
-        pattern: UInt64 = 0x2020_2020_2020_2020
-    ) -> Int {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        var index = start
-        if let base = line.baseAddress {
-            while index &+ 8 <= line.count {
-                // Safe because index + 8 <= line.count.
-                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ pattern
-                // A zero byte of `word` marks the byte; the lowest flagged byte is always a true match.
-                let found = (word &- ones) & ~word & 0x8080_8080_8080_8080
-                if found != 0 { return min(index &+ found.trailingZeroBitCount &>> 3, end) }
-                index &+= 8
-                if index >= end { return end }
-            }
-        }
-        while index < end && line[index] != byte { index &+= 1 }
-        return index
-    }
-
-    /// The end of an unquoted list `a, b, c` whose first element ends (with a comma) at `firstEnd`.
-    static func listEnd(_ line: UnsafeRawBufferPointer, _ start: Int, _ firstEnd: Int, _ end: Int) -> Int {
-        var fieldEnd = firstEnd
-        while fieldEnd < end, fieldEnd > start, line[fieldEnd - 1] == UInt8(ascii: ",") {
-            fieldEnd += 1
-            while fieldEnd < end && line[fieldEnd] == UInt8(ascii: " ") { fieldEnd += 1 }
-            fieldEnd = tokenEnd(UInt8(ascii: " "), line, fieldEnd, end)
-        }
-        return fieldEnd
-    }
-
-    /// Whether a field holds a value: not empty and not `-` (reads its bytes only when it is one byte long).
-    @inline(__always)
-    static func hasValue(_ field: FieldRange, _ record: AccessRecord) -> Bool {
-        field.count > 1 || (field.count == 1 && record.bytes(field)[0] != UInt8(ascii: "-"))
-    }
-
-    /// Parses one line (trailing blanks already excluded by `end`) into `record`.
-    ///
-    /// - Complexity: one forward pass over the line.
-    func run(
-        _ line: UnsafeRawBufferPointer, _ end: Int, _ record: inout AccessRecord, _ time: inout CommonLogTimeParser,
-        _ match: inout FormatMatch
-    ) -> RejectReason? {
-        record.resetForProgram()
-        var captured = 0
-        var missing = false
-        var fields = FieldState()
-        var position = 0
-        if leadingCount > 0 {
-            guard leadingCount <= end, literalMatches(line, 0, 0, leadingCount) else { return .missingField }
-            position = leadingCount
-        }
-        var step = steps
-        let stepsEnd = steps + count
-        while step < stepsEnd {
-            if position >= end {
-                missing = true
-                break
-            }
-            let literalCount = Int(step.pointee.literalCount)
-            var action = step.pointee.action
-            var field: FieldRange
-            var next: Int
-            switch step.pointee.shape {
-            case .quoted:
-                if let (range, after) = AccessLogParser.quoted(line, position, end, &record) {
-                    field = range
-                    // The quote that closed the field is the literal's first byte.
-                    next = after &- 1 &+ literalCount
-                    if next > end || !tailMatches(step, line, after) {
-                        guard after == end else { return .missingField }
-                        (missing, next) = (true, end)  // the line ends here, before the format does
-                    }
-                } else if literalCount == 1 {
-                    // A line cut inside its last quoted field (a logger's line limit): keep the rest.
-                    field = AccessLogParser.truncatedField(line, position, end, &record)
-                    next = end
-                } else {
-                    return .unterminatedQuote
-                }
-            case .token:
-                var fieldEnd = Self.tokenEnd(
-                    step.pointee.terminator, line, position, end, pattern: step.pointee.terminatorPattern)
-                if step.pointee.allowsList, fieldEnd < end, fieldEnd > position,
-                    line[fieldEnd - 1] == UInt8(ascii: ",")
-                {
-                    // An unquoted list `a, b, c` continues after a comma and spaces; `store` keeps a client's first
-                    // element.
-                    fieldEnd = Self.listEnd(line, position, fieldEnd, end)
-                    if action == .client { action = .store }
-                }
-                field = FieldRange(position, fieldEnd)
-                next = fieldEnd &+ literalCount
-                if next > end || !tailMatches(step, line, fieldEnd &+ Int(step.pointee.consumed)) {
-                    guard fieldEnd == end else { return .missingField }
-                    (missing, next) = (true, end)
-                }
-            case .fixed:
-                let fieldEnd = position &+ Int(step.pointee.width)
-                guard fieldEnd <= end else { return FormatProgram.malformed(step.pointee.kind) }
-                field = FieldRange(position, fieldEnd)
-                next = fieldEnd &+ literalCount
-                if next > end || !tailMatches(step, line, fieldEnd) {
-                    guard fieldEnd == end else { return FormatProgram.malformed(step.pointee.kind) }
-                    (missing, next) = (true, end)
-                }
-            }
-            switch action {
-            case .skip:
-                break
-            case .client:
-                guard field.count > 0, line[position] != UInt8(ascii: "\""), line[position] != UInt8(ascii: "[")
-                else { return .badClient }
-                record.clientField = field
-                captured &+= 1
-            case .status:
-                guard let hundreds = Timestamp.digit(line[position]), let tens = Timestamp.digit(line[position + 1]),
-                    let ones = Timestamp.digit(line[position + 2])
-                else { return .badStatus }
-                record.status = Int32(hundreds * 100 + tens * 10 + ones)
-                fields.statusSeen = true
-                captured &+= 1
-            case .bodyBytes:
-                guard let size = AccessLogParser.size(line, position, position + Int(field.count)) else {
-                    return .badBytes
-                }
-                record.responseBytes = size
-                fields.bodySeen = true
-                captured &+= 1
-            case .timeLocal:
-                guard let value = time.parse(UnsafeRawBufferPointer(rebasing: line[position..<(position + 26)]))
-                else { return .badTimestamp }
-                record.timestamp = value
-                fields.timeSeen = true
-                captured &+= 1
-            case .request:
-                record.requestField = field
-                AccessLogParser.splitRequest(&record)
-                if record.requestKind != .empty { captured &+= 1 }
-            case .referrer:
-                if Self.hasValue(field, record) {
-                    record.referrerField = field
-                    captured &+= 1
-                }
-            case .userAgent:
-                record.userAgentField = field
-                if Self.hasValue(field, record) { captured &+= 1 }
-            case .store:
-                var fieldMatch = FormatMatch()
-                if let reason = FormatProgram.store(step.pointee.kind, field, &record, &time, &fields, &fieldMatch) {
-                    return reason
-                }
-                captured += fieldMatch.capturedFields
-            }
-            // A line that ended early has `next == end`: the loop stops at the next step, or now at the last.
-            position = next
-            step += 1
-        }
-        match.capturedFields = captured
-        match.missingFields = missing
-        match.trailingBytes = !missing && position < end
-        if hasTime && !fields.timeSeen { return missing ? .missingField : .badTimestamp }
-        if hasStatus && !fields.statusSeen { return .missingField }
-        return FormatProgram.finish(&record, &fields, composesRequest: composesRequest)
     }
 }
 

@@ -16,6 +16,8 @@ struct SourcePlan {
     var statKey: String
     var compression: InputCompression
     var fileSize: Int64
+    /// Bytes skipped at the offset: the rest of a line that an earlier run read without its newline.
+    var continuation: Int64 = 0
 
     /// Reads the head of `path` (its first `Ledger.headLimit` decompressed bytes) and matches it in the ledger.
     ///
@@ -57,11 +59,43 @@ struct SourcePlan {
             action =
                 fileSize <= source.offset
                 ? .skip(reason: "already ingested\(copyText)") : .read(offset: source.offset)
+            if case .read(let offset) = action { try skipContinuation(path: path, offset: offset) }
         } else if source.completeCopies?.contains(statKey) == true {
             action = .skip(reason: "already ingested\(copyText)")
         } else {
             action = .read(offset: source.offset)
         }
+    }
+
+    /// When the last run read a last line without its newline (the file was finished writing, see
+    /// ``InputReader/isFinishedWriting``) and the file has grown since, the bytes up to the next newline continue
+    /// that line, which is already ingested: start after them (noted in ``continuation``), or skip the file while
+    /// they have no newline.
+    ///
+    /// The ledger's offset is always just after a newline, except after such a line: the byte before it tells.
+    private mutating func skipContinuation(path: String, offset: Int64) throws {
+        guard offset > 0 else { return }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw InputReader.openError(path: path, errno: errno) }
+        defer { close(descriptor) }
+        var window = [UInt8](repeating: 0, count: 64 * 1024)
+        var position = offset - 1
+        while true {
+            let count = window.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(position)) }
+            guard count > 0 else { break }
+            // The first byte read is the one before the offset: a newline means the usual line boundary.
+            let start = position == offset - 1 ? 1 : 0
+            if position == offset - 1 && window[0] == UInt8(ascii: "\n") { return }
+            if let newline = window[start..<count].firstIndex(of: UInt8(ascii: "\n")) {
+                let next = position + Int64(newline) + 1
+                continuation = next - offset
+                action = .read(offset: next)
+                return
+            }
+            position += Int64(count)
+        }
+        action = .skip(
+            reason: "the line read without a newline at byte \(offset) goes on, with no newline yet")
     }
 }
 

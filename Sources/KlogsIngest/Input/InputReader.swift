@@ -172,6 +172,26 @@ public final class InputReader {
         return count
     }
 
+    // MARK: Whether the last line is complete
+
+    /// How long a plain file must go unmodified before klogs takes it as finished: 5 minutes.
+    public static let settleSeconds = 300
+
+    /// Whether nothing more will be written to the input, so that a last line without a newline is complete and is
+    /// read: a compressed file (compressed whole, after rotation), or a plain regular file not modified for
+    /// ``settleSeconds`` (a rotated file, a copy, a file no server writes any more). A plain file modified more
+    /// recently may still be being written: its unterminated last line waits for a later run. Asked when the
+    /// input was read to its end, so a write during the read counts.
+    public var isFinishedWriting: Bool {
+        if compression != .plain { return true }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return false }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        // A modification time in the future (a clock set back) never settles.
+        return now.tv_sec - status.st_mtim.tv_sec >= Self.settleSeconds
+    }
+
     // MARK: Plain
 
     private func readPlain(into output: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -79,7 +79,7 @@ final class ChunkReader: @unchecked Sendable {
                 continue
             }
             // The end of the input (or a read error): hand on what is left.
-            if readToEnd && input.compression != .plain {
+            if readToEnd && input.isFinishedWriting {
                 batch.finishesInput = true
                 boundary = position
             } else if let newline = lastNewline(in: batch) {

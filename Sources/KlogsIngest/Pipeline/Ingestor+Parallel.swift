@@ -35,7 +35,7 @@ extension Ingestor {
 
     /// Detects the format from the first lines the run will read from `files`, as `LineProcessor` samples them:
     /// from each file's ledger offset, at most `FormatDetector.sampleLineCount` lines or
-    /// `FormatDetector.sampleByteCount` bytes, a plain file's unfinished last line left out.
+    /// `FormatDetector.sampleByteCount` bytes, the unfinished last line of a file still being written left out.
     ///
     /// - Returns: the format; `nil` when the sample holds no complete line, or is not full and standard input
     ///   follows (whose lines would complete it).
@@ -63,7 +63,7 @@ extension Ingestor {
                 let skip = Int(max(0, startOffset - chunkStart))
                 splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[skip..<count])) { _, line in sample.add(line) }
             }
-            if readToEnd && reader.compression != .plain { splitter.finish { _, line in sample.add(line) } }
+            if readToEnd && reader.isFinishedWriting { splitter.finish { _, line in sample.add(line) } }
         }
         if !sample.isFull && standardInputFollows { return nil }
         return try sample.detect()

@@ -217,6 +217,11 @@ public final class Ingestor {
             if case .skip(let reason) = plan.action { summary.notes.append("\(path): \(reason); skipped") }
             return
         }
+        if plan.continuation > 0 {
+            summary.notes.append(
+                "\(path): \(plan.continuation) bytes skipped at byte \(startOffset - plan.continuation): the rest of "
+                    + "a last line read without its newline by an earlier run")
+        }
         processor.begin(input: path)
         let reader: InputReader
         do {
@@ -242,10 +247,11 @@ public final class Ingestor {
         let boundary = read.boundary
         if !read.readToEnd && read.failure == nil {
             summary.notes.append(Self.stopNote(path: path, boundary: boundary))
-        } else if read.readToEnd && plan.compression == .plain && boundary < read.position {
+        } else if read.readToEnd && boundary < read.position {
             summary.notes.append(
                 "\(path): the last \(read.position - boundary) bytes have no newline yet; they will be read once "
-                    + "the line is complete")
+                    + "the line is complete, or once the file has not changed for \(InputReader.settleSeconds / 60) "
+                    + "minutes")
         }
         // What was read before a fault is kept, up to the last complete line.
         if let failure = read.failure { summary.inputErrors.append("\(failure)") }
@@ -305,9 +311,9 @@ public final class Ingestor {
             }
             read.readToEnd = !StopSignals.isRequested
             guard read.readToEnd else { return read }
-            // A last line without a newline is read only from a compressed (finished) file: in a plain file it
-            // may still be being written, and is read once it is complete.
-            if reader.compression != .plain {
+            // A last line without a newline is read only from a finished file (compressed, or not modified for
+            // a while): in a plain file being written it may be incomplete, and is read once it is complete.
+            if reader.isFinishedWriting {
                 try splitter.finish { number, line in try processor.process(line, number: number) }
                 read.boundary = read.position
             }
