@@ -80,24 +80,30 @@ public struct ReportData: Sendable {
             query.filters.bots = bots
             return try QueryEngine(query).run()
         }
-        /// Whether the data answers a metric; a note says why not.
-        func answers(_ metric: QueryMetric, _ what: String) throws -> Bool {
-            do {
-                _ = try run([], [metric])
-                return true
-            } catch let error as QueryError where error.kind == .unanswerable {
-                notes.append("\(what) are not shown: \(error.message).")
-                return false
-            }
-        }
-        let withVisitors = try answers(.visitors, "Visitors and visits")
-        let headlineMetrics: [QueryMetric] =
-            [.pageviews] + (withVisitors ? [.visitors, .visits, .bounceRate, .visitDuration] : [])
-        let totals = try run([], headlineMetrics + [.hits, .bytes])
-        let headline = Figures(label: "", row: totals.totals, metrics: totals.metrics)
-        let bots = try run([], [.hits], bots: .only)
         let unit: QueryDimension = range.end - range.start <= 2 * 86_400_000 ? .hour : .day
-        let series = try Self.series(try run([unit], headlineMetrics), unit: unit, range: range)
+        // One scan gives the series and, in its totals, the headline (visits never cross a day, so every visit and
+        // request of the range is in some point of the series).
+        let visitorMetrics: [QueryMetric] = [.visitors, .visits, .bounceRate, .visitDuration]
+        var withVisitors = true
+        let byUnit: QueryResult
+        do {
+            byUnit = try run([unit], [.pageviews] + visitorMetrics + [.hits, .bytes])
+        } catch let error as QueryError where error.kind == .unanswerable {
+            // The note gives the reason visitors alone cannot be counted.
+            var reason: QueryError?
+            do {
+                _ = try run([], [.visitors])
+            } catch let visitorsError as QueryError where visitorsError.kind == .unanswerable {
+                reason = visitorsError
+            }
+            guard let reason else { throw error }
+            notes.append("Visitors and visits are not shown: \(reason.message).")
+            withVisitors = false
+            byUnit = try run([unit], [.pageviews, .hits, .bytes])
+        }
+        let headline = Figures(label: "", row: byUnit.totals, metrics: byUnit.metrics)
+        let bots = try run([], [.hits], bots: .only)
+        let series = Self.series(byUnit, unit: unit, range: range)
 
         var rankings: [Ranking] = []
         let sections: [(String, String, QueryDimension, String, [QueryMetric])] = [
@@ -125,7 +131,7 @@ public struct ReportData: Sendable {
                     id: id, title: title, column: column, metrics: metrics, rows: rows, total: result.totals[0],
                     valueCount: result.groupCount))
         }
-        let totalsByMetric = Dictionary(uniqueKeysWithValues: zip(totals.metrics, totals.totals))
+        let totalsByMetric = Dictionary(uniqueKeysWithValues: zip(byUnit.metrics, byUnit.totals))
         return ReportData(
             dataDirectory: dataDirectory, range: range, seriesUnit: unit, headline: headline, series: series,
             hits: Int64(totalsByMetric[.hits] ?? 0), bytes: Int64(totalsByMetric[.bytes] ?? 0),

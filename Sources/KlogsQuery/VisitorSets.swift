@@ -1,10 +1,8 @@
 // Exact distinct visitors, counted one UTC day at a time.
 //
 // A pseudonym belongs to one UTC day (its key changes at midnight), so the distinct visitors of a range are the sum
-// of each day's distinct visitors. The sets below hold one day only: a caller counts what `insert` reports as new and
-// empties the set when the day is done, so the table never grows past one day's visitors and is reused for the next.
-// Both are open-addressing tables with linear probing, half full at most, keyed by a cheap multiply-xorshift mix of
-// the pseudonym (pseudonyms are keyed hashes already; the mix only spreads pairs and hand-made test values).
+// of each day's distinct visitors, and the distinct visitors of a group the sum of each day's distinct (group,
+// pseudonym) pairs. A ``DayVisitorCounter`` collects a day's pairs and counts them when the day is done.
 
 /// Spreads the bits of a 64-bit value over the whole word (the finaliser of a multiply-xorshift hash).
 @inline(__always)
@@ -16,163 +14,151 @@ func mixVisitor(_ value: UInt64) -> Int {
     return Int(truncatingIfNeeded: x)
 }
 
-/// How many inserts read their table entries ahead together (enough misses in flight to hide most of the latency).
-let visitorBatch = 32
+/// The distinct visitors of one UTC day, in total and per group.
+///
+/// Rows add their (group, pseudonym) pairs to plain arrays as they come; ``finishDay(groupCounts:)`` then counts
+/// them by radix partitioning: the pairs are scattered by the top bits of their hash into buckets of a few thousand,
+/// and each bucket is deduplicated in a small open-addressing table that stays in the processor's cache. A day of a
+/// busy site holds about a million pairs: one table for all of them would take tens of megabytes, and nearly every
+/// insert would wait for memory (measured: a third of a `--by path` query's time went to those waits).
+struct DayVisitorCounter {
+    /// The day's pairs, in the order they came; a group is not negative.
+    private var groups: [Int32] = []
+    private var visitors: [Int64] = []
+    private var scratch = DistinctPairs()
+    /// The pairs added last, one per slot chosen by hash (group -1: none): a visitor's requests come close together,
+    /// so most repeats are found here, in the level-1 cache, and never stored.
+    private var recent = [RecentPair](repeating: RecentPair(), count: 1 << recentBits)
+    private static let recentBits = 11
 
-/// Keeps the loads of a read-ahead loop from being optimised away.
-@inline(never)
-func keepAlive<T>(_ value: T) {}
-
-/// A set of pseudonyms that only counts: `insert` says whether a pseudonym is new.
-struct VisitorSet {
-    /// The table; 0 marks an empty entry (the pseudonym 0 itself is kept in `hasZero`).
-    private var entries: [Int64]
-    private var mask: Int
-    private var hasZero = false
-    /// The number of distinct pseudonyms inserted since the last ``removeAll()``.
-    private(set) var count = 0
-
-    init(capacity: Int = 1 << 10) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        entries = Array(repeating: 0, count: size)
-        mask = size - 1
-    }
-
-    /// Inserts a pseudonym; returns whether it was not in the set yet.
-    @inline(__always)
-    mutating func insert(_ visitor: Int64) -> Bool {
-        if visitor == 0 {
-            if hasZero { return false }
-            hasZero = true
-            count += 1
-            return true
-        }
-        var position = mixVisitor(UInt64(bitPattern: visitor)) & mask
-        while true {
-            let entry = entries[position]
-            if entry == visitor { return false }
-            if entry == 0 { break }
-            position = (position + 1) & mask
-        }
-        entries[position] = visitor
-        count += 1
-        if count * 2 > entries.count { grow() }
-        return true
-    }
-
-    /// Inserts many pseudonyms; returns how many were new.
-    ///
-    /// A day's table is larger than the cache and pseudonyms are random, so nearly every insert misses it. The
-    /// entries of a batch are first read in a loop of independent loads, which the processor overlaps, and then
-    /// inserted from the warmed cache.
-    mutating func insert(contentsOf visitors: [Int64]) -> Int {
-        let before = count
-        var start = 0
-        while start < visitors.count {
-            let end = min(start + visitorBatch, visitors.count)
-            var touched: Int64 = 0
-            for index in start..<end { touched |= entries[mixVisitor(UInt64(bitPattern: visitors[index])) & mask] }
-            keepAlive(touched)
-            for index in start..<end { _ = insert(visitors[index]) }
-            start = end
-        }
-        return count - before
-    }
-
-    /// Empties the set and keeps its table for the next day.
-    mutating func removeAll() {
-        guard count > 0 else { return }
-        for index in entries.indices { entries[index] = 0 }
-        hasZero = false
-        count = 0
-    }
-
-    private mutating func grow() {
-        let old = entries
-        entries = Array(repeating: 0, count: old.count * 2)
-        mask = entries.count - 1
-        for visitor in old where visitor != 0 {
-            var position = mixVisitor(UInt64(bitPattern: visitor)) & mask
-            while entries[position] != 0 { position = (position + 1) & mask }
-            entries[position] = visitor
-        }
-    }
-}
-
-/// A set of (group, pseudonym) pairs: the distinct visitors of every group of a query in one table, rather than one
-/// set per group (a `--by path` query has tens of thousands of groups, most with a handful of visitors a day).
-struct GroupVisitorSet {
-    /// One pair; group -1 marks an empty entry.
-    private struct Entry {
+    private struct RecentPair {
         var visitor: Int64 = 0
         var group: Int32 = -1
     }
 
-    private var entries: [Entry]
-    private var mask: Int
-    /// The number of distinct pairs inserted since the last ``removeAll()``.
-    private(set) var count = 0
-
-    init(capacity: Int = 1 << 10) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        entries = Array(repeating: Entry(), count: size)
-        mask = size - 1
+    /// Adds one pair.
+    @inline(__always)
+    mutating func add(group: Int32, visitor: Int64) {
+        let slot = Int(truncatingIfNeeded: UInt64(bitPattern: visitor) ^ UInt64(UInt32(bitPattern: group)))
+            & ((1 << Self.recentBits) - 1)
+        if recent[slot].visitor == visitor && recent[slot].group == group { return }
+        recent[slot] = RecentPair(visitor: visitor, group: group)
+        groups.append(group)
+        visitors.append(visitor)
     }
 
-    @inline(__always)
-    private static func position(_ group: Int32, _ visitor: Int64, mask: Int) -> Int {
-        mixVisitor(UInt64(bitPattern: visitor) ^ (UInt64(UInt32(bitPattern: group)) &* 0x9e37_79b9_7f4a_7c15)) & mask
+    /// Counts the day's distinct pseudonyms, whatever their groups, and forgets the day.
+    mutating func finishDay() -> Int64 {
+        var none: [Int64] = []
+        return finishDay(countingGroups: false, into: &none)
     }
 
-    /// Inserts a pair (`group` is not negative); returns whether it was not in the set yet.
-    @inline(__always)
-    mutating func insert(group: Int32, visitor: Int64) -> Bool {
-        var position = Self.position(group, visitor, mask: mask)
-        while true {
-            let entry = entries[position]
-            if entry.group < 0 { break }
-            if entry.visitor == visitor && entry.group == group { return false }
-            position = (position + 1) & mask
+    /// Counts the day's distinct pseudonyms and adds 1 to `groupCounts[group]` for each distinct (group, pseudonym)
+    /// pair (it must have an entry for every group added); forgets the day.
+    mutating func finishDay(groupCounts: inout [Int64]) -> Int64 {
+        finishDay(countingGroups: true, into: &groupCounts)
+    }
+
+    private mutating func finishDay(countingGroups: Bool, into groupCounts: inout [Int64]) -> Int64 {
+        defer {
+            groups.removeAll(keepingCapacity: true)
+            visitors.removeAll(keepingCapacity: true)
+            for slot in recent.indices { recent[slot].group = -1 }
         }
-        entries[position] = Entry(visitor: visitor, group: group)
-        count += 1
-        if count * 2 > entries.count { grow() }
-        return true
+        guard !visitors.isEmpty else { return 0 }
+        if countingGroups { _ = scratch.count(visitors: visitors, groups: groups, counts: &groupCounts) }
+        return Int64(scratch.count(visitors: visitors, groups: nil, counts: &groupCounts))
+    }
+}
+
+/// Counts distinct (group, pseudonym) pairs by radix partitioning, with buffers kept from one day to the next.
+private struct DistinctPairs {
+    /// A pair; in the table, group -1 marks an empty entry.
+    private struct Pair {
+        var visitor: Int64
+        var group: Int32
     }
 
-    /// Inserts many pairs (`groups[i]`, `visitors[i]`) and adds 1 to `counts[group]` for each new one; the entries
-    /// are read ahead in batches as in ``VisitorSet/insert(contentsOf:)``.
-    mutating func insert(groups: [Int32], visitors: [Int64], counting counts: inout [Int64]) {
-        var start = 0
-        while start < visitors.count {
-            let end = min(start + visitorBatch, visitors.count)
-            var touched: Int32 = 0
-            for index in start..<end { touched |= entries[Self.position(groups[index], visitors[index], mask: mask)].group }
-            keepAlive(touched)
-            for index in start..<end where insert(group: groups[index], visitor: visitors[index]) {
-                counts[Int(groups[index])] += 1
+    /// About how many pairs go to one bucket: its table (twice as many 16-byte entries) takes 256 KiB, inside a
+    /// core's level-2 cache (1 MiB here), and a day of a million pairs makes about 128 buckets.
+    private static let bucketTarget = 8192
+
+    private var hashes: [UInt64] = []
+    private var partitioned: [Pair] = []
+    private var table: [Pair] = []
+
+    @inline(__always)
+    private static func hash(_ group: Int32, _ visitor: Int64) -> UInt64 {
+        UInt64(
+            bitPattern: Int64(
+                mixVisitor(UInt64(bitPattern: visitor) ^ (UInt64(UInt32(bitPattern: group)) &* 0x9e37_79b9_7f4a_7c15))))
+    }
+
+    /// The number of distinct pairs; with `groups`, 1 is added to `counts[group]` for each, without, every group is
+    /// 0 (so the number of distinct pseudonyms) and `counts` is left alone.
+    mutating func count(visitors: [Int64], groups: [Int32]?, counts: inout [Int64]) -> Int {
+        let total = visitors.count
+        var bits = 0
+        while bits < 16 && total >> bits > Self.bucketTarget { bits += 1 }
+        // The top `bits` bits of a hash choose its bucket (a shift by 64 gives 0: one bucket).
+        let shift = UInt64(64 - bits)
+        var starts = [Int](repeating: 0, count: (1 << bits) + 1)
+        if hashes.count < total { hashes = Array(repeating: 0, count: total) }
+        if partitioned.count < total { partitioned = Array(repeating: Pair(visitor: 0, group: 0), count: total) }
+        hashes.withUnsafeMutableBufferPointer { hashes in
+            for index in 0..<total {
+                hashes[index] = Self.hash(groups?[index] ?? 0, visitors[index])
+                starts[Int(hashes[index] >> shift) + 1] += 1
             }
-            start = end
+            for bucket in 0..<(1 << bits) { starts[bucket + 1] += starts[bucket] }
+            // Scatter the pairs bucket by bucket (a counting sort on the bucket number).
+            var next = starts
+            partitioned.withUnsafeMutableBufferPointer { partitioned in
+                next.withUnsafeMutableBufferPointer { next in
+                    for index in 0..<total {
+                        let bucket = Int(hashes[index] >> shift)
+                        partitioned[next[bucket]] = Pair(visitor: visitors[index], group: groups?[index] ?? 0)
+                        next[bucket] += 1
+                    }
+                }
+            }
         }
-    }
-
-    /// Empties the set and keeps its table for the next day.
-    mutating func removeAll() {
-        guard count > 0 else { return }
-        for index in entries.indices { entries[index].group = -1 }
-        count = 0
-    }
-
-    private mutating func grow() {
-        let old = entries
-        entries = Array(repeating: Entry(), count: old.count * 2)
-        mask = entries.count - 1
-        for entry in old where entry.group >= 0 {
-            var position = Self.position(entry.group, entry.visitor, mask: mask)
-            while entries[position].group >= 0 { position = (position + 1) & mask }
-            entries[position] = entry
+        // Deduplicate each bucket in a table sized for it.
+        var largest = 0
+        for bucket in 0..<(1 << bits) { largest = max(largest, starts[bucket + 1] - starts[bucket]) }
+        var size = 16
+        while size < largest * 2 { size <<= 1 }
+        if table.count < size { table = Array(repeating: Pair(visitor: 0, group: -1), count: size) }
+        let countsGroups = groups != nil
+        var distinct = 0
+        partitioned.withUnsafeBufferPointer { partitioned in
+            table.withUnsafeMutableBufferPointer { table in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    for bucket in 0..<(1 << bits) {
+                        let members = starts[bucket]..<starts[bucket + 1]
+                        var size = 16
+                        while size < members.count * 2 { size <<= 1 }
+                        for index in 0..<size { table[index].group = -1 }
+                        let mask = size - 1
+                        for index in members {
+                            let pair = partitioned[index]
+                            var position = Int(truncatingIfNeeded: Self.hash(pair.group, pair.visitor)) & mask
+                            while true {
+                                let entry = table[position]
+                                if entry.group < 0 {
+                                    table[position] = pair
+                                    distinct += 1
+                                    if countsGroups { counts[Int(pair.group)] += 1 }
+                                    break
+                                }
+                                if entry.visitor == pair.visitor && entry.group == pair.group { break }
+                                position = (position + 1) & mask
+                            }
+                        }
+                    }
+                }
+            }
         }
+        return distinct
     }
 }

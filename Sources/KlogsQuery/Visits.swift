@@ -200,18 +200,18 @@ struct VisitAggregator {
     private var viewDimensions: [[Int32]]
 
     // Groups and their sums; index `keys.count` would be a new group.
-    private var groupIndex: [GroupKey: Int32] = [:]
+    private var groupIndex: GroupIndex
     private(set) var keys: [GroupKey] = []
     private var stats: [VisitStats] = []
     private var totals = VisitStats()
-    /// The day's distinct visitors per group and in total (see VisitorSets.swift).
-    private var dayGroupVisitors = GroupVisitorSet()
-    private var dayVisitors = VisitorSet()
+    /// The day's visitors per group (see VisitorSets.swift).
+    private var dayVisitors = DayVisitorCounter()
 
     init(query: Query, range: TimeRange) {
         self.query = query
         self.range = range
         tables = Array(repeating: StringTable(), count: query.dimensions.count)
+        groupIndex = GroupIndex(dimensions: query.dimensions, range: range)
         viewDimensions = Array(repeating: [], count: query.dimensions.count)
         needsPaths = !query.dimensions.isEmpty
         wantsDurations = query.metrics.contains(.medianVisitDuration)
@@ -269,8 +269,6 @@ struct VisitAggregator {
             viewTimes.removeAll(keepingCapacity: true)
             viewPaths.removeAll(keepingCapacity: true)
             for index in viewDimensions.indices { viewDimensions[index].removeAll(keepingCapacity: true) }
-            dayGroupVisitors.removeAll()
-            dayVisitors.removeAll()
         }
         let count = viewTimes.count
         guard count > 0 else { return }
@@ -279,44 +277,90 @@ struct VisitAggregator {
             let times = viewTimes
             order.sort { times[Int($0)] < times[Int($1)] }
         }
-        var open = OpenVisits(expected: count)
-        let timeout = query.visitTimeout
-        for (position, view) in order.enumerated() {
-            if position % visitorBatch == 0 {
-                open.readAhead(order[position..<min(position + visitorBatch, count)].map { viewVisitors[Int($0)] })
-            }
-            let view = Int(view)
-            let time = viewTimes[view]
-            let (slot, isNew) = open.slot(of: viewVisitors[view])
-            if isNew {
-                open.start(slot, view: view, time: time)
-                continue
-            }
-            let visit = open.visits[slot]
-            if time - visit.last > timeout {
-                close(visit)
-                open.start(slot, view: view, time: time)
-                continue
-            }
-            var next = visit
-            next.views += 1
-            if time > visit.last {
-                next.last = time
-                next.exit = Int32(view)
-            } else if needsPaths && pathPrecedes(Int(visit.exit), view) {
-                next.exit = Int32(view)
-            }
-            if time == visit.first && needsPaths && pathPrecedes(view, Int(visit.entry)) {
-                next.entry = Int32(view)
-            }
-            open.update(slot, next)
+        // Visitors are independent: the page views are cut a share of the visitors at a time, so that the open
+        // visits of a share stay in the processor's cache (one table for the day's visitors would not).
+        let (shares, starts) = shareByVisitor(order)
+        var open = OpenVisits()
+        for share in 0..<(starts.count - 1) {
+            open.removeAll()
+            for index in starts[share]..<starts[share + 1] { add(shares[index], to: &open) }
+            for visit in open.visits { close(visit) }
         }
-        for visit in open.visits { close(visit) }
+        if wantsVisitors { countVisitors() }
+    }
+
+    /// About how many page views a share of visitors has: their open visits take about 100 KiB.
+    private static let shareTarget = 16_384
+
+    /// The page views in `order` grouped by a hash of their visitor into shares of about ``shareTarget``, each in
+    /// `order`'s order and with what cutting visits reads of them; share `s` is `shares[starts[s]..<starts[s + 1]]`.
+    private func shareByVisitor(_ order: [Int32]) -> (shares: [PageView], starts: [Int]) {
+        var bits = 0
+        while bits < 16 && order.count >> bits > Self.shareTarget { bits += 1 }
+        let shift = UInt64(64 - bits)  // a shift by 64 gives 0: one share
+        let visitors = viewVisitors
+        func share(_ view: Int32) -> Int {
+            Int(UInt64(bitPattern: Int64(mixVisitor(UInt64(bitPattern: visitors[Int(view)])))) >> shift)
+        }
+        var starts = [Int](repeating: 0, count: (1 << bits) + 1)
+        for view in order { starts[share(view) + 1] += 1 }
+        for index in 0..<(1 << bits) { starts[index + 1] += starts[index] }
+        var next = starts
+        let keys = query.dimensions.first.map { $0.isVisitProperty ? [] : viewDimensions[0] } ?? []
+        var shares = [PageView](repeating: PageView(), count: order.count)
+        for view in order {
+            let row = Int(view)
+            let index = share(view)
+            shares[next[index]] = PageView(
+                visitor: visitors[row], time: viewTimes[row], view: view, path: needsPaths ? viewPaths[row] : 0,
+                key: keys.isEmpty ? 0 : keys[row])
+            next[index] += 1
+        }
+        return (shares, starts)
+    }
+
+    /// Adds a page view to its visitor's open visit, or closes that visit and opens one.
+    @inline(__always)
+    private mutating func add(_ view: PageView, to open: inout OpenVisits) {
+        let (slot, isNew) = open.slot(of: view.visitor)
+        if isNew {
+            open.start(slot, view)
+            return
+        }
+        let visit = open.visits[slot]
+        if view.time - visit.last > query.visitTimeout {
+            close(visit)
+            open.start(slot, view)
+            return
+        }
+        var next = visit
+        next.views += 1
+        if view.time > visit.last {
+            next.last = view.time
+            next.exitPath = view.path
+        } else if needsPaths && pathPrecedes(visit.exitPath, view.path) {
+            next.exitPath = view.path
+        }
+        if view.time == visit.first && needsPaths && pathPrecedes(view.path, visit.entryPath) {
+            next.entryView = view.view
+            next.entryPath = view.path
+            next.entryKey = view.key
+        }
+        open.update(slot, next)
+    }
+
+    /// Adds the day's distinct visitors to their groups and to the total.
+    private mutating func countVisitors() {
+        var counts = [Int64](repeating: 0, count: stats.count)
+        let distinct = dayVisitors.finishDay(groupCounts: &counts)
+        for group in counts.indices { stats[group].visitors += counts[group] }
+        // Without dimensions the one group is the total.
+        if !query.dimensions.isEmpty { totals.visitors += distinct }
     }
 
     /// Whether the path of one page view sorts before another's (for page views of the same time).
-    private func pathPrecedes(_ left: Int, _ right: Int) -> Bool {
-        guard let a = paths.values[Int(viewPaths[left])], let b = paths.values[Int(viewPaths[right])] else {
+    private func pathPrecedes(_ left: Int32, _ right: Int32) -> Bool {
+        guard let a = paths.values[Int(left)], let b = paths.values[Int(right)] else {
             return false
         }
         return a.utf8.lexicographicallyPrecedes(b.utf8)
@@ -336,23 +380,18 @@ struct VisitAggregator {
         if !query.dimensions.isEmpty {
             totals.add(views: views, duration: duration, durations: wantsDurations)
         }
-        if wantsVisitors {
-            // Without dimensions the one group is the total: the pair set counts it.
-            if dayGroupVisitors.insert(group: Int32(group), visitor: visit.visitor) { stats[group].visitors += 1 }
-            if !query.dimensions.isEmpty && dayVisitors.insert(visit.visitor) { totals.visitors += 1 }
-        }
+        if wantsVisitors { dayVisitors.add(group: Int32(group), visitor: visit.visitor) }
     }
 
     /// The group of a visit, made when new: the values of its entry page view (and the path of its last for
     /// `exit_page`).
     private mutating func group(of visit: OpenVisits.Visit) -> Int {
-        let entry = Int(visit.entry)
         var key = GroupKey()
         for (index, dimension) in query.dimensions.enumerated() {
             switch dimension {
-            case .entryPage: key[index] = viewPaths[entry]
-            case .exitPage: key[index] = viewPaths[Int(visit.exit)]
-            default: key[index] = viewDimensions[index][entry]
+            case .entryPage: key[index] = visit.entryPath
+            case .exitPage: key[index] = visit.exitPath
+            default: key[index] = index == 0 ? visit.entryKey : viewDimensions[index][Int(visit.entryView)]
             }
         }
         if let existing = groupIndex[key] { return Int(existing) }
@@ -486,10 +525,22 @@ private struct GlobalIds {
     }
 }
 
-/// The open visit of each visitor of a day: an open-addressing table from pseudonym to slot, and the slots' visits.
+/// A page view as cutting visits reads it.
+private struct PageView {
+    var visitor: Int64 = 0
+    var time: Int64 = 0
+    /// The index in the day's page views.
+    var view: Int32 = 0
+    /// The path id (0 when the query needs no paths).
+    var path: Int32 = 0
+    /// The id of the query's first dimension (0 for none, or for entry or exit page).
+    var key: Int32 = 0
+}
+
+/// The open visit of each visitor of a share of a day: an open-addressing table from pseudonym to slot, and the
+/// slots' visits.
 ///
-/// Pseudonyms are keyed hashes, so their bits are already uniform: the table uses them as they are. Each table entry
-/// holds its pseudonym and each slot its whole visit, so a page view costs about two cache misses, not six.
+/// Pseudonyms are keyed hashes, so their bits are already uniform: the table uses them as they are.
 private struct OpenVisits {
     /// One open visit.
     struct Visit {
@@ -497,8 +548,12 @@ private struct OpenVisits {
         var first: Int64 = 0
         var last: Int64 = 0
         var views: Int32 = 0
-        var entry: Int32 = 0
-        var exit: Int32 = 0
+        /// The entry page view: its index in the day's page views, its path id and its first dimension's id.
+        var entryView: Int32 = 0
+        var entryPath: Int32 = 0
+        var entryKey: Int32 = 0
+        /// The path id of the exit page view.
+        var exitPath: Int32 = 0
     }
 
     /// A table entry: a pseudonym and its slot, or slot -1 when empty.
@@ -511,12 +566,16 @@ private struct OpenVisits {
     private var mask: Int
     private(set) var visits: [Visit] = []
 
-    init(expected: Int) {
-        var size = 1 << 12
-        while size < expected { size <<= 1 }
-        table = Array(repeating: Entry(), count: size)
-        mask = size - 1
-        visits.reserveCapacity(expected / 2)
+    init() {
+        table = Array(repeating: Entry(), count: 1 << 12)
+        mask = table.count - 1
+    }
+
+    /// Forgets every visit and keeps the table's size.
+    mutating func removeAll() {
+        guard !visits.isEmpty else { return }
+        for index in table.indices { table[index].slot = -1 }
+        visits.removeAll(keepingCapacity: true)
     }
 
     @inline(__always)
@@ -540,17 +599,6 @@ private struct OpenVisits {
         return (slot, true)
     }
 
-    /// Reads the table entries and open visits of the coming page views' visitors in independent loads, which the
-    /// processor overlaps, so that ``slot(of:)`` finds them in the cache (see ``VisitorSet/insert(contentsOf:)``).
-    func readAhead(_ visitors: [Int64]) {
-        var touched: Int32 = 0
-        for visitor in visitors {
-            let slot = table[position(of: visitor)].slot
-            touched |= slot >= 0 ? visits[Int(slot)].views : slot
-        }
-        keepAlive(touched)
-    }
-
     /// Doubles the table when it is half full.
     private mutating func grow() {
         table = Array(repeating: Entry(), count: table.count * 2)
@@ -566,11 +614,13 @@ private struct OpenVisits {
     mutating func update(_ slot: Int, _ visit: Visit) { visits[slot] = visit }
 
     /// Opens a visit in a slot with its first page view.
-    mutating func start(_ slot: Int, view: Int, time: Int64) {
-        visits[slot].first = time
-        visits[slot].last = time
+    mutating func start(_ slot: Int, _ view: PageView) {
+        visits[slot].first = view.time
+        visits[slot].last = view.time
         visits[slot].views = 1
-        visits[slot].entry = Int32(view)
-        visits[slot].exit = Int32(view)
+        visits[slot].entryView = view.view
+        visits[slot].entryPath = view.path
+        visits[slot].entryKey = view.key
+        visits[slot].exitPath = view.path
     }
 }

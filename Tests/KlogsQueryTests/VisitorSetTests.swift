@@ -2,7 +2,8 @@ import Testing
 
 @testable import KlogsQuery
 
-/// The distinct-visitor tables agree with Swift's `Set` over growth, the pseudonym 0, colliding values and reuse.
+/// The day's distinct-visitor counter agrees with Swift's `Set` over one and many buckets, the pseudonym 0, colliding
+/// values and reuse.
 @Suite struct VisitorSetTests {
     /// Pseudonym-like values with repeats: random 64-bit words, small numbers (adjacent after mixing), 0 and -1.
     static func values(seed: UInt64, count: Int) -> [Int64] {
@@ -18,31 +19,37 @@ import Testing
         return values
     }
 
-    @Test func visitorSetCountsWhatASetCounts() {
-        var set = VisitorSet(capacity: 4)
+    @Test func dayCounterCountsDistinctVisitorsAsASetDoes() {
+        var counter = DayVisitorCounter()
         for day in 0..<3 {
             var expected = Set<Int64>()
-            for value in Self.values(seed: UInt64(day), count: 20_000) {
-                #expect(set.insert(value) == expected.insert(value).inserted)
+            // Enough values for several buckets on the first day, few on the others (one bucket).
+            for value in Self.values(seed: UInt64(day), count: day == 0 ? 60_000 : 3_000) {
+                counter.add(group: Int32(value & 3), visitor: value)
+                expected.insert(value)
             }
-            #expect(set.count == expected.count)
-            set.removeAll()
-            #expect(set.count == 0)
+            #expect(counter.finishDay() == Int64(expected.count))
         }
+        #expect(counter.finishDay() == 0)
     }
 
-    @Test func groupVisitorSetCountsPairs() {
-        var set = GroupVisitorSet(capacity: 4)
+    @Test func dayCounterCountsPairsPerGroup() {
+        var counter = DayVisitorCounter()
         for day in 0..<3 {
             var expected = Set<[Int64]>()
-            let values = Self.values(seed: 10 + UInt64(day), count: 20_000)
+            var visitors = Set<Int64>()
+            let values = Self.values(seed: 10 + UInt64(day), count: day == 1 ? 3_000 : 50_000)
             for (index, value) in values.enumerated() {
                 let group = Int32(index % 7 == 0 ? 0 : Int(value & 0xff) % 50)
-                #expect(set.insert(group: group, visitor: value) == expected.insert([Int64(group), value]).inserted)
+                counter.add(group: group, visitor: value)
+                expected.insert([Int64(group), value])
+                visitors.insert(value)
             }
-            #expect(set.count == expected.count)
-            set.removeAll()
-            #expect(set.count == 0)
+            var counts = [Int64](repeating: 0, count: 50)
+            #expect(counter.finishDay(groupCounts: &counts) == Int64(visitors.count))
+            for group in 0..<50 {
+                #expect(counts[group] == Int64(expected.count { $0[0] == Int64(group) }))
+            }
         }
     }
 }
