@@ -14,6 +14,7 @@ final class DatasetWriter {
     private let compression: ParquetCompression
     private let writeEvents: Bool
     private let rowGroupRows: Int
+    private let partitionLimits: Partition.Limits
     /// How many partitions may hold open files at once; the least recently used is finished beyond it.
     private let openPartitionLimit = 32
 
@@ -28,12 +29,13 @@ final class DatasetWriter {
     var distinctPathsByDay: [Int32: Int] = [:]
 
     init(root: String, runIdentifier: String, ipMode: IPMode, compression: ParquetCompression,
-         writeEvents: Bool, rowGroupRows: Int) {
+         writeEvents: Bool, rowGroupRows: Int, partitionLimits: Partition.Limits = Partition.Limits()) {
         self.root = root
         self.runIdentifier = runIdentifier
         self.compression = compression
         self.writeEvents = writeEvents
         self.rowGroupRows = rowGroupRows
+        self.partitionLimits = partitionLimits
         metadata = { dataset in
             [
                 ("klogs.version", KlogsVersion.number),
@@ -56,7 +58,7 @@ final class DatasetWriter {
             try finish(oldest, userAgents: userAgents)
             partitions[oldest.day] = nil
         }
-        let partition = Partition(day: day)
+        let partition = Partition(day: day, limits: partitionLimits)
         partition.lastUsed = useCounter
         partitions[day] = partition
         return partition

@@ -29,7 +29,17 @@ struct HitTotals {
 /// Memory stays bounded: `events` rows go out as a row group every `rowGroupRows` rows, and when the interned
 /// values grow past their limit the aggregates go out too and the interners start afresh.
 final class Partition {
+    /// How far a partition's interners and aggregates may grow before they are written out and forgotten.
+    struct Limits: Sendable {
+        var paths = 1_000_000
+        var pathBytes = 128 << 20
+        var hits = 1_000_000
+        var referrerHosts = 500_000
+        var clientNetworks = 500_000
+    }
+
     let day: Int32
+    let limits: Limits
     var lastUsed: Int = 0
 
     // Interned string columns (ids index these).
@@ -64,8 +74,9 @@ final class Partition {
     var eventsFile: PartFile?
     var hitsFile: PartFile?
 
-    init(day: Int32) {
+    init(day: Int32, limits: Limits = Limits()) {
         self.day = day
+        self.limits = limits
     }
 
     var pendingEvents: Int { timestamps.count }
@@ -83,9 +94,9 @@ final class Partition {
     /// its own interners' sizes say it cannot fill the partition's.
     func fits(paths newPaths: Int, pathBytes: Int, hits newHits: Int, referrerHosts newReferrerHosts: Int,
               clientNetworks newClientNetworks: Int) -> Bool {
-        paths.count + newPaths <= 1_000_000 && paths.arena.count + pathBytes <= 128 << 20
-            && hits.count + newHits <= 1_000_000 && referrerHosts.count + newReferrerHosts <= 500_000
-            && clientNetworks.count + newClientNetworks <= 500_000
+        paths.count + newPaths <= limits.paths && paths.arena.count + pathBytes <= limits.pathBytes
+            && hits.count + newHits <= limits.hits && referrerHosts.count + newReferrerHosts <= limits.referrerHosts
+            && clientNetworks.count + newClientNetworks <= limits.clientNetworks
     }
 
     func removeEvents() {

@@ -115,7 +115,8 @@ public final class Ingestor {
         let writer = DatasetWriter(
             root: configuration.dataDirectory, runIdentifier: Transaction.makeIdentifier(),
             ipMode: configuration.ipMode, compression: configuration.compression,
-            writeEvents: configuration.writeEvents, rowGroupRows: configuration.rowGroupRows)
+            writeEvents: configuration.writeEvents, rowGroupRows: configuration.rowGroupRows,
+            partitionLimits: configuration.partitionLimits)
         var processor: LineProcessor
         do {
             let userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) })
