@@ -68,7 +68,9 @@ final class DatasetWriter {
     func flushIfNeeded(_ partition: Partition, userAgents: UserAgentTable) throws {
         if partition.internersAreFull {
             try flushEvents(partition, userAgents: userAgents)
-            try flushHits(partition, userAgents: userAgents)
+            // Encoded here: a million aggregates and their columns, held by a job while the partition fills up
+            // again, would add a hundred megabytes to the peak.
+            try flushHits(partition, userAgents: userAgents, runner: nil)
             partition.removeInterned()
         } else if partition.pendingEvents >= rowGroupRows {
             try flushEvents(partition, userAgents: userAgents)
@@ -135,7 +137,7 @@ final class DatasetWriter {
 
     private func finish(_ partition: Partition, userAgents: UserAgentTable) throws {
         try flushEvents(partition, userAgents: userAgents)
-        try flushHits(partition, userAgents: userAgents)
+        try flushHits(partition, userAgents: userAgents, runner: rowGroupRunner)
         distinctPathsByDay[partition.day, default: 0] += partition.distinctPaths
         for file in [partition.eventsFile, partition.hitsFile].compactMap({ $0 }) {
             try file.finish()
@@ -165,7 +167,9 @@ final class DatasetWriter {
         try partition.eventsFile!.write(rows: rows, runner: rowGroupRunner) { rowGroup.columns }
     }
 
-    private func flushHits(_ partition: Partition, userAgents: UserAgentTable) throws {
+    private func flushHits(
+        _ partition: Partition, userAgents: UserAgentTable, runner: (any RowGroupJobRunner)?
+    ) throws {
         let rows = partition.hits.count
         guard rows > 0 else { return }
         defer { if !partition.hits.isEmpty { partition.hits.removeAll() } }  // when the write failed
@@ -174,6 +178,6 @@ final class DatasetWriter {
         // Sorted by hour, then path: neighbouring rows compress better and readers can skip by statistics.
         let rowGroup = HitsRowGroup(partition.hits.drainSorted(), of: partition, userAgents: userAgents)
         // Safe because it was opened above.
-        try partition.hitsFile!.write(rows: rows, runner: rowGroupRunner) { rowGroup.columns }
+        try partition.hitsFile!.write(rows: rows, runner: runner) { rowGroup.columns }
     }
 }
