@@ -70,7 +70,8 @@ struct ChunkSequencer {
                 hits: min(end - start, batch.hits.count), referrerHosts: batch.referrerHosts.count,
                 clientNetworks: batch.clientNetworks.count)
             let mergesHits = fits && start == 0 && end == batch.rowCount
-            try addRun(start..<end, of: batch, to: partition, processor: &processor, atOnce: fits, hitsPerRow: !mergesHits)
+            try addRun(
+                start..<end, of: batch, to: partition, processor: &processor, atOnce: fits, hitsPerRow: !mergesHits)
             if mergesHits { mergeHits(of: batch, into: partition, userAgents: &processor.userAgents) }
             start = end
         }
