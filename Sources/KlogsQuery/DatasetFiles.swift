@@ -2,23 +2,48 @@ import Foundation
 import KlogsCore
 import KlogsIngest
 
-/// The Parquet files of one dataset, found by listing its Hive partitions (`date=YYYY-MM-DD`).
+/// The Parquet files of one dataset, in Hive partitions (`date=YYYY-MM-DD`).
 ///
-/// Only the partitions a range touches are listed; hidden files (a writer's temporary names) are ignored.
+/// A query reads a snapshot: the files the ingest ledger lists as committed when the query starts. A commit
+/// renames its new files into place before it replaces the ledger, and a compaction or purge deletes files after
+/// renaming, so a directory listing taken during a commit could see a compacted file next to the files it replaces
+/// and count their rows twice. With the ledger's list, files of a commit in progress are not read yet, and a file
+/// deleted during the query makes it fail (run it again) instead of answer from a mix. A data directory without a
+/// ledger that lists this dataset (files copied from elsewhere, or written by another tool) is read by listing
+/// its partitions; hidden files (a writer's temporary names) are ignored.
 public struct DatasetFiles: Sendable {
     /// One partition directory.
     public struct Partition: Sendable, Hashable {
         /// The UTC day number of `date=`.
         public var day: Int
         public var path: String
+        /// The partition's committed files from the ledger snapshot, or `nil` to list the directory.
+        var snapshot: [String]?
     }
 
     public let dataset: DatasetName
     public let root: String
+    /// The committed files of the dataset by partition directory name (`date=…`), or `nil` without a ledger list.
+    private let committed: [String: [String]]?
 
     public init(dataDirectory: String, dataset: DatasetName) {
         self.dataset = dataset
         root = dataDirectory + "/" + dataset.rawValue
+        committed = Self.committedFiles(dataDirectory: dataDirectory, dataset: dataset)
+    }
+
+    /// The ledger's committed files of `dataset`, grouped by partition directory name; `nil` when there is no
+    /// readable ledger or it lists no file of the dataset.
+    static func committedFiles(dataDirectory: String, dataset: DatasetName) -> [String: [String]]? {
+        guard let ledger = try? Ledger.load(dataDirectory: dataDirectory) else { return nil }
+        var result: [String: [String]] = [:]
+        let prefix = dataset.rawValue + "/"
+        for relative in ledger.files.keys where relative.hasPrefix(prefix) {
+            let parts = relative.dropFirst(prefix.count).split(separator: "/", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            result[String(parts[0]), default: []].append(String(parts[1]))
+        }
+        return result.isEmpty ? nil : result
     }
 
     /// Whether the dataset directory exists.
@@ -27,13 +52,21 @@ public struct DatasetFiles: Sendable {
         return FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
-    /// Every partition, by day.
+    /// Every partition, by day: the ledger's, else the directories listed.
     public func partitions() -> [Partition] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
+        let names: [String]
+        if let committed {
+            names = Array(committed.keys)
+        } else {
+            guard let listed = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
+            names = listed
+        }
         var result: [Partition] = []
         for name in names where name.hasPrefix("date=") {
             guard let bound = QueryDate.parse(String(name.dropFirst(5))), bound.isDateOnly else { continue }
-            result.append(Partition(day: Int(bound.milliseconds / 86_400_000), path: root + "/" + name))
+            let snapshot = committed?[name].map { files in files.sorted().map { root + "/" + name + "/" + $0 } }
+            result.append(
+                Partition(day: Int(bound.milliseconds / 86_400_000), path: root + "/" + name, snapshot: snapshot))
         }
         return result.sorted { $0.day < $1.day }
     }
@@ -44,8 +77,9 @@ public struct DatasetFiles: Sendable {
         return partitions().filter { days.contains($0.day) }
     }
 
-    /// The visible Parquet files of a partition, sorted by name.
+    /// The Parquet files of a partition, sorted by name: the snapshot's, else the visible files listed.
     public static func files(in partition: Partition) -> [String] {
+        if let snapshot = partition.snapshot { return snapshot }
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: partition.path) else { return [] }
         return names.filter { !$0.hasPrefix(".") && $0.hasSuffix(".parquet") }.sorted().map {
             partition.path + "/" + $0
