@@ -209,6 +209,21 @@ import Testing
         try expectSameOutcome([path], in: directory, threads: [2], writesFiles: false) { $0.format = nil }
     }
 
+    @Test(arguments: [true, false])
+    func partitionsThatFillUpWithinAChunkGiveTheSameDataset(writeEvents: Bool) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.file("access.log", Self.generatedLog(seed: 17))
+        // Tiny limits: each day's interners and aggregates are written out and forgotten many times, within
+        // chunks, so the sequencer adds rows one by one near a limit and whole chunks elsewhere.
+        try expectSameOutcome([path], in: directory, threads: [2, 3], chunkBytes: [4_096, 16 * 1024, 4 << 20]) {
+            $0.partitionLimits = Partition.Limits(
+                paths: 300, pathBytes: 6_000, hits: 500, referrerHosts: 40, clientNetworks: 250)
+            $0.ipMode = IPMode(parsing: "hash,truncate") ?? .hash
+            $0.writeEvents = writeEvents
+        }
+    }
+
     @Test func severalFilesWithRetentionAndLateDaysGiveTheSameDataset() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

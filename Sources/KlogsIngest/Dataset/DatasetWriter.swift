@@ -14,6 +14,7 @@ final class DatasetWriter {
     private let compression: ParquetCompression
     private let writeEvents: Bool
     private let rowGroupRows: Int
+    private let partitionLimits: Partition.Limits
     /// How many partitions may hold open files at once; the least recently used is finished beyond it.
     private let openPartitionLimit = 32
 
@@ -21,16 +22,20 @@ final class DatasetWriter {
     private var finishedFiles: [PartFile] = []
     private var fileSequence = 0
     private var useCounter = 0
+    /// Threads that encode row groups meanwhile (the parallel pipeline's workers, while they run); `nil`:
+    /// each row group is encoded when it is written.
+    var rowGroupRunner: (any RowGroupJobRunner)?
     /// Distinct paths per UTC day of the partitions finished since the last `takeCardinalityWarnings()`.
     var distinctPathsByDay: [Int32: Int] = [:]
 
     init(root: String, runIdentifier: String, ipMode: IPMode, compression: ParquetCompression,
-         writeEvents: Bool, rowGroupRows: Int) {
+         writeEvents: Bool, rowGroupRows: Int, partitionLimits: Partition.Limits = Partition.Limits()) {
         self.root = root
         self.runIdentifier = runIdentifier
         self.compression = compression
         self.writeEvents = writeEvents
         self.rowGroupRows = rowGroupRows
+        self.partitionLimits = partitionLimits
         metadata = { dataset in
             [
                 ("klogs.version", KlogsVersion.number),
@@ -53,7 +58,7 @@ final class DatasetWriter {
             try finish(oldest, userAgents: userAgents)
             partitions[oldest.day] = nil
         }
-        let partition = Partition(day: day)
+        let partition = Partition(day: day, limits: partitionLimits)
         partition.lastUsed = useCounter
         partitions[day] = partition
         return partition
@@ -63,11 +68,18 @@ final class DatasetWriter {
     func flushIfNeeded(_ partition: Partition, userAgents: UserAgentTable) throws {
         if partition.internersAreFull {
             try flushEvents(partition, userAgents: userAgents)
-            try flushHits(partition, userAgents: userAgents)
+            // Encoded here: a million aggregates and their columns, held by a job while the partition fills up
+            // again, would add a hundred megabytes to the peak.
+            try flushHits(partition, userAgents: userAgents, runner: nil)
             partition.removeInterned()
         } else if partition.pendingEvents >= rowGroupRows {
             try flushEvents(partition, userAgents: userAgents)
         }
+    }
+
+    /// How many more `events` rows the partition takes before `flushIfNeeded` writes a row group (at least 1).
+    func rowsBeforeFlush(_ partition: Partition) -> Int {
+        writeEvents ? max(1, rowGroupRows - partition.pendingEvents) : Int.max
     }
 
     /// Writes everything still buffered and finishes every file; nothing is visible until `commit()`.
@@ -125,7 +137,7 @@ final class DatasetWriter {
 
     private func finish(_ partition: Partition, userAgents: UserAgentTable) throws {
         try flushEvents(partition, userAgents: userAgents)
-        try flushHits(partition, userAgents: userAgents)
+        try flushHits(partition, userAgents: userAgents, runner: rowGroupRunner)
         distinctPathsByDay[partition.day, default: 0] += partition.distinctPaths
         for file in [partition.eventsFile, partition.hitsFile].compactMap({ $0 }) {
             try file.finish()
@@ -150,90 +162,22 @@ final class DatasetWriter {
         guard writeEvents else { return }
         if partition.eventsFile == nil { partition.eventsFile = try openFile(.events, day: partition.day) }
 
-        let classIds = partition.userAgentClassIds
-        func classColumn(_ ids: [Int32], _ dictionary: StringDictionary) -> ColumnValues {
-            .dictionaryStrings(
-                dictionary: StringColumn(dictionary.values), indices: classIds.map { ids[Int($0)] })
-        }
-        let visitors: ColumnValues =
-            partition.visitors.isEmpty
-            ? .int64(Array(repeating: 0, count: rows), validity: Array(repeating: false, count: rows))
-            : .int64(partition.visitors, validity: nil)
-        let clientNetworks: ColumnValues =
-            partition.clientNetworkIds.isEmpty
-            ? .dictionaryStrings(dictionary: StringColumn([]), indices: Array(repeating: -1, count: rows))
-            : .dictionaryStrings(
-                dictionary: partition.clientNetworks.stringColumn, indices: partition.clientNetworkIds)
-        let columns: [ColumnValues] = [
-            .int64(partition.timestamps, validity: nil),
-            visitors,
-            clientNetworks,
-            .dictionaryStrings(dictionary: partition.vhosts.stringColumn, indices: partition.vhostIds),
-            .dictionaryStrings(dictionary: partition.methods.stringColumn, indices: partition.methodIds),
-            .dictionaryStrings(dictionary: partition.paths.stringColumn, indices: partition.pathIds),
-            .int32(partition.statuses, validity: nil),
-            .int64(partition.byteCounts, validity: nil),
-            .dictionaryStrings(dictionary: partition.referrerHosts.stringColumn, indices: partition.referrerIds),
-            classColumn(userAgents.browserIds, userAgents.browsers),
-            classColumn(userAgents.browserMajorIds, userAgents.browserMajors),
-            classColumn(userAgents.osIds, userAgents.operatingSystems),
-            classColumn(userAgents.osMajorIds, userAgents.osMajors),
-            classColumn(userAgents.deviceIds, userAgents.devices),
-            .boolean(classIds.map { userAgents.classes[Int($0)].isBot }, validity: nil),
-            .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: partition.kinds.map(Int32.init)),
-        ]
-        try partition.eventsFile!.write(columns, rows: rows)  // safe because it was opened above
+        let rowGroup = EventsRowGroup(partition, userAgents: userAgents)
+        // Safe because it was opened above.
+        try partition.eventsFile!.write(rows: rows, runner: rowGroupRunner) { rowGroup.columns }
     }
 
-    private func flushHits(_ partition: Partition, userAgents: UserAgentTable) throws {
+    private func flushHits(
+        _ partition: Partition, userAgents: UserAgentTable, runner: (any RowGroupJobRunner)?
+    ) throws {
         let rows = partition.hits.count
         guard rows > 0 else { return }
         defer { if !partition.hits.isEmpty { partition.hits.removeAll() } }  // when the write failed
         if partition.hitsFile == nil { partition.hitsFile = try openFile(.hits, day: partition.day) }
 
         // Sorted by hour, then path: neighbouring rows compress better and readers can skip by statistics.
-        let entries = partition.hits.drainSorted()
-        var hours: [Int64] = [], vhostIds: [Int32] = [], pathIds: [Int32] = [], statuses: [Int32] = []
-        var browserIds: [Int32] = [], osIds: [Int32] = [], deviceIds: [Int32] = [], bots: [Bool] = []
-        var hitCounts: [Int64] = [], byteSums: [Int64] = [], kinds: [Int32] = []
-        hours.reserveCapacity(rows)
-        vhostIds.reserveCapacity(rows)
-        pathIds.reserveCapacity(rows)
-        statuses.reserveCapacity(rows)
-        browserIds.reserveCapacity(rows)
-        osIds.reserveCapacity(rows)
-        deviceIds.reserveCapacity(rows)
-        bots.reserveCapacity(rows)
-        hitCounts.reserveCapacity(rows)
-        byteSums.reserveCapacity(rows)
-        kinds.reserveCapacity(rows)
-        for (key, totals) in entries {
-            let userAgentClass = userAgents.hitsClasses[Int(key.userAgentClass)]
-            hours.append(Int64(key.hour) * 3_600_000)
-            vhostIds.append(key.vhost)
-            pathIds.append(key.path)
-            statuses.append(key.status)
-            browserIds.append(userAgentClass.browser)
-            osIds.append(userAgentClass.os)
-            deviceIds.append(userAgentClass.device)
-            bots.append(userAgentClass.isBot)
-            hitCounts.append(totals.hits)
-            byteSums.append(totals.bytes)
-            kinds.append(Int32(key.kind))
-        }
-        let columns: [ColumnValues] = [
-            .int64(hours, validity: nil),
-            .dictionaryStrings(dictionary: partition.vhosts.stringColumn, indices: vhostIds),
-            .dictionaryStrings(dictionary: partition.paths.stringColumn, indices: pathIds),
-            .int32(statuses, validity: nil),
-            .dictionaryStrings(dictionary: StringColumn(userAgents.browsers.values), indices: browserIds),
-            .dictionaryStrings(dictionary: StringColumn(userAgents.operatingSystems.values), indices: osIds),
-            .dictionaryStrings(dictionary: StringColumn(userAgents.devices.values), indices: deviceIds),
-            .boolean(bots, validity: nil),
-            .int64(hitCounts, validity: nil),
-            .int64(byteSums, validity: nil),
-            .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds),
-        ]
-        try partition.hitsFile!.write(columns, rows: rows)  // safe because it was opened above
+        let rowGroup = HitsRowGroup(partition.hits.drainSorted(), of: partition, userAgents: userAgents)
+        // Safe because it was opened above.
+        try partition.hitsFile!.write(rows: rows, runner: runner) { rowGroup.columns }
     }
 }

@@ -94,19 +94,26 @@ final class HitTable {
     /// - Complexity: O(1) expected; allocates only when the table doubles.
     @inline(__always)
     func add(_ key: HitKey, bytes: Int64) {
+        add(key, totals: HitTotals(hits: 1, bytes: bytes))
+    }
+
+    /// Adds the sums of `totals.hits` requests under `key` (the parallel pipeline merges a chunk's aggregates).
+    @inline(__always)
+    func add(_ key: HitKey, totals: HitTotals) {
         let packed = key.packed
         let mask = capacity &- 1
         var slot = Int(truncatingIfNeeded: packed.hash) & mask
         while true {
             let entry = slots + slot
             if entry.pointee.totals.hits == 0 {
-                entry.pointee = Entry(key: packed, totals: HitTotals(hits: 1, bytes: bytes))
+                entry.pointee = Entry(key: packed, totals: totals)
                 count &+= 1
                 if count &* 2 > capacity { grow() }
                 return
             }
             if entry.pointee.key == packed {
-                entry.pointee.totals.add(bytes: bytes)
+                entry.pointee.totals.hits += totals.hits
+                entry.pointee.totals.bytes += totals.bytes
                 return
             }
             slot = (slot &+ 1) & mask

@@ -24,16 +24,42 @@ final class PartFile {
         writer = try ParquetFileWriter(output: output, schema: dataset.schema, options: options)
     }
 
+    /// Row groups being encoded by a `RowGroupJobRunner`, in file order.
+    private var pending: [RowGroupJob] = []
+
     /// Appends one row group.
     func write(_ columns: [ColumnValues], rows: Int) throws {
         guard rows > 0, let writer else { return }
+        try writeEncoded(waiting: true)
         try writer.writeRowGroup(columns)
         rowCount += rows
+    }
+
+    /// Appends one row group whose columns `columns` builds; with a runner, they are built and encoded on its
+    /// threads while the caller goes on, and written in order by a later call (at the latest by `finish()`).
+    func write(rows: Int, runner: (any RowGroupJobRunner)?, columns: @escaping () -> [ColumnValues]) throws {
+        guard rows > 0, let writer else { return }
+        guard let runner else { return try write(columns(), rows: rows) }
+        let job = RowGroupJob(schema: writer.schema, options: writer.options, columns: columns)
+        pending.append(job)
+        rowCount += rows
+        runner.submit(job)
+        try writeEncoded(waiting: false)
+    }
+
+    /// Writes the row groups whose encoding has finished, in order; with `waiting`, all of them.
+    private func writeEncoded(waiting: Bool) throws {
+        guard let writer else { return }
+        while let job = pending.first, waiting || job.isDone {
+            pending.removeFirst()
+            try writer.appendRowGroup(try job.chunks())
+        }
     }
 
     /// Writes the footer, syncs and closes the file; it becomes visible only when its transaction commits.
     func finish() throws {
         guard let writer else { return }
+        try writeEncoded(waiting: true)
         try writer.close()
         self.writer = nil
         try file.seal()
@@ -41,6 +67,7 @@ final class PartFile {
 
     /// Removes the staged file.
     func abort() {
+        pending.removeAll()
         file.discard()
     }
 }

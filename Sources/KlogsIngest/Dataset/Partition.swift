@@ -29,7 +29,17 @@ struct HitTotals {
 /// Memory stays bounded: `events` rows go out as a row group every `rowGroupRows` rows, and when the interned
 /// values grow past their limit the aggregates go out too and the interners start afresh.
 final class Partition {
+    /// How far a partition's interners and aggregates may grow before they are written out and forgotten.
+    struct Limits: Sendable {
+        var paths = 1_000_000
+        var pathBytes = 128 << 20
+        var hits = 1_000_000
+        var referrerHosts = 500_000
+        var clientNetworks = 500_000
+    }
+
     let day: Int32
+    let limits: Limits
     var lastUsed: Int = 0
 
     // Interned string columns (ids index these).
@@ -64,8 +74,9 @@ final class Partition {
     var eventsFile: PartFile?
     var hitsFile: PartFile?
 
-    init(day: Int32) {
+    init(day: Int32, limits: Limits = Limits()) {
         self.day = day
+        self.limits = limits
     }
 
     var pendingEvents: Int { timestamps.count }
@@ -75,8 +86,17 @@ final class Partition {
     /// 296 MiB with a million distinct paths in a day, 338 MiB with 300,000 distinct 1,000-byte paths:
     /// `scripts/hostile-memory.sh`, docs/OPERATIONS.md).
     var internersAreFull: Bool {
-        paths.count > 1_000_000 || paths.arena.count > 128 << 20 || hits.count > 1_000_000
-            || referrerHosts.count > 500_000 || clientNetworks.count > 500_000
+        !fits(paths: 0, pathBytes: 0, hits: 0, referrerHosts: 0, clientNetworks: 0)
+    }
+
+    /// Whether the interners and aggregates stay within their limits (`internersAreFull` stays false) after at
+    /// most this many more distinct values and aggregates: the parallel pipeline adds a whole chunk at once when
+    /// its own interners' sizes say it cannot fill the partition's.
+    func fits(paths newPaths: Int, pathBytes: Int, hits newHits: Int, referrerHosts newReferrerHosts: Int,
+              clientNetworks newClientNetworks: Int) -> Bool {
+        paths.count + newPaths <= limits.paths && paths.arena.count + pathBytes <= limits.pathBytes
+            && hits.count + newHits <= limits.hits && referrerHosts.count + newReferrerHosts <= limits.referrerHosts
+            && clientNetworks.count + newClientNetworks <= limits.clientNetworks
     }
 
     func removeEvents() {
@@ -104,13 +124,27 @@ final class Partition {
 }
 
 extension ByteInterner {
+    /// The interned values as they are now: a copy-on-write snapshot that another thread may read while this
+    /// interner takes new values.
+    var snapshot: InternedValues { InternedValues(arena: arena, ends: ends) }
+
     /// The interned values as a Parquet string column, in id order: the dictionary of an id column.
+    var stringColumn: StringColumn { snapshot.stringColumn }
+}
+
+/// The values of a `ByteInterner` at one moment, in id order.
+struct InternedValues: Sendable {
+    let arena: [UInt8]
+    /// `ends[id]` is the end of value `id` in the arena.
+    let ends: [Int]
+
+    /// The values as a Parquet string column, in id order: the dictionary of an id column.
     ///
     /// Values that are not valid UTF-8 are repaired here (see `UTF8Repair`), once per distinct value and row
     /// group rather than once per line; an all-ASCII dictionary is passed through as it is.
     var stringColumn: StringColumn {
         var offsets: [Int32] = [0]
-        offsets.reserveCapacity(count + 1)
+        offsets.reserveCapacity(ends.count + 1)
         let isASCII = arena.withUnsafeBytes { bytes in !bytes.contains { $0 >= 0x80 } }
         if isASCII {
             for end in ends { offsets.append(Int32(end)) }

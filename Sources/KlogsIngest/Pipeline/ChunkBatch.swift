@@ -65,6 +65,8 @@ final class ChunkBatch: @unchecked Sendable {
     var vhosts = ByteInterner()
     var referrerHosts = ByteInterner()
     var clientNetworks = ByteInterner()
+    /// The chunk's hourly aggregates under chunk-local ids, which the sequencer merges whole when it can.
+    var hits = ChunkHits()
 
     /// A failure of the worker (a pseudonym key that cannot be read or made), thrown by the sequencer in order.
     var failure: (any Error)?
@@ -107,5 +109,6 @@ final class ChunkBatch: @unchecked Sendable {
         vhosts.removeAll(keepingCapacity: true)
         referrerHosts.removeAll(keepingCapacity: true)
         clientNetworks.removeAll(keepingCapacity: true)
+        hits.removeAll()
     }
 }

@@ -8,6 +8,13 @@ import KlogsUserAgent
 /// `LineProcessor` interns it, the dictionaries, rows and sums come out exactly as the single-threaded path makes
 /// them, whatever the number of workers.
 ///
+/// The sequencer is the one stage that cannot run in parallel, so it works a column at a time over as many rows as
+/// it can: a chunk is cut into runs of one UTC day, and a run into segments that end where the single-threaded path
+/// would write a row group. Within a segment nothing is written, so its columns are appended whole (a copy, or an
+/// array lookup per row for the id columns), and when a chunk is one day whose partition cannot fill its interners
+/// meanwhile (`Partition.fits`), its hourly sums are merged from the worker's aggregates (`ChunkHits`): one table
+/// update per distinct key instead of one per line. Otherwise (a partition close to its limits) it goes row by row.
+///
 /// Remapping costs one intern per distinct value per chunk and partition, and an array lookup per row: each
 /// `IdRemap` remembers, per chunk-local id, the partition id and a stamp that changes with every chunk, every
 /// change of partition and every reset of the partition's interners.
@@ -21,6 +28,10 @@ struct ChunkSequencer {
     /// Per worker: its classes (in its table's id order) and their ids in the run's table (-1: not used yet).
     private var workerClasses: [[UserAgentClass]]
     private var workerClassIds: [[Int32]]
+    /// The partition ids of the current segment's rows.
+    private var segmentPaths: [Int32] = []
+    private var segmentVhosts: [Int32] = []
+    private var segmentClasses: [Int32] = []
 
     init(workerCount: Int) {
         workerClasses = Array(repeating: [], count: workerCount)
@@ -48,60 +59,114 @@ struct ChunkSequencer {
         workerClasses[worker].append(contentsOf: batch.newUserAgentClasses)
         workerClassIds[worker].append(contentsOf: repeatElement(-1, count: batch.newUserAgentClasses.count))
         invalidate()
-        let writeEvents = processor.configuration.writeEvents
-        let hasVisitors = !batch.visitors.isEmpty
-        let hasNetworks = !batch.networkIds.isEmpty
-        for row in 0..<batch.rowCount {
-            let day = batch.days[row]
-            let partition: Partition
-            if day == processor.currentDay, let current = processor.currentPartition {
-                partition = current
-            } else {
-                partition = try processor.writer.partition(day: day, userAgents: processor.userAgents)
-                processor.currentDay = day
-                processor.currentPartition = partition
-                invalidate()
-            }
-            let classId = runClassId(batch.userAgentClassIds[row], worker: worker, table: &processor.userAgents)
-            let pathId = paths.id(of: batch.pathIds[row], stamp: stamp, from: batch, \.paths, into: partition, \.paths)
-            let vhostId = vhosts.id(
-                of: batch.vhostIds[row], stamp: stamp, from: batch, \.vhosts, into: partition, \.vhosts)
-            let status = batch.statuses[row]
-            let bytes = batch.byteCounts[row]
-            let kind = batch.kinds[row]
-            if writeEvents {
-                partition.timestamps.append(batch.timestamps[row])
-                if hasVisitors { partition.visitors.append(batch.visitors[row]) }
-                if hasNetworks {
-                    partition.clientNetworkIds.append(
-                        clientNetworks.id(
-                            of: batch.networkIds[row], stamp: stamp, from: batch, \.clientNetworks, into: partition,
-                            \.clientNetworks))
-                }
-                partition.vhostIds.append(vhostId)
-                partition.methodIds.append(
-                    methods.id(
-                        of: batch.methodIds[row], stamp: stamp, from: batch, \.methods, into: partition, \.methods))
-                partition.pathIds.append(pathId)
-                partition.statuses.append(status)
-                partition.byteCounts.append(bytes)
-                partition.referrerIds.append(
-                    referrerHosts.id(
-                        of: batch.referrerIds[row], stamp: stamp, from: batch, \.referrerHosts, into: partition,
-                        \.referrerHosts))
-                partition.userAgentClassIds.append(classId)
-                partition.kinds.append(kind)
-            }
-            let key = HitKey(
-                hour: batch.hours[row], vhost: vhostId, path: pathId, status: status,
-                userAgentClass: processor.userAgents.hitsClassIds[Int(classId)], kind: kind)
-            partition.hits.add(key, bytes: bytes)
-            processor.linesIngested += 1
+        var start = 0
+        while start < batch.rowCount {
+            let day = batch.days[start]
+            var end = start + 1
+            while end < batch.rowCount && batch.days[end] == day { end += 1 }
+            let partition = try self.partition(day: day, processor: &processor)
+            let fits = partition.fits(
+                paths: batch.paths.count, pathBytes: batch.paths.arena.count,
+                hits: min(end - start, batch.hits.count), referrerHosts: batch.referrerHosts.count,
+                clientNetworks: batch.clientNetworks.count)
+            let mergesHits = fits && start == 0 && end == batch.rowCount
+            try addRun(
+                start..<end, of: batch, to: partition, processor: &processor, atOnce: fits, hitsPerRow: !mergesHits)
+            if mergesHits { mergeHits(of: batch, into: partition, userAgents: &processor.userAgents) }
+            start = end
+        }
+        if let failure = batch.failure { throw failure }
+    }
+
+    /// The partition of `day`, the processor's current one when the day has not changed.
+    private mutating func partition(day: Int32, processor: inout LineProcessor) throws -> Partition {
+        if day == processor.currentDay, let current = processor.currentPartition { return current }
+        let partition = try processor.writer.partition(day: day, userAgents: processor.userAgents)
+        processor.currentDay = day
+        processor.currentPartition = partition
+        invalidate()
+        return partition
+    }
+
+    /// Adds rows of one day to its partition, in segments that end where the single-threaded path writes a row
+    /// group (`atOnce`), or one row at a time (a partition whose interners may fill up within the rows).
+    private mutating func addRun(
+        _ rows: Range<Int>, of batch: ChunkBatch, to partition: Partition, processor: inout LineProcessor,
+        atOnce: Bool, hitsPerRow: Bool
+    ) throws {
+        var start = rows.lowerBound
+        while start < rows.upperBound {
+            let end = start + (atOnce ? min(rows.upperBound - start, processor.writer.rowsBeforeFlush(partition)) : 1)
+            addSegment(start..<end, of: batch, to: partition, processor: &processor, hitsPerRow: hitsPerRow)
+            processor.linesIngested += Int64(end - start)
             let internersWereFull = partition.internersAreFull
             try processor.writer.flushIfNeeded(partition, userAgents: processor.userAgents)
             if internersWereFull { invalidate() }  // the partition's interners start afresh
+            start = end
         }
-        if let failure = batch.failure { throw failure }
+    }
+
+    /// Adds rows to a partition, a column at a time; nothing is written meanwhile.
+    private mutating func addSegment(
+        _ rows: Range<Int>, of batch: ChunkBatch, to partition: Partition, processor: inout LineProcessor,
+        hitsPerRow: Bool
+    ) {
+        segmentClasses.removeAll(keepingCapacity: true)
+        for local in batch.userAgentClassIds[rows] {
+            segmentClasses.append(runClassId(local, worker: batch.workerIndex, table: &processor.userAgents))
+        }
+        segmentPaths.removeAll(keepingCapacity: true)
+        paths.map(batch.pathIds[rows], stamp: stamp, from: batch.paths, into: &partition.paths, to: &segmentPaths)
+        segmentVhosts.removeAll(keepingCapacity: true)
+        vhosts.map(batch.vhostIds[rows], stamp: stamp, from: batch.vhosts, into: &partition.vhosts, to: &segmentVhosts)
+        if processor.configuration.writeEvents { appendEvents(rows, of: batch, to: partition) }
+        guard hitsPerRow else { return }
+        let hitsClassIds = processor.userAgents.hitsClassIds
+        for (index, row) in rows.enumerated() {
+            let key = HitKey(
+                hour: batch.hours[row], vhost: segmentVhosts[index], path: segmentPaths[index],
+                status: batch.statuses[row], userAgentClass: hitsClassIds[Int(segmentClasses[index])],
+                kind: batch.kinds[row])
+            partition.hits.add(key, bytes: batch.byteCounts[row])
+        }
+    }
+
+    /// Appends the `events` columns of a segment whose paths, hosts and classes are mapped already.
+    private mutating func appendEvents(_ rows: Range<Int>, of batch: ChunkBatch, to partition: Partition) {
+        partition.timestamps.append(contentsOf: batch.timestamps[rows])
+        if !batch.visitors.isEmpty { partition.visitors.append(contentsOf: batch.visitors[rows]) }
+        if !batch.networkIds.isEmpty {
+            clientNetworks.map(
+                batch.networkIds[rows], stamp: stamp, from: batch.clientNetworks, into: &partition.clientNetworks,
+                to: &partition.clientNetworkIds)
+        }
+        partition.vhostIds.append(contentsOf: segmentVhosts)
+        methods.map(
+            batch.methodIds[rows], stamp: stamp, from: batch.methods, into: &partition.methods,
+            to: &partition.methodIds)
+        partition.pathIds.append(contentsOf: segmentPaths)
+        partition.statuses.append(contentsOf: batch.statuses[rows])
+        partition.byteCounts.append(contentsOf: batch.byteCounts[rows])
+        referrerHosts.map(
+            batch.referrerIds[rows], stamp: stamp, from: batch.referrerHosts, into: &partition.referrerHosts,
+            to: &partition.referrerIds)
+        partition.userAgentClassIds.append(contentsOf: segmentClasses)
+        partition.kinds.append(contentsOf: batch.kinds[rows])
+    }
+
+    /// Adds the worker's aggregates of a whole chunk, all of whose rows were added (so every local id it names
+    /// is mapped under the current stamp).
+    private mutating func mergeHits(of batch: ChunkBatch, into partition: Partition, userAgents: inout UserAgentTable) {
+        let keys = batch.hits.keys
+        let totals = batch.hits.totals
+        for index in keys.indices {
+            var key = keys[index]
+            key.path = paths.mapped(key.path)
+            key.vhost = vhosts.mapped(key.vhost)
+            let classId = runClassId(key.userAgentClass, worker: batch.workerIndex, table: &userAgents)
+            key.userAgentClass = userAgents.hitsClassIds[Int(classId)]
+            partition.hits.add(key, totals: totals[index])
+        }
     }
 
     /// The run's class id of a worker's class id, interned in the run's table on first use.
@@ -120,13 +185,28 @@ struct IdRemap {
     private var ids: [Int32] = []
     private var stamps: [UInt64] = []
 
+    /// Appends the partition id of each chunk-local id in `locals` to `output`, in order (see `id(of:…)`).
+    mutating func map(
+        _ locals: ArraySlice<Int32>, stamp: UInt64, from source: ByteInterner, into target: inout ByteInterner,
+        to output: inout [Int32]
+    ) {
+        for local in locals {
+            output.append(id(of: local, stamp: stamp, from: source, into: &target))
+        }
+    }
+
+    /// The partition id of chunk-local id `local` (-1 stays -1), which was mapped under the current stamp.
+    @inline(__always)
+    func mapped(_ local: Int32) -> Int32 {
+        local < 0 ? -1 : ids[Int(local)]
+    }
+
     /// The partition id of chunk-local id `local` of the batch interner `source` (-1 stays -1); when it is not
     /// known under `stamp`, its bytes are interned into the partition interner `target`.
     @inline(__always)
-    mutating func id(
-        of local: Int32, stamp: UInt64, from batch: ChunkBatch, _ source: KeyPath<ChunkBatch, ByteInterner>,
-        into partition: Partition, _ target: ReferenceWritableKeyPath<Partition, ByteInterner>
-    ) -> Int32 {
+    mutating func id(of local: Int32, stamp: UInt64, from source: ByteInterner, into target: inout ByteInterner)
+        -> Int32
+    {
         guard local >= 0 else { return -1 }
         let index = Int(local)
         if index >= ids.count {
@@ -134,17 +214,9 @@ struct IdRemap {
             stamps.append(contentsOf: repeatElement(0, count: index + 1 - stamps.count))
         }
         if stamps[index] == stamp { return ids[index] }
-        let id = batch[keyPath: source].withBytes(of: local) { partition[keyPath: target].intern($0) }
+        let id = source.bytes(of: local).withUnsafeBytes { target.intern($0) }
         ids[index] = id
         stamps[index] = stamp
         return id
-    }
-}
-
-extension ByteInterner {
-    /// Calls `body` with the bytes of entry `id`.
-    @inline(__always)
-    func withBytes<Result>(of id: Int32, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-        bytes(of: id).withUnsafeBytes(body)
     }
 }

@@ -118,23 +118,30 @@ final class ChunkWorker: @unchecked Sendable {
     /// Writes one parsed line into the batch's columns, as `LineProcessor` appends it to a partition.
     private func append(_ record: AccessRecord, day: Int32, to batch: ChunkBatch) {
         let (classId, fingerprint) = userAgents.classify(record.userAgent)
+        let hour = Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000)
         batch.days.append(day)
-        batch.hours.append(Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000))
+        batch.hours.append(hour)
         let isBot = userAgents.isBot(classId)
         var kind = RequestCategory.other
-        batch.pathIds.append(
-            privacy.withStoredPath(of: record) { path in
-                kind = RequestCategory(
-                    method: record.method, status: record.status, isBot: isBot, path: path,
-                    assets: configuration.assetExtensions)
-                return batch.paths.intern(path)
-            })
+        let pathId = privacy.withStoredPath(of: record) { path in
+            kind = RequestCategory(
+                method: record.method, status: record.status, isBot: isBot, path: path,
+                assets: configuration.assetExtensions)
+            return batch.paths.intern(path)
+        }
+        let vhostId =
+            record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &batch.vhosts) } ?? -1
+        batch.pathIds.append(pathId)
         batch.kinds.append(kind.rawValue)
-        batch.vhostIds.append(
-            record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &batch.vhosts) } ?? -1)
+        batch.vhostIds.append(vhostId)
         batch.statuses.append(record.status)
         batch.byteCounts.append(record.responseBytes)
         batch.userAgentClassIds.append(classId)
+        batch.hits.add(
+            HitKey(
+                hour: hour, vhost: vhostId, path: pathId, status: record.status, userAgentClass: classId,
+                kind: kind.rawValue),
+            bytes: record.responseBytes)
 
         let client = privacy.client(of: record)
         guard configuration.writeEvents else { return }

@@ -86,6 +86,8 @@ public struct IngestConfiguration: Sendable {
     public var threads: Int? = nil
     /// The chunk size of the parallel pipeline; tests make it small to cut inputs into many chunks.
     var pipelineChunkBytes = ParallelPipeline.defaultChunkBytes
+    /// How far a day's interned values and aggregates grow before they are written out (tests make it small).
+    var partitionLimits = Partition.Limits()
     /// The lock, the ledger, pipe-mode commits and retention (see `docs/OPERATIONS.md`).
     public var batch = BatchOptions()
     /// Called after each commit of a long-running pipe (`tail -F | klogs ingest`) with the figures so far, so

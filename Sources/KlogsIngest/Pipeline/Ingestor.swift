@@ -115,7 +115,8 @@ public final class Ingestor {
         let writer = DatasetWriter(
             root: configuration.dataDirectory, runIdentifier: Transaction.makeIdentifier(),
             ipMode: configuration.ipMode, compression: configuration.compression,
-            writeEvents: configuration.writeEvents, rowGroupRows: configuration.rowGroupRows)
+            writeEvents: configuration.writeEvents, rowGroupRows: configuration.rowGroupRows,
+            partitionLimits: configuration.partitionLimits)
         var processor: LineProcessor
         do {
             let userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) })
@@ -138,7 +139,8 @@ public final class Ingestor {
                     summary: &summary)
             }
             summary.stoppedBySignal = StopSignals.received
-            try commit(writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary)
+            try commit(
+                writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary, encoders: pipeline)
             if inputs.contains("-") {
                 // A pipe runs for days: it takes the lock only to commit, so compact and purge can run meanwhile.
                 lock.release()
@@ -167,12 +169,19 @@ public final class Ingestor {
     }
 
     /// Finishes the writer's files and commits them with the ledger in one transaction.
+    ///
+    /// - Parameter encoders: the parallel pipeline, whose workers then encode the last row groups.
     func commit(
         _ writer: DatasetWriter, processor: inout LineProcessor, ledger: inout Ledger, ranges: [String],
-        summary: inout IngestSummary
+        summary: inout IngestSummary, encoders: ParallelPipeline? = nil
     ) throws {
         try processor.finishDetection()  // --format auto on inputs shorter than the detection sample
-        try writer.finishAll(userAgents: processor.userAgents)
+        let userAgents = processor.userAgents
+        if let encoders {
+            try encoders.encodingRowGroups(for: writer) { try writer.finishAll(userAgents: userAgents) }
+        } else {
+            try writer.finishAll(userAgents: userAgents)
+        }
         summary.warnings += writer.takeCardinalityWarnings()
         processor.forgetPartition()
         let identifier = Transaction.makeIdentifier()

@@ -6,20 +6,24 @@ import KlogsUserAgent
 /// as sequencer, with a fixed pool of reused chunk batches between them.
 ///
 /// ```
-/// reader thread ──chunks in order──▶ queue ──▶ N workers (parse, anonymise, classify) ──▶ parsed[sequence]
-///        ▲                                                                                    │
-///        └──────────── free batches ◀── sequencer (calling thread: ids, rows, sums, files) ◀─┘
+/// reader thread ──chunks in order──▶ queue ──▶ N workers (parse, anonymise, classify, ──▶ parsed[sequence]
+/// (reads, inflates)                      ▲        aggregate; encode row groups)                │
+///        ▲                               └── row groups to encode ──┐                          │
+///        └──────────── free batches ◀── sequencer (calling thread: ids, rows, sums, files) ◀──┘
 /// ```
 ///
-/// The reader cuts the input into chunks of about `chunkBytes` on line boundaries (`ChunkReader`); a worker parses
-/// a whole chunk into a `ChunkBatch` (`ChunkWorker`); the sequencer takes the batches strictly in input order and
-/// adds them to the dataset (`ChunkSequencer`), so the output is the single-threaded path's, byte for byte in its
-/// rows, whatever the thread count. Memory is bounded by the pool: `2 × workers + 1` batches of
-/// `chunkBytes + 64 KiB` input each, plus their columns.
+/// The reader cuts the input into chunks of about `chunkBytes` on line boundaries (`ChunkReader`), decompressing
+/// on its own thread; a worker parses a whole chunk into a `ChunkBatch` (`ChunkWorker`), its rows in columns and
+/// its hourly sums aggregated (`ChunkHits`); the sequencer takes the batches strictly in input order and adds them
+/// to the dataset (`ChunkSequencer`), so the output is the single-threaded path's, byte for byte, whatever the
+/// thread count. The sequencer is the one serial stage, so it hands the encoding of each `events` row group back
+/// to the workers (`RowGroupJobRunner`), which take it before the next chunk; the file writes it in order.
+/// Memory is bounded by the pool: `2 × workers + 1` batches of `chunkBytes + 64 KiB` input each, plus their
+/// columns, and the row groups being encoded (at most a few, as they go first).
 ///
-/// One shared lock (an `NSCondition`) guards the queue, the parsed batches and the free pool; a batch is handed
-/// over only under it. It is taken about three times per chunk (tens of thousands of lines), never per line.
-final class ParallelPipeline: @unchecked Sendable {
+/// One shared lock (an `NSCondition`) guards the queues, the parsed batches and the free pool; a batch or a job is
+/// handed over only under it. It is taken about three times per chunk (tens of thousands of lines), never per line.
+final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
     /// The chunk size of a run: large enough that the lock and the per-chunk work are negligible (about 9,000
     /// lines a chunk), small enough that the pool stays under 20 MB with two workers.
     static let defaultChunkBytes = 2 << 20
@@ -34,6 +38,10 @@ final class ParallelPipeline: @unchecked Sendable {
     private var free: [ChunkBatch]
     private var queued: [ChunkBatch] = []
     private var parsed: [Int: ChunkBatch] = [:]
+    /// Chunks a worker is parsing.
+    private var parsing = 0
+    /// Row groups to encode (`RowGroupJobRunner`); the workers take them before chunks.
+    private var jobs: [RowGroupJob] = []
     private var readerFinished = false
     private var stopping = false
     private var runningThreads = 0
@@ -80,9 +88,11 @@ final class ParallelPipeline: @unchecked Sendable {
     ) throws -> Ingestor.FileRead {
         let reader = ChunkReader(
             input: input, startOffset: startOffset, chunkBytes: chunkBytes, maximumLineLength: maximumLineLength)
-        start(reader)
+        startWorkers(reader: reader)
+        processor.writer.rowGroupRunner = self
         defer {
             stopAndJoin()
+            processor.writer.rowGroupRunner = nil
             // The workers never set the processor's day: the next single-threaded line looks its partition up.
             processor.forgetPartition()
         }
@@ -103,7 +113,7 @@ final class ParallelPipeline: @unchecked Sendable {
             return Ingestor.FileRead(
                 head: reader.head, position: reader.position, boundary: boundary, readToEnd: false, failure: error)
         }
-        // Every thread has finished (`nextParsed` returned nil), so the reader's results are final.
+        // The reader thread has finished (`nextParsed` returned nil), so its results are final.
         return Ingestor.FileRead(
             head: reader.head, position: reader.position, boundary: boundary, readToEnd: reader.readToEnd,
             failure: reader.failure)
@@ -116,18 +126,33 @@ final class ParallelPipeline: @unchecked Sendable {
 
     // MARK: - Threads
 
-    private func start(_ reader: ChunkReader) {
+    /// Runs `body` (the writer's last flushes, when a run commits) while the workers encode the row groups it
+    /// makes.
+    func encodingRowGroups<Result>(for writer: DatasetWriter, _ body: () throws -> Result) rethrows -> Result {
+        startWorkers(reader: nil)
+        writer.rowGroupRunner = self
+        defer {
+            writer.rowGroupRunner = nil
+            stopAndJoin()
+        }
+        return try body()
+    }
+
+    /// Starts the worker threads, and the reader thread of `reader` if any.
+    private func startWorkers(reader: ChunkReader?) {
         condition.lock()
         readerFinished = false
         stopping = false
-        runningThreads = 1 + workers.count
+        runningThreads = (reader == nil ? 0 : 1) + workers.count
         condition.unlock()
-        let readerThread = Thread { [self] in
-            reader.run(take: takeFree, submit: submit)
-            finish(reader: true)
+        if let reader {
+            let readerThread = Thread { [self] in
+                reader.run(take: takeFree, submit: submitChunk)
+                finish(reader: true)
+            }
+            readerThread.name = "klogs reader"
+            readerThread.start()
         }
-        readerThread.name = "klogs reader"
-        readerThread.start()
         for worker in workers {
             let thread = Thread { [self] in
                 work(worker)
@@ -138,15 +163,39 @@ final class ParallelPipeline: @unchecked Sendable {
         }
     }
 
-    /// A worker thread: parses queued chunks until the input is read and the queue is empty, or the run stops.
+    /// A worker's next task: encoding a row group, or parsing a chunk.
+    private enum Task {
+        case encode(RowGroupJob)
+        case parse(ChunkBatch)
+    }
+
+    /// A worker thread: encodes row groups and parses chunks until the run stops (the sequencer has added the
+    /// whole input, or failed).
     private func work(_ worker: ChunkWorker) {
-        while let batch = nextQueued() {
-            worker.parse(batch)
-            condition.lock()
-            parsed[batch.sequence] = batch
-            condition.broadcast()
-            condition.unlock()
+        while let task = nextTask() {
+            switch task {
+            case .encode(let job):
+                job.run()
+            case .parse(let batch):
+                worker.parse(batch)
+                condition.lock()
+                parsed[batch.sequence] = batch
+                parsing -= 1
+                condition.broadcast()
+                condition.unlock()
+            }
         }
+    }
+
+    /// Queues a row group for the workers, while they run (a job left in the queue when they stop is run by
+    /// whoever needs its chunks).
+    func submit(_ job: RowGroupJob) {
+        condition.lock()
+        if runningThreads > 0 && !stopping {
+            jobs.append(job)
+            condition.broadcast()
+        }
+        condition.unlock()
     }
 
     private func takeFree() -> ChunkBatch? {
@@ -156,19 +205,27 @@ final class ParallelPipeline: @unchecked Sendable {
         return stopping ? nil : free.removeLast()
     }
 
-    private func submit(_ batch: ChunkBatch) {
+    private func submitChunk(_ batch: ChunkBatch) {
         condition.lock()
         queued.append(batch)
         condition.broadcast()
         condition.unlock()
     }
 
-    private func nextQueued() -> ChunkBatch? {
+    /// A worker's next task, waiting for one; `nil` once the run stops. Row groups go first: the sequencer
+    /// makes one only every `rowGroupRows` rows, and each holds its rows' memory until it is written.
+    private func nextTask() -> Task? {
         condition.lock()
         defer { condition.unlock() }
-        while queued.isEmpty && !readerFinished && !stopping { condition.wait() }
-        if stopping || queued.isEmpty { return nil }
-        return queued.removeFirst()
+        while true {
+            if stopping { return nil }
+            if !jobs.isEmpty { return .encode(jobs.removeFirst()) }
+            if !queued.isEmpty {
+                parsing += 1
+                return .parse(queued.removeFirst())
+            }
+            condition.wait()
+        }
     }
 
     /// The parsed batch of chunk `sequence`, waiting for it; `nil` once the input has no more chunks.
@@ -178,7 +235,7 @@ final class ParallelPipeline: @unchecked Sendable {
         while true {
             if let batch = parsed.removeValue(forKey: sequence) { return batch }
             // Every chunk was submitted before the reader finished; none is queued or being parsed.
-            if readerFinished && queued.isEmpty && runningThreads == 0 && parsed.isEmpty { return nil }
+            if readerFinished && queued.isEmpty && parsing == 0 && parsed.isEmpty { return nil }
             condition.wait()
         }
     }
@@ -209,6 +266,8 @@ final class ParallelPipeline: @unchecked Sendable {
         free.append(contentsOf: parsed.values)
         queued.removeAll()
         parsed.removeAll()
+        jobs.removeAll()
+        parsing = 0
         condition.unlock()
     }
 }

@@ -1,0 +1,153 @@
+import KlogsParquet
+import KlogsUserAgent
+
+/// A partition's pending `events` rows at the moment they go out as a row group: copy-on-write copies of its
+/// columns, dictionaries and user-agent table, so that the columns can be built and encoded on another thread
+/// (`RowGroupJob`) while the partition takes new rows.
+///
+/// `@unchecked Sendable`: every stored value is an immutable copy; the user-agent table's classifier, the one
+/// member that is not thread-safe, is never used here.
+struct EventsRowGroup: @unchecked Sendable {
+    let rows: Int
+    private let timestamps: [Int64]
+    private let visitors: [Int64]
+    private let clientNetworkIds: [Int32]
+    private let vhostIds: [Int32]
+    private let methodIds: [Int32]
+    private let pathIds: [Int32]
+    private let statuses: [Int32]
+    private let byteCounts: [Int64]
+    private let referrerIds: [Int32]
+    private let userAgentClassIds: [Int32]
+    private let kinds: [UInt8]
+    private let clientNetworks: InternedValues
+    private let vhosts: InternedValues
+    private let methods: InternedValues
+    private let paths: InternedValues
+    private let referrerHosts: InternedValues
+    private let userAgents: UserAgentTable
+
+    init(_ partition: Partition, userAgents: UserAgentTable) {
+        rows = partition.pendingEvents
+        timestamps = partition.timestamps
+        visitors = partition.visitors
+        clientNetworkIds = partition.clientNetworkIds
+        vhostIds = partition.vhostIds
+        methodIds = partition.methodIds
+        pathIds = partition.pathIds
+        statuses = partition.statuses
+        byteCounts = partition.byteCounts
+        referrerIds = partition.referrerIds
+        userAgentClassIds = partition.userAgentClassIds
+        kinds = partition.kinds
+        clientNetworks = partition.clientNetworks.snapshot
+        vhosts = partition.vhosts.snapshot
+        methods = partition.methods.snapshot
+        paths = partition.paths.snapshot
+        referrerHosts = partition.referrerHosts.snapshot
+        self.userAgents = userAgents
+    }
+
+    /// The row group's columns, in the order of the `events` schema.
+    var columns: [ColumnValues] {
+        let classIds = userAgentClassIds
+        let userAgents = userAgents
+        func classColumn(_ ids: [Int32], _ dictionary: StringDictionary) -> ColumnValues {
+            .dictionaryStrings(
+                dictionary: StringColumn(dictionary.values), indices: classIds.map { ids[Int($0)] })
+        }
+        let visitors: ColumnValues =
+            visitors.isEmpty
+            ? .int64(Array(repeating: 0, count: rows), validity: Array(repeating: false, count: rows))
+            : .int64(visitors, validity: nil)
+        let clientNetworks: ColumnValues =
+            clientNetworkIds.isEmpty
+            ? .dictionaryStrings(dictionary: StringColumn([]), indices: Array(repeating: -1, count: rows))
+            : .dictionaryStrings(dictionary: clientNetworks.stringColumn, indices: clientNetworkIds)
+        return [
+            .int64(timestamps, validity: nil),
+            visitors,
+            clientNetworks,
+            .dictionaryStrings(dictionary: vhosts.stringColumn, indices: vhostIds),
+            .dictionaryStrings(dictionary: methods.stringColumn, indices: methodIds),
+            .dictionaryStrings(dictionary: paths.stringColumn, indices: pathIds),
+            .int32(statuses, validity: nil),
+            .int64(byteCounts, validity: nil),
+            .dictionaryStrings(dictionary: referrerHosts.stringColumn, indices: referrerIds),
+            classColumn(userAgents.browserIds, userAgents.browsers),
+            classColumn(userAgents.browserMajorIds, userAgents.browserMajors),
+            classColumn(userAgents.osIds, userAgents.operatingSystems),
+            classColumn(userAgents.osMajorIds, userAgents.osMajors),
+            classColumn(userAgents.deviceIds, userAgents.devices),
+            .boolean(classIds.map { userAgents.classes[Int($0)].isBot }, validity: nil),
+            .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds.map(Int32.init)),
+        ]
+    }
+}
+
+/// A partition's hourly aggregates at the moment they go out as a `hits` row group, drained and sorted, with
+/// copies of the dictionaries they name, so that the columns can be built and encoded on another thread.
+///
+/// `@unchecked Sendable`: as `EventsRowGroup`.
+struct HitsRowGroup: @unchecked Sendable {
+    private let entries: [(key: HitKey, totals: HitTotals)]
+    private let vhosts: InternedValues
+    private let paths: InternedValues
+    private let userAgents: UserAgentTable
+
+    /// - Parameter entries: the aggregates in row order (`HitTable.drainSorted()`).
+    init(_ entries: [(key: HitKey, totals: HitTotals)], of partition: Partition, userAgents: UserAgentTable) {
+        self.entries = entries
+        vhosts = partition.vhosts.snapshot
+        paths = partition.paths.snapshot
+        self.userAgents = userAgents
+    }
+
+    var rows: Int { entries.count }
+
+    /// The row group's columns, in the order of the `hits` schema.
+    var columns: [ColumnValues] {
+        let rows = entries.count
+        var hours: [Int64] = [], vhostIds: [Int32] = [], pathIds: [Int32] = [], statuses: [Int32] = []
+        var browserIds: [Int32] = [], osIds: [Int32] = [], deviceIds: [Int32] = [], bots: [Bool] = []
+        var hitCounts: [Int64] = [], byteSums: [Int64] = [], kinds: [Int32] = []
+        hours.reserveCapacity(rows)
+        vhostIds.reserveCapacity(rows)
+        pathIds.reserveCapacity(rows)
+        statuses.reserveCapacity(rows)
+        browserIds.reserveCapacity(rows)
+        osIds.reserveCapacity(rows)
+        deviceIds.reserveCapacity(rows)
+        bots.reserveCapacity(rows)
+        hitCounts.reserveCapacity(rows)
+        byteSums.reserveCapacity(rows)
+        kinds.reserveCapacity(rows)
+        for (key, totals) in entries {
+            let userAgentClass = userAgents.hitsClasses[Int(key.userAgentClass)]
+            hours.append(Int64(key.hour) * 3_600_000)
+            vhostIds.append(key.vhost)
+            pathIds.append(key.path)
+            statuses.append(key.status)
+            browserIds.append(userAgentClass.browser)
+            osIds.append(userAgentClass.os)
+            deviceIds.append(userAgentClass.device)
+            bots.append(userAgentClass.isBot)
+            hitCounts.append(totals.hits)
+            byteSums.append(totals.bytes)
+            kinds.append(Int32(key.kind))
+        }
+        return [
+            .int64(hours, validity: nil),
+            .dictionaryStrings(dictionary: vhosts.stringColumn, indices: vhostIds),
+            .dictionaryStrings(dictionary: paths.stringColumn, indices: pathIds),
+            .int32(statuses, validity: nil),
+            .dictionaryStrings(dictionary: StringColumn(userAgents.browsers.values), indices: browserIds),
+            .dictionaryStrings(dictionary: StringColumn(userAgents.operatingSystems.values), indices: osIds),
+            .dictionaryStrings(dictionary: StringColumn(userAgents.devices.values), indices: deviceIds),
+            .boolean(bots, validity: nil),
+            .int64(hitCounts, validity: nil),
+            .int64(byteSums, validity: nil),
+            .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds),
+        ]
+    }
+}
