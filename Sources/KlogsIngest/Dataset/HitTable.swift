@@ -127,6 +127,9 @@ final class HitTable {
 
     /// Every aggregate in row order (hour, path, status, user-agent class, virtual host, kind); the table is left empty
     /// with its capacity kept.
+    ///
+    /// - Complexity: O(n log n), sorting one `UInt64` per aggregate (see ``CompactHitKeys``) where the fields' ranges
+    ///   allow, three-word keys otherwise.
     func drainSorted() -> [(key: HitKey, totals: HitTotals)] {
         var entries: [Entry] = []
         entries.reserveCapacity(count)
@@ -134,8 +137,18 @@ final class HitTable {
             entries.append(slots[slot])
         }
         removeAll()
-        entries.sort { $0.key < $1.key }
-        return entries.map { (HitKey($0.key), $0.totals) }
+        guard let compact = CompactHitKeys(entries.lazy.map(\.key), count: entries.count) else {
+            entries.sort { $0.key < $1.key }
+            return entries.map { (HitKey($0.key), $0.totals) }
+        }
+        var order = [UInt64]()
+        order.reserveCapacity(entries.count)
+        for (index, entry) in entries.enumerated() { order.append(compact.sortKey(entry.key, index: index)) }
+        order.sort()
+        return order.map { sortKey in
+            let entry = entries[compact.index(of: sortKey)]
+            return (HitKey(entry.key), entry.totals)
+        }
     }
 
     /// Forgets every aggregate, keeping the capacity.
@@ -165,5 +178,71 @@ final class HitTable {
             slots[slot] = old[index]
         }
         old.deallocate()
+    }
+}
+
+/// Packs the keys of a set of aggregates into single `UInt64` sort keys, when their fields' ranges fit: each of the
+/// six fields (in row order) becomes its offset from the field's smallest value, in just the bits its range needs,
+/// followed by the aggregate's index in the low bits. Sorting these integers sorts the aggregates in row order.
+///
+/// A day's aggregates need about 45 bits (24 hours, a hundred thousand paths, a few hundred statuses and
+/// user-agent classes) plus 20 for the index at most, so the packing fails only for extreme inputs.
+struct CompactHitKeys {
+    /// Per field (hour, path, status, user-agent class, virtual host, kind): its smallest value and its shift in
+    /// the sort key.
+    private var minima: [UInt64] = []
+    private var shifts: [UInt64] = []
+    private let indexBits: UInt64
+
+    /// The packing of `keys`, or nil when the fields' ranges and the index need more than 64 bits.
+    init?<Keys: Sequence>(_ keys: Keys, count: Int) where Keys.Element == PackedHitKey {
+        var low = [UInt64](repeating: .max, count: 6)
+        var high = [UInt64](repeating: 0, count: 6)
+        for key in keys {
+            for field in 0..<6 {
+                low[field] = min(low[field], Self.field(field, of: key))
+                high[field] = max(high[field], Self.field(field, of: key))
+            }
+        }
+        indexBits = UInt64(max(1, Int.bitWidth - max(0, count - 1).leadingZeroBitCount))
+        var shift = indexBits
+        shifts = [UInt64](repeating: 0, count: 6)
+        for field in (0..<6).reversed() {
+            shifts[field] = shift
+            shift += count == 0 ? 0 : UInt64(UInt64.bitWidth - (high[field] - low[field]).leadingZeroBitCount)
+        }
+        guard shift <= 64 else { return nil }
+        minima = count == 0 ? [0, 0, 0, 0, 0, 0] : low
+    }
+
+    /// Field `number` (0 to 5, in row order) of a key, as the unsigned 32-bit pattern that orders like the field.
+    @inline(__always)
+    private static func field(_ number: Int, of key: PackedHitKey) -> UInt64 {
+        switch number {
+        case 0: key.first >> 32
+        case 1: key.first & 0xFFFF_FFFF
+        case 2: key.second >> 32
+        case 3: key.second & 0xFFFF_FFFF
+        case 4: key.third >> 32
+        default: key.third & 0xFFFF_FFFF
+        }
+    }
+
+    /// The sort key of the aggregate at `index` with key `key`.
+    @inline(__always)
+    func sortKey(_ key: PackedHitKey, index: Int) -> UInt64 {
+        var packed = UInt64(index)
+        for field in 0..<6 {
+            // Safe shift: a field with a non-zero offset has a shift below 64 (the ranges were checked to fit).
+            let offset = Self.field(field, of: key) - minima[field]
+            if offset != 0 { packed |= offset << shifts[field] }
+        }
+        return packed
+    }
+
+    /// The aggregate index a sort key carries.
+    @inline(__always)
+    func index(of sortKey: UInt64) -> Int {
+        Int(truncatingIfNeeded: indexBits == 64 ? sortKey : sortKey & ((1 << indexBits) - 1))
     }
 }
