@@ -70,60 +70,95 @@ enum IntegerEncodingChoice<T: FixedWidthInteger & SignedInteger> {
 }
 
 /// Builds the dictionary of an integer column for ``IntegerEncodingChoice``, giving up once it cannot win.
+///
+/// The loops run over local arrays through pointers: no uniqueness or bounds check per value.
 struct DictionaryBuilder<T: FixedWidthInteger & SignedInteger> {
     private(set) var dictionary: [T] = []
-    private(set) var ids: [UInt32]
-    private let rows: Int
+    private(set) var ids: [UInt32] = []
     private let bound: Int
     private let limit: Int
 
     init(rows: Int, bound: Int, limit: Int) {
-        self.rows = rows
         self.bound = bound
         self.limit = limit
         ids = [UInt32](repeating: 0, count: rows)
     }
 
-    /// Adds `value` as the next entry; false when the dictionary can no longer win.
+    /// Whether a dictionary of `entries` values can still be within the page limit and smaller than the bound.
     @inline(__always)
-    private mutating func addEntry(_ value: T) -> Bool {
-        dictionary.append(value)
-        let entries = dictionary.count
-        if entries * (T.bitWidth / 8) > limit { return false }
-        return IntegerEncodingChoice<T>.dictionarySize(entries: entries, rows: rows) < bound
+    private static func stillWins(entries: Int, rows: Int, bound: Int, limit: Int) -> Bool {
+        entries * (T.bitWidth / 8) <= limit
+            && IntegerEncodingChoice<T>.dictionarySize(entries: entries, rows: rows) < bound
     }
 
     /// Builds through a table of `span` slots indexed by `value - minimum`.
     mutating func addDirect(_ values: UnsafeBufferPointer<T>, minimum: T, span: Int) -> Bool {
         var slots = [Int32](repeating: -1, count: span)
-        for (row, value) in values.enumerated() {
-            let slot = Int(truncatingIfNeeded: UInt64(T.Magnitude(truncatingIfNeeded: value &- minimum)))
-            var id = slots[slot]
-            if id < 0 {
-                id = Int32(truncatingIfNeeded: dictionary.count)
-                slots[slot] = id
-                guard addEntry(value) else { return false }
+        var dictionary = self.dictionary
+        var ids = self.ids
+        self.ids = []  // one owner, so the writes below never copy
+        let (bound, limit) = (self.bound, self.limit)
+        defer { (self.dictionary, self.ids) = (dictionary, ids) }
+        return slots.withUnsafeMutableBufferPointer { slots in
+            ids.withUnsafeMutableBufferPointer { ids in
+                for (row, value) in values.enumerated() {
+                    let slot = Int(truncatingIfNeeded: UInt64(T.Magnitude(truncatingIfNeeded: value &- minimum)))
+                    var id = slots[slot]
+                    if id < 0 {
+                        id = Int32(truncatingIfNeeded: dictionary.count)
+                        slots[slot] = id
+                        dictionary.append(value)
+                        let entries = dictionary.count
+                        guard Self.stillWins(entries: entries, rows: values.count, bound: bound, limit: limit) else {
+                            return false
+                        }
+                    }
+                    ids[row] = UInt32(bitPattern: id)
+                }
+                return true
             }
-            ids[row] = UInt32(bitPattern: id)
         }
-        return true
     }
 
     /// Builds through an open-addressing table (linear probing, at most half full) with a multiplicative hash.
     mutating func addHashed(_ values: UnsafeBufferPointer<T>) -> Bool {
         var capacityBits = 10
         var slots = [Int32](repeating: -1, count: 1 << capacityBits)
+        var dictionary = self.dictionary
+        var ids = self.ids
+        self.ids = []  // one owner, so the writes below never copy
+        let (bound, limit) = (self.bound, self.limit)
+        defer { (self.dictionary, self.ids) = (dictionary, ids) }
         func slot(of value: T, bits: Int) -> Int {
             Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: value) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
         }
-        for (row, value) in values.enumerated() {
-            var position = slot(of: value, bits: capacityBits)
-            while true {
-                let id = slots[position]
-                if id < 0 {
-                    slots[position] = Int32(truncatingIfNeeded: dictionary.count)
+        return ids.withUnsafeMutableBufferPointer { ids in
+            var row = 0
+            while row < values.count {
+                let value = values[row]
+                // Probe with pointers; the table is only replaced (grown) outside this closure.
+                let found = slots.withUnsafeMutableBufferPointer { slots -> Int32? in
+                    let mask = slots.count - 1
+                    var position = slot(of: value, bits: capacityBits)
+                    while true {
+                        let id = slots[position]
+                        if id < 0 {
+                            slots[position] = Int32(truncatingIfNeeded: dictionary.count)
+                            return nil
+                        }
+                        if dictionary.withUnsafeBufferPointer({ $0[Int(id)] }) == value { return id }
+                        position = (position + 1) & mask
+                    }
+                }
+                if let found {
+                    ids[row] = UInt32(bitPattern: found)
+                } else {
                     ids[row] = UInt32(truncatingIfNeeded: dictionary.count)
-                    guard addEntry(value) else { return false }
+                    dictionary.append(value)
+                    let entries = dictionary.count
+                    guard Self.stillWins(entries: entries, rows: values.count, bound: bound, limit: limit) else {
+                        return false
+                    }
                     if dictionary.count * 2 > slots.count {
                         capacityBits += 1
                         slots = [Int32](repeating: -1, count: 1 << capacityBits)
@@ -133,16 +168,11 @@ struct DictionaryBuilder<T: FixedWidthInteger & SignedInteger> {
                             slots[free] = Int32(truncatingIfNeeded: entry)
                         }
                     }
-                    break
                 }
-                if dictionary[Int(id)] == value {
-                    ids[row] = UInt32(bitPattern: id)
-                    break
-                }
-                position = (position + 1) & (slots.count - 1)
+                row += 1
             }
+            return true
         }
-        return true
     }
 }
 
