@@ -94,6 +94,20 @@ import Testing
         #expect(table.drainSorted().map(\.key) == [extreme])
     }
 
+    @Test(arguments: [0..<64, 0..<1, 5..<16, 20..<64, 63..<64, 7..<7])
+    func radixSortOrdersByTheGivenBitsAndIsStable(bits: Range<Int>) {
+        var random = Random(state: UInt64(bits.lowerBound * 100 + bits.upperBound))
+        for count in [0, 1, 2, 3, 2_047, 5_000] {
+            var keys = (0..<count).map { _ in random.next() }
+            let mask: UInt64 =
+                bits.isEmpty ? 0 : (bits.count == 64 ? .max : ((1 << UInt64(bits.count)) - 1) << UInt64(bits.lowerBound))
+            // The stable order by the masked bits: ties keep their input order.
+            let expected = keys.enumerated().sorted { ($0.element & mask, $0.offset) < ($1.element & mask, $1.offset) }
+            CompactHitKeys.radixSort(&keys, bits: bits)
+            #expect(keys == expected.map(\.element))
+        }
+    }
+
     @Test func drainingEmptiesAndTheTableIsReusable() {
         let table = HitTable(minimumCapacity: 64)
         Self.check(table, against: Self.fill(table, lines: 5_000, seed: 2))

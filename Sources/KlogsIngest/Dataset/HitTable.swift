@@ -128,8 +128,8 @@ final class HitTable {
     /// Every aggregate in row order (hour, path, status, user-agent class, virtual host, kind); the table is left empty
     /// with its capacity kept.
     ///
-    /// - Complexity: O(n log n), sorting one `UInt64` per aggregate (see ``CompactHitKeys``) where the fields' ranges
-    ///   allow, three-word keys otherwise.
+    /// - Complexity: O(n): a radix sort of one `UInt64` per aggregate (see ``CompactHitKeys``) where the fields'
+    ///   ranges allow; O(n log n) comparisons of three-word keys otherwise.
     func drainSorted() -> [(key: HitKey, totals: HitTotals)] {
         var entries: [Entry] = []
         entries.reserveCapacity(count)
@@ -144,7 +144,7 @@ final class HitTable {
         var order = [UInt64]()
         order.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() { order.append(compact.sortKey(entry.key, index: index)) }
-        order.sort()
+        CompactHitKeys.radixSort(&order, bits: compact.indexBits..<compact.totalBits)
         return order.map { sortKey in
             let entry = entries[compact.index(of: sortKey)]
             return (HitKey(entry.key), entry.totals)
@@ -192,7 +192,10 @@ struct CompactHitKeys {
     /// the sort key.
     private var minima: [UInt64] = []
     private var shifts: [UInt64] = []
-    private let indexBits: UInt64
+    /// The low bits of a sort key that hold the index.
+    let indexBits: Int
+    /// The bits a sort key uses: the fields are above `indexBits` and below this.
+    let totalBits: Int
 
     /// The packing of `keys`, or nil when the fields' ranges and the index need more than 64 bits.
     init?<Keys: Sequence>(_ keys: Keys, count: Int) where Keys.Element == PackedHitKey {
@@ -204,14 +207,15 @@ struct CompactHitKeys {
                 high[field] = max(high[field], Self.field(field, of: key))
             }
         }
-        indexBits = UInt64(max(1, Int.bitWidth - max(0, count - 1).leadingZeroBitCount))
-        var shift = indexBits
+        indexBits = max(1, Int.bitWidth - max(0, count - 1).leadingZeroBitCount)
+        var shift = UInt64(indexBits)
         shifts = [UInt64](repeating: 0, count: 6)
         for field in (0..<6).reversed() {
             shifts[field] = shift
             shift += count == 0 ? 0 : UInt64(UInt64.bitWidth - (high[field] - low[field]).leadingZeroBitCount)
         }
         guard shift <= 64 else { return nil }
+        totalBits = Int(shift)
         minima = count == 0 ? [0, 0, 0, 0, 0, 0] : low
     }
 
@@ -243,6 +247,42 @@ struct CompactHitKeys {
     /// The aggregate index a sort key carries.
     @inline(__always)
     func index(of sortKey: UInt64) -> Int {
-        Int(truncatingIfNeeded: indexBits == 64 ? sortKey : sortKey & ((1 << indexBits) - 1))
+        Int(truncatingIfNeeded: indexBits == 64 ? sortKey : sortKey & ((1 << UInt64(indexBits)) - 1))
+    }
+
+    /// Sorts `keys` by their bits in `bits` (the other bits are ignored: equal there, keys keep their order), least
+    /// significant digit first, eleven bits a pass: for a day's hits four passes of counting and scattering.
+    ///
+    /// - Complexity: O(n · bits.count / 11), plus a buffer of n keys.
+    static func radixSort(_ keys: inout [UInt64], bits: Range<Int>) {
+        let digitBits = 11
+        var buffer = [UInt64](repeating: 0, count: keys.count)
+        var counts = [Int](repeating: 0, count: 1 << digitBits)
+        var shift = bits.lowerBound
+        while shift < bits.upperBound {
+            let digitShift = UInt64(shift)
+            let digitMask = UInt64(1 << min(digitBits, bits.upperBound - shift) - 1)  // the last digit may be narrower
+            keys.withUnsafeBufferPointer { source in
+                buffer.withUnsafeMutableBufferPointer { destination in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        counts.update(repeating: 0)
+                        for key in source { counts[Int(truncatingIfNeeded: (key >> digitShift) & digitMask)] += 1 }
+                        var start = 0
+                        for digit in counts.indices {
+                            let count = counts[digit]
+                            counts[digit] = start
+                            start += count
+                        }
+                        for key in source {
+                            let digit = Int(truncatingIfNeeded: (key >> digitShift) & digitMask)
+                            destination[counts[digit]] = key
+                            counts[digit] += 1
+                        }
+                    }
+                }
+            }
+            swap(&keys, &buffer)
+            shift += digitBits
+        }
     }
 }
