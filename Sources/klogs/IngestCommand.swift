@@ -123,13 +123,19 @@ extension Klogs {
 
         @Option(
             name: .customLong("key-grace"),
-            help: "How long a UTC day's pseudonym key is kept after the day ends (48h, 2d, 90m); then it is destroyed.")
-        var keyGrace: String = "48h"
+            help: """
+                How long a UTC day's pseudonym key is kept after the day ends (48h, 2d, 90m; default 48h); then it \
+                is destroyed.
+                """)
+        var keyGrace: String?
 
         @Option(
             name: .customLong("client-ip-from"),
-            help: "Where the client address comes from: the client field, or the right-most untrusted X-Forwarded-For.")
-        var clientIPFrom: ClientAddressOption = .client
+            help: """
+                Where the client address comes from: the client field (the default), or the right-most untrusted \
+                X-Forwarded-For.
+                """)
+        var clientIPFrom: ClientAddressOption?
 
         @Option(
             name: .customLong("trusted-proxies"),
@@ -143,8 +149,8 @@ extension Klogs {
 
         @Option(
             name: .customLong("max-path-length"),
-            help: "The longest stored path in bytes, query included (16 to 65536).")
-        var maxPathLength: Int = 1024
+            help: "The longest stored path in bytes, query included (16 to 65536; default 1024).")
+        var maxPathLength: Int?
 
         @Option(
             name: .customLong("path-rewrite"),
@@ -173,8 +179,11 @@ extension Klogs {
 
         @Option(
             name: .customLong("log-level"),
-            help: "The least severe events logged to standard error, one line each; logs never hold log content.")
-        var logLevel: LogLevelOption = .warning
+            help: """
+                The least severe events logged to standard error, one line each (default warning); logs never hold \
+                log content.
+                """)
+        var logLevel: LogLevelOption?
 
         func validate() throws {
             _ = try resolvedFormat(format ?? "auto", logFormat: logFormat, jsonFields: jsonFields)
@@ -195,14 +204,17 @@ extension Klogs {
             if let assetExtensions {
                 _ = try Self.parseAssetExtensions(assetExtensions.split(separator: ",").map(String.init))
             }
-            if let metricsFile {
-                let directory = URL(fileURLWithPath: metricsFile).deletingLastPathComponent().path
-                var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
-                else {
-                    throw ValidationError(
-                        "--metrics-file: the directory '\(directory)' does not exist; create it or choose another path.")
-                }
+            if let metricsFile { try Self.checkMetricsFile(metricsFile, name: "--metrics-file") }
+        }
+
+        /// Checks that the metrics file's directory exists, so a typo fails before the run rather than after it.
+        static func checkMetricsFile(_ path: String, name: String) throws {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
+                throw ValidationError(
+                    "\(name): the directory '\(directory)' does not exist; create it or choose another path.")
             }
         }
 
@@ -274,8 +286,7 @@ extension Klogs {
                 throw ValidationError("'threads' in the configuration file must be more than 0, not \(fileThreads).")
             }
             configuration.threads = threads ?? file.threads
-            applyPrivacyOptions(to: &configuration)
-            try applyFilePrivacySettings(file, to: &configuration)
+            try applyPrivacyOptions(file, to: &configuration)
             if let list = assetExtensions.map({ $0.split(separator: ",").map(String.init) }) ?? file.assetExtensions {
                 do {
                     configuration.assetExtensions = try Self.parseAssetExtensions(list)
@@ -285,7 +296,17 @@ extension Klogs {
                 }
             }
 
-            let logger = Logger(label: "klogs") { StandardErrorLogHandler(label: $0, logLevel: logLevel.level) }
+            let level = try logLevel ?? option(file.logLevel, "log_level") ?? LogLevelOption.warning
+            let logger = Logger(label: "klogs") { StandardErrorLogHandler(label: $0, logLevel: level.level) }
+            let metricsFile = metricsFile ?? file.metricsFile
+            if self.metricsFile == nil, let metricsFile {
+                do {
+                    try Self.checkMetricsFile(metricsFile, name: "metrics_file")
+                } catch let error as ValidationError {
+                    printError("klogs ingest: in the configuration file: \(error.message)")
+                    throw ExitCode(64)
+                }
+            }
             if let metricsFile {
                 // In pipe mode the metrics file follows every commit, not just the end of the pipe.
                 configuration.onPipeCommit = { figures in
@@ -310,7 +331,7 @@ extension Klogs {
                     try? writeSummary(partial)
                 }
                 logger.error("ingest failed; nothing of this run was stored (the reason follows)")
-                writeMetrics(error.summary ?? IngestSummary(), succeeded: false, logger: logger)
+                Self.writeMetrics(error.summary ?? IngestSummary(), succeeded: false, to: metricsFile, logger: logger)
                 printError("klogs ingest: \(error.message)")
                 throw error.isUnrecognisedFormat ? ExitCode.unrecognisedFormat : ExitCode.outputError
             }
@@ -329,7 +350,7 @@ extension Klogs {
                     "lines_rejected": "\(summary.linesRejected)", "files_written": "\(summary.filesWritten)",
                     "seconds": "\(formatFixed(summary.elapsedSeconds, decimals: 3))",
                 ])
-            writeMetrics(summary, succeeded: summary.inputErrors.isEmpty, logger: logger)
+            Self.writeMetrics(summary, succeeded: summary.inputErrors.isEmpty, to: metricsFile, logger: logger)
             try writeSummary(summary)
             if !quiet || !summary.inputErrors.isEmpty || summary.stoppedBySignal != 0 {
                 FileHandle.standardError.write(Data(summary.text.utf8))
@@ -340,12 +361,10 @@ extension Klogs {
 
         /// Writes the metrics file, if one was asked for; a failure is logged but does not change the exit status,
         /// since the dataset is already committed (a stale file shows in monitoring as an old last success time).
-        private func writeMetrics(_ summary: IngestSummary, succeeded: Bool, logger: Logger) {
+        private static func writeMetrics(
+            _ summary: IngestSummary, succeeded: Bool, to metricsFile: String?, logger: Logger
+        ) {
             guard let metricsFile else { return }
-            Self.writeMetrics(summary, succeeded: succeeded, to: metricsFile, logger: logger)
-        }
-
-        private static func writeMetrics(_ summary: IngestSummary, succeeded: Bool, to metricsFile: String, logger: Logger) {
             do {
                 try MetricsFile.write(IngestMetrics(summary: summary, succeeded: succeeded), to: metricsFile)
                 logger.debug("metrics written", metadata: ["path": "\(metricsFile)"])

@@ -4,12 +4,11 @@ import KlogsIngest
 import KlogsUserAgent
 
 extension Klogs.Ingest {
-    /// Checks the privacy options (`--key-grace`, `--trusted-proxies`, `--path-rewrite`, …).
+    /// Checks the privacy flags (`--key-grace`, `--trusted-proxies`, `--path-rewrite`, …). The same settings from
+    /// the configuration file are checked when they are applied (`applyPrivacyOptions`).
     func validatePrivacyOptions() throws {
-        guard KeyLifecycle.parseDuration(keyGrace) != nil else {
-            throw ValidationError(
-                "--key-grace '\(keyGrace)' is not a duration: use a number with h, d, m or s, such as 48h or 2d "
-                    + "(at most 366d).")
+        if let keyGrace, KeyLifecycle.parseDuration(keyGrace) == nil {
+            throw ValidationError("--key-grace \(Self.notADuration(keyGrace))")
         }
         if let trustedProxies, case .failure(let entry) = NetworkPrefix.parseList(trustedProxies) {
             throw ValidationError(
@@ -18,8 +17,8 @@ extension Klogs.Ingest {
         if trustedProxies != nil && clientIPFrom == .client {
             throw ValidationError("--trusted-proxies needs --client-ip-from x-forwarded-for.")
         }
-        guard (16...65536).contains(maxPathLength) else {
-            throw ValidationError("--max-path-length must be between 16 and 65536, not \(maxPathLength).")
+        if let maxPathLength, !Self.pathLengths.contains(maxPathLength) {
+            throw ValidationError("--max-path-length \(Self.outOfRange(maxPathLength))")
         }
         do {
             _ = try PathRewriter(rules: pathRewrites)
@@ -28,18 +27,56 @@ extension Klogs.Ingest {
         }
     }
 
-    /// Copies the privacy options into the configuration (after `validatePrivacyOptions`).
-    func applyPrivacyOptions(to configuration: inout IngestConfiguration) {
-        configuration.keyGraceSeconds = KeyLifecycle.parseDuration(keyGrace) ?? KeyLifecycle.defaultGraceSeconds
-        configuration.clientAddressSource = clientIPFrom.source
+    /// The stored path lengths allowed by `--max-path-length` / `max_path_length`.
+    static let pathLengths = 16...65536
+
+    static func notADuration(_ text: String) -> String {
+        "'\(text)' is not a duration: use a number with h, d, m or s, such as 48h or 2d (at most 366d)."
+    }
+
+    static func outOfRange(_ length: Int) -> String {
+        "must be between \(pathLengths.lowerBound) and \(pathLengths.upperBound), not \(length)."
+    }
+
+    /// Copies the privacy settings into the configuration: each flag, else the configuration file's key, else the
+    /// default. Exits 64 on an invalid value in the file, or on trusted proxies without X-Forwarded-For as the source.
+    func applyPrivacyOptions(_ file: ConfigurationFile, to configuration: inout IngestConfiguration) throws {
+        func fileError(_ message: String) -> ExitCode {
+            printError("klogs ingest: in the configuration file: \(message)")
+            return ExitCode(64)
+        }
+        let grace = keyGrace ?? file.keyGrace
+        guard let graceSeconds = grace.map(KeyLifecycle.parseDuration) ?? KeyLifecycle.defaultGraceSeconds else {
+            throw fileError("key_grace \(Self.notADuration(grace ?? ""))")
+        }
+        configuration.keyGraceSeconds = graceSeconds
+
+        var source = clientIPFrom ?? .client
+        if clientIPFrom == nil, let text = file.clientIPFrom {
+            guard let option = ClientAddressOption(rawValue: text) else {
+                throw fileError("client_ip_from '\(text)' is not a source: use client or x-forwarded-for.")
+            }
+            source = option
+        }
+        configuration.clientAddressSource = source.source
+
+        let pathLength = maxPathLength ?? file.maxPathLength ?? 1024
+        guard Self.pathLengths.contains(pathLength) else { throw fileError("max_path_length \(Self.outOfRange(pathLength))") }
+        configuration.maximumPathLength = pathLength
+
         if let trustedProxies, case .success(let networks) = NetworkPrefix.parseList(trustedProxies) {
             configuration.trustedProxies = networks
         }
         configuration.keepQueryParameters =
             keepQueryParams.map { $0.split(separator: ",").map { String($0.filter { $0 != " " }) } } ?? []
-        configuration.maximumPathLength = maxPathLength
         configuration.pathRewrites = pathRewrites
-        configuration.rejectsPath = rejects
+        configuration.rejectsPath = rejects ?? file.rejects
+        try applyFilePrivacySettings(file, to: &configuration)
+        if !configuration.trustedProxies.isEmpty && source == .client {
+            throw fileError(
+                "trusted_proxies needs client_ip_from = \"x-forwarded-for\" (or --client-ip-from x-forwarded-for); "
+                    + "with the client field as the source no proxy is consulted.")
+        }
     }
 }
 

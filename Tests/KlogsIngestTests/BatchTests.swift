@@ -40,7 +40,32 @@ struct BatchTests {
         #expect(file.retentionDays == 365)
         #expect(file.flushInterval == 60)
         #expect(file.pathRewrites?.first?.replacement == "/user/:id")
-        #expect(file.trustedProxies == ["127.0.0.1", "10.0.0.0/8"])
+        #expect(file.trustedProxies == nil)
+        #expect(file.keyGrace == "48h")
+        #expect(file.clientIPFrom == "client")
+        #expect(file.maxPathLength == 1024)
+        #expect(file.logLevel == "warning")
+        #expect(file.rejects == nil && file.metricsFile == nil)
+    }
+
+    @Test func everyKeyOfTheFileIsReadIntoItsSetting() throws {
+        let file = try ConfigurationFile.parse(
+            """
+            key_grace = "2d"
+            client_ip_from = "x-forwarded-for"
+            trusted_proxies = ["10.0.0.0/8"]
+            max_path_length = 200
+            rejects = "/tmp/rejects.txt"
+            metrics_file = "/tmp/klogs.prom"
+            log_level = "info"
+            """)
+        #expect(file.keyGrace == "2d")
+        #expect(file.clientIPFrom == "x-forwarded-for")
+        #expect(file.trustedProxies == ["10.0.0.0/8"])
+        #expect(file.maxPathLength == 200)
+        #expect(file.rejects == "/tmp/rejects.txt")
+        #expect(file.metricsFile == "/tmp/klogs.prom")
+        #expect(file.logLevel == "info")
     }
 
     @Test(arguments: [
@@ -49,6 +74,8 @@ struct BatchTests {
         ("kept_query_params = [1]", "'kept_query_params' must be an array of strings"),
         ("[[path_rewrites]]\npattern = \"a\"\nreplace = \"b\"", "unknown key 'path_rewrites.replace'"),
         ("ip_mode = ", "not valid TOML"),
+        ("max_path_length = \"long\"", "'max_path_length' must be an integer"),
+        ("client_ip_from = 1", "'client_ip_from' must be a string"),
     ])
     func aBadConfigurationNamesTheKey(text: String, message: String) {
         #expect {
@@ -79,12 +106,41 @@ struct BatchTests {
         ("a = {b = [}}", "klogs.toml:1:11:"),
         ("a = 5xx------- 2", "klogs.toml:1:5:"),
         ("a = [5\u{e9}\u{e9}------- 2]", "klogs.toml:1:6:"),
+        ("0=" + String(repeating: "[", count: 147) + "}\"\n", "klogs.toml:1:11:"),
+        ("a = {b = {c = {d = {e = {f = {g = {h = {i = {j = 1}}}}}}}}}", "klogs.toml:1:"),
+        ("a = \"\\q\"", "klogs.toml:1:6:"),
+        ("a = \"b\nc = 1", "klogs.toml:1:"),
+        ("a = 1979-05-27 7:32:00", "klogs.toml:1:5:"),
+        ("a = 1979-05-27T07:32", "klogs.toml:1:5:"),
+        ("a = 1__0", "klogs.toml:1:5:"),
+        ("a = 01", "klogs.toml:1:5:"),
+        ("a = tru", "klogs.toml:1:5:"),
+        ("a = 1 b", "klogs.toml:1:7:"),
+        ("a = {b = 1,}", "klogs.toml:1:12:"),
+        ("a = [1 2]", "klogs.toml:1:8:"),
+        ("a = '''x", "klogs.toml:1:9:"),
+        ("a = \"\\u12\"", "klogs.toml:1:6:"),
+        ("[a]]", "klogs.toml:1:4:"),
+        ("[[a]", "klogs.toml:1:5:"),
+        ("a \n= 1", "klogs.toml:1:3:"),
+        ("a = \r", "klogs.toml:1:5:"),
     ])
     func textThatWouldCrashTheTOMLParserIsASyntaxError(text: String, location: String) {
         #expect {
             _ = try ConfigurationFile.parse(text)
         } throws: { error in
             "\(error)".hasPrefix(location) && "\(error)".contains("not valid TOML")
+        }
+    }
+
+    @Test func aFileThatIsNotUTF8NamesWhereItStopsBeingText() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("klogs-\(UUID()).toml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data("data = \"x\"\nwait = 1 # \u{e9}".utf8 + [0xFF, 0x0A]).write(to: URL(fileURLWithPath: path))
+        #expect {
+            _ = try ConfigurationFile.load(path: path)
+        } throws: { error in
+            "\(error)" == "\(path):2:14: not valid TOML: the file is not UTF-8 text."
         }
     }
 
@@ -104,10 +160,32 @@ struct BatchTests {
             pattern = "[}"
             replacement = "x"
             """#
-        #expect(TOMLPreflight.firstCrashingSyntax(text) == nil)
-        #expect(TOMLPreflight.firstCrashingSyntax("a = [{b = 1}, {c = [2, 3]}, ]\nd = {e = 1}") == nil)
+        #expect(TOMLPreflight.firstProblem(text) == nil)
+        #expect(TOMLPreflight.firstProblem("a = [{b = 1}, {c = [2, 3]}, ]\nd = {e = 1}") == nil)
         let dates = "a = 1979-05-27 07:32:00Z\nb = 1979-05-27 07:32:00-08:00\nc = [1979-05-27, 2]\n1-2 = 3\nd = -1"
-        #expect(TOMLPreflight.firstCrashingSyntax(dates) == nil)
+        #expect(TOMLPreflight.firstProblem(dates) == nil)
+        let values = #"""
+            a = "tab\t quote\" backslash\\ \u00e9 \U0001F600"
+            b = 'C:\path'
+            c = """
+            one \
+              two"""" # four quotes: one belongs to the string
+            d = '''x''''
+            e = [ 0x1f, 0o17, 0b101, +1_000, -0.5e-3, 6.02E+23, inf, -nan, true, false, ]
+            f = 07:32:00.5
+            g = 1979-05-27t07:32:00+01:00
+            "quoted key".bare-key = { x = 1, y = [ "a", { z = 2 } ] }
+            [ table . 'sub' ] # comment
+            [[array.of]]
+            """#
+        #expect(TOMLPreflight.firstProblem(values) == nil)
+        #expect(TOMLPreflight.firstProblem("a = 1\r\nb = 2\r\n") == nil)
+        // The TOML parser reads it too: the first complaint is about the meaning, not the syntax.
+        #expect {
+            _ = try ConfigurationFile.parse(values)
+        } throws: { error in
+            "\(error)".contains("unknown key 'a'")
+        }
         #expect(throws: Never.self) { try ConfigurationFile.parse("retention_days = 30\nwait = 1_000") }
         let config = try ConfigurationFile.parse(text)
         #expect(config.logFormat?.hasPrefix("[$time_local]") == true)

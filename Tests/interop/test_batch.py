@@ -298,6 +298,49 @@ def test_configuration_file_sets_defaults_flags_override_and_unknown_keys_fail(t
     assert "retension_days" in bad.stderr
 
 
+def test_configuration_file_holds_the_address_path_report_and_log_settings(tmp_path):
+    log = tmp_path / "access.log"
+    long_path = "/" + "a" * 300
+    log.write_text(
+        f'10.1.2.3 - - [01/Nov/2026:10:00:00 +0000] "GET {long_path} HTTP/1.1" 200 5 "-" "curl/8.0" "198.51.100.7"\n'
+        "this line is not an access log line\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    rejects = tmp_path / "rejects.txt"
+    metrics = tmp_path / "klogs.prom"
+    (data / "klogs.toml").write_text(
+        'format = "combined-xff"\nip_mode = "truncate"\nclient_ip_from = "x-forwarded-for"\n'
+        'trusted_proxies = ["10.0.0.0/8"]\nmax_path_length = 64\nkey_grace = "2d"\n'
+        f'rejects = "{rejects}"\nmetrics_file = "{metrics}"\nlog_level = "info"\n')
+    run = klogs("ingest", "--data", data, log)
+    assert "ingest finished" in run.stderr  # log_level = "info"
+    assert "access.log:2:" in rejects.read_text()
+    assert "klogs_ingest_lines_rejected" in metrics.read_text()
+    con = duckdb.connect()
+    client, path = con.execute(f"select client_net, path from read_parquet('{data}/events/*/*.parquet')").fetchone()
+    assert client == "198.51.100.0/24"  # the forwarded-for address, not the trusted proxy 10.1.2.3
+    assert len(path.encode()) <= 64
+
+    # A flag overrides the key.
+    klogs("ingest", "--data", tmp_path / "flagged", "--config", data / "klogs.toml", "--max-path-length", "128", log)
+    path = con.execute(f"select path from read_parquet('{tmp_path}/flagged/events/*/*.parquet')").fetchone()[0]
+    assert 64 < len(path.encode()) <= 128
+
+    for text, key in [
+        ('trusted_proxies = ["10.0.0.0/8"]\n', "trusted_proxies"),
+        ('key_grace = "two days"\n', "key_grace"),
+        ('client_ip_from = "header"\n', "client_ip_from"),
+        ("max_path_length = 8\n", "max_path_length"),
+        ('log_level = "loud"\n', "log_level"),
+        (f'metrics_file = "{tmp_path}/missing/klogs.prom"\n', "metrics_file"),
+    ]:
+        (data / "klogs.toml").write_text(text)
+        bad = klogs("ingest", "--data", data, log, check=False)
+        assert bad.returncode == 64, (text, bad.stderr)
+        assert key in bad.stderr, (text, bad.stderr)
+        assert "10.1.2.3" not in bad.stderr and "198.51.100.7" not in bad.stderr
+
+
 def test_two_different_files_of_equal_length_in_separate_runs_both_count(tmp_path):
     log = tmp_path / "a.log"
     generate(log, 300, 51)

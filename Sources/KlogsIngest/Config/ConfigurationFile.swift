@@ -28,6 +28,18 @@ public struct ConfigurationFile: Sendable, Equatable {
     public var flushLines: Int?
     public var wait: Double?
     public var threads: Int?
+    /// How long a day's pseudonym key outlives its day (`--key-grace`), as text like `48h`.
+    public var keyGrace: String?
+    /// Where the client address comes from (`--client-ip-from`): `client` or `x-forwarded-for`.
+    public var clientIPFrom: String?
+    /// The longest stored path in bytes (`--max-path-length`).
+    public var maxPathLength: Int?
+    /// The reject report written by every run (`--rejects`).
+    public var rejects: String?
+    /// The Prometheus textfile written by every run (`--metrics-file`).
+    public var metricsFile: String?
+    /// The least severe events logged (`--log-level`).
+    public var logLevel: String?
 
     /// One `[[path_rewrites]]` entry.
     public struct PathRewrite: Sendable, Equatable {
@@ -40,7 +52,8 @@ public struct ConfigurationFile: Sendable, Equatable {
         "data", "format", "log_format", "json_fields", "ip_mode", "ipv4_prefix", "ipv6_prefix", "events", "compression",
         "ua_rules",
         "trusted_proxies", "kept_query_params", "path_rewrites", "retention_days", "flush_interval",
-        "flush_lines", "wait", "asset_extensions", "threads",
+        "flush_lines", "wait", "asset_extensions", "threads", "key_grace", "client_ip_from", "max_path_length",
+        "rejects", "metrics_file", "log_level",
     ]
 
     public init() {}
@@ -56,18 +69,39 @@ public struct ConfigurationFile: Sendable, Equatable {
     ///
     /// - Throws: `BatchError` naming the file and the key (unknown key, wrong type) or the TOML syntax error.
     public static func load(path: String) throws -> ConfigurationFile {
-        let text: String
+        let bytes: [UInt8]
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw BatchError("\(path): cannot read the configuration file: \(error.localizedDescription).")
+            throw BatchError("\(path): cannot read the configuration file: \(error.localizedDescription)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            let (line, column) = firstInvalidUTF8(bytes)
+            throw BatchError("\(path):\(line):\(column): not valid TOML: the file is not UTF-8 text.")
         }
         return try parse(text, name: path)
     }
 
+    /// The 1-based line and byte column of the first byte that is not part of valid UTF-8.
+    static func firstInvalidUTF8(_ bytes: [UInt8]) -> (line: Int, column: Int) {
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        var line = 1
+        var lineStart = 0
+        while case .scalarValue(let scalar) = decoder.decode(&iterator) {
+            offset += UTF8.width(scalar)
+            if scalar == "\n" {
+                line += 1
+                lineStart = offset
+            }
+        }
+        return (line, offset - lineStart + 1)
+    }
+
     /// Parses configuration text; `name` is used in messages.
     public static func parse(_ text: String, name: String = "klogs.toml") throws -> ConfigurationFile {
-        if let (line, column, problem) = TOMLPreflight.firstCrashingSyntax(text) {
+        if let (line, column, problem) = TOMLPreflight.firstProblem(text) {
             throw BatchError("\(name):\(line):\(column): not valid TOML: \(problem).")
         }
         let table: TOMLTable
@@ -136,6 +170,12 @@ public struct ConfigurationFile: Sendable, Equatable {
                 result.flushInterval = number
             case "flush_lines": result.flushLines = try integer()
             case "threads": result.threads = try integer()
+            case "key_grace": result.keyGrace = try string()
+            case "client_ip_from": result.clientIPFrom = try string()
+            case "max_path_length": result.maxPathLength = try integer()
+            case "rejects": result.rejects = try string()
+            case "metrics_file": result.metricsFile = try string()
+            case "log_level": result.logLevel = try string()
             case "wait":
                 guard let number = value.double ?? value.int.map(Double.init) else { throw wrong("a number") }
                 result.wait = number
