@@ -34,7 +34,7 @@ extension ByteSearch {
     ///
     /// Reads eight bytes at a time (SWAR): for the short fields of a log line this beats two `memchr` calls.
     /// - Complexity: O(end - start).
-    @inline(__always)
+    @inlinable @inline(__always)
     static func firstOf(
         _ a: UInt8, _ b: UInt8, in buffer: UnsafeRawBufferPointer, from start: Int, to end: Int
     ) -> Int? {

@@ -146,8 +146,8 @@ public struct AssetExtensions: Sendable, Hashable {
     public func matches(path: UnsafeRawBufferPointer) -> Bool {
         // The path proper ends at the first `?` or `;`; the extension is what follows its last `.`, unless a `/`
         // comes first or the run is longer than 8 bytes.
-        var end = 0
-        while end < path.count && path[end] != UInt8(ascii: "?") && path[end] != UInt8(ascii: ";") { end += 1 }
+        let end =
+            ByteSearch.firstOf(UInt8(ascii: "?"), UInt8(ascii: ";"), in: path, from: 0, to: path.count) ?? path.count
         var dot = end - 1
         while dot >= 0 && end - dot <= 9 && path[dot] != UInt8(ascii: ".") && path[dot] != UInt8(ascii: "/") {
             dot -= 1

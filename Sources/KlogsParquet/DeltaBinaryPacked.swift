@@ -25,97 +25,132 @@ enum DeltaBinaryPacked {
         RunLengthEncoding.appendVarint(UInt64(miniblocksPerBlock), to: &output)
         RunLengthEncoding.appendVarint(UInt64(values.count), to: &output)
         RunLengthEncoding.appendVarint(zigzag(Int64(values.first ?? 0)), to: &output)
-        var deltas = [UInt64](repeating: 0, count: blockSize)
-        var start = 1
-        while start < values.count {
-            let end = min(values.count, start + blockSize)
-            let minimum = smallestDelta(values, start..<end)
-            RunLengthEncoding.appendVarint(zigzag(Int64(minimum)), to: &output)
-            let widths = output.count
-            output.append(contentsOf: repeatElement(0, count: miniblocksPerBlock))
-            for index in start..<end {
-                deltas[index - start] = UInt64(T.Magnitude(truncatingIfNeeded: values[index] &- values[index - 1] &- minimum))
-            }
-            for miniblock in 0..<((end - start + valuesPerMiniblock - 1) / valuesPerMiniblock) {
-                let lower = miniblock * valuesPerMiniblock
-                let upper = min(end - start, lower + valuesPerMiniblock)
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blockSize) { deltas in
+            var start = 1
+            while start < values.count {
+                let end = min(values.count, start + blockSize)
+                let block = Block(values, start..<end)
+                RunLengthEncoding.appendVarint(zigzag(Int64(block.minimum)), to: &output)
+                let widths = output.count
+                output.append(contentsOf: repeatElement(0, count: miniblocksPerBlock))
+                for index in start..<end {
+                    deltas[index - start] = UInt64(
+                        T.Magnitude(truncatingIfNeeded: values[index] &- values[index - 1] &- block.minimum))
+                }
                 // The unused tail of the last miniblock is padded with zeros.
-                for index in upper..<(lower + valuesPerMiniblock) { deltas[index] = 0 }
-                let width = bitWidth(of: deltas[lower..<(lower + valuesPerMiniblock)])
-                output[widths + miniblock] = UInt8(width)
-                pack(deltas[lower..<(lower + valuesPerMiniblock)], width: width, into: &output)
+                for index in (end - start)..<(block.miniblocks * valuesPerMiniblock) { deltas[index] = 0 }
+                for miniblock in 0..<block.miniblocks {
+                    let width = block.width(miniblock)
+                    output[widths + miniblock] = UInt8(width)
+                    pack(deltas.baseAddress! + miniblock * valuesPerMiniblock, width: width, into: &output)  // safe because the allocation is never empty
+                }
+                start = end
             }
-            start = end
         }
     }
 
     /// The size in bytes ``encode(_:into:)`` would produce, without producing it: for choosing an encoding.
+    ///
+    /// - Complexity: O(n), one pass with two comparisons a value.
     static func encodedSize<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>) -> Int {
         // The header: block size (2 bytes), miniblocks (1), the count, and the first value taken at its largest.
         var size = 3 + varintSize(UInt64(values.count)) + 10
         var start = 1
         while start < values.count {
             let end = min(values.count, start + blockSize)
-            let minimum = smallestDelta(values, start..<end)
-            size += varintSize(zigzag(Int64(minimum))) + miniblocksPerBlock
-            var lower = start
-            while lower < end {
-                let upper = min(end, lower + valuesPerMiniblock)
-                var largest: T.Magnitude = 0
-                for index in lower..<upper {
-                    largest = max(largest, T.Magnitude(truncatingIfNeeded: values[index] &- values[index - 1] &- minimum))
-                }
-                size += (T.Magnitude.bitWidth - largest.leadingZeroBitCount) * valuesPerMiniblock / 8
-                lower = upper
+            let block = Block(values, start..<end)
+            size += varintSize(zigzag(Int64(block.minimum))) + miniblocksPerBlock
+            for miniblock in 0..<block.miniblocks {
+                size += block.width(miniblock) * valuesPerMiniblock / 8
             }
             start = end
         }
         return size
     }
 
-    /// The smallest difference between consecutive values whose later one is in `range`, in wrapping arithmetic.
-    private static func smallestDelta<T: FixedWidthInteger & SignedInteger>(
-        _ values: UnsafeBufferPointer<T>, _ range: Range<Int>
-    ) -> T {
+    /// The extremes of the differences in one block, found in a single pass: the block's smallest difference and,
+    /// per miniblock, the largest, which give every miniblock's bit width.
+    ///
+    /// A difference minus the block's smallest one is never negative, so the largest difference of a miniblock
+    /// also gives its largest packed value.
+    private struct Block<T: FixedWidthInteger & SignedInteger> {
+        /// The smallest difference between consecutive values of the block, in wrapping arithmetic.
         var minimum = T.max
-        for index in range { minimum = min(minimum, values[index] &- values[index - 1]) }
-        return minimum
-    }
+        /// The largest difference per miniblock.
+        var maxima: (T, T, T, T) = (T.min, T.min, T.min, T.min)
+        /// The number of miniblocks holding values.
+        let miniblocks: Int
 
-    private static func bitWidth(of values: ArraySlice<UInt64>) -> Int {
-        var combined: UInt64 = 0
-        for value in values { combined |= value }
-        return 64 - combined.leadingZeroBitCount
-    }
-
-    /// Appends `values`, `width` bits each, least significant bit first. A miniblock of 32 values always ends on a
-    /// byte boundary.
-    private static func pack(_ values: ArraySlice<UInt64>, width: Int, into output: inout [UInt8]) {
-        guard width > 0 else { return }
-        var accumulator: UInt64 = 0
-        var used = 0
-        for value in values {
-            accumulator |= value << UInt64(used)
-            if used + width >= 64 {
-                appendWord(accumulator, to: &output)
-                let spill = used + width - 64
-                // Safe shift: spill > 0 means used > 0, so width - spill = 64 - used is below 64.
-                accumulator = spill > 0 ? value >> UInt64(width - spill) : 0
-                used = spill
-            } else {
-                used += width
+        /// The block of the differences whose later value is in `range` (at most `blockSize` values, from 1).
+        init(_ values: UnsafeBufferPointer<T>, _ range: Range<Int>) {
+            miniblocks = (range.count + valuesPerMiniblock - 1) / valuesPerMiniblock
+            var lower = range.lowerBound
+            for miniblock in 0..<miniblocks {
+                let upper = min(range.upperBound, lower + valuesPerMiniblock)
+                var smallest = T.max
+                var largest = T.min
+                for index in lower..<upper {
+                    let delta = values[index] &- values[index - 1]
+                    smallest = min(smallest, delta)
+                    largest = max(largest, delta)
+                }
+                minimum = min(minimum, smallest)
+                switch miniblock {
+                case 0: maxima.0 = largest
+                case 1: maxima.1 = largest
+                case 2: maxima.2 = largest
+                default: maxima.3 = largest
+                }
+                lower = upper
             }
         }
-        var bytes = (used + 7) / 8
-        while bytes > 0 {
-            output.append(UInt8(truncatingIfNeeded: accumulator))
-            accumulator >>= 8
-            bytes -= 1
+
+        /// The bit width of a miniblock's packed values.
+        func width(_ miniblock: Int) -> Int {
+            let largest: T
+            switch miniblock {
+            case 0: largest = maxima.0
+            case 1: largest = maxima.1
+            case 2: largest = maxima.2
+            default: largest = maxima.3
+            }
+            return T.Magnitude.bitWidth - T.Magnitude(truncatingIfNeeded: largest &- minimum).leadingZeroBitCount
         }
     }
 
-    private static func appendWord(_ word: UInt64, to output: inout [UInt8]) {
-        withUnsafeBytes(of: word.littleEndian) { output.append(contentsOf: $0) }
+    /// Appends the 32 values at `values`, `width` bits each, least significant bit first: exactly `4 * width` bytes,
+    /// written through a pointer eight bytes at a time.
+    private static func pack(_ values: UnsafePointer<UInt64>, width: Int, into output: inout [UInt8]) {
+        guard width > 0 else { return }
+        let first = output.count
+        let size = valuesPerMiniblock * width / 8
+        output.append(contentsOf: repeatElement(0, count: size))
+        output.withUnsafeMutableBytes { raw in
+            let bytes = UnsafeMutableRawBufferPointer(rebasing: raw[first..<(first + size)])
+            var accumulator: UInt64 = 0
+            var used = 0
+            var position = 0
+            for index in 0..<valuesPerMiniblock {
+                let value = values[index]
+                accumulator |= value << UInt64(used)
+                used += width
+                if used >= 64 {
+                    // Safe store: 64 complete bits belong to the output, so the 8 bytes stay inside `size`.
+                    bytes.storeBytes(of: accumulator.littleEndian, toByteOffset: position, as: UInt64.self)
+                    position += 8
+                    used -= 64
+                    // Safe shift: used > 0 means the value straddled the word, so width - used is below 64.
+                    accumulator = used > 0 ? value >> UInt64(width - used) : 0
+                }
+            }
+            // 32 values make whole bytes; at most 7 remain.
+            while used > 0 {
+                bytes[position] = UInt8(truncatingIfNeeded: accumulator)
+                accumulator >>= 8
+                position += 1
+                used -= 8
+            }
+        }
     }
 
     static func zigzag(_ value: Int64) -> UInt64 {

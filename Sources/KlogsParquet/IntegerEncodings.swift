@@ -14,61 +14,165 @@ enum IntegerEncodingChoice<T: FixedWidthInteger & SignedInteger> {
     /// The smallest encoding for `values` (the present values of a chunk, in row order).
     ///
     /// - Parameter dictionaryLimit: The largest dictionary page, in bytes.
-    /// - Complexity: O(n) expected; the dictionary is abandoned as soon as it cannot win.
+    /// - Complexity: O(n) expected. The size of DELTA_BINARY_PACKED takes one cheap pass; the dictionary is built
+    ///   only as far as it can still win, which for timestamps or sizes is a few dozen or a few thousand values.
     static func choose(_ values: [T], dictionaryLimit: Int) -> Self {
-        let width = T.bitWidth / 8
-        let plain = values.count * width / 2
+        let plain = values.count * (T.bitWidth / 8) / 2
         let delta = values.withUnsafeBufferPointer { DeltaBinaryPacked.encodedSize($0) }
         let best = min(plain, delta)
-        if let built = buildDictionary(values, budget: min(best, dictionaryLimit)) {
-            let idWidth = RunLengthEncoding.bitWidth(forMaximum: UInt32(max(0, built.dictionary.count - 1)))
-            if built.dictionary.count * width + (values.count * idWidth + 7) / 8 < best {
-                return .dictionary(built.dictionary, ids: built.ids)
-            }
+        if let built = buildDictionary(values, smallerThan: best, dictionaryLimit: dictionaryLimit) {
+            return .dictionary(built.dictionary, ids: built.ids)
         }
         return delta < plain ? .deltaBinaryPacked : .plain
     }
 
-    /// The distinct values and every value's id, or nil once the distinct values take more than `budget` bytes.
+    /// The size of a dictionary of `entries` values and the ids of `rows` rows (dictionary page plus bit-packed
+    /// ids, before the RLE runs that can only shrink them).
+    static func dictionarySize(entries: Int, rows: Int) -> Int {
+        let idWidth = RunLengthEncoding.bitWidth(forMaximum: UInt32(truncatingIfNeeded: max(0, entries - 1)))
+        return entries * (T.bitWidth / 8) + (rows * idWidth + 7) / 8
+    }
+
+    /// The distinct values (in first-occurrence order) and every value's id, or nil as soon as the dictionary
+    /// cannot be smaller than `bound` bytes (see ``dictionarySize(entries:rows:)``) or its page would exceed
+    /// `dictionaryLimit` bytes.
     ///
-    /// An open-addressing table with a multiplicative hash: a few nanoseconds a value, no allocation per value.
-    static func buildDictionary(_ values: [T], budget: Int) -> (dictionary: [T], ids: [UInt32])? {
-        let width = T.bitWidth / 8
+    /// The size only grows with every new entry, so giving up early never changes the outcome. Values within a
+    /// narrow range (statuses, small counts) are looked up in a table indexed by the value; others in an
+    /// open-addressing table with a multiplicative hash. Either way a few instructions a value and no allocation
+    /// per value.
+    static func buildDictionary(
+        _ values: [T], smallerThan bound: Int, dictionaryLimit: Int = .max
+    ) -> (dictionary: [T], ids: [UInt32])? {
+        var builder = DictionaryBuilder<T>(rows: values.count, bound: bound, limit: dictionaryLimit)
+        let built = values.withUnsafeBufferPointer { values -> Bool in
+            guard let range = Self.narrowRange(values) else { return builder.addHashed(values) }
+            return builder.addDirect(values, minimum: range.minimum, span: range.span)
+        }
+        guard built, dictionarySize(entries: builder.dictionary.count, rows: values.count) < bound else { return nil }
+        return (builder.dictionary, builder.ids)
+    }
+
+    /// The smallest value and the span (largest minus smallest, plus one) of `values` when the span is small
+    /// enough for a table indexed by the value: at most 65,536 and at most twice the row count.
+    static func narrowRange(_ values: UnsafeBufferPointer<T>) -> (minimum: T, span: Int)? {
+        guard var minimum = values.first else { return nil }
+        var maximum = minimum
+        for value in values {
+            minimum = min(minimum, value)
+            maximum = max(maximum, value)
+        }
+        // The difference of two values of T fits its Magnitude.
+        let span = UInt64(T.Magnitude(truncatingIfNeeded: maximum &- minimum)) &+ 1
+        guard span != 0, span <= 1 << 16, span <= UInt64(2 * values.count) else { return nil }
+        return (minimum, Int(span))
+    }
+}
+
+/// Builds the dictionary of an integer column for ``IntegerEncodingChoice``, giving up once it cannot win.
+///
+/// The loops run over local arrays through pointers: no uniqueness or bounds check per value.
+struct DictionaryBuilder<T: FixedWidthInteger & SignedInteger> {
+    private(set) var dictionary: [T] = []
+    private(set) var ids: [UInt32] = []
+    private let bound: Int
+    private let limit: Int
+
+    init(rows: Int, bound: Int, limit: Int) {
+        self.bound = bound
+        self.limit = limit
+        ids = [UInt32](repeating: 0, count: rows)
+    }
+
+    /// Whether a dictionary of `entries` values can still be within the page limit and smaller than the bound.
+    @inline(__always)
+    private static func stillWins(entries: Int, rows: Int, bound: Int, limit: Int) -> Bool {
+        entries * (T.bitWidth / 8) <= limit
+            && IntegerEncodingChoice<T>.dictionarySize(entries: entries, rows: rows) < bound
+    }
+
+    /// Builds through a table of `span` slots indexed by `value - minimum`.
+    mutating func addDirect(_ values: UnsafeBufferPointer<T>, minimum: T, span: Int) -> Bool {
+        var slots = [Int32](repeating: -1, count: span)
+        var dictionary = self.dictionary
+        var ids = self.ids
+        self.ids = []  // one owner, so the writes below never copy
+        let (bound, limit) = (self.bound, self.limit)
+        defer { (self.dictionary, self.ids) = (dictionary, ids) }
+        return slots.withUnsafeMutableBufferPointer { slots in
+            ids.withUnsafeMutableBufferPointer { ids in
+                for (row, value) in values.enumerated() {
+                    let slot = Int(truncatingIfNeeded: UInt64(T.Magnitude(truncatingIfNeeded: value &- minimum)))
+                    var id = slots[slot]
+                    if id < 0 {
+                        id = Int32(truncatingIfNeeded: dictionary.count)
+                        slots[slot] = id
+                        dictionary.append(value)
+                        let entries = dictionary.count
+                        guard Self.stillWins(entries: entries, rows: values.count, bound: bound, limit: limit) else {
+                            return false
+                        }
+                    }
+                    ids[row] = UInt32(bitPattern: id)
+                }
+                return true
+            }
+        }
+    }
+
+    /// Builds through an open-addressing table (linear probing, at most half full) with a multiplicative hash.
+    mutating func addHashed(_ values: UnsafeBufferPointer<T>) -> Bool {
         var capacityBits = 10
         var slots = [Int32](repeating: -1, count: 1 << capacityBits)
-        var dictionary: [T] = []
-        var ids = [UInt32](repeating: 0, count: values.count)
+        var dictionary = self.dictionary
+        var ids = self.ids
+        self.ids = []  // one owner, so the writes below never copy
+        let (bound, limit) = (self.bound, self.limit)
+        defer { (self.dictionary, self.ids) = (dictionary, ids) }
         func slot(of value: T, bits: Int) -> Int {
             Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: value) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
         }
-        for (row, value) in values.enumerated() {
-            var position = slot(of: value, bits: capacityBits)
-            while true {
-                let id = slots[position]
-                if id < 0 {
-                    guard (dictionary.count + 1) * width <= budget else { return nil }
-                    slots[position] = Int32(dictionary.count)
-                    ids[row] = UInt32(dictionary.count)
+        return ids.withUnsafeMutableBufferPointer { ids in
+            var row = 0
+            while row < values.count {
+                let value = values[row]
+                // Probe with pointers; the table is only replaced (grown) outside this closure.
+                let found = slots.withUnsafeMutableBufferPointer { slots -> Int32? in
+                    let mask = slots.count - 1
+                    var position = slot(of: value, bits: capacityBits)
+                    while true {
+                        let id = slots[position]
+                        if id < 0 {
+                            slots[position] = Int32(truncatingIfNeeded: dictionary.count)
+                            return nil
+                        }
+                        if dictionary.withUnsafeBufferPointer({ $0[Int(id)] }) == value { return id }
+                        position = (position + 1) & mask
+                    }
+                }
+                if let found {
+                    ids[row] = UInt32(bitPattern: found)
+                } else {
+                    ids[row] = UInt32(truncatingIfNeeded: dictionary.count)
                     dictionary.append(value)
+                    let entries = dictionary.count
+                    guard Self.stillWins(entries: entries, rows: values.count, bound: bound, limit: limit) else {
+                        return false
+                    }
                     if dictionary.count * 2 > slots.count {
                         capacityBits += 1
                         slots = [Int32](repeating: -1, count: 1 << capacityBits)
                         for (entry, entryValue) in dictionary.enumerated() {
                             var free = slot(of: entryValue, bits: capacityBits)
                             while slots[free] >= 0 { free = (free + 1) & (slots.count - 1) }
-                            slots[free] = Int32(entry)
+                            slots[free] = Int32(truncatingIfNeeded: entry)
                         }
                     }
-                    break
                 }
-                if dictionary[Int(id)] == value {
-                    ids[row] = UInt32(id)
-                    break
-                }
-                position = (position + 1) & (slots.count - 1)
+                row += 1
             }
+            return true
         }
-        return (dictionary, ids)
     }
 }
 
@@ -115,6 +219,8 @@ extension ColumnChunkEncoder {
         let count = Int(chunk.numberOfValues)
         var next = 0
         var start = 0
+        var chunkMinimum: T?
+        var chunkMaximum: T?
         while start < count {
             let end = pageEnd(start: start, count: count, bitsPerRow: T.bitWidth)
             let allPresent = fillLevels(validity, range: start..<end)
@@ -122,18 +228,34 @@ extension ColumnChunkEncoder {
             let range = next..<(next + (allPresent ? end - start : levels.reduce(0) { $0 + Int($1) }))
             body(&page, range)
             var statistics = ParquetStatistics(nullCount: Int64(end - start - range.count))
-            if let minimum = present[range].min(), let maximum = present[range].max() {
+            if let (minimum, maximum) = Self.extremes(present, range) {
                 statistics.min = Self.scalar(minimum)
                 statistics.max = Self.scalar(maximum)
+                chunkMinimum = min(chunkMinimum ?? minimum, minimum)
+                chunkMaximum = max(chunkMaximum ?? maximum, maximum)
             }
             try finishPage(type: .dataPage, values: end - start, encoding: encoding, statistics: statistics, into: &chunk)
             next = range.upperBound
             start = end
         }
         chunk.statistics.nullCount = Int64(count - present.count)
-        if let minimum = present.min(), let maximum = present.max() {
-            chunk.statistics.min = Self.scalar(minimum)
-            chunk.statistics.max = Self.scalar(maximum)
+        if let chunkMinimum, let chunkMaximum {
+            chunk.statistics.min = Self.scalar(chunkMinimum)
+            chunk.statistics.max = Self.scalar(chunkMaximum)
+        }
+    }
+
+    /// The smallest and largest of `values[range]` in one pass, or nil for an empty range.
+    private static func extremes<T: FixedWidthInteger>(_ values: [T], _ range: Range<Int>) -> (T, T)? {
+        guard !range.isEmpty else { return nil }
+        return values.withUnsafeBufferPointer { values in
+            var minimum = values[range.lowerBound]
+            var maximum = minimum
+            for value in values[range] {
+                minimum = min(minimum, value)
+                maximum = max(maximum, value)
+            }
+            return (minimum, maximum)
         }
     }
 }

@@ -26,15 +26,18 @@ import Testing
             < (right.hour, right.path, right.status, right.userAgentClass, right.vhost, right.kind)
     }
 
-    /// Random keys, including negative and extreme ids, counted in the table and in a dictionary.
-    static func fill(_ table: HitTable, lines: Int, seed: UInt64) -> [HitKey: HitTotals] {
+    /// Random keys, including negative and extreme ids unless `realistic`, counted in the table and in a
+    /// dictionary. Extreme ids need more than 64 bits in ``CompactHitKeys``; realistic ones (a day's hours, statuses
+    /// from 100 to 599) fit.
+    static func fill(_ table: HitTable, lines: Int, seed: UInt64, realistic: Bool = false) -> [HitKey: HitTotals] {
         var random = Random(state: seed)
         var oracle: [HitKey: HitTotals] = [:]
         for _ in 0..<lines {
+            let extreme = !realistic && random.next() % 50 == 0
             let key = HitKey(
-                hour: random.next(in: 490_000...490_047), vhost: random.next(in: -1...3),
-                path: random.next() % 50 == 0 ? Int32.max - random.next(in: 0...2) : random.next(in: 0...2_000),
-                status: random.next() % 100 == 0 ? Int32.min : random.next(in: 200...204),
+                hour: random.next(in: 490_000...(realistic ? 490_023 : 490_047)), vhost: random.next(in: -1...3),
+                path: extreme ? Int32.max - random.next(in: 0...2) : random.next(in: 0...2_000),
+                status: extreme ? Int32.min : random.next(in: realistic ? 100...599 : 200...204),
                 userAgentClass: random.next(in: 0...6), kind: UInt8(random.next() % 4))
             let bytes = Int64(random.next() % 100_000)
             table.add(key, bytes: bytes)
@@ -63,6 +66,46 @@ import Testing
         let oracle = Self.fill(table, lines: 200_000, seed: 1)
         #expect(oracle.count > 10_000)
         Self.check(table, against: oracle)
+    }
+
+    @Test func realisticKeysSortAsPackedIntegersInRowOrder() {
+        let table = HitTable(minimumCapacity: 8)
+        let oracle = Self.fill(table, lines: 100_000, seed: 4, realistic: true)
+        let keys = oracle.keys.map(\.packed)
+        #expect(CompactHitKeys(keys, count: keys.count) != nil)
+        Self.check(table, against: oracle)
+    }
+
+    @Test func compactKeysNeedTheRangesToFitAndHandleTinyTables() {
+        let wide = [
+            HitKey(hour: .min, vhost: -1, path: 0, status: 200, userAgentClass: 0, kind: 0),
+            HitKey(hour: .max, vhost: .max, path: .max, status: .min, userAgentClass: 0, kind: 0),
+        ].map(\.packed)
+        #expect(CompactHitKeys(wide, count: wide.count) == nil)
+        #expect(CompactHitKeys([PackedHitKey](), count: 0) != nil)
+        for lines in [1, 2, 3] {
+            let table = HitTable(minimumCapacity: 4)
+            Self.check(table, against: Self.fill(table, lines: lines, seed: UInt64(lines), realistic: true))
+        }
+        // A single aggregate whose fields are all at their extremes: every range is zero, so it fits.
+        let table = HitTable(minimumCapacity: 4)
+        let extreme = HitKey(hour: .max, vhost: .min, path: .max, status: .min, userAgentClass: .max, kind: .max)
+        table.add(extreme, bytes: 5)
+        #expect(table.drainSorted().map(\.key) == [extreme])
+    }
+
+    @Test(arguments: [0..<64, 0..<1, 5..<16, 20..<64, 63..<64, 7..<7])
+    func radixSortOrdersByTheGivenBitsAndIsStable(bits: Range<Int>) {
+        var random = Random(state: UInt64(bits.lowerBound * 100 + bits.upperBound))
+        for count in [0, 1, 2, 3, 2_047, 5_000] {
+            var keys = (0..<count).map { _ in random.next() }
+            let mask: UInt64 =
+                bits.isEmpty ? 0 : (bits.count == 64 ? .max : ((1 << UInt64(bits.count)) - 1) << UInt64(bits.lowerBound))
+            // The stable order by the masked bits: ties keep their input order.
+            let expected = keys.enumerated().sorted { ($0.element & mask, $0.offset) < ($1.element & mask, $1.offset) }
+            CompactHitKeys.radixSort(&keys, bits: bits)
+            #expect(keys == expected.map(\.element))
+        }
     }
 
     @Test func drainingEmptiesAndTheTableIsReusable() {

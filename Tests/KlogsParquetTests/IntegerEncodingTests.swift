@@ -102,14 +102,110 @@ struct IntegerEncodingTests {
     @Test("The dictionary keeps first-occurrence order and gives up past its budget")
     func dictionary() throws {
         let values: [Int32] = [7, 3, 7, -1, 3, 7]
-        let (dictionary, ids) = try #require(IntegerEncodingChoice.buildDictionary(values, budget: 100))
+        let (dictionary, ids) = try #require(IntegerEncodingChoice.buildDictionary(values, smallerThan: 100))
         #expect(dictionary == [7, 3, -1])
         #expect(ids == [0, 1, 0, 2, 1, 0])
-        #expect(IntegerEncodingChoice.buildDictionary(values, budget: 8) == nil)  // 3 entries need 12 bytes
+        // 3 entries need 12 bytes and the ids 2 more.
+        #expect(IntegerEncodingChoice.buildDictionary(values, smallerThan: 14) == nil)
+        #expect(IntegerEncodingChoice.buildDictionary(values, smallerThan: 15) != nil)
+        #expect(IntegerEncodingChoice.buildDictionary(values, smallerThan: 100, dictionaryLimit: 11) == nil)
         let many = (0..<5_000).map { Int64($0 * 7919) }
-        let (bigDictionary, bigIds) = try #require(IntegerEncodingChoice.buildDictionary(many + many, budget: 1 << 20))
+        let (bigDictionary, bigIds) = try #require(
+            IntegerEncodingChoice.buildDictionary(many + many, smallerThan: 1 << 20))
         #expect(bigDictionary == many)
         #expect(bigIds.map { bigDictionary[Int($0)] } == many + many)
+    }
+
+    /// Columns of every shape the dictionary builder tells apart: narrow ranges take the table indexed by value,
+    /// wide ones the hash table.
+    static let dictionaryShapes: [(name: String, values: [Int64])] = {
+        var random = SeededRandom(seed: 5)
+        return [
+            ("empty", []),
+            ("one value", [-7]),
+            ("all equal", Array(repeating: 404, count: 1_000)),
+            ("statuses", (0..<3_000).map { _ in [200, 304, 404, 500, 503][Int(random.next() % 5)] }),
+            ("negative narrow", (0..<3_000).map { _ in -Int64(random.next() % 700) }),
+            ("span at the table's limit", (0..<70_000).map { _ in Int64(random.next() % 65_536) }),
+            ("span just past it", (0..<70_000).map { _ in Int64(random.next() % 65_537) }),
+            ("Int64 extremes", (0..<1_000).map { [Int64.min, .max, 0, -1][$0 % 4] }),
+            ("wide repeated", (0..<3_000).map { _ in Int64(bitPattern: (random.next() % 90) &* 0x9E37_79B9_7F4A_7C15) }),
+            ("distinct", (0..<3_000).map { Int64($0) * 1_000_003 }),
+        ]
+    }()
+
+    /// The dictionary and ids a plain `Dictionary` gives, and the size ``IntegerEncodingChoice`` compares.
+    private func oracle<T: FixedWidthInteger & SignedInteger>(_ values: [T]) -> (dictionary: [T], ids: [UInt32], size: Int) {
+        var index: [T: UInt32] = [:]
+        var dictionary: [T] = []
+        let ids = values.map { value -> UInt32 in
+            if let id = index[value] { return id }
+            index[value] = UInt32(dictionary.count)
+            dictionary.append(value)
+            return UInt32(dictionary.count - 1)
+        }
+        let idWidth = max(1, 32 - UInt32(max(0, dictionary.count - 1)).leadingZeroBitCount)
+        return (dictionary, ids, dictionary.count * MemoryLayout<T>.size + (values.count * idWidth + 7) / 8)
+    }
+
+    @Test("The dictionary builder agrees with a plain Dictionary and gives up exactly when it cannot win",
+        arguments: dictionaryShapes.indices)
+    func dictionaryAgreesWithOracle(shape: Int) throws {
+        let values = Self.dictionaryShapes[shape].values
+        try checkDictionary(values)
+        try checkDictionary(values.map { Int32(truncatingIfNeeded: $0) })
+    }
+
+    private func checkDictionary<T: FixedWidthInteger & SignedInteger>(_ values: [T]) throws {
+        let expected = oracle(values)
+        let built = try #require(IntegerEncodingChoice.buildDictionary(values, smallerThan: expected.size + 1))
+        #expect(built.dictionary == expected.dictionary)
+        #expect(built.ids == expected.ids)
+        #expect(IntegerEncodingChoice.buildDictionary(values, smallerThan: expected.size) == nil)
+    }
+
+    @Test("The choice is the smallest of the three sizes computed in full", arguments: dictionaryShapes.indices)
+    func choiceAgreesWithSizes(shape: Int) {
+        let values = Self.dictionaryShapes[shape].values
+        let plain = values.count * 8 / 2
+        let delta = values.withUnsafeBufferPointer { DeltaBinaryPacked.encodedSize($0) }
+        let dictionary = oracle(values).size
+        let expected = dictionary < min(plain, delta) ? "dictionary" : (delta < plain ? "delta" : "plain")
+        let chosen =
+            switch IntegerEncodingChoice.choose(values, dictionaryLimit: 1 << 20) {
+            case .plain: "plain"
+            case .deltaBinaryPacked: "delta"
+            case .dictionary: "dictionary"
+            }
+        #expect(chosen == expected)
+    }
+
+    @Test("The DELTA_BINARY_PACKED size estimate is exact but for the first value, counted at 10 bytes",
+        arguments: shapes, counts)
+    func deltaSizeIsExact(shape: String, count: Int) {
+        let values = Self.series(shape, count: count)
+        var bytes: [UInt8] = []
+        values.withUnsafeBufferPointer { DeltaBinaryPacked.encode($0, into: &bytes) }
+        let first = DeltaBinaryPacked.zigzag(values.first ?? 0)
+        let firstSize = max(1, (64 - first.leadingZeroBitCount + 6) / 7)
+        #expect(values.withUnsafeBufferPointer { DeltaBinaryPacked.encodedSize($0) } == bytes.count - firstSize + 10)
+    }
+
+    @Test("DELTA_BINARY_PACKED round-trips negative differences and every bit width from 0 to 64")
+    func deltaWidths() throws {
+        var values: [Int64] = []
+        for width in 0...64 {
+            // 32 rising values then a fall: a miniblock of each width, with negative differences between blocks.
+            let step: Int64 = width == 0 ? 0 : (width == 64 ? .max : (1 << Int64(width - 1)))
+            var value: Int64 = -5
+            for _ in 0..<32 {
+                values.append(value)
+                value = value &+ step
+            }
+        }
+        #expect(try roundTrip(values).0 == values)
+        let values32 = values.map { Int32(truncatingIfNeeded: $0) }
+        #expect(try roundTrip(values32).0 == values32)
     }
 
     /// Columns whose chunks take each encoding, with and without nulls, over several row groups and small pages.

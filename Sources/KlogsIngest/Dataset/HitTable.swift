@@ -134,6 +134,9 @@ final class HitTable {
 
     /// Every aggregate in row order (hour, path, status, user-agent class, virtual host, kind); the table is left empty
     /// with its capacity kept.
+    ///
+    /// - Complexity: O(n): a radix sort of one `UInt64` per aggregate (see ``CompactHitKeys``) where the fields'
+    ///   ranges allow; O(n log n) comparisons of three-word keys otherwise.
     func drainSorted() -> [(key: HitKey, totals: HitTotals)] {
         var entries: [Entry] = []
         entries.reserveCapacity(count)
@@ -141,8 +144,18 @@ final class HitTable {
             entries.append(slots[slot])
         }
         removeAll()
-        entries.sort { $0.key < $1.key }
-        return entries.map { (HitKey($0.key), $0.totals) }
+        guard let compact = CompactHitKeys(entries.lazy.map(\.key), count: entries.count) else {
+            entries.sort { $0.key < $1.key }
+            return entries.map { (HitKey($0.key), $0.totals) }
+        }
+        var order = [UInt64]()
+        order.reserveCapacity(entries.count)
+        for (index, entry) in entries.enumerated() { order.append(compact.sortKey(entry.key, index: index)) }
+        CompactHitKeys.radixSort(&order, bits: compact.indexBits..<compact.totalBits)
+        return order.map { sortKey in
+            let entry = entries[compact.index(of: sortKey)]
+            return (HitKey(entry.key), entry.totals)
+        }
     }
 
     /// Forgets every aggregate, keeping the capacity.
@@ -172,5 +185,111 @@ final class HitTable {
             slots[slot] = old[index]
         }
         old.deallocate()
+    }
+}
+
+/// Packs the keys of a set of aggregates into single `UInt64` sort keys, when their fields' ranges fit: each of the
+/// six fields (in row order) becomes its offset from the field's smallest value, in just the bits its range needs,
+/// followed by the aggregate's index in the low bits. Sorting these integers sorts the aggregates in row order.
+///
+/// A day's aggregates need about 45 bits (24 hours, a hundred thousand paths, a few hundred statuses and
+/// user-agent classes) plus 20 for the index at most, so the packing fails only for extreme inputs.
+struct CompactHitKeys {
+    /// Per field (hour, path, status, user-agent class, virtual host, kind): its smallest value and its shift in
+    /// the sort key.
+    private var minima: [UInt64] = []
+    private var shifts: [UInt64] = []
+    /// The low bits of a sort key that hold the index.
+    let indexBits: Int
+    /// The bits a sort key uses: the fields are above `indexBits` and below this.
+    let totalBits: Int
+
+    /// The packing of `keys`, or nil when the fields' ranges and the index need more than 64 bits.
+    init?<Keys: Sequence>(_ keys: Keys, count: Int) where Keys.Element == PackedHitKey {
+        var low = [UInt64](repeating: .max, count: 6)
+        var high = [UInt64](repeating: 0, count: 6)
+        for key in keys {
+            for field in 0..<6 {
+                low[field] = min(low[field], Self.field(field, of: key))
+                high[field] = max(high[field], Self.field(field, of: key))
+            }
+        }
+        indexBits = max(1, Int.bitWidth - max(0, count - 1).leadingZeroBitCount)
+        var shift = UInt64(indexBits)
+        shifts = [UInt64](repeating: 0, count: 6)
+        for field in (0..<6).reversed() {
+            shifts[field] = shift
+            shift += count == 0 ? 0 : UInt64(UInt64.bitWidth - (high[field] - low[field]).leadingZeroBitCount)
+        }
+        guard shift <= 64 else { return nil }
+        totalBits = Int(shift)
+        minima = count == 0 ? [0, 0, 0, 0, 0, 0] : low
+    }
+
+    /// Field `number` (0 to 5, in row order) of a key, as the unsigned 32-bit pattern that orders like the field.
+    @inline(__always)
+    private static func field(_ number: Int, of key: PackedHitKey) -> UInt64 {
+        switch number {
+        case 0: key.first >> 32
+        case 1: key.first & 0xFFFF_FFFF
+        case 2: key.second >> 32
+        case 3: key.second & 0xFFFF_FFFF
+        case 4: key.third >> 32
+        default: key.third & 0xFFFF_FFFF
+        }
+    }
+
+    /// The sort key of the aggregate at `index` with key `key`.
+    @inline(__always)
+    func sortKey(_ key: PackedHitKey, index: Int) -> UInt64 {
+        var packed = UInt64(index)
+        for field in 0..<6 {
+            // Safe shift: a field with a non-zero offset has a shift below 64 (the ranges were checked to fit).
+            let offset = Self.field(field, of: key) - minima[field]
+            if offset != 0 { packed |= offset << shifts[field] }
+        }
+        return packed
+    }
+
+    /// The aggregate index a sort key carries.
+    @inline(__always)
+    func index(of sortKey: UInt64) -> Int {
+        Int(truncatingIfNeeded: indexBits == 64 ? sortKey : sortKey & ((1 << UInt64(indexBits)) - 1))
+    }
+
+    /// Sorts `keys` by their bits in `bits` (the other bits are ignored: equal there, keys keep their order), least
+    /// significant digit first, eleven bits a pass: for a day's hits four passes of counting and scattering.
+    ///
+    /// - Complexity: O(n · bits.count / 11), plus a buffer of n keys.
+    static func radixSort(_ keys: inout [UInt64], bits: Range<Int>) {
+        let digitBits = 11
+        var buffer = [UInt64](repeating: 0, count: keys.count)
+        var counts = [Int](repeating: 0, count: 1 << digitBits)
+        var shift = bits.lowerBound
+        while shift < bits.upperBound {
+            let digitShift = UInt64(shift)
+            let digitMask = UInt64(1 << min(digitBits, bits.upperBound - shift) - 1)  // the last digit may be narrower
+            keys.withUnsafeBufferPointer { source in
+                buffer.withUnsafeMutableBufferPointer { destination in
+                    counts.withUnsafeMutableBufferPointer { counts in
+                        counts.update(repeating: 0)
+                        for key in source { counts[Int(truncatingIfNeeded: (key >> digitShift) & digitMask)] += 1 }
+                        var start = 0
+                        for digit in counts.indices {
+                            let count = counts[digit]
+                            counts[digit] = start
+                            start += count
+                        }
+                        for key in source {
+                            let digit = Int(truncatingIfNeeded: (key >> digitShift) & digitMask)
+                            destination[counts[digit]] = key
+                            counts[digit] += 1
+                        }
+                    }
+                }
+            }
+            swap(&keys, &buffer)
+            shift += digitBits
+        }
     }
 }

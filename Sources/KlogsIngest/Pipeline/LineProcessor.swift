@@ -124,7 +124,7 @@ struct LineProcessor {
                 currentDayIsLate = isEphemeral
             }
         }
-        append(record, to: partition)
+        append(to: partition)
         linesIngested += 1
         if currentDayIsLate { lateLines += 1 }
         try writer.flushIfNeeded(partition, userAgents: userAgents)
@@ -202,14 +202,22 @@ struct LineProcessor {
         }
     }
 
-    private mutating func append(_ record: AccessRecord, to partition: Partition) {
+    /// Appends the parsed `record` to the partition's pending rows and aggregates.
+    ///
+    /// The record is copied once, here, into a constant: read through `self` between mutations of other
+    /// properties, Swift copied it before every accessor call (eight copies a line). A non-mutating method of
+    /// `self` called from here would copy the whole processor (1,184 bytes), hence the static `requestCategory`.
+    private mutating func append(to partition: Partition) {
+        let record = self.record
         let (classId, fingerprint) = userAgents.classify(record.userAgent)
 
         let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status
-        let kind = requestCategory(of: record, path: partition.paths.bytes(of: pathId), classId: classId)
+        let kind = Self.requestCategory(
+            of: record, path: partition.paths.bytes(of: pathId), isBot: userAgents.isBot(classId),
+            assets: configuration.assetExtensions)
 
         let client = privacy.client(of: record)
         if configuration.writeEvents {
@@ -243,11 +251,11 @@ struct LineProcessor {
     }
 
     /// The `kind` of a request (see `RequestCategory`), from its stored path.
-    private func requestCategory(of record: AccessRecord, path: ArraySlice<UInt8>, classId: Int32) -> RequestCategory {
+    private static func requestCategory(
+        of record: AccessRecord, path: ArraySlice<UInt8>, isBot: Bool, assets: AssetExtensions
+    ) -> RequestCategory {
         path.withUnsafeBytes { path in
-            RequestCategory(
-                method: record.method, status: record.status, isBot: userAgents.isBot(classId),
-                path: path, assets: configuration.assetExtensions)
+            RequestCategory(method: record.method, status: record.status, isBot: isBot, path: path, assets: assets)
         }
     }
 
