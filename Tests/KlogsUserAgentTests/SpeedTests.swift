@@ -58,7 +58,7 @@ struct SpeedTests {
         let sets: [(String, [String])] = [("uap-core test agents", Array(testAgents)), ("real-log agents", try realLogUserAgents())]
         let classifier = UserAgentClassifier(rules: ruleSet!, cacheCapacity: 1 << 16)
         for (name, agents) in sets {
-            var bytes = agents.map { Array($0.utf8) }
+            let bytes = agents.map { Array($0.utf8) }
             var sink = 0
             let uncached = seconds {
                 for index in bytes.indices {
