@@ -94,4 +94,41 @@ struct UnfinishedLineTests {
         #expect(fourth.linesRead == 0)
         #expect(fourth.notes.contains { $0.contains("no newline yet; skipped") })
     }
+
+    @Test(
+        "A resumed file's rejected lines keep the file's line numbers, also after a cut line and through a copy",
+        arguments: [1, 2])
+    func resumedLineNumbers(threads: Int) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let bad = Array("not a log line\n".utf8)
+        let path = try directory.file("grows.log", Lines.goodLines(3) + bad)
+        let report = directory.path + "/rejects.txt"
+        func run(_ input: String? = nil) throws -> String {
+            _ = try Lines.ingest([input ?? path], into: directory) {
+                $0.threads = threads
+                $0.pipelineChunkBytes = 4_096
+                $0.rejectsPath = report
+            }
+            return try String(contentsOfFile: report, encoding: .utf8)
+        }
+        let first = try run()
+        #expect(first == path + ":4: missing_field\n")
+        try Self.append(Lines.goodLines(2) + bad, to: path)
+        let second = try run()
+        #expect(second == path + ":7: missing_field\n")
+        // A cut last line, read once settled, counts as a line; its continuation does not.
+        let cut = Lines.line(path: Array("/cut".utf8))
+        try Self.append(Array(cut[..<(cut.count - 10)]), to: path)
+        try Self.age(path, seconds: InputReader.settleSeconds + 5)
+        _ = try run()
+        try Self.append(Array(cut[(cut.count - 10)...]) + Lines.goodLines(1) + bad, to: path)
+        let fourth = try run()
+        #expect(fourth == path + ":10: missing_field\n")
+        // Rotated and compressed after two more lines: the copy is read from where the file was left.
+        let content = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let rotated = try directory.file("grows.log.1.gz", gzip(content + Lines.goodLines(1) + bad))
+        let copy = try run(rotated)
+        #expect(copy == rotated + ":12: missing_field\n")
+    }
 }

@@ -25,9 +25,12 @@ public struct Ledger: Codable, Sendable, Equatable {
         /// Compressed copies already read to their end: `device:inode:size:mtime` (so they are not decompressed
         /// again only to find nothing new).
         public var completeCopies: [String]?
+        /// The lines before `offset`, so that a resumed read numbers its lines (in reject reports and messages)
+        /// as the file does; `nil` in ledgers written before it was kept, and once unknown it stays unknown.
+        public var lines: Int64?
 
         enum CodingKeys: String, CodingKey {
-            case head, offset, size, updated
+            case head, offset, size, updated, lines
             case headLength = "head_length"
             case lastPath = "last_path"
             case completeCopies = "complete_copies"

@@ -18,6 +18,9 @@ struct SourcePlan {
     var fileSize: Int64
     /// Bytes skipped at the offset: the rest of a line that an earlier run read without its newline.
     var continuation: Int64 = 0
+    /// The lines of the file before the offset read from (the first line read is `linesBefore + 1`), or `nil`
+    /// when the ledger does not know them (it predates the count).
+    var linesBefore: Int64? = 0
 
     /// Reads the head of `path` (its first `Ledger.headLimit` decompressed bytes) and matches it in the ledger.
     ///
@@ -54,6 +57,7 @@ struct SourcePlan {
             return
         }
         let source = ledger.sources[index]
+        linesBefore = source.offset == 0 ? 0 : source.lines
         let copyText = source.lastPath == path ? "" : " (a copy of \(source.lastPath))"
         if compression == .plain {
             action =
@@ -102,7 +106,7 @@ struct SourcePlan {
 extension Ledger {
     /// Records that a source was read: its head, the line boundary reached, its length.
     mutating func record(
-        plan: SourcePlan, path: String, head: [UInt8], offset: Int64, size: Int64, readToEnd: Bool
+        plan: SourcePlan, path: String, head: [UInt8], offset: Int64, lines: Int, size: Int64, readToEnd: Bool
     ) {
         let headLength = min(head.count, Ledger.headLimit)
         let headHash = head.withUnsafeBytes { Ledger.headHash(UnsafeRawBufferPointer(rebasing: $0[0..<headLength])) }
@@ -112,6 +116,9 @@ extension Ledger {
         if headLength >= source.headLength {
             source.head = headHash
             source.headLength = headLength
+        }
+        if offset >= source.offset {
+            source.lines = plan.linesBefore.map { $0 + Int64(lines) }
         }
         source.offset = max(source.offset, offset)
         source.size = max(source.size, size)

@@ -248,10 +248,12 @@ public final class Ingestor {
         }
         let read: FileRead
         if let pipeline {
-            read = try pipeline.ingest(reader, from: startOffset, into: &processor, progress: report)
+            read = try pipeline.ingest(
+                reader, from: startOffset, firstLine: Int(plan.linesBefore ?? 0), into: &processor, progress: report)
         } else {
             read = try readSequentially(
-                reader, from: startOffset, through: &processor, buffer: buffer, progress: report)
+                reader, from: startOffset, firstLine: Int(plan.linesBefore ?? 0), through: &processor, buffer: buffer,
+                progress: report)
         }
         let boundary = read.boundary
         if !read.readToEnd && read.failure == nil {
@@ -269,7 +271,8 @@ public final class Ingestor {
         let headHash = head.withUnsafeBytes { Ledger.headHash($0) }
         ranges.append("\(headHash):\(head.count):\(startOffset):\(boundary)")
         ledger.record(
-            plan: plan, path: path, head: head, offset: boundary, size: read.position, readToEnd: read.readToEnd)
+            plan: plan, path: path, head: head, offset: boundary, lines: read.lines, size: read.position,
+            readToEnd: read.readToEnd)
         if boundary > startOffset {
             summary.notes.append(
                 startOffset == 0 ? "\(path): read \(boundary) bytes"
@@ -287,13 +290,15 @@ public final class Ingestor {
         var boundary: Int64
         var readToEnd: Bool
         var failure: IngestError?
+        /// The lines read, up to `boundary`.
+        var lines = 0
     }
 
     /// The single-threaded path: reads 1 MiB at a time into `buffer` and hands each line to the processor.
     ///
     /// - Parameter progress: called after each chunk with the input bytes read and the lines split so far.
     private func readSequentially(
-        _ reader: InputReader, from startOffset: Int64, through processor: inout LineProcessor,
+        _ reader: InputReader, from startOffset: Int64, firstLine: Int, through processor: inout LineProcessor,
         buffer: UnsafeMutableRawBufferPointer, progress: (_ bytesRead: Int64, _ linesRead: Int) -> Void
     ) throws -> FileRead {
         var splitter = LineSplitter()
@@ -311,10 +316,11 @@ public final class Ingestor {
                 guard read.position > startOffset else { continue }
                 let skip = Int(max(0, startOffset - chunkStart))
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
-                try splitter.feed(chunk) { number, line in try processor.process(line, number: number) }
+                try splitter.feed(chunk) { number, line in try processor.process(line, number: firstLine + number) }
                 progress(Int64(reader.bytesRead), splitter.lineCount)
                 if let newline = lastNewline(in: chunk) {
                     read.boundary = chunkStart + Int64(skip) + Int64(newline) + 1
+                    read.lines = splitter.lineCount
                 }
                 if StopSignals.isRequested { break }  // commit what was read; the next run reads the rest
             }
@@ -323,8 +329,9 @@ public final class Ingestor {
             // A last line without a newline is read only from a finished file (compressed, or not modified for
             // a while): in a plain file being written it may be incomplete, and is read once it is complete.
             if reader.isFinishedWriting {
-                try splitter.finish { number, line in try processor.process(line, number: number) }
+                try splitter.finish { number, line in try processor.process(line, number: firstLine + number) }
                 read.boundary = read.position
+                read.lines = splitter.lineCount
             }
         } catch let error as IngestError {
             read.failure = error

@@ -78,12 +78,14 @@ final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
     /// cannot be written) ends the input, not the run: it comes back in `failure`, with the resume boundary of the
     /// last chunk added whole.
     ///
-    /// - Parameter progress: called after each chunk is added, on the calling thread, with the input bytes read
-    ///   and the lines added so far.
+    /// - Parameters:
+    ///   - startLine: the file's lines before `startOffset`: line numbers (in reject reports) go on from there.
+    ///   - progress: called after each chunk is added, on the calling thread, with the input bytes read and the
+    ///     lines added so far.
     /// - Returns: how far the input was read.
     /// - Throws: any other error, after the threads have been stopped and joined.
     func ingest(
-        _ input: InputReader, from startOffset: Int64, into processor: inout LineProcessor,
+        _ input: InputReader, from startOffset: Int64, firstLine startLine: Int, into processor: inout LineProcessor,
         progress: (_ bytesRead: Int64, _ linesRead: Int) -> Void
     ) throws -> Ingestor.FileRead {
         let reader = ChunkReader(
@@ -97,7 +99,7 @@ final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
             processor.forgetPartition()
         }
         var sequence = 0
-        var firstLine = 0
+        var firstLine = startLine
         var boundary = startOffset
         do {
             while let batch = nextParsed(sequence) {
@@ -106,17 +108,18 @@ final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
                 boundary = batch.boundary
                 firstLine += batch.lineCount
                 sequence += 1
-                progress(batch.inputBytesRead, firstLine)
+                progress(batch.inputBytesRead, firstLine - startLine)
             }
         } catch let error as IngestError {
             stopAndJoin()
             return Ingestor.FileRead(
-                head: reader.head, position: reader.position, boundary: boundary, readToEnd: false, failure: error)
+                head: reader.head, position: reader.position, boundary: boundary, readToEnd: false, failure: error,
+                lines: firstLine - startLine)
         }
         // The reader thread has finished (`nextParsed` returned nil), so its results are final.
         return Ingestor.FileRead(
             head: reader.head, position: reader.position, boundary: boundary, readToEnd: reader.readToEnd,
-            failure: reader.failure)
+            failure: reader.failure, lines: firstLine - startLine)
     }
 
     /// Adds the workers' counters to a summary.
