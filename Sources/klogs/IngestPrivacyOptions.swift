@@ -45,11 +45,14 @@ extension Klogs.Ingest {
             printError("klogs ingest: in the configuration file: \(message)")
             return ExitCode(64)
         }
-        let grace = keyGrace ?? file.keyGrace
-        guard let graceSeconds = grace.map(KeyLifecycle.parseDuration) ?? KeyLifecycle.defaultGraceSeconds else {
-            throw fileError("key_grace \(Self.notADuration(grace ?? ""))")
+        configuration.keyGraceSeconds = KeyLifecycle.defaultGraceSeconds
+        if let grace = keyGrace ?? file.keyGrace {
+            // The flag was checked by `validate`; only the file's text can fail here.
+            guard let seconds = KeyLifecycle.parseDuration(grace) else {
+                throw fileError("key_grace \(Self.notADuration(grace))")
+            }
+            configuration.keyGraceSeconds = seconds
         }
-        configuration.keyGraceSeconds = graceSeconds
 
         var source = clientIPFrom ?? .client
         if clientIPFrom == nil, let text = file.clientIPFrom {

@@ -128,6 +128,10 @@ public struct ConfigurationFile: Sendable, Equatable {
                 guard let number = value.int else { throw wrong("an integer") }
                 return number
             }
+            func number() throws -> Double {
+                guard let number = value.double ?? value.int.map(Double.init) else { throw wrong("a number") }
+                return number
+            }
             func strings() throws -> [String] {
                 guard let array = value.array else { throw wrong("an array of strings") }
                 return try array.map { element in
@@ -165,9 +169,7 @@ public struct ConfigurationFile: Sendable, Equatable {
                     return PathRewrite(pattern: pattern, replacement: replacement)
                 }
             case "retention_days": result.retentionDays = try integer()
-            case "flush_interval":
-                guard let number = value.double ?? value.int.map(Double.init) else { throw wrong("a number") }
-                result.flushInterval = number
+            case "flush_interval": result.flushInterval = try number()
             case "flush_lines": result.flushLines = try integer()
             case "threads": result.threads = try integer()
             case "key_grace": result.keyGrace = try string()
@@ -176,9 +178,7 @@ public struct ConfigurationFile: Sendable, Equatable {
             case "rejects": result.rejects = try string()
             case "metrics_file": result.metricsFile = try string()
             case "log_level": result.logLevel = try string()
-            case "wait":
-                guard let number = value.double ?? value.int.map(Double.init) else { throw wrong("a number") }
-                result.wait = number
+            case "wait": result.wait = try number()
             default:
                 throw BatchError(
                     "\(name): unknown key '\(key)'; the keys are: \(keys.joined(separator: ", ")) "
