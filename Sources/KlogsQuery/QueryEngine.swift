@@ -338,7 +338,7 @@ struct Aggregator {
         guard rowCount > 0 else { return }
         scan.rowsScanned += rowCount
         let needsTime = query.dimensions.contains(.day) || query.dimensions.contains(.hour)
-        let (keep, times) = try selection.matchingRows(columns, needsTimes: needsTime)
+        let (keep, times) = try columns.matchingRows(selection, needsTimes: needsTime)
         func column(_ name: String) throws -> ColumnValues { try columns.column(name) }
 
         // Local ids per dimension.
@@ -388,7 +388,7 @@ struct Aggregator {
             visitorValidity = validity
         }
         let wantsBytes = !byteCounts.isEmpty
-        let isPage: [Bool] = wantsPageviews ? RowSelection.pageRows(try column("kind")) : []
+        let isPage: [Bool] = wantsPageviews ? try columns.pageRows() : []
 
         // Mixed-radix local keys; a dense table maps them to global groups when small enough.
         var strides: [Int] = []
@@ -408,67 +408,86 @@ struct Aggregator {
         }
         let dimensionCount = locals.count
 
-        let singleIds = dimensionCount == 1 ? locals[0].ids : []
-        let singleShift = dimensionCount == 1 ? Int(locals[0].shift) : 0
-        for row in 0..<rowCount where keep[row] {
-            var localKey = 0
-            if dimensionCount == 1 {
-                localKey = Int(singleIds[row]) &+ singleShift
-            } else {
-                for dimension in 0..<dimensionCount {
-                    localKey &+= (Int(locals[dimension].ids[row]) &+ Int(locals[dimension].shift)) &* strides[dimension]
-                }
+        // Each kept row's group (-1 for a row left out), then the sums over them, a metric at a time.
+        var rowGroups = [Int32](repeating: -1, count: rowCount)
+        if dimensionCount == 0 {
+            // One group, made by the first kept row.
+            for row in 0..<rowCount where keep[row] {
+                if keys.isEmpty { _ = newGroup(GroupKey()) }
+                rowGroups[row] = 0
             }
-            var groupId: Int32
-            if dense {
-                groupId = denseGroups[localKey]
-            } else {
-                groupId = sparseGroups[localKey] ?? -1
-            }
-            if groupId < 0 {
-                var key = GroupKey()
-                for dimension in 0..<dimensionCount {
-                    let local = locals[dimension].ids[row] &+ locals[dimension].shift
-                    switch locals[dimension].kind {
-                    case .offset(let base): key[dimension] = Int32(Int64(local) + base)
-                    case .strings(let dictionary):
-                        var global = localToGlobal[dimension][Int(local)]
-                        if global < 0 {
-                            global = local == 0 ? 0 : tables[dimension].id(dictionary[Int(local) - 1])
-                            localToGlobal[dimension][Int(local)] = global
-                        }
-                        key[dimension] = global
+        } else {
+            let singleIds = dimensionCount == 1 ? locals[0].ids : []
+            let singleShift = dimensionCount == 1 ? Int(locals[0].shift) : 0
+            for row in 0..<rowCount where keep[row] {
+                var localKey = 0
+                if dimensionCount == 1 {
+                    localKey = Int(singleIds[row]) &+ singleShift
+                } else {
+                    for dimension in 0..<dimensionCount {
+                        localKey &+=
+                            (Int(locals[dimension].ids[row]) &+ Int(locals[dimension].shift)) &* strides[dimension]
                     }
                 }
-                if let existing = groupIndex[key] {
-                    groupId = existing
-                } else {
-                    groupId = Int32(keys.count)
-                    groupIndex[key] = groupId
-                    keys.append(key)
-                    hits.append(0)
-                    bytes.append(0)
-                    pageviews.append(0)
-                    visitors.append(0)
+                var groupId = dense ? denseGroups[localKey] : sparseGroups[localKey] ?? -1
+                if groupId < 0 {
+                    var key = GroupKey()
+                    for dimension in 0..<dimensionCount {
+                        let local = locals[dimension].ids[row] &+ locals[dimension].shift
+                        switch locals[dimension].kind {
+                        case .offset(let base): key[dimension] = Int32(Int64(local) + base)
+                        case .strings(let dictionary):
+                            var global = localToGlobal[dimension][Int(local)]
+                            if global < 0 {
+                                global = local == 0 ? 0 : tables[dimension].id(dictionary[Int(local) - 1])
+                                localToGlobal[dimension][Int(local)] = global
+                            }
+                            key[dimension] = global
+                        }
+                    }
+                    groupId = groupIndex[key] ?? newGroup(key)
+                    if dense { denseGroups[localKey] = groupId } else { sparseGroups[localKey] = groupId }
                 }
-                if dense { denseGroups[localKey] = groupId } else { sparseGroups[localKey] = groupId }
-            }
-            let g = Int(groupId)
-            let rowHits = dataset == .hits ? hitCounts[row] : 1
-            hits[g] &+= rowHits
-            totalHits &+= rowHits
-            if wantsBytes {
-                bytes[g] &+= byteCounts[row]
-                totalBytes &+= byteCounts[row]
-            }
-            if wantsPageviews && isPage[row] {
-                pageviews[g] &+= rowHits
-                totalPageviews &+= rowHits
-            }
-            if wantsVisitors && !visitorValues.isEmpty && (visitorValidity?[row] ?? true) {
-                dayVisitors.add(group: groupId, visitor: visitorValues[row])
+                rowGroups[row] = groupId
             }
         }
+        let isHits = dataset == .hits
+        totalHits &+= Self.addUp(rowGroups, into: &hits) { isHits ? hitCounts[$0] : 1 }
+        if wantsBytes { totalBytes &+= Self.addUp(rowGroups, into: &bytes) { byteCounts[$0] } }
+        if wantsPageviews {
+            totalPageviews &+= Self.addUp(rowGroups, into: &pageviews) { isPage[$0] ? (isHits ? hitCounts[$0] : 1) : 0 }
+        }
+        if wantsVisitors && !visitorValues.isEmpty {
+            dayVisitors.add(groups: rowGroups, visitors: visitorValues, validity: visitorValidity)
+        }
+    }
+
+    /// Adds `value(row)` of every row with a group (not -1) to that group's sum, and returns the sum of them all.
+    @inline(__always)
+    private static func addUp(_ rowGroups: [Int32], into sums: inout [Int64], _ value: (Int) -> Int64) -> Int64 {
+        var total: Int64 = 0
+        sums.withUnsafeMutableBufferPointer { sums in
+            rowGroups.withUnsafeBufferPointer { groups in
+                for row in groups.indices where groups[row] >= 0 {
+                    let amount = value(row)
+                    sums[Int(groups[row])] &+= amount
+                    total &+= amount
+                }
+            }
+        }
+        return total
+    }
+
+    /// Makes a group with zero sums and returns its number.
+    private mutating func newGroup(_ key: GroupKey) -> Int32 {
+        let group = Int32(keys.count)
+        groupIndex[key] = group
+        keys.append(key)
+        hits.append(0)
+        bytes.append(0)
+        pageviews.append(0)
+        visitors.append(0)
+        return group
     }
 
     /// Counts the distinct visitors of a finished UTC day and forgets them: a pseudonym belongs to one day, so the
@@ -493,18 +512,7 @@ struct Aggregator {
                     key[index] = value.map { tables[index].id(Array($0.utf8)[...]) } ?? 0
                 }
             }
-            let group: Int
-            if let existing = groupIndex[key] {
-                group = Int(existing)
-            } else {
-                group = keys.count
-                groupIndex[key] = Int32(group)
-                keys.append(key)
-                hits.append(0)
-                bytes.append(0)
-                pageviews.append(0)
-                visitors.append(0)
-            }
+            let group = Int(groupIndex[key] ?? newGroup(key))
             hits[group] &+= other.hits[otherGroup]
             pageviews[group] &+= other.pageviews[otherGroup]
             bytes[group] &+= other.bytes[otherGroup]

@@ -8,6 +8,15 @@ final class RowGroupColumns {
     let dataset: DatasetName
     let rowCount: Int
     private var cache: [String: ColumnValues] = [:]
+    /// The last selection's matching rows: the queries sharing a scan share their range and filters.
+    private var selected: (selection: SelectionKey, keep: [Bool], times: [Int64], hasTimes: Bool)?
+    private var pages: [Bool]?
+
+    /// What decides which rows a ``RowSelection`` keeps.
+    private struct SelectionKey: Equatable {
+        var range: TimeRange
+        var filters: QueryFilters
+    }
 
     init(reader: ParquetFileReader, group: Int, dataset: DatasetName) {
         self.reader = reader
@@ -28,6 +37,26 @@ final class RowGroupColumns {
         }
         cache[name] = values
         return values
+    }
+
+    /// The rows that pass a selection, and the time column when read (see ``RowSelection/matchingRows(_:needsTimes:)``),
+    /// computed once for the aggregators that share the row group.
+    func matchingRows(_ selection: RowSelection, needsTimes: Bool) throws -> (keep: [Bool], times: [Int64]) {
+        let key = SelectionKey(range: selection.range, filters: selection.query.filters)
+        if let selected, selected.selection == key, selected.hasTimes || !needsTimes {
+            return (selected.keep, selected.times)
+        }
+        let (keep, times) = try selection.matchingRows(self, needsTimes: needsTimes)
+        selected = (key, keep, times, needsTimes || !times.isEmpty)
+        return (keep, times)
+    }
+
+    /// Per row, whether it is a page view (see ``RowSelection/pageRows(_:)``), computed once.
+    func pageRows() throws -> [Bool] {
+        if let pages { return pages }
+        let rows = RowSelection.pageRows(try column("kind"))
+        pages = rows
+        return rows
     }
 }
 

@@ -47,6 +47,33 @@ struct DayVisitorCounter {
         visitors.append(visitor)
     }
 
+    /// Adds the pair of every row with a group (not -1) and a pseudonym (`validity` nil: every row has one).
+    mutating func add(groups rowGroups: [Int32], visitors rowVisitors: [Int64], validity: [Bool]?) {
+        let start = visitors.count
+        groups.append(contentsOf: repeatElement(0, count: rowGroups.count))
+        visitors.append(contentsOf: repeatElement(0, count: rowGroups.count))
+        var end = start
+        let mask = (1 << Self.recentBits) - 1
+        recent.withUnsafeMutableBufferPointer { recent in
+            groups.withUnsafeMutableBufferPointer { groups in
+                visitors.withUnsafeMutableBufferPointer { visitors in
+                    for row in rowGroups.indices where rowGroups[row] >= 0 && (validity?[row] ?? true) {
+                        let group = rowGroups[row]
+                        let visitor = rowVisitors[row]
+                        let slot = Int(truncatingIfNeeded: UInt64(bitPattern: visitor) ^ UInt64(UInt32(bitPattern: group))) & mask
+                        if recent[slot].visitor == visitor && recent[slot].group == group { continue }
+                        recent[slot] = RecentPair(visitor: visitor, group: group)
+                        groups[end] = group
+                        visitors[end] = visitor
+                        end += 1
+                    }
+                }
+            }
+        }
+        groups.removeLast(groups.count - end)
+        visitors.removeLast(visitors.count - end)
+    }
+
     /// Counts the day's distinct pseudonyms, whatever their groups, and forgets the day.
     mutating func finishDay() -> Int64 {
         var none: [Int64] = []

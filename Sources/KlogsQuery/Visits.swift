@@ -215,7 +215,8 @@ struct VisitAggregator {
         viewDimensions = Array(repeating: [], count: query.dimensions.count)
         needsPaths = !query.dimensions.isEmpty
         wantsDurations = query.metrics.contains(.medianVisitDuration)
-        wantsVisitors = query.metrics.contains(.visitors)
+        // Visitors come from the visits only by entry or exit page; otherwise the requests count them.
+        wantsVisitors = query.metrics.contains(.visitors) && query.dimensions.contains(where: \.isVisitProperty)
     }
 
     // MARK: Collecting page views
@@ -226,10 +227,10 @@ struct VisitAggregator {
         guard rowCount > 0 else { return }
         scan.rowsScanned += rowCount
         let selection = RowSelection(query: query, range: range, dataset: .events)
-        let (keep, times) = try selection.matchingRows(columns, needsTimes: true)
-        let isPage = RowSelection.pageRows(try columns.column("kind"))
+        let (keep, times) = try columns.matchingRows(selection, needsTimes: true)
+        let isPage = try columns.pageRows()
         guard case .int64(let visitors, let validity) = try columns.column("visitor") else { return }
-        var pathIds = needsPaths ? GlobalIds(try columns.column("path")) : nil
+        let pathIds = needsPaths ? GlobalIds(try columns.column("path")) : nil
         var dimensionIds: [GlobalIds?] = []
         var statuses: [Int32] = []
         for dimension in query.dimensions {
@@ -241,22 +242,26 @@ struct VisitAggregator {
             default: dimensionIds.append(GlobalIds(try columns.column(dimension.columnName)))
             }
         }
-        for row in 0..<rowCount where keep[row] && isPage[row] && (validity?[row] ?? true) {
-            viewVisitors.append(visitors[row])
-            viewTimes.append(times[row])
-            if needsPaths { viewPaths.append(pathIds!.id(row, in: &paths)) }  // safe because set when needsPaths
-            for (index, dimension) in query.dimensions.enumerated() {
-                let value: Int32
-                switch dimension {
-                case .day: value = Int32(truncatingIfNeeded: times[row] / 86_400_000)
-                case .hour: value = Int32(truncatingIfNeeded: times[row] / 3_600_000)
-                case .status: value = statuses[row]
-                case .statusClass: value = statuses[row] / 100
-                case .entryPage, .exitPage: value = 0  // taken from `viewPaths` when the visit closes
-                default: value = dimensionIds[index]!.id(row, in: &tables[index])  // safe because set above
-                }
-                viewDimensions[index].append(value)
+        // The rows that are page views with a visitor, then their values a column at a time.
+        var rows: [Int] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount where keep[row] && isPage[row] && (validity?[row] ?? true) { rows.append(row) }
+        viewVisitors.append(contentsOf: rows.lazy.map { visitors[$0] })
+        viewTimes.append(contentsOf: rows.lazy.map { times[$0] })
+        if var pathIds { viewPaths.append(contentsOf: rows.map { pathIds.id($0, in: &paths) }) }
+        for (index, dimension) in query.dimensions.enumerated() {
+            let values: [Int32]
+            switch dimension {
+            case .day: values = rows.map { Int32(truncatingIfNeeded: times[$0] / 86_400_000) }
+            case .hour: values = rows.map { Int32(truncatingIfNeeded: times[$0] / 3_600_000) }
+            case .status: values = rows.map { statuses[$0] }
+            case .statusClass: values = rows.map { statuses[$0] / 100 }
+            case .entryPage, .exitPage: values = rows.map { _ in 0 }  // taken from `viewPaths` when the visit closes
+            default:
+                var ids = dimensionIds[index]!  // safe because set above for every other dimension
+                values = rows.map { ids.id($0, in: &tables[index]) }
             }
+            viewDimensions[index].append(contentsOf: values)
         }
     }
 
