@@ -77,6 +77,16 @@ public struct QueryEngine {
     /// - Throws: ``QueryError`` of kind `unanswerable` when the data cannot answer (no pseudonyms for visitors, no
     ///   events dataset), `unreadable` when a file is damaged.
     public func run() throws -> QueryResult {
+        let (range, dataset, partitions) = try plan()
+        if query.needsVisits { return try Self.scanDays([query], range: range, partitions: partitions)[0] }
+        return try scanRequests(range: range, dataset: dataset, partitions: partitions)
+    }
+
+    /// The range (the query's, else the default), the dataset to read and its partitions in range.
+    ///
+    /// - Throws: ``QueryError`` of kind `unanswerable` when there is no data, or the query needs the events dataset
+    ///   and there is none.
+    func plan() throws -> (range: TimeRange, dataset: DatasetName, partitions: [DatasetFiles.Partition]) {
         guard let range = query.range ?? DatasetFiles.defaultRange(dataDirectory: query.dataDirectory) else {
             throw QueryError(
                 .unanswerable,
@@ -94,8 +104,13 @@ public struct QueryEngine {
                     + "dataset (it was ingested with --no-events); use whole hours and leave out visitors and referrer_host"
             )
         }
-        let partitions = files.partitions(in: range)
-        if query.needsVisits { return try runWithVisits(range: range, partitions: partitions) }
+        return (range, dataset, files.partitions(in: range))
+    }
+
+    /// Answers a query without visits.
+    private func scanRequests(range: TimeRange, dataset: DatasetName, partitions: [DatasetFiles.Partition]) throws
+        -> QueryResult
+    {
         // Work is shared by up to one worker per core, each with its own aggregator; the results are merged. Distinct
         // visitors are counted a day at a time, so with visitors a work item is a whole day; otherwise a file.
         let items: [[String]] =
@@ -493,10 +508,18 @@ struct Aggregator {
     /// Counts the distinct visitors of a finished UTC day and forgets them: a pseudonym belongs to one day, so the
     /// visitors of the days add up. A query with visitors must give each day to one aggregator whole and call this
     /// after it.
-    mutating func finishDay() {
+    ///
+    /// - Parameter knownVisitors: the day's distinct visitors, when another aggregator with visitors counted them
+    ///   from the same rows (they do not depend on the groups): they are not counted again.
+    /// - Returns: the day's distinct visitors (0 without visitors).
+    @discardableResult
+    mutating func finishDay(knownVisitors: Int64? = nil) -> Int64 {
         // Without dimensions the one group is the total.
-        totalVisitors +=
-            query.dimensions.isEmpty ? dayVisitors.finishDay() : dayVisitors.finishDay(groupCounts: &visitors)
+        let day =
+            query.dimensions.isEmpty
+            ? dayVisitors.finishDay() : dayVisitors.finishDay(groupCounts: &visitors, knownTotal: knownVisitors)
+        totalVisitors += day
+        return day
     }
 
     /// Adds the groups and totals of another aggregator of the same query (another worker's share of the files, and
@@ -522,11 +545,7 @@ struct Aggregator {
         totalBytes &+= other.totalBytes
         totalPageviews &+= other.totalPageviews
         totalVisitors &+= other.totalVisitors
-        scan.filesRead += other.scan.filesRead
-        scan.files += other.scan.files
-        scan.rowGroupsRead += other.scan.rowGroupsRead
-        scan.rowGroupsSkipped += other.scan.rowGroupsSkipped
-        scan.rowsScanned += other.scan.rowsScanned
+        scan.add(other.scan)
     }
 
     /// The value of one dimension of a key.

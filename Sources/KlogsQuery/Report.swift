@@ -1,7 +1,8 @@
 import KlogsCore
 import KlogsIngest
 
-/// Everything a report shows, computed by a handful of ``QueryEngine`` runs.
+/// Everything a report shows: with pseudonyms and events, from one shared scan of the events and one of the hits
+/// (``QueryEngine/runSharingScan(_:)``); otherwise a ``QueryEngine`` run per section.
 ///
 /// It leads with the numbers web analytics leads with (docs/METRICS.md): visitors, visits, page views, bounce rate
 /// and visit duration, each over the range and by day (by hour for two days or less); then page views by page, visits
@@ -69,8 +70,8 @@ public struct ReportData: Sendable {
             throw QueryError(.unanswerable, "\(dataDirectory) holds no data; run klogs ingest first")
         }
         var notes: [String] = []
-        func run(_ dimensions: [QueryDimension], _ metrics: [QueryMetric], top: Int? = nil, bots: BotPolicy = .exclude)
-            throws -> QueryResult
+        func query(_ dimensions: [QueryDimension], _ metrics: [QueryMetric], top: Int? = nil, bots: BotPolicy = .exclude)
+            -> Query
         {
             var query = Query(dataDirectory: dataDirectory)
             query.range = range
@@ -78,64 +79,113 @@ public struct ReportData: Sendable {
             query.metrics = metrics
             query.top = top
             query.filters.bots = bots
-            return try QueryEngine(query).run()
+            return query
+        }
+        func run(_ dimensions: [QueryDimension], _ metrics: [QueryMetric], top: Int? = nil, bots: BotPolicy = .exclude)
+            throws -> QueryResult
+        {
+            try QueryEngine(query(dimensions, metrics, top: top, bots: bots)).run()
         }
         let unit: QueryDimension = range.end - range.start <= 2 * 86_400_000 ? .hour : .day
-        // One scan gives the series and, in its totals, the headline (visits never cross a day, so every visit and
+        // One query gives the series and, in its totals, the headline (visits never cross a day, so every visit and
         // request of the range is in some point of the series).
         let visitorMetrics: [QueryMetric] = [.visitors, .visits, .bounceRate, .visitDuration]
+        let seriesMetrics: [QueryMetric] = [.pageviews] + visitorMetrics + [.hits, .bytes]
+
+        // With pseudonyms and events, the series and every section come from one scan of the events.
         var withVisitors = true
-        let byUnit: QueryResult
+        var byUnit: QueryResult
+        var sectionResults: [Result<QueryResult, QueryError>]
         do {
-            byUnit = try run([unit], [.pageviews] + visitorMetrics + [.hits, .bytes])
+            let queries =
+                [query([unit], seriesMetrics)] + Self.sections(withVisitors: true).map { query([$0.dimension], $0.metrics, top: top) }
+            let results = try QueryEngine.runSharingScan(queries)
+            byUnit = results[0]
+            sectionResults = results.dropFirst().map { .success($0) }
         } catch let error as QueryError where error.kind == .unanswerable {
-            // The note gives the reason visitors alone cannot be counted.
-            var reason: QueryError?
+            // Without them, a query at a time, so that each section that can be shown is.
             do {
-                _ = try run([], [.visitors])
-            } catch let visitorsError as QueryError where visitorsError.kind == .unanswerable {
-                reason = visitorsError
+                byUnit = try run([unit], seriesMetrics)
+            } catch let error as QueryError where error.kind == .unanswerable {
+                // The note gives the reason visitors alone cannot be counted.
+                var reason: QueryError?
+                do {
+                    _ = try run([], [.visitors])
+                } catch let visitorsError as QueryError where visitorsError.kind == .unanswerable {
+                    reason = visitorsError
+                }
+                guard let reason else { throw error }
+                notes.append("Visitors and visits are not shown: \(reason.message).")
+                withVisitors = false
+                byUnit = try run([unit], [.pageviews, .hits, .bytes])
             }
-            guard let reason else { throw error }
-            notes.append("Visitors and visits are not shown: \(reason.message).")
-            withVisitors = false
-            byUnit = try run([unit], [.pageviews, .hits, .bytes])
+            sectionResults = try Self.sections(withVisitors: withVisitors).map { section in
+                do {
+                    return .success(try run([section.dimension], section.metrics, top: top))
+                } catch let error as QueryError where error.kind == .unanswerable {
+                    return .failure(error)
+                }
+            }
         }
         let headline = Figures(label: "", row: byUnit.totals, metrics: byUnit.metrics)
         let bots = try run([], [.hits], bots: .only)
         let series = Self.series(byUnit, unit: unit, range: range)
 
         var rankings: [Ranking] = []
-        let sections: [(String, String, QueryDimension, String, [QueryMetric])] = [
-            ("pages", "Top pages", .path, "Page", withVisitors ? [.pageviews, .visitors] : [.pageviews]),
-            ("entries", "Entry pages", .entryPage, "Entry page", [.visits, .bounceRate, .visitDuration]),
-            ("referrers", "Referrer hosts", .referrerHost, "Referrer host",
-             withVisitors ? [.visits, .bounceRate, .visitDuration] : [.hits]),
-            ("browsers", "Browsers", .browser, "Browser", withVisitors ? [.hits, .visitors] : [.hits]),
-            ("oses", "Operating systems", .os, "Operating system", withVisitors ? [.hits, .visitors] : [.hits]),
-            ("devices", "Devices", .device, "Device", withVisitors ? [.hits, .visitors] : [.hits]),
-            ("statuses", "Status codes", .status, "Status", [.hits]),
-        ]
-        for (id, title, dimension, column, metrics) in sections {
-            if dimension == .entryPage && !withVisitors { continue }
+        for (section, outcome) in zip(Self.sections(withVisitors: withVisitors), sectionResults) {
             let result: QueryResult
-            do {
-                result = try run([dimension], metrics, top: top)
-            } catch let error as QueryError where error.kind == .unanswerable {
-                notes.append("\(title) are not shown: \(error.message).")
+            switch outcome {
+            case .success(let answer): result = answer
+            case .failure(let error):
+                notes.append("\(section.title) are not shown: \(error.message).")
                 continue
             }
             let rows = result.rows.map { (label: QueryRenderer.text($0.keys[0], null: "(none)"), values: $0.values) }
             rankings.append(
                 Ranking(
-                    id: id, title: title, column: column, metrics: metrics, rows: rows, total: result.totals[0],
-                    valueCount: result.groupCount))
+                    id: section.id, title: section.title, column: section.column, metrics: section.metrics, rows: rows,
+                    total: result.totals[0], valueCount: result.groupCount))
         }
         let totalsByMetric = Dictionary(uniqueKeysWithValues: zip(byUnit.metrics, byUnit.totals))
         return ReportData(
             dataDirectory: dataDirectory, range: range, seriesUnit: unit, headline: headline, series: series,
             hits: Int64(totalsByMetric[.hits] ?? 0), bytes: Int64(totalsByMetric[.bytes] ?? 0),
             botHits: Int64(bots.totals[0]), rankings: rankings, notes: notes)
+    }
+
+    /// One ranked list of a report: what it is called and the query behind it.
+    private struct Section {
+        var id: String
+        var title: String
+        var dimension: QueryDimension
+        var column: String
+        var metrics: [QueryMetric]
+    }
+
+    /// The ranked lists, in display order; without visitors, entry pages are left out and the others count
+    /// requests.
+    private static func sections(withVisitors: Bool) -> [Section] {
+        let perVisit: [QueryMetric] = [.visits, .bounceRate, .visitDuration]
+        let sections = [
+            Section(
+                id: "pages", title: "Top pages", dimension: .path, column: "Page",
+                metrics: withVisitors ? [.pageviews, .visitors] : [.pageviews]),
+            Section(id: "entries", title: "Entry pages", dimension: .entryPage, column: "Entry page", metrics: perVisit),
+            Section(
+                id: "referrers", title: "Referrer hosts", dimension: .referrerHost, column: "Referrer host",
+                metrics: withVisitors ? perVisit : [.hits]),
+            Section(
+                id: "browsers", title: "Browsers", dimension: .browser, column: "Browser",
+                metrics: withVisitors ? [.hits, .visitors] : [.hits]),
+            Section(
+                id: "oses", title: "Operating systems", dimension: .os, column: "Operating system",
+                metrics: withVisitors ? [.hits, .visitors] : [.hits]),
+            Section(
+                id: "devices", title: "Devices", dimension: .device, column: "Device",
+                metrics: withVisitors ? [.hits, .visitors] : [.hits]),
+            Section(id: "statuses", title: "Status codes", dimension: .status, column: "Status", metrics: [.hits]),
+        ]
+        return withVisitors ? sections : sections.filter { $0.dimension != .entryPage }
     }
 
     /// Every day (or hour) of the range, zero where there was nothing, from the first one with data.

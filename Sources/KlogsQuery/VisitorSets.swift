@@ -82,11 +82,16 @@ struct DayVisitorCounter {
 
     /// Counts the day's distinct pseudonyms and adds 1 to `groupCounts[group]` for each distinct (group, pseudonym)
     /// pair (it must have an entry for every group added); forgets the day.
-    mutating func finishDay(groupCounts: inout [Int64]) -> Int64 {
-        finishDay(countingGroups: true, into: &groupCounts)
+    ///
+    /// - Parameter knownTotal: the day's distinct pseudonyms when already counted (by another counter given the same
+    ///   pseudonyms): they are then not counted again, and this is returned.
+    mutating func finishDay(groupCounts: inout [Int64], knownTotal: Int64? = nil) -> Int64 {
+        finishDay(countingGroups: true, into: &groupCounts, knownTotal: knownTotal)
     }
 
-    private mutating func finishDay(countingGroups: Bool, into groupCounts: inout [Int64]) -> Int64 {
+    private mutating func finishDay(countingGroups: Bool, into groupCounts: inout [Int64], knownTotal: Int64? = nil)
+        -> Int64
+    {
         defer {
             groups.removeAll(keepingCapacity: true)
             visitors.removeAll(keepingCapacity: true)
@@ -94,6 +99,7 @@ struct DayVisitorCounter {
         }
         guard !visitors.isEmpty else { return 0 }
         if countingGroups { _ = scratch.count(visitors: visitors, groups: groups, counts: &groupCounts) }
+        if let knownTotal { return knownTotal }
         return Int64(scratch.count(visitors: visitors, groups: nil, counts: &groupCounts))
     }
 }

@@ -5,60 +5,13 @@ import KlogsIngest
 import KlogsParquet
 
 // Visits (docs/METRICS.md): a visit is a run of one visitor's page views on one UTC day with no gap over the visit
-// timeout. Pseudonyms never cross a UTC day, so days are independent: each worker takes whole days, reads every file
-// of a day once (request metrics and page views from the same decoded columns), and cuts the day's page views into
-// visits before it moves on.
+// timeout. Pseudonyms never cross a UTC day, so days are independent: each worker of a day scan (SharedScan.swift)
+// takes whole days, reads every file of a day once (request metrics and page views from the same decoded columns),
+// and cuts the day's page views into visits before it moves on.
 
 extension QueryEngine {
-    /// Answers a query that needs visits.
-    func runWithVisits(range: TimeRange, partitions: [DatasetFiles.Partition]) throws -> QueryResult {
-        let byVisitProperty = query.dimensions.contains(where: \.isVisitProperty)
-        // With entry or exit page, every metric is one of the visit; otherwise counts of requests come from requests.
-        var requestQuery = query
-        requestQuery.metrics = byVisitProperty ? [] : query.metrics.filter { !$0.isVisitMetric }
-        requestQuery.top = nil
-        if let metric = query.metrics.first(where: { byVisitProperty && ($0 == .hits || $0 == .bytes) }) {
-            throw QueryError(
-                .unanswerable,
-                "--metric \(metric.rawValue) counts requests, which have no entry or exit page; with --by entry_page "
-                    + "or exit_page ask for visits, pageviews, visitors, bounce_rate, visit_duration or views_per_visit")
-        }
-        let workerCount = max(1, min(partitions.count, ProcessInfo.processInfo.activeProcessorCount, 8))
-        let workers = (0..<workerCount).map { _ in
-            VisitWorker(
-                requests: requestQuery.metrics.isEmpty
-                    ? nil : Aggregator(query: requestQuery, range: range, dataset: .events),
-                visits: VisitAggregator(query: query, range: range))
-        }
-        DispatchQueue.concurrentPerform(iterations: workerCount) { index in
-            let worker = workers[index]
-            for partition in stride(from: index, to: partitions.count, by: workerCount) {
-                do {
-                    try worker.scan(partitions[partition])
-                } catch let error as QueryError {
-                    worker.error = error
-                    return
-                } catch {
-                    worker.error = QueryError(.unreadable, "\(error)")
-                    return
-                }
-            }
-        }
-        if let error = workers.compactMap(\.error).first { throw error }
-        try Self.checkPseudonyms(
-            query, range, sawEvents: workers.contains { $0.sawFiles }, sawPseudonyms: workers.contains { $0.sawPseudonyms })
-        var visits = workers[0].visits
-        for worker in workers.dropFirst() { visits.merge(worker.visits) }
-        var requests = workers[0].requests
-        for worker in workers.dropFirst() { if let other = worker.requests { requests?.merge(other) } }
-        var scan = visits.scan
-        scan.partitionsRead = partitions.count
-        scan.files.sort()
-        return combine(requests: requests?.result(), visits: visits, range: range, scan: scan)
-    }
-
     /// Joins the request metrics and the visit metrics of each group, then orders and cuts the groups.
-    private func combine(requests: QueryResult?, visits: VisitAggregator, range: TimeRange, scan: ScanStatistics)
+    func combine(requests: QueryResult?, visits: VisitAggregator, range: TimeRange, scan: ScanStatistics)
         -> QueryResult
     {
         let byVisitProperty = query.dimensions.contains(where: \.isVisitProperty)
@@ -136,44 +89,6 @@ extension QueryResult {
     }
 }
 
-/// One worker of a visit query: its aggregators and what it saw. Each worker writes only its own instance.
-private final class VisitWorker: @unchecked Sendable {
-    var requests: Aggregator?
-    var visits: VisitAggregator
-    var error: QueryError?
-    var sawFiles = false
-    var sawPseudonyms = false
-
-    init(requests: Aggregator?, visits: VisitAggregator) {
-        self.requests = requests
-        self.visits = visits
-    }
-
-    /// Reads every file of one day partition, then cuts the day's page views into visits.
-    func scan(_ partition: DatasetFiles.Partition) throws {
-        let selection = RowSelection(query: visits.query, range: visits.range, dataset: .events)
-        for path in DatasetFiles.files(in: partition) {
-            let reader = try ParquetFileReader(path: path)
-            sawFiles = true
-            if let mode = reader.metadataValue(forKey: "klogs.ip_mode"), mode.contains("hash") { sawPseudonyms = true }
-            visits.scan.filesRead += 1
-            visits.scan.files.append(path)
-            for group in reader.rowGroups.indices {
-                if selection.canSkip(reader, group) {
-                    visits.scan.rowGroupsSkipped += 1
-                    continue
-                }
-                visits.scan.rowGroupsRead += 1
-                let columns = RowGroupColumns(reader: reader, group: group, dataset: .events)
-                try requests?.addRowGroup(columns)
-                try visits.addRowGroup(columns)
-            }
-        }
-        visits.finishDay()
-        requests?.finishDay()
-    }
-}
-
 /// Cuts page views into visits and adds each visit to the group of its entry page view.
 ///
 /// Page views of one day are collected column by column (visitor, time, and one id per grouping dimension), put in
@@ -184,7 +99,6 @@ private final class VisitWorker: @unchecked Sendable {
 struct VisitAggregator {
     let query: Query
     let range: TimeRange
-    var scan = ScanStatistics()
 
     // String ids: one table per dimension; `paths` holds the paths of page views (entry and exit pages, ties).
     private var tables: [StringTable]
@@ -213,7 +127,9 @@ struct VisitAggregator {
         tables = Array(repeating: StringTable(), count: query.dimensions.count)
         groupIndex = GroupIndex(dimensions: query.dimensions, range: range)
         viewDimensions = Array(repeating: [], count: query.dimensions.count)
-        needsPaths = !query.dimensions.isEmpty
+        // Paths name entry and exit pages and order page views of the same time; the day and the hour are the same
+        // for those, so grouping by them alone needs no paths.
+        needsPaths = query.dimensions.contains { $0 != .day && $0 != .hour }
         wantsDurations = query.metrics.contains(.medianVisitDuration)
         // Visitors come from the visits only by entry or exit page; otherwise the requests count them.
         wantsVisitors = query.metrics.contains(.visitors) && query.dimensions.contains(where: \.isVisitProperty)
@@ -225,7 +141,6 @@ struct VisitAggregator {
     mutating func addRowGroup(_ columns: RowGroupColumns) throws {
         let rowCount = columns.rowCount
         guard rowCount > 0 else { return }
-        scan.rowsScanned += rowCount
         let selection = RowSelection(query: query, range: range, dataset: .events)
         let (keep, times) = try columns.matchingRows(selection, needsTimes: true)
         let isPage = try columns.pageRows()
@@ -448,11 +363,6 @@ struct VisitAggregator {
             }
         }
         totals.merge(other.totals)
-        scan.filesRead += other.scan.filesRead
-        scan.files += other.scan.files
-        scan.rowGroupsRead += other.scan.rowGroupsRead
-        scan.rowGroupsSkipped += other.scan.rowGroupsSkipped
-        scan.rowsScanned += other.scan.rowsScanned
     }
 }
 
