@@ -248,6 +248,33 @@ func expectGolden(_ text: String, _ name: String, sourceLocation: SourceLocation
         #expect(Double(data.hits + data.botHits) == all.totals[0])
     }
 
+    @Test func queriesSharingAScanAnswerAsEachAlone() throws {
+        func query(_ dimensions: [QueryDimension], _ metrics: [QueryMetric], top: Int? = nil) -> Query {
+            var query = Query(dataDirectory: SampleData.directory)
+            query.range = Self.range
+            query.dimensions = dimensions
+            query.metrics = metrics
+            query.top = top
+            return query
+        }
+        // Visits and requests over events, grouped and not, and one over hits that is run alone.
+        let queries = [
+            query([.day], [.pageviews, .visitors, .visits, .bounceRate, .visitDuration, .hits, .bytes]),
+            query([.path], [.pageviews, .visitors], top: 5), query([.entryPage], [.visits, .medianVisitDuration]),
+            query([.referrerHost], [.visits, .viewsPerVisit]), query([.browser, .device], [.hits, .visitors]),
+            query([], [.visitors, .visits]), query([.status], [.hits]),
+        ]
+        let shared = try QueryEngine.runSharingScan(queries)
+        #expect(shared.count == queries.count)
+        for (query, result) in zip(queries, shared) {
+            let alone = try QueryEngine(query).run()
+            // Printed, so that NaN equals NaN.
+            #expect("\(result.rows)" == "\(alone.rows)", "\(query.dimensions)")
+            #expect("\(result.totals)" == "\(alone.totals)" && result.groupCount == alone.groupCount)
+            #expect(result.dataset == alone.dataset && result.scan.rowsScanned == alone.scan.rowsScanned)
+        }
+    }
+
     @Test func withoutPseudonymsTheReportLeavesVisitorsOutAndSaysWhy() throws {
         let data = try ReportData.build(dataDirectory: SampleData.truncated, range: Self.range)
         #expect(data.headline.visitors == nil && data.headline.visits == nil)
