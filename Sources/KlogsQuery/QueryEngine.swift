@@ -118,22 +118,10 @@ public struct QueryEngine {
             ? partitions.map(DatasetFiles.files(in:)) : partitions.flatMap(DatasetFiles.files(in:)).map { [$0] }
         let workerCount = max(1, min(items.count, ProcessInfo.processInfo.activeProcessorCount, 8))
         let slots = (0..<workerCount).map { _ in WorkerSlot(Aggregator(query: query, range: range, dataset: dataset)) }
-        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
-            let slot = slots[worker]
-            for index in stride(from: worker, to: items.count, by: workerCount) {
-                do {
-                    for path in items[index] { try slot.add(path) }
-                    slot.aggregator.finishDay()
-                } catch let error as QueryError {
-                    slot.error = error
-                    return
-                } catch {
-                    slot.error = QueryError(.unreadable, "\(error)")
-                    return
-                }
-            }
+        try Self.shareWork(workerCount: workerCount, itemCount: items.count) { worker, item in
+            for path in items[item] { try slots[worker].add(path) }
+            slots[worker].aggregator.finishDay()
         }
-        if let error = slots.compactMap(\.error).first { throw error }
         var aggregator = slots[0].aggregator
         for slot in slots.dropFirst() { aggregator.merge(slot.aggregator) }
         aggregator.scan.partitionsRead = partitions.count
@@ -173,7 +161,6 @@ public struct QueryEngine {
 /// One worker's aggregator and what it saw; each worker writes only its own slot.
 final class WorkerSlot: @unchecked Sendable {
     var aggregator: Aggregator
-    var error: QueryError?
     var sawFiles = false
     var sawPseudonyms = false
 

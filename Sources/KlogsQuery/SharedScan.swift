@@ -39,21 +39,9 @@ extension QueryEngine {
         let selection = RowSelection(query: queries[0], range: range, dataset: .events)
         let workerCount = max(1, min(partitions.count, ProcessInfo.processInfo.activeProcessorCount, 8))
         let workers = (0..<workerCount).map { _ in DayScanWorker(parts: parts, selection: selection) }
-        DispatchQueue.concurrentPerform(iterations: workerCount) { index in
-            let worker = workers[index]
-            for partition in stride(from: index, to: partitions.count, by: workerCount) {
-                do {
-                    try worker.scan(partitions[partition])
-                } catch let error as QueryError {
-                    worker.error = error
-                    return
-                } catch {
-                    worker.error = QueryError(.unreadable, "\(error)")
-                    return
-                }
-            }
+        try shareWork(workerCount: workerCount, itemCount: partitions.count) { worker, item in
+            try workers[worker].scan(partitions[item])
         }
-        if let error = workers.compactMap(\.error).first { throw error }
         var scan = workers[0].statistics
         for worker in workers.dropFirst() { scan.add(worker.statistics) }
         scan.partitionsRead = partitions.count
@@ -77,6 +65,38 @@ extension QueryEngine {
         result.scan = scan
         return result
     }
+}
+
+extension QueryEngine {
+    /// Shares `itemCount` items among `workerCount` workers, worker `w` doing items `w`, `w + workerCount`, … in turn
+    /// with `work(w, item)` (each worker writes only its own state); a worker stops at its first error, and the error
+    /// of the first worker that had one is thrown, as a ``QueryError`` (of kind `unreadable` when it was not one).
+    static func shareWork(
+        workerCount: Int, itemCount: Int, _ work: @Sendable (_ worker: Int, _ item: Int) throws -> Void
+    ) throws {
+        let errors = WorkerErrors(count: workerCount)
+        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+            for item in stride(from: worker, to: itemCount, by: workerCount) {
+                do {
+                    try work(worker, item)
+                } catch let error as QueryError {
+                    errors.errors[worker] = error
+                    return
+                } catch {
+                    errors.errors[worker] = QueryError(.unreadable, "\(error)")
+                    return
+                }
+            }
+        }
+        if let error = errors.errors.compactMap({ $0 }).first { throw error }
+    }
+}
+
+/// Each worker's error, written only by that worker.
+private final class WorkerErrors: @unchecked Sendable {
+    var errors: [QueryError?]
+
+    init(count: Int) { errors = Array(repeating: nil, count: count) }
 }
 
 extension ScanStatistics {
@@ -146,7 +166,6 @@ private final class DayScanWorker: @unchecked Sendable {
     var parts: [DayScanPart]
     let selection: RowSelection
     var statistics = ScanStatistics()
-    var error: QueryError?
     var sawFiles = false
     var sawPseudonyms = false
 
