@@ -6,8 +6,13 @@
 /// end early, unquoted lists and rare fields leave this path. All of it is one function,
 /// ``advance(_:_:_:_:_:_:_:)``, that switches once on the step's operation. The generic loop calls it with each
 /// step's operation; a run of steps that spells a common layout (``UnrolledRun``) calls it with the operations as
-/// constants, so the compiler removes the dispatch and the run costs what the hand-tuned parser costs, with the
-/// same code, hence the same results, as the loop.
+/// constants, so the compiler removes the dispatch, with the same code, hence the same results, as the loop.
+///
+/// When the run's literals are the ones nginx and Apache write (``ProgramTraits/fusesRun``), it goes further: the
+/// run's fields are read in one straight pass (``runFused(_:_:_:_:_:_:)``) that compares the separators as constants
+/// and keeps no per-step state, and a line it cannot read exactly as the steps would (a client list, a line ending
+/// early, a malformed field) is parsed again step by step. Then a compiled `combined` costs about what the
+/// hand-tuned parser costs (1.05 times its instructions on generated lines).
 struct ProgramView: @unchecked Sendable {
     let steps: UnsafePointer<FormatStep>
     let count: Int
@@ -41,14 +46,14 @@ struct ProgramView: @unchecked Sendable {
         var step = steps
         let stepsEnd = steps + count
         if traits.unrolledRun == .none {
-            if let reason = advance(&step, to: stepsEnd, line, end, &cursor, &record, &time) { return reason }
+            if let reason = advanceSteps(&step, to: stepsEnd, line, end, &cursor, &record, &time) { return reason }
         } else {
             let runStart = steps + traits.unrolledStart
-            if let reason = advance(&step, to: runStart, line, end, &cursor, &record, &time) { return reason }
+            if let reason = advanceSteps(&step, to: runStart, line, end, &cursor, &record, &time) { return reason }
             if cursor.position < end {
                 if let reason = runUnrolled(step, line, end, &cursor, &record, &time) { return reason }
                 step += traits.unrolledRun.length
-                if let reason = advance(&step, to: stepsEnd, line, end, &cursor, &record, &time) { return reason }
+                if let reason = advanceSteps(&step, to: stepsEnd, line, end, &cursor, &record, &time) { return reason }
             }
         }
         cursor.report(into: &match, end, missingSteps: step < stepsEnd)
@@ -83,11 +88,11 @@ struct ProgramView: @unchecked Sendable {
         let stepsEnd = steps + count
         var step = steps
         guard readLeadingLiteral(line, end, &cursor),
-            advance(&step, to: runStart, line, end, &cursor, &record, &time) == nil,
+            advanceSteps(&step, to: runStart, line, end, &cursor, &record, &time) == nil,
             runFused(runStart, line, end, &cursor, &record, &time)
         else { return .irregular }
         step += traits.unrolledRun.length
-        if let reason = advance(&step, to: stepsEnd, line, end, &cursor, &record, &time) { return .done(reason) }
+        if let reason = advanceSteps(&step, to: stepsEnd, line, end, &cursor, &record, &time) { return .done(reason) }
         cursor.report(into: &match, end, missingSteps: step < stepsEnd)
         return .done(nil)
     }
@@ -104,7 +109,7 @@ struct ProgramView: @unchecked Sendable {
     /// Runs the steps from `step` up to `last` through the generic loop, stopping early when the line has ended
     /// (the steps left then read nothing); `step` is left at the first step not run.
     @inline(__always)
-    private func advance(
+    private func advanceSteps(
         _ step: inout UnsafePointer<FormatStep>, to last: UnsafePointer<FormatStep>, _ line: UnsafeRawBufferPointer,
         _ end: Int, _ cursor: inout LineCursor, _ record: inout AccessRecord, _ time: inout CommonLogTimeParser
     ) -> RejectReason? {
