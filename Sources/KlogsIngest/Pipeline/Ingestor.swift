@@ -119,7 +119,8 @@ public final class Ingestor {
             partitionLimits: configuration.partitionLimits)
         var processor: LineProcessor
         do {
-            let userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) })
+            let userAgents = UserAgentTable(
+                classifier: rules.map { UserAgentClassifier(rules: $0) }, classLimit: configuration.userAgentClassLimit)
             processor = try LineProcessor(
                 configuration: configuration, writer: writer, userAgents: userAgents, keys: keys, lifecycle: lifecycle,
                 rejects: rejects)
