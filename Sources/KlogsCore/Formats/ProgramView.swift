@@ -164,21 +164,19 @@ struct ProgramView: @unchecked Sendable {
         let space = UInt8(ascii: " ")
         let quote = UInt8(ascii: "\"")
         let start = cursor.position
-        // $remote_addr or %h: not a list, neither quoted nor bracketed.
-        guard let clientEnd = Self.plainTokenEnd(line, start, end), clientEnd > start, line[start] != quote,
-            line[start] != UInt8(ascii: "[")
-        else { return false }
+        // $remote_addr or %h
+        guard let (clientEnd, fieldEnd) = Self.clientEnds(line, start, end) else { return false }
         record.clientField = FieldRange(start, clientEnd)
-        var userStart = clientEnd &+ 1
+        var userStart = fieldEnd &+ 1
         if traits.unrolledRun.isApache {
             // %l
             guard let identEnd = Self.plainTokenEnd(line, userStart, end) else { return false }
             userStart = identEnd &+ 1
         } else {
             // nginx's literal `-` of the ident.
-            guard clientEnd &+ 3 <= end, line[clientEnd &+ 1] == UInt8(ascii: "-"), line[clientEnd &+ 2] == space
+            guard fieldEnd &+ 3 <= end, line[fieldEnd &+ 1] == UInt8(ascii: "-"), line[fieldEnd &+ 2] == space
             else { return false }
-            userStart = clientEnd &+ 3
+            userStart = fieldEnd &+ 3
         }
         // $remote_user or %u, then `[`.
         guard let userEnd = Self.plainTokenEnd(line, userStart, end), userEnd &+ 2 <= end,
@@ -244,6 +242,23 @@ struct ProgramView: @unchecked Sendable {
         cursor.fields.statusSeen = true
         cursor.fields.bodySeen = true
         return true
+    }
+
+    /// The ends of the client field at `start` that a space follows, as the steps read it: the client's (the first
+    /// element's of an unquoted list `a, b, c`) and the field's; `nil` for a client that is empty, quoted or
+    /// bracketed, or that runs to the end of the line.
+    @inline(__always)
+    private static func clientEnds(_ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> (Int, Int)? {
+        guard start < end else { return nil }
+        let tokenEnd = tokenEnd(UInt8(ascii: " "), line, start, end)
+        guard tokenEnd > start, tokenEnd < end, line[start] != UInt8(ascii: "\""), line[start] != UInt8(ascii: "[")
+        else { return nil }
+        guard line[tokenEnd &- 1] == UInt8(ascii: ",") else { return (tokenEnd, tokenEnd) }
+        let fieldEnd = listEnd(line, start, tokenEnd, end)
+        guard fieldEnd < end, let firstComma = IPAddress.indexOf(UInt8(ascii: ","), line, start, tokenEnd) else {
+            return nil
+        }
+        return (firstComma, fieldEnd)
     }
 
     /// The end of the token at `start` that a space follows, when it is not a list (does not end with a comma):
