@@ -254,6 +254,15 @@ struct ProgramView: @unchecked Sendable {
         guard tokenEnd > start, tokenEnd < end, line[start] != UInt8(ascii: "\""), line[start] != UInt8(ascii: "[")
         else { return nil }
         guard line[tokenEnd &- 1] == UInt8(ascii: ",") else { return (tokenEnd, tokenEnd) }
+        return clientListEnds(line, start, tokenEnd, end)
+    }
+
+    /// ``clientEnds(_:_:_:)`` for a list whose first token ends (with a comma) at `tokenEnd`. Out of line: rare, and
+    /// inlined it would crowd the registers of the fused run.
+    @inline(never)
+    private static func clientListEnds(_ line: UnsafeRawBufferPointer, _ start: Int, _ tokenEnd: Int, _ end: Int)
+        -> (Int, Int)?
+    {
         let fieldEnd = listEnd(line, start, tokenEnd, end)
         guard fieldEnd < end, let firstComma = IPAddress.indexOf(UInt8(ascii: ","), line, start, tokenEnd) else {
             return nil
