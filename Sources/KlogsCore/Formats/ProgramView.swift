@@ -275,6 +275,10 @@ struct ProgramView: @unchecked Sendable {
     @inline(__always)
     private static func plainTokenEnd(_ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
         guard start < end else { return nil }
+        // The usual `-` (no ident, no user) in two compares rather than a word search.
+        if start &+ 1 < end && line[start] == UInt8(ascii: "-") && line[start &+ 1] == UInt8(ascii: " ") {
+            return start &+ 1
+        }
         let tokenEnd = tokenEnd(UInt8(ascii: " "), line, start, end)
         guard tokenEnd < end, tokenEnd == start || line[tokenEnd &- 1] != UInt8(ascii: ",") else { return nil }
         return tokenEnd
