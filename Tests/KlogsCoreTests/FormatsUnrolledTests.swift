@@ -2,8 +2,8 @@
 import Testing
 
 /// The compiled programs run the fields of nginx's and Apache's combined and common layouts unrolled (the
-/// ``UnrolledRun`` of ``ProgramView``); these tests check where such runs are found and that they parse every line
-/// exactly as the generic loop does.
+/// ``UnrolledRun`` of ``ProgramView``), fused into one pass when their literals are the usual ones; these tests check
+/// where such runs are found and that they parse every line exactly as the generic loop does.
 @Suite("Unrolled runs of compiled formats")
 struct FormatsUnrolledTests {
     static let nginxCombined =
@@ -21,6 +21,8 @@ struct FormatsUnrolledTests {
         (#"%h | %l | %u | %t | "%r" | %>s | %b | "%{Referer}i" | "%{User-Agent}i""#, .apacheCombined, 0),
         (#"$remote_addr [$time_local] "$request" $status"#, .none, 0),
         ("$msec $remote_addr $request_method $uri $args $status $bytes_sent", .none, 0),
+        (#"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent rt=$request_time"#, .nginxCommon, 0),
+        (#"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-Agent}i" %D"#, .apacheCombined, 0),
     ]
 
     @Test("Runs are found wherever the operations of a common layout follow each other, whatever the literals")
@@ -32,7 +34,24 @@ struct FormatsUnrolledTests {
         }
     }
 
-    @Test("Unrolled and generic runs agree on every corpus line, on mutated lines and on lines that end early")
+    @Test("Runs whose literals are nginx's and Apache's own are fused, whatever comes before or after them")
+    func runsAreFused() throws {
+        let fused = Self.formats.map { definition, _, _ in
+            (try? CompiledFormat(definition, allowsBuiltIn: false).program.traits.fusesRun) ?? false
+        }
+        // All but the vertical bars and the layouts without a run.
+        #expect(fused == [true, true, true, true, true, false, true, false, false, false, true, true])
+        // A size ended by something other than a space, or a run whose literals differ anywhere, is not fused.
+        for definition in [
+            #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent|$request_time"#,
+            #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer"  "$http_user_agent""#,
+            #"$remote_addr : $remote_user [$time_local] "$request" $status $body_bytes_sent"#,
+        ] {
+            #expect(try CompiledFormat(definition, allowsBuiltIn: false).program.traits.fusesRun == false)
+        }
+    }
+
+    @Test("Fused, unrolled and generic runs agree on every corpus line, on mutated lines and on lines that end early")
     func unrolledAgreesWithTheLoop() throws {
         var lines: [[UInt8]] = []
         for file in [
@@ -43,6 +62,29 @@ struct FormatsUnrolledTests {
             lines += try corpusBytes(file).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
                 .map(Array.init)
         }
+        // Lines the fused run gives up on: lists, escapes, empty and odd fields, a missing final field.
+        lines += [
+            #"10.0.0.1, 10.0.0.2 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "a""#,
+            #"10.0.0.1 - a, b [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "a""#,
+            #"10.0.0.1,10.0.0.2,  10.0.0.3, 10.0.0.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "a""#,
+            #"10.0.0.1,10.0.0.2 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "a""#,
+            #"10.0.0.1, - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "a""#,
+            #", 10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "a""#,
+            #"10.0.0.1, 10.0.0.2,"#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET /"xA HTTP/1.1" 200 - "r\" "a"b""#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "" 400 0 "" """#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "-" 408 - "-" "-" "1.2.3.4, 5.6.7.8" rt=0.001"#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "a" "-""#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "a"  "#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5"#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 2000 5 "-" "a""#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5x "-" "a""#,
+            #"10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "cut"#,
+            #"example.com 10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5 "-" "a""#,
+            #"example.com 10.0.0.1 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 5"#,
+            #"example.com "#,
+        ].map { Array($0.utf8) }
         var random = SplitMix(state: 5)
         let bytes = Array(#" "\[]-,0x:?"#.utf8) + [0x09, 0xFF]
         for line in lines.prefix(2_000) where !line.isEmpty {
@@ -62,11 +104,17 @@ struct FormatsUnrolledTests {
         }
         for (definition, run, _) in Self.formats where run != .none {
             let program = try CompiledFormat(definition, allowsBuiltIn: false).program
-            let unrolled = program.view
+            let fused = program.view
+            let unrolled = program.view(unrolled: true, fused: false)
             let generic = program.view(unrolled: false)
-            var differing = 0
-            for line in lines where Self.outcome(unrolled, line) != Self.outcome(generic, line) { differing += 1 }
-            #expect(differing == 0, "\(definition)")
+            var differing = (fused: 0, unrolled: 0)
+            for line in lines {
+                let expected = Self.outcome(generic, line)
+                if Self.outcome(fused, line) != expected { differing.fused += 1 }
+                if Self.outcome(unrolled, line) != expected { differing.unrolled += 1 }
+            }
+            #expect(differing.fused == 0, "\(definition)")
+            #expect(differing.unrolled == 0, "\(definition)")
         }
     }
 

@@ -167,6 +167,9 @@ struct ProgramTraits: Sendable {
     /// The run of steps that spells a common layout's fields, executed without dispatch, and its first step.
     var unrolledRun: UnrolledRun
     var unrolledStart: Int
+    /// The unrolled run has the literals nginx and Apache write between its fields, so it runs as one fused pass
+    /// that compares them as constants (``ProgramView`` falls back to the unrolled steps for irregular lines).
+    var fusesRun: Bool
 }
 
 /// A compiled format: a leading literal, then fields each followed by a literal. Owns its memory; immutable.
@@ -191,6 +194,9 @@ final class FormatProgram: Sendable {
         literals.copyBytes(from: allLiterals)
         let kinds = Set(steps.map(\.kind))
         let (unrolledRun, unrolledStart) = UnrolledRun.find(in: steps.map(\.operation))
+        let runLiterals = steps.dropFirst(unrolledStart).prefix(unrolledRun.length).map { step in
+            Array(allLiterals[Int(step.literalStart)..<Int(step.literalStart + step.literalCount)])
+        }
         traits = ProgramTraits(
             leadingCount: leading.count,
             composesRequest: !kinds.contains(.request) && kinds.contains(.method)
@@ -199,7 +205,8 @@ final class FormatProgram: Sendable {
                 .timeLocal, .timeISO8601, .timeSecondsFraction, .timeSeconds, .timeMilliseconds, .timeMicroseconds,
                 .timeAny,
             ]),
-            hasStatus: kinds.contains(.status), unrolledRun: unrolledRun, unrolledStart: unrolledStart)
+            hasStatus: kinds.contains(.status), unrolledRun: unrolledRun, unrolledStart: unrolledStart,
+            fusesRun: unrolledRun.isFusable(literals: runLiterals))
     }
 
     /// The step with the fields the per-line loop reads derived from its kind, quoting, width and literal.
@@ -243,11 +250,12 @@ final class FormatProgram: Sendable {
     /// A borrowed view of the program for the per-line loop: plain pointers, no reference counting.
     var view: ProgramView { view(unrolled: true) }
 
-    /// A view of the program that runs its common-layout run unrolled, or every step through the generic loop
-    /// (`unrolled: false`, for the tests that check both agree).
-    func view(unrolled: Bool) -> ProgramView {
+    /// A view of the program that runs its common-layout run fused or unrolled, or every step through the generic
+    /// loop (`unrolled: false`; `fused: false` keeps the unrolled steps: for the tests that check all agree).
+    func view(unrolled: Bool, fused: Bool = true) -> ProgramView {
         var traits = traits
         if !unrolled { traits.unrolledRun = .none }
+        if !unrolled || !fused { traits.fusesRun = false }
         return ProgramView(
             steps: UnsafePointer(steps.baseAddress!), count: steps.count,
             literals: UnsafeRawPointer(literals.baseAddress!), traits: traits)
@@ -462,24 +470,30 @@ extension FormatProgram {
             return overflow ? nil : milliseconds + fraction
         }
     }
+}
 
-    static func finish(_ record: inout AccessRecord, _ fields: inout FieldState, composesRequest: Bool)
-        -> RejectReason?
-    {
-        if record.clientField.count == 0 && !fields.fallbackClient.isAbsent {
-            record.clientField = fields.fallbackClient
+
+extension FieldState {
+    /// The choices made once a line's fields are read: the fallback client when there is no other, the request
+    /// composed from separate fields (`composesRequest`), method and path split from the request line.
+    ///
+    /// A method of the per-line state, not a static of ``FormatProgram``: a class's static would fetch its
+    /// metadata on every line.
+    @inline(__always)
+    func finish(_ record: inout AccessRecord, composesRequest: Bool) {
+        if record.clientField.count == 0 && !fallbackClient.isAbsent {
+            record.clientField = fallbackClient
         }
-        if composesRequest { composeRequest(&record, &fields) }
+        if composesRequest { composeRequest(&record) }
         if record.methodField.isAbsent || record.pathField.isAbsent {
             if record.requestField.count == 0 { AccessLogParser.splitRequest(&record) }
         }
-        return nil
     }
 
     /// Builds `METHOD target PROTOCOL` in the scratch buffer from separate fields and splits it.
-    static func composeRequest(_ record: inout AccessRecord, _ fields: inout FieldState) {
+    func composeRequest(_ record: inout AccessRecord) {
         let method = record.methodField
-        guard !method.isAbsent, !fields.target.isAbsent, hasValue(record.bytes(method)) else {
+        guard !method.isAbsent, !target.isAbsent, FormatProgram.hasValue(record.bytes(method)) else {
             record.methodField = .absent
             return
         }
@@ -492,7 +506,7 @@ extension FormatProgram {
         }
         // Room: method, target, query and protocol are distinct parts of the line, plus at most three separators;
         // the separators between them in the line are at least as long unless the fields are adjacent in JSON.
-        let needed = Int(method.count) + Int(fields.target.count) + max(Int(fields.query.count), 0)
+        let needed = Int(method.count) + Int(target.count) + max(Int(query.count), 0)
             + Int(protocolField.count) + 3
         guard needed + record.scratchCount + 2 <= record.line.count + 2 else {
             record.methodField = .absent
@@ -500,10 +514,10 @@ extension FormatProgram {
         }
         append(method, &record)
         record.appendScratch(UInt8(ascii: " "))
-        append(fields.target, &record)
-        if !fields.query.isAbsent && !fields.targetHasQuery {
+        append(target, &record)
+        if !query.isAbsent && !targetHasQuery {
             record.appendScratch(UInt8(ascii: "?"))
-            append(fields.query, &record)
+            append(query, &record)
         }
         if protocolField.count > 0 {
             record.appendScratch(UInt8(ascii: " "))

@@ -127,7 +127,8 @@ final class JSONProgram: Sendable {
         guard fields.timeSeen else { return .missingField }
         guard fields.statusSeen else { return .missingField }
         guard record.clientField.count > 0 || !fields.fallbackClient.isAbsent else { return .badClient }
-        return FormatProgram.finish(&record, &fields, composesRequest: record.requestField.count == 0)
+        fields.finish(&record, composesRequest: record.requestField.count == 0)
+        return nil
     }
 
     @inline(__always)
