@@ -34,6 +34,11 @@ final class LiteralPrefilter: Sendable {
     private let checkStart: [Int32]
     private let clauseStart: [Int32]
     private let clauseAtoms: [Int32]
+    /// For each rule, the atoms one of which every match begins with
+    /// (`prefixAtoms[prefixStart[r]..<prefixStart[r + 1]]`; none when unknown), and each atom's length.
+    private let prefixStart: [Int32]
+    private let prefixAtoms: [Int32]
+    private let atomLength: [Int32]
 
     /// At most this many clauses besides the trigger are checked per rule.
     static let maximumChecks = 3
@@ -45,10 +50,13 @@ final class LiteralPrefilter: Sendable {
         var markers: UInt64 = 0
         fileprivate var atomStamp: [UInt32]
         fileprivate var stamp: UInt32 = 0
+        /// For each atom seen in this scan (its stamp is current), where its first occurrence ends.
+        fileprivate var atomEnd: [Int32]
 
         fileprivate init(wordCount: Int, atomCount: Int) {
             words = [UInt64](repeating: 0, count: wordCount)
             atomStamp = [UInt32](repeating: 0, count: atomCount)
+            atomEnd = [Int32](repeating: 0, count: atomCount)
         }
     }
 
@@ -68,7 +76,8 @@ final class LiteralPrefilter: Sendable {
         deviceRange = osRange.upperBound..<(osRange.upperBound + lists[2].count)
         wordCount = (deviceRange.upperBound + 63) / 64
 
-        let patterns = lists.joined().map(\.regex)
+        // The patterns PCRE2 will search (CompiledRuleList makes the same choice).
+        let patterns = lists.joined().map { SearchedPattern($0, rewrite: enabled).pattern }
         let analyses = enabled ? Self.analyse(patterns) : patterns.map { _ in RequiredLiterals.none }
         let costs = Self.costs(of: analyses)
         // Per rule: the trigger first, then the checks, rarest first.
@@ -83,7 +92,9 @@ final class LiteralPrefilter: Sendable {
         var built: (Triggers, AhoCorasick)? = nil
         for maximumLength in Self.maximumAtomLengths {
             let triggers = Triggers(
-                clauses: Self.shortened(clauses, maximumLength: maximumLength), wordCount: wordCount)
+                clauses: Self.shortened(clauses, maximumLength: maximumLength),
+                prefixes: analyses.map { Self.shortened(prefixes: $0.prefixes, maximumLength: maximumLength) },
+                wordCount: wordCount)
             if let automaton = AhoCorasick(atoms: triggers.atoms + markers) {
                 built = (triggers, automaton)
                 break
@@ -91,7 +102,11 @@ final class LiteralPrefilter: Sendable {
         }
         // Safe because an empty atom list always fits.
         let (triggers, automaton) =
-            built ?? (Triggers(clauses: clauses.map { _ in [] }, wordCount: wordCount), AhoCorasick(atoms: markers)!)
+            built
+            ?? (
+                Triggers(clauses: clauses.map { _ in [] }, prefixes: clauses.map { _ in nil }, wordCount: wordCount),
+                AhoCorasick(atoms: markers)!
+            )
         self.automaton = automaton
         alwaysWords = triggers.always
         firstMarkerAtom = triggers.atoms.count
@@ -102,6 +117,9 @@ final class LiteralPrefilter: Sendable {
         checkStart = triggers.checkStart
         clauseStart = triggers.clauseStart
         clauseAtoms = triggers.clauseAtoms
+        prefixStart = triggers.prefixStart
+        prefixAtoms = triggers.prefixAtoms
+        atomLength = triggers.atoms.map { Int32($0.utf8.count) } + markers.map { Int32($0.utf8.count) }
     }
 
     /// ``RequiredLiterals`` of every pattern, in order, computed on all cores: the analysis is most of the rule load
@@ -153,6 +171,14 @@ final class LiteralPrefilter: Sendable {
         }
     }
 
+    /// `prefixes` with every atom longer than `maximumLength` cut to its first `maximumLength` bytes (the start of a
+    /// match's first bytes is still where the match starts).
+    private static func shortened(prefixes: Set<String>?, maximumLength: Int) -> Set<String>? {
+        guard let prefixes else { return nil }
+        // Safe because atoms are ASCII (see RequiredLiterals): cutting never splits a character.
+        return Set(prefixes.map { String($0.utf8.prefix(maximumLength))! })
+    }
+
     /// Atom lengths tried in turn until the automaton fits in 16-bit state numbers.
     static let maximumAtomLengths = [8, 6, 4, 3]
 
@@ -164,9 +190,11 @@ final class LiteralPrefilter: Sendable {
         var checkStart: [Int32] = [0]
         var clauseStart: [Int32] = [0]
         var clauseAtoms: [Int32] = []
+        var prefixStart: [Int32] = [0]
+        var prefixAtoms: [Int32] = []
         var always: [UInt64]
 
-        init(clauses: [[Set<String>]], wordCount: Int) {
+        init(clauses: [[Set<String>]], prefixes: [Set<String>?], wordCount: Int) {
             always = [UInt64](repeating: 0, count: wordCount)
             var atomNumbers: [String: Int] = [:]
             var lists: [[Int32]] = []
@@ -189,6 +217,8 @@ final class LiteralPrefilter: Sendable {
                     clauseStart.append(Int32(clauseAtoms.count))
                 }
                 checkStart.append(Int32(clauseStart.count - 1))
+                for atom in (prefixes[ruleNumber] ?? []).sorted() { prefixAtoms.append(Int32(number(atom))) }
+                prefixStart.append(Int32(prefixAtoms.count))
             }
             for list in lists {
                 rules += list
@@ -271,11 +301,13 @@ final class LiteralPrefilter: Sendable {
                 words.baseAddress!.update(from: always.baseAddress!, count: wordCount)
             }
             scratch.atomStamp.withUnsafeMutableBufferPointer { atomStamp in
+              scratch.atomEnd.withUnsafeMutableBufferPointer { atomEnd in
                 triggerStart.withUnsafeBufferPointer { triggerStart in
                     triggeredRules.withUnsafeBufferPointer { triggeredRules in
-                        automaton.forEachMatch(in: userAgent) { atom, _ in
+                        automaton.forEachMatch(in: userAgent) { atom, end in
                             if atomStamp[atom] == stamp { return }
                             atomStamp[atom] = stamp
+                            atomEnd[atom] = Int32(truncatingIfNeeded: end)
                             if atom >= firstMarkerAtom {
                                 markers |= 1 &<< UInt64(atom &- firstMarkerAtom)
                                 return
@@ -287,8 +319,28 @@ final class LiteralPrefilter: Sendable {
                         }
                     }
                 }
+              }
             }
         }
+    }
+
+    /// Where PCRE2 should start searching for rule `number`: the first offset where one of the rule's prefix atoms
+    /// occurs in the last scan, 0 when the rule has no prefix atoms, or nil when it has some and none occurs (then
+    /// the rule cannot match).
+    @inline(__always)
+    func startOffset(_ number: Int, _ scratch: Scratch) -> Int? {
+        let first = Int(prefixStart[number])
+        let end = Int(prefixStart[number &+ 1])
+        if first == end { return 0 }
+        let stamp = scratch.stamp
+        var start = Int.max
+        for index in first..<end {
+            let atom = Int(prefixAtoms[index])
+            if scratch.atomStamp[atom] == stamp {
+                start = min(start, Int(scratch.atomEnd[atom]) &- Int(atomLength[atom]))
+            }
+        }
+        return start == Int.max ? nil : start
     }
 
     /// Whether every check clause of rule `number` has an atom in the last scan with `scratch`.

@@ -7,11 +7,24 @@
 struct RequiredLiterals: Equatable {
     /// All of these clauses must hold; an empty list means the regex may match anything.
     var clauses: [Set<String>]
+    /// Every match begins with one of these atoms (lowercased, at least ``minimumAtomLength`` bytes each); nil when
+    /// the analysis cannot say. The prefilter starts PCRE2 at the first of them in the user agent.
+    var prefixes: Set<String>?
 
     static let none = RequiredLiterals(clauses: [])
 
     /// Atoms shorter than this are too common to be worth a lookup; a clause with one is dropped.
     static let minimumAtomLength = 2
+    /// A prefix set larger than this is dropped (it would only bloat the automaton).
+    static let maximumPrefixCount = 512
+
+    /// `strings` as a prefix set: nil if one is shorter than ``minimumAtomLength`` or there are too many.
+    static func prefixSet(_ strings: Set<String>) -> Set<String>? {
+        guard !strings.isEmpty, strings.count <= maximumPrefixCount,
+            strings.allSatisfy({ $0.utf8.count >= minimumAtomLength })
+        else { return nil }
+        return strings
+    }
 
     /// The clause best suited to trigger the rule: the one whose shortest atom is longest (longer literals are
     /// rarer), then the one with the fewest atoms.
@@ -38,14 +51,18 @@ struct RequiredLiterals: Equatable {
         }
         var analyser = PatternAnalyser(bytes)
         if let info = analyser.parseAlternation(), analyser.atEnd {
-            self = RequiredLiterals(clauses: info.required.clauses.map(Self.simplified))
+            // `\G` asserts the start offset, so a pattern using it must be started at 0.
+            let startsAnywhere = !containsBytes(bytes, Array("\\G".utf8))
+            self = RequiredLiterals(
+                clauses: info.required.clauses.map(Self.simplified), prefixes: startsAnywhere ? info.prefixes : nil)
         } else {
             self = .none
         }
     }
 
-    init(clauses: [Set<String>]) {
+    init(clauses: [Set<String>], prefixes: Set<String>? = nil) {
         self.clauses = clauses
+        self.prefixes = prefixes
     }
 
     /// A clause without atoms that contain another of its atoms: if `airis_` occurs then `airis` does, so
@@ -101,10 +118,16 @@ extension RequiredLiterals {
                     if !result.contains(union) { result.append(union) }
                 }
             }
-            return RequiredLiterals(clauses: result)
+            return RequiredLiterals(clauses: result, prefixes: prefixesOr(other))
         }
         // Safe because both lists are non-empty, checked above.
-        return RequiredLiterals(clauses: [bestClause!.union(other.bestClause!)])
+        return RequiredLiterals(clauses: [bestClause!.union(other.bestClause!)], prefixes: prefixesOr(other))
+    }
+
+    /// The prefixes of "this or `other`": every match of either begins with one of the union.
+    private func prefixesOr(_ other: RequiredLiterals) -> Set<String>? {
+        guard let prefixes, let otherPrefixes = other.prefixes else { return nil }
+        return Self.prefixSet(prefixes.union(otherPrefixes))
     }
 }
 
@@ -126,7 +149,15 @@ private enum LiteralInfo {
         case .match(let required): return required
         case .exact(let strings):
             if strings.contains(where: { $0.utf8.count < RequiredLiterals.minimumAtomLength }) { return .none }
-            return RequiredLiterals(clauses: [strings])
+            return RequiredLiterals(clauses: [strings], prefixes: RequiredLiterals.prefixSet(strings))
+        }
+    }
+
+    /// The atoms every match begins with (see ``RequiredLiterals/prefixes``).
+    var prefixes: Set<String>? {
+        switch self {
+        case .match(let required): required.prefixes
+        case .exact(let strings): RequiredLiterals.prefixSet(strings)
         }
     }
 
@@ -168,11 +199,18 @@ private struct PatternAnalyser {
     /// concatenation := (atom quantifier*)*
     ///
     /// Consecutive exact pieces are multiplied out into one run (`; {0,2}AIRIS` gives the atom `airis`, not five
-    /// one-letter atoms), which is flushed into the requirement when a non-exact piece interrupts it.
+    /// one-letter atoms), which is flushed into the requirement when a non-exact piece interrupts it. The prefixes of
+    /// the concatenation are those of the run before the first non-exact piece, or that piece's own if nothing (or
+    /// only zero-width assertions) came before it.
     private mutating func parseConcatenation() -> LiteralInfo? {
         var required = RequiredLiterals.none
         var run: Set<String> = [""]
         var isExact = true
+        var prefixes: Set<String>? = nil
+        func decidePrefixes(_ piece: LiteralInfo) {
+            guard isExact else { return }
+            prefixes = run == [""] ? piece.prefixes : RequiredLiterals.prefixSet(run)
+        }
         // Plain literal bytes waiting to be appended to every string of `run` (one product for a whole word, where
         // a product per byte would make a set per byte: this analysis runs on every rule at start-up).
         var pending: [UInt8] = []
@@ -199,10 +237,12 @@ private struct PatternAnalyser {
                 }
                 run = product
             case .exact(let strings):
+                decidePrefixes(piece)
                 required = required.and(LiteralInfo.exact(run).required)
                 run = strings
                 isExact = false
             case .match(let pieceRequired):
+                decidePrefixes(piece)
                 required = required.and(LiteralInfo.exact(run).required).and(pieceRequired)
                 run = [""]
                 isExact = false
@@ -210,7 +250,9 @@ private struct PatternAnalyser {
         }
         appendPending()
         if isExact { return .exact(run) }
-        return .match(required.and(LiteralInfo.exact(run).required))
+        var result = required.and(LiteralInfo.exact(run).required)
+        result.prefixes = prefixes
+        return .match(result)
     }
 
     /// The lowercased byte of an unquantified literal at `position` (a plain ASCII byte or escaped punctuation),
