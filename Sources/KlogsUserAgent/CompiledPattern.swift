@@ -1,13 +1,13 @@
 internal import CPCRE2
 import Synchronization
 
-/// One regular expression compiled by PCRE2, and by its JIT once it has been matched a few times.
+/// One regular expression compiled by PCRE2 and by its JIT.
 ///
-/// This type and ``MatchScratch`` are the only places in the module that touch PCRE2's C state. The pattern is
-/// compiled (and so checked) when the rules load, but only a few dozen of uap-core's 1,200 rules are ever run on a
-/// log's agents (the prefilter skips the rest), so the JIT, which costs five times the compilation, waits until a
-/// pattern has been run ``jitThreshold`` times (PCRE2's interpreter runs it until then). Several threads may match one pattern at once, each with its own ``MatchScratch``: the compiled code
-/// is read-only, and the JIT works on a private copy that is published once, atomically (see ``jitCode()``).
+/// This type and ``MatchScratch`` are the only places in the module that touch PCRE2's C state. ``UserAgentRuleSet``
+/// JIT-compiles every rule at load, on all cores (``compileJITNow()``); a pattern built on its own is JIT-compiled on
+/// its ``jitThreshold``-th match instead (PCRE2's interpreter runs it until then). Several threads may match one
+/// pattern at once, each with its own ``MatchScratch``: the compiled code is read-only, and the JIT works on a private
+/// copy that is published once, atomically (see ``jitCode()``).
 final class CompiledPattern: @unchecked Sendable {
     /// The compiled code (never JIT-compiled itself, so it stays read-only); never nil after `init` succeeds.
     private let code: OpaquePointer

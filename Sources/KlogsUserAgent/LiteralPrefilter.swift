@@ -8,6 +8,8 @@ import Dispatch
 /// *checks*, verified just before the regex would run. Rules without any usable clause (everything they require is
 /// shorter than two bytes, or the analysis gave up) are *always* candidates. All atoms go into one Aho-Corasick
 /// automaton over lowercased bytes, so a user agent is scanned once, left to right, whatever the number of atoms.
+/// The scan also records where each atom first occurs, so that PCRE2 can start a rule at the first of its prefix atoms
+/// (``RequiredLiterals/prefixes``, ``startOffset(_:_:)``).
 ///
 /// Rules are numbered globally: browser rules first, then OS rules, then device rules; candidates are a bit set over
 /// that numbering, which keeps file order for free.
@@ -301,25 +303,25 @@ final class LiteralPrefilter: Sendable {
                 words.baseAddress!.update(from: always.baseAddress!, count: wordCount)
             }
             scratch.atomStamp.withUnsafeMutableBufferPointer { atomStamp in
-              scratch.atomEnd.withUnsafeMutableBufferPointer { atomEnd in
-                triggerStart.withUnsafeBufferPointer { triggerStart in
-                    triggeredRules.withUnsafeBufferPointer { triggeredRules in
-                        automaton.forEachMatch(in: userAgent) { atom, end in
-                            if atomStamp[atom] == stamp { return }
-                            atomStamp[atom] = stamp
-                            atomEnd[atom] = Int32(truncatingIfNeeded: end)
-                            if atom >= firstMarkerAtom {
-                                markers |= 1 &<< UInt64(atom &- firstMarkerAtom)
-                                return
-                            }
-                            for trigger in Int(triggerStart[atom])..<Int(triggerStart[atom &+ 1]) {
-                                let rule = Int(triggeredRules[trigger])
-                                words[rule &>> 6] |= 1 &<< UInt64(rule & 63)
+                scratch.atomEnd.withUnsafeMutableBufferPointer { atomEnd in
+                    triggerStart.withUnsafeBufferPointer { triggerStart in
+                        triggeredRules.withUnsafeBufferPointer { triggeredRules in
+                            automaton.forEachMatch(in: userAgent) { atom, end in
+                                if atomStamp[atom] == stamp { return }
+                                atomStamp[atom] = stamp
+                                atomEnd[atom] = Int32(truncatingIfNeeded: end)
+                                if atom >= firstMarkerAtom {
+                                    markers |= 1 &<< UInt64(atom &- firstMarkerAtom)
+                                    return
+                                }
+                                for trigger in Int(triggerStart[atom])..<Int(triggerStart[atom &+ 1]) {
+                                    let rule = Int(triggeredRules[trigger])
+                                    words[rule &>> 6] |= 1 &<< UInt64(rule & 63)
+                                }
                             }
                         }
                     }
                 }
-              }
             }
         }
     }

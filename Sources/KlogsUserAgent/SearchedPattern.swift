@@ -25,7 +25,8 @@ struct SearchedPattern: Sendable, Equatable {
     init(_ rule: UserAgentRules.Rule, rewrite: Bool = true) {
         pattern = rule.regex
         maximumStart = nil
-        guard rewrite, CompiledPattern.newlineIsLineFeed, let (limit, isLazy, rest) = Self.leadingWildcard(rule.regex) else { return }
+        guard rewrite, CompiledPattern.newlineIsLineFeed, let (limit, isLazy, rest) = Self.leadingWildcard(rule.regex)
+        else { return }
         guard isLazy || !Self.usesCaptures(rule.replacements) else { return }
         pattern = rest
         maximumStart = limit
