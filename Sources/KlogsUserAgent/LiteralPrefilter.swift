@@ -36,10 +36,12 @@ final class LiteralPrefilter: Sendable {
     private let checkStart: [Int32]
     private let clauseStart: [Int32]
     private let clauseAtoms: [Int32]
-    /// For each rule, the atoms one of which every match begins with
-    /// (`prefixAtoms[prefixStart[r]..<prefixStart[r + 1]]`; none when unknown), and each atom's length.
+    /// For each rule, the atoms one of which every match has near its start
+    /// (`prefixAtoms[prefixStart[r]..<prefixStart[r + 1]]`; none when unknown), how many bytes after the match's
+    /// start each may begin (`prefixLeads`, parallel), and each atom's length.
     private let prefixStart: [Int32]
     private let prefixAtoms: [Int32]
+    private let prefixLeads: [Int32]
     private let atomLength: [Int32]
 
     /// At most this many clauses besides the trigger are checked per rule.
@@ -121,6 +123,7 @@ final class LiteralPrefilter: Sendable {
         clauseAtoms = triggers.clauseAtoms
         prefixStart = triggers.prefixStart
         prefixAtoms = triggers.prefixAtoms
+        prefixLeads = triggers.prefixLeads
         atomLength = triggers.atoms.map { Int32($0.utf8.count) } + markers.map { Int32($0.utf8.count) }
     }
 
@@ -173,12 +176,13 @@ final class LiteralPrefilter: Sendable {
         }
     }
 
-    /// `prefixes` with every atom longer than `maximumLength` cut to its first `maximumLength` bytes (the start of a
-    /// match's first bytes is still where the match starts).
-    private static func shortened(prefixes: Set<String>?, maximumLength: Int) -> Set<String>? {
+    /// `prefixes` with every atom longer than `maximumLength` cut to its first `maximumLength` bytes (they start where
+    /// the atom starts).
+    private static func shortened(prefixes: [String: Int]?, maximumLength: Int) -> [String: Int]? {
         guard let prefixes else { return nil }
         // Safe because atoms are ASCII (see RequiredLiterals): cutting never splits a character.
-        return Set(prefixes.map { String($0.utf8.prefix(maximumLength))! })
+        return Dictionary(
+            prefixes.map { (String($0.key.utf8.prefix(maximumLength))!, $0.value) }, uniquingKeysWith: max)
     }
 
     /// Atom lengths tried in turn until the automaton fits in 16-bit state numbers.
@@ -194,9 +198,10 @@ final class LiteralPrefilter: Sendable {
         var clauseAtoms: [Int32] = []
         var prefixStart: [Int32] = [0]
         var prefixAtoms: [Int32] = []
+        var prefixLeads: [Int32] = []
         var always: [UInt64]
 
-        init(clauses: [[Set<String>]], prefixes: [Set<String>?], wordCount: Int) {
+        init(clauses: [[Set<String>]], prefixes: [[String: Int]?], wordCount: Int) {
             always = [UInt64](repeating: 0, count: wordCount)
             var atomNumbers: [String: Int] = [:]
             var lists: [[Int32]] = []
@@ -219,7 +224,10 @@ final class LiteralPrefilter: Sendable {
                     clauseStart.append(Int32(clauseAtoms.count))
                 }
                 checkStart.append(Int32(clauseStart.count - 1))
-                for atom in (prefixes[ruleNumber] ?? []).sorted() { prefixAtoms.append(Int32(number(atom))) }
+                for (atom, lead) in (prefixes[ruleNumber] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    prefixAtoms.append(Int32(number(atom)))
+                    prefixLeads.append(Int32(clamping: lead))
+                }
                 prefixStart.append(Int32(prefixAtoms.count))
             }
             for list in lists {
@@ -326,9 +334,9 @@ final class LiteralPrefilter: Sendable {
         }
     }
 
-    /// Where PCRE2 should start searching for rule `number`: the first offset where one of the rule's prefix atoms
-    /// occurs in the last scan, 0 when the rule has no prefix atoms, or nil when it has some and none occurs (then
-    /// the rule cannot match).
+    /// Where PCRE2 should start searching for rule `number`: the earliest start of a match that has one of the rule's
+    /// prefix atoms where the last scan first found it (the atom's start less its lead), 0 when the rule has no prefix
+    /// atoms, or nil when it has some and none occurs (then the rule cannot match).
     @inline(__always)
     func startOffset(_ number: Int, _ scratch: Scratch) -> Int? {
         let first = Int(prefixStart[number])
@@ -339,10 +347,10 @@ final class LiteralPrefilter: Sendable {
         for index in first..<end {
             let atom = Int(prefixAtoms[index])
             if scratch.atomStamp[atom] == stamp {
-                start = min(start, Int(scratch.atomEnd[atom]) &- Int(atomLength[atom]))
+                start = min(start, Int(scratch.atomEnd[atom]) &- Int(atomLength[atom]) &- Int(prefixLeads[index]))
             }
         }
-        return start == Int.max ? nil : start
+        return start == Int.max ? nil : max(start, 0)
     }
 
     /// Whether every check clause of rule `number` has an atom in the last scan with `scratch`.

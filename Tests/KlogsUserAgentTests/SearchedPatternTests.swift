@@ -7,23 +7,28 @@ import Testing
 @Suite("Where a search starts")
 struct SearchedPatternTests {
     @Test(
-        "Prefix atoms are the literals every match begins with, or nil when a match may begin otherwise",
+        "Prefix atoms are literals at a bounded distance from the start of every match, or nil when there are none",
         arguments: [
-            ("(Namoroka|Shiretoko|Minefield)/(\\d+)", ["namoroka/", "shiretoko/", "minefield/"]),
-            ("^Mozilla/5", ["mozilla/5"]),
-            ("\\bFoo\\.bar\\b", ["foo.bar"]),
-            ("(?:Mobile |)Safari", ["mobile safari", "safari"]),
-            ("(?<=x)abc", ["abc"]),
-            ("(ab.+|cd)e", ["ab", "cd"]),
-            ("(a|bc)d", ["ad", "bcd"]),
+            ("(Namoroka|Shiretoko|Minefield)/(\\d+)", ["namoroka/": 0, "shiretoko/": 0, "minefield/": 0]),
+            ("^Mozilla/5", ["mozilla/5": 0]),
+            ("\\bFoo\\.bar\\b", ["foo.bar": 0]),
+            ("(?:Mobile |)Safari", ["mobile safari": 0, "safari": 0]),
+            ("(?<=x)abc", ["abc": 0]),
+            ("(ab.+|cd)e", ["ab": 0, "cd": 0]),
+            ("(a|bc)d", ["ad": 0, "bcd": 0]),
+            ("; {0,2}AIRIS", ["airis": 3]),
+            ("\\b\\w{0,30}favicon", ["favicon": 30]),
+            ("(?:[a-zA-Z]{1,30}-|)Googlebot|Bingbot", ["googlebot": 31, "bingbot": 0]),
+            ("(a|bc)\\d{2}[Xx]yz", ["xyz": 4]),
             ("(?:[a-z]+bot|crawl)", nil),
-            ("; {0,2}AIRIS", nil),
             ("x*abc", nil),
-            ("(a|bc)\\d", nil),
+            ("\\d+abc", nil),
+            ("(\\w)\\1abc", nil),
             ("\\Gabc", nil),
-            (".{0,9}abc", nil),
-        ] as [(String, Set<String>?)])
-    func prefixes(pattern: String, expected: Set<String>?) {
+            (".{0,9}abc", ["abc": 9]),
+            (".{2,}abc", nil),
+        ] as [(String, [String: Int]?)])
+    func prefixes(pattern: String, expected: [String: Int]?) {
         #expect(RequiredLiterals(pattern: pattern).prefixes == expected, "\(pattern)")
     }
 
