@@ -236,13 +236,13 @@ private struct PatternAnalyser {
         var prefixes: [String: Int]? = nil
         func consider(_ segment: LiteralInfo) {
             let segmentWidth = segment.maximumLength
-            width = width.flatMap { total in segmentWidth.map { total + $0 } }
+            width = width.flatMap { total in segmentWidth.flatMap { bounded(total + $0) } }
             guard let before = lead else { return }
             if let segmentPrefixes = segment.prefixes {
                 prefixes = segmentPrefixes.mapValues { $0 + before }
                 lead = nil
             } else {
-                lead = segmentWidth.map { before + $0 }
+                lead = segmentWidth.flatMap { bounded(before + $0) }
             }
         }
         func decidePrefixes(_ piece: LiteralInfo) {
@@ -344,7 +344,7 @@ private struct PatternAnalyser {
             return nil
         }
         skipLazyOrPossessive()
-        let width = atom.maximumLength.flatMap { one in maximum.map { one * $0 } }
+        let width = atom.maximumLength.flatMap { one in maximum.flatMap { bounded(one * $0) } }
         if minimum == 0 { return .match(RequiredLiterals(clauses: [], maximumLength: width)) }
         var repeated = atom.required
         repeated.maximumLength = width
@@ -567,6 +567,12 @@ private struct PatternAnalyser {
         if isNegated || isLarge || members.count > 4 { return .oneByte }
         return .exact(Set(members.map { String(decoding: [$0], as: UTF8.self) }))
     }
+}
+
+/// `width` if it is at most 1 MiB, else nil (unknown): keeps sums and products of widths far from overflowing,
+/// whatever a rule file nests (each factor is at most 1 MiB or a repeat count of at most a million).
+private func bounded(_ width: Int) -> Int? {
+    width <= 1 << 20 ? width : nil
 }
 
 /// ASCII lowercase; other bytes unchanged.

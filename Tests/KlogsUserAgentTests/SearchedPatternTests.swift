@@ -27,6 +27,7 @@ struct SearchedPatternTests {
             ("\\Gabc", nil),
             (".{0,9}abc", ["abc": 9]),
             (".{2,}abc", nil),
+            ("(?:(?:(?:.{0,999999}){0,999999}){0,999999}){0,999999}abc", nil),
         ] as [(String, [String: Int]?)])
     func prefixes(pattern: String, expected: [String: Int]?) {
         #expect(RequiredLiterals(pattern: pattern).prefixes == expected, "\(pattern)")
