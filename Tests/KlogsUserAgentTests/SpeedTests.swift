@@ -133,6 +133,7 @@ struct RuleCostTests {
             for testCase in try UAPCoreFixtures.shared.cases(copy, suite) { agentSet.insert(testCase.userAgent) }
         }
         var agents = Array(agentSet).map { Array($0.utf8) }
+        // KLOGS_UA_AGENTS=FILE: the agents of FILE instead, one per line (e.g. the benchmark's distinct agents).
         if let file = ProcessInfo.processInfo.environment["KLOGS_UA_AGENTS"] {
             agents = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
         }
