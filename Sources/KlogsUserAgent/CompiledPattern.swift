@@ -1,13 +1,13 @@
 internal import CPCRE2
 import Synchronization
 
-/// One regular expression compiled by PCRE2, and by its JIT once it has been matched a few times.
+/// One regular expression compiled by PCRE2 and by its JIT.
 ///
-/// This type and ``MatchScratch`` are the only places in the module that touch PCRE2's C state. The pattern is
-/// compiled (and so checked) when the rules load, but only a few dozen of uap-core's 1,200 rules are ever run on a
-/// log's agents (the prefilter skips the rest), so the JIT, which costs five times the compilation, waits until a
-/// pattern has been run ``jitThreshold`` times (PCRE2's interpreter runs it until then). Several threads may match one pattern at once, each with its own ``MatchScratch``: the compiled code
-/// is read-only, and the JIT works on a private copy that is published once, atomically (see ``jitCode()``).
+/// This type and ``MatchScratch`` are the only places in the module that touch PCRE2's C state. ``UserAgentRuleSet``
+/// JIT-compiles every rule at load, on all cores (``compileJITNow()``); a pattern built on its own is JIT-compiled on
+/// its ``jitThreshold``-th match instead (PCRE2's interpreter runs it until then). Several threads may match one
+/// pattern at once, each with its own ``MatchScratch``: the compiled code is read-only, and the JIT works on a private
+/// copy that is published once, atomically (see ``jitCode()``).
 final class CompiledPattern: @unchecked Sendable {
     /// The compiled code (never JIT-compiled itself, so it stays read-only); never nil after `init` succeeds.
     private let code: OpaquePointer
@@ -25,6 +25,15 @@ final class CompiledPattern: @unchecked Sendable {
     static let jitThreshold = 8
     /// The number of capturing groups in the pattern.
     let captureCount: Int
+    /// For a rewritten rule (``SearchedPattern``): the last offset where a match may start, with no line feed before
+    /// it; nil for any start.
+    let maximumStart: Int?
+
+    /// Whether PCRE2 was built with LF as its newline (Debian's default), so that `.` stops at a line feed only.
+    static let newlineIsLineFeed: Bool = {
+        var newline: UInt32 = 0
+        return pcre2_config_8(UInt32(PCRE2_CONFIG_NEWLINE), &newline) >= 0 && newline == UInt32(PCRE2_NEWLINE_LF)
+    }()
 
     /// Why a pattern could not be compiled: PCRE2's message and the byte offset in the pattern.
     struct CompileError: Error {
@@ -39,8 +48,10 @@ final class CompiledPattern: @unchecked Sendable {
     ///   - pattern: the regular expression in PCRE2 syntax.
     ///   - caseInsensitive: compiles with `PCRE2_CASELESS` (uap-core's `regex_flag: 'i'`).
     ///   - jit: also compiles the pattern to machine code (once it has been matched ``jitThreshold`` times).
+    ///   - maximumStart: the last offset where a match may start (see ``SearchedPattern``); nil for any.
     /// - Throws: ``CompileError`` with PCRE2's message.
-    init(_ pattern: String, caseInsensitive: Bool, jit: Bool = true) throws(CompileError) {
+    init(_ pattern: String, caseInsensitive: Bool, jit: Bool = true, maximumStart: Int? = nil) throws(CompileError) {
+        self.maximumStart = maximumStart
         var errorCode: Int32 = 0
         var errorOffset = 0
         let options: UInt32 = caseInsensitive ? UInt32(PCRE2_CASELESS) : 0
@@ -74,23 +85,33 @@ final class CompiledPattern: @unchecked Sendable {
     /// Whether the JIT has compiled this pattern (after ``jitThreshold`` matches).
     var isJITCompiled: Bool { jitState.load(ordering: .relaxed) > Self.jitUnavailable }
 
-    /// Searches `subject` (unanchored) and leaves the capture offsets in `scratch`.
+    /// Searches `subject` (unanchored) from `startOffset` and leaves the capture offsets in `scratch`.
     ///
-    /// - Returns: whether the pattern matched; false also when PCRE2 gives up (match or JIT stack limit).
+    /// - Parameter startOffset: where the search starts; the caller knows no match starts earlier. Look-behinds and
+    ///   `\b` still see the bytes before it.
+    /// - Returns: whether the pattern matched (within ``maximumStart``); false also when PCRE2 gives up (match or JIT
+    ///   stack limit).
     @inline(__always)
-    func matches(_ subject: UnsafeBufferPointer<UInt8>, _ scratch: MatchScratch) -> Bool {
+    func matches(_ subject: UnsafeBufferPointer<UInt8>, _ scratch: MatchScratch, startOffset: Int = 0) -> Bool {
         // An empty buffer may have a nil base address; PCRE2 accepts any non-nil pointer with length 0.
         let base = subject.baseAddress ?? UnsafePointer(scratch.emptySubject)
         let result: Int32
         if let jitCode = jitCode() {
-            result = pcre2_jit_match_8(jitCode, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+            result = pcre2_jit_match_8(jitCode, base, subject.count, startOffset, 0, scratch.matchData, scratch.context)
         } else {
-            result = pcre2_match_8(code, base, subject.count, 0, 0, scratch.matchData, scratch.context)
+            result = pcre2_match_8(code, base, subject.count, startOffset, 0, scratch.matchData, scratch.context)
         }
         guard result >= 0 else { return false }
+        if let maximumStart, !Self.startsInFirstLine(subject, scratch.ovector[0], maximumStart) { return false }
         // Groups beyond this pattern's own count still hold offsets from earlier matches of other patterns.
         scratch.groupLimit = captureCount + 1
         return true
+    }
+
+    /// Whether a match at `start` is one the original `^.{0,N}` rule would find: `start` ≤ N, no line feed before it.
+    private static func startsInFirstLine(_ subject: UnsafeBufferPointer<UInt8>, _ start: Int, _ limit: Int) -> Bool {
+        guard start <= limit else { return false }
+        return !UnsafeBufferPointer(rebasing: subject[..<start]).contains(0x0A)
     }
 
     /// The JIT-compiled code, compiled now if this is the ``jitThreshold``-th match; nil for the interpreter.
@@ -143,7 +164,7 @@ final class MatchScratch {
     fileprivate let matchData: OpaquePointer
     fileprivate let context: OpaquePointer
     private let jitStack: OpaquePointer?
-    private let ovector: UnsafeMutablePointer<Int>
+    fileprivate let ovector: UnsafeMutablePointer<Int>
     private let pairCount: Int
     /// One more than the capture count of the pattern that matched last; groups from here on do not exist.
     fileprivate(set) var groupLimit = 0

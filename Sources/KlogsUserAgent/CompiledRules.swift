@@ -82,7 +82,8 @@ final class CompiledRuleList: Sendable {
     ///
     /// - Throws: ``UserAgentError/invalidRegex(source:line:regex:offset:reason:)`` for the first rule that does not
     ///   compile.
-    init(_ rules: UserAgentRules, kind: UserAgentRules.Kind) throws(UserAgentError) {
+    /// - Parameter rewrite: searches the rules' ``SearchedPattern`` forms rather than their regexes as written.
+    init(_ rules: UserAgentRules, kind: UserAgentRules.Kind, rewrite: Bool = true) throws(UserAgentError) {
         self.kind = kind
         var patterns: [CompiledPattern] = []
         var templates: [[ReplacementTemplate?]] = []
@@ -91,10 +92,15 @@ final class CompiledRuleList: Sendable {
         templates.reserveCapacity(list.count)
         for rule in list {
             do {
-                patterns.append(try CompiledPattern(rule.regex, caseInsensitive: rule.caseInsensitive))
+                let searched = SearchedPattern(rule, rewrite: rewrite)
+                patterns.append(
+                    try CompiledPattern(
+                        searched.pattern, caseInsensitive: rule.caseInsensitive, maximumStart: searched.maximumStart))
             } catch {
+                // A rewritten pattern is a suffix of the regex.
+                let skipped = rule.regex.utf8.count - SearchedPattern(rule, rewrite: rewrite).pattern.utf8.count
                 throw .invalidRegex(
-                    source: rules.source, line: rule.line, regex: rule.regex, offset: error.offset,
+                    source: rules.source, line: rule.line, regex: rule.regex, offset: error.offset + skipped,
                     reason: error.message)
             }
             templates.append(rule.replacements.map { $0.map(ReplacementTemplate.init) })

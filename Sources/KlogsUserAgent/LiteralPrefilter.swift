@@ -8,6 +8,8 @@ import Dispatch
 /// *checks*, verified just before the regex would run. Rules without any usable clause (everything they require is
 /// shorter than two bytes, or the analysis gave up) are *always* candidates. All atoms go into one Aho-Corasick
 /// automaton over lowercased bytes, so a user agent is scanned once, left to right, whatever the number of atoms.
+/// The scan also records where each atom first occurs, so that PCRE2 can start a rule at the first of its prefix atoms
+/// (``RequiredLiterals/prefixes``, ``startOffset(_:_:)``).
 ///
 /// Rules are numbered globally: browser rules first, then OS rules, then device rules; candidates are a bit set over
 /// that numbering, which keeps file order for free.
@@ -34,6 +36,13 @@ final class LiteralPrefilter: Sendable {
     private let checkStart: [Int32]
     private let clauseStart: [Int32]
     private let clauseAtoms: [Int32]
+    /// For each rule, the atoms one of which every match has near its start
+    /// (`prefixAtoms[prefixStart[r]..<prefixStart[r + 1]]`; none when unknown), how many bytes after the match's
+    /// start each may begin (`prefixLeads`, parallel), and each atom's length.
+    private let prefixStart: [Int32]
+    private let prefixAtoms: [Int32]
+    private let prefixLeads: [Int32]
+    private let atomLength: [Int32]
 
     /// At most this many clauses besides the trigger are checked per rule.
     static let maximumChecks = 3
@@ -45,10 +54,13 @@ final class LiteralPrefilter: Sendable {
         var markers: UInt64 = 0
         fileprivate var atomStamp: [UInt32]
         fileprivate var stamp: UInt32 = 0
+        /// For each atom seen in this scan (its stamp is current), where its first occurrence ends.
+        fileprivate var atomEnd: [Int32]
 
         fileprivate init(wordCount: Int, atomCount: Int) {
             words = [UInt64](repeating: 0, count: wordCount)
             atomStamp = [UInt32](repeating: 0, count: atomCount)
+            atomEnd = [Int32](repeating: 0, count: atomCount)
         }
     }
 
@@ -68,7 +80,8 @@ final class LiteralPrefilter: Sendable {
         deviceRange = osRange.upperBound..<(osRange.upperBound + lists[2].count)
         wordCount = (deviceRange.upperBound + 63) / 64
 
-        let patterns = lists.joined().map(\.regex)
+        // The patterns PCRE2 will search (CompiledRuleList makes the same choice).
+        let patterns = lists.joined().map { SearchedPattern($0, rewrite: enabled).pattern }
         let analyses = enabled ? Self.analyse(patterns) : patterns.map { _ in RequiredLiterals.none }
         let costs = Self.costs(of: analyses)
         // Per rule: the trigger first, then the checks, rarest first.
@@ -83,7 +96,9 @@ final class LiteralPrefilter: Sendable {
         var built: (Triggers, AhoCorasick)? = nil
         for maximumLength in Self.maximumAtomLengths {
             let triggers = Triggers(
-                clauses: Self.shortened(clauses, maximumLength: maximumLength), wordCount: wordCount)
+                clauses: Self.shortened(clauses, maximumLength: maximumLength),
+                prefixes: analyses.map { Self.shortened(prefixes: $0.prefixes, maximumLength: maximumLength) },
+                wordCount: wordCount)
             if let automaton = AhoCorasick(atoms: triggers.atoms + markers) {
                 built = (triggers, automaton)
                 break
@@ -91,7 +106,11 @@ final class LiteralPrefilter: Sendable {
         }
         // Safe because an empty atom list always fits.
         let (triggers, automaton) =
-            built ?? (Triggers(clauses: clauses.map { _ in [] }, wordCount: wordCount), AhoCorasick(atoms: markers)!)
+            built
+            ?? (
+                Triggers(clauses: clauses.map { _ in [] }, prefixes: clauses.map { _ in nil }, wordCount: wordCount),
+                AhoCorasick(atoms: markers)!
+            )
         self.automaton = automaton
         alwaysWords = triggers.always
         firstMarkerAtom = triggers.atoms.count
@@ -102,6 +121,10 @@ final class LiteralPrefilter: Sendable {
         checkStart = triggers.checkStart
         clauseStart = triggers.clauseStart
         clauseAtoms = triggers.clauseAtoms
+        prefixStart = triggers.prefixStart
+        prefixAtoms = triggers.prefixAtoms
+        prefixLeads = triggers.prefixLeads
+        atomLength = triggers.atoms.map { Int32($0.utf8.count) } + markers.map { Int32($0.utf8.count) }
     }
 
     /// ``RequiredLiterals`` of every pattern, in order, computed on all cores: the analysis is most of the rule load
@@ -153,6 +176,15 @@ final class LiteralPrefilter: Sendable {
         }
     }
 
+    /// `prefixes` with every atom longer than `maximumLength` cut to its first `maximumLength` bytes (they start where
+    /// the atom starts).
+    private static func shortened(prefixes: [String: Int]?, maximumLength: Int) -> [String: Int]? {
+        guard let prefixes else { return nil }
+        // Safe because atoms are ASCII (see RequiredLiterals): cutting never splits a character.
+        return Dictionary(
+            prefixes.map { (String($0.key.utf8.prefix(maximumLength))!, $0.value) }, uniquingKeysWith: max)
+    }
+
     /// Atom lengths tried in turn until the automaton fits in 16-bit state numbers.
     static let maximumAtomLengths = [8, 6, 4, 3]
 
@@ -164,9 +196,12 @@ final class LiteralPrefilter: Sendable {
         var checkStart: [Int32] = [0]
         var clauseStart: [Int32] = [0]
         var clauseAtoms: [Int32] = []
+        var prefixStart: [Int32] = [0]
+        var prefixAtoms: [Int32] = []
+        var prefixLeads: [Int32] = []
         var always: [UInt64]
 
-        init(clauses: [[Set<String>]], wordCount: Int) {
+        init(clauses: [[Set<String>]], prefixes: [[String: Int]?], wordCount: Int) {
             always = [UInt64](repeating: 0, count: wordCount)
             var atomNumbers: [String: Int] = [:]
             var lists: [[Int32]] = []
@@ -189,6 +224,11 @@ final class LiteralPrefilter: Sendable {
                     clauseStart.append(Int32(clauseAtoms.count))
                 }
                 checkStart.append(Int32(clauseStart.count - 1))
+                for (atom, lead) in (prefixes[ruleNumber] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    prefixAtoms.append(Int32(number(atom)))
+                    prefixLeads.append(Int32(clamping: lead))
+                }
+                prefixStart.append(Int32(prefixAtoms.count))
             }
             for list in lists {
                 rules += list
@@ -271,24 +311,46 @@ final class LiteralPrefilter: Sendable {
                 words.baseAddress!.update(from: always.baseAddress!, count: wordCount)
             }
             scratch.atomStamp.withUnsafeMutableBufferPointer { atomStamp in
-                triggerStart.withUnsafeBufferPointer { triggerStart in
-                    triggeredRules.withUnsafeBufferPointer { triggeredRules in
-                        automaton.forEachMatch(in: userAgent) { atom, _ in
-                            if atomStamp[atom] == stamp { return }
-                            atomStamp[atom] = stamp
-                            if atom >= firstMarkerAtom {
-                                markers |= 1 &<< UInt64(atom &- firstMarkerAtom)
-                                return
-                            }
-                            for trigger in Int(triggerStart[atom])..<Int(triggerStart[atom &+ 1]) {
-                                let rule = Int(triggeredRules[trigger])
-                                words[rule &>> 6] |= 1 &<< UInt64(rule & 63)
+                scratch.atomEnd.withUnsafeMutableBufferPointer { atomEnd in
+                    triggerStart.withUnsafeBufferPointer { triggerStart in
+                        triggeredRules.withUnsafeBufferPointer { triggeredRules in
+                            automaton.forEachMatch(in: userAgent) { atom, end in
+                                if atomStamp[atom] == stamp { return }
+                                atomStamp[atom] = stamp
+                                atomEnd[atom] = Int32(truncatingIfNeeded: end)
+                                if atom >= firstMarkerAtom {
+                                    markers |= 1 &<< UInt64(atom &- firstMarkerAtom)
+                                    return
+                                }
+                                for trigger in Int(triggerStart[atom])..<Int(triggerStart[atom &+ 1]) {
+                                    let rule = Int(triggeredRules[trigger])
+                                    words[rule &>> 6] |= 1 &<< UInt64(rule & 63)
+                                }
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Where PCRE2 should start searching for rule `number`: the earliest start of a match that has one of the rule's
+    /// prefix atoms where the last scan first found it (the atom's start less its lead), 0 when the rule has no prefix
+    /// atoms, or nil when it has some and none occurs (then the rule cannot match).
+    @inline(__always)
+    func startOffset(_ number: Int, _ scratch: Scratch) -> Int? {
+        let first = Int(prefixStart[number])
+        let end = Int(prefixStart[number &+ 1])
+        if first == end { return 0 }
+        let stamp = scratch.stamp
+        var start = Int.max
+        for index in first..<end {
+            let atom = Int(prefixAtoms[index])
+            if scratch.atomStamp[atom] == stamp {
+                start = min(start, Int(scratch.atomEnd[atom]) &- Int(atomLength[atom]) &- Int(prefixLeads[index]))
+            }
+        }
+        return start == Int.max ? nil : max(start, 0)
     }
 
     /// Whether every check clause of rule `number` has an atom in the last scan with `scratch`.

@@ -7,11 +7,28 @@
 struct RequiredLiterals: Equatable {
     /// All of these clauses must hold; an empty list means the regex may match anything.
     var clauses: [Set<String>]
+    /// Every match has one of these atoms (lowercased, at least ``minimumAtomLength`` bytes each) starting at most
+    /// the given number of bytes after its own start (0: the match begins with the atom); nil when the analysis
+    /// cannot say. The prefilter starts PCRE2 that many bytes before the first of them in the user agent.
+    var prefixes: [String: Int]?
+    /// The most bytes a match can span; nil when unbounded or unknown.
+    var maximumLength: Int?
 
     static let none = RequiredLiterals(clauses: [])
 
     /// Atoms shorter than this are too common to be worth a lookup; a clause with one is dropped.
     static let minimumAtomLength = 2
+    /// A prefix set larger than this is dropped (it would only bloat the automaton).
+    static let maximumPrefixCount = 512
+
+    /// `strings` as prefixes that start a match: nil if one is shorter than ``minimumAtomLength`` or there are too
+    /// many.
+    static func prefixSet(_ strings: Set<String>) -> [String: Int]? {
+        guard !strings.isEmpty, strings.count <= maximumPrefixCount,
+            strings.allSatisfy({ $0.utf8.count >= minimumAtomLength })
+        else { return nil }
+        return Dictionary(uniqueKeysWithValues: strings.map { ($0, 0) })
+    }
 
     /// The clause best suited to trigger the rule: the one whose shortest atom is longest (longer literals are
     /// rarer), then the one with the fewest atoms.
@@ -38,14 +55,19 @@ struct RequiredLiterals: Equatable {
         }
         var analyser = PatternAnalyser(bytes)
         if let info = analyser.parseAlternation(), analyser.atEnd {
-            self = RequiredLiterals(clauses: info.required.clauses.map(Self.simplified))
+            // `\G` asserts the start offset, so a pattern using it must be started at 0.
+            let startsAnywhere = !containsBytes(bytes, Array("\\G".utf8))
+            self = RequiredLiterals(
+                clauses: info.required.clauses.map(Self.simplified), prefixes: startsAnywhere ? info.prefixes : nil)
         } else {
             self = .none
         }
     }
 
-    init(clauses: [Set<String>]) {
+    init(clauses: [Set<String>], prefixes: [String: Int]? = nil, maximumLength: Int? = nil) {
         self.clauses = clauses
+        self.prefixes = prefixes
+        self.maximumLength = maximumLength
     }
 
     /// A clause without atoms that contain another of its atoms: if `airis_` occurs then `airis` does, so
@@ -92,7 +114,10 @@ extension RequiredLiterals {
     /// At least one of the requirements holds: (A1 ∧ A2) ∨ (B1 ∧ B2) = ∧ (Ai ∨ Bj), kept small by falling back
     /// to the union of the best clauses.
     func or(_ other: RequiredLiterals) -> RequiredLiterals {
-        guard !clauses.isEmpty, !other.clauses.isEmpty else { return .none }
+        let maximumLength = self.maximumLength.flatMap { mine in other.maximumLength.map { max(mine, $0) } }
+        guard !clauses.isEmpty, !other.clauses.isEmpty else {
+            return RequiredLiterals(clauses: [], prefixes: prefixesOr(other), maximumLength: maximumLength)
+        }
         if clauses.count * other.clauses.count <= 16 {
             var result: [Set<String>] = []
             for left in clauses {
@@ -101,10 +126,18 @@ extension RequiredLiterals {
                     if !result.contains(union) { result.append(union) }
                 }
             }
-            return RequiredLiterals(clauses: result)
+            return RequiredLiterals(clauses: result, prefixes: prefixesOr(other), maximumLength: maximumLength)
         }
         // Safe because both lists are non-empty, checked above.
-        return RequiredLiterals(clauses: [bestClause!.union(other.bestClause!)])
+        return RequiredLiterals(
+            clauses: [bestClause!.union(other.bestClause!)], prefixes: prefixesOr(other), maximumLength: maximumLength)
+    }
+
+    /// The prefixes of "this or `other`": the union, with the larger distance for an atom in both.
+    private func prefixesOr(_ other: RequiredLiterals) -> [String: Int]? {
+        guard let prefixes, let otherPrefixes = other.prefixes else { return nil }
+        let union = prefixes.merging(otherPrefixes, uniquingKeysWith: max)
+        return union.count <= Self.maximumPrefixCount ? union : nil
     }
 }
 
@@ -118,6 +151,8 @@ private enum LiteralInfo {
 
     static let empty = LiteralInfo.exact([""])
     static let anything = LiteralInfo.match(.none)
+    /// One byte of some class (`.`, `\\d`, `[^;]`): byte mode, so a character is one byte.
+    static let oneByte = LiteralInfo.match(RequiredLiterals(clauses: [], maximumLength: 1))
     static let maximumExactStrings = 16
 
     /// The requirement this information implies.
@@ -125,8 +160,28 @@ private enum LiteralInfo {
         switch self {
         case .match(let required): return required
         case .exact(let strings):
-            if strings.contains(where: { $0.utf8.count < RequiredLiterals.minimumAtomLength }) { return .none }
-            return RequiredLiterals(clauses: [strings])
+            let longest = strings.map(\.utf8.count).max() ?? 0
+            if strings.contains(where: { $0.utf8.count < RequiredLiterals.minimumAtomLength }) {
+                return RequiredLiterals(clauses: [], maximumLength: longest)
+            }
+            return RequiredLiterals(
+                clauses: [strings], prefixes: RequiredLiterals.prefixSet(strings), maximumLength: longest)
+        }
+    }
+
+    /// The atoms near the start of every match (see ``RequiredLiterals/prefixes``).
+    var prefixes: [String: Int]? {
+        switch self {
+        case .match(let required): required.prefixes
+        case .exact(let strings): RequiredLiterals.prefixSet(strings)
+        }
+    }
+
+    /// The most bytes a match can span; nil when unbounded or unknown.
+    var maximumLength: Int? {
+        switch self {
+        case .match(let required): required.maximumLength
+        case .exact(let strings): strings.map(\.utf8.count).max() ?? 0
         }
     }
 
@@ -168,11 +223,32 @@ private struct PatternAnalyser {
     /// concatenation := (atom quantifier*)*
     ///
     /// Consecutive exact pieces are multiplied out into one run (`; {0,2}AIRIS` gives the atom `airis`, not five
-    /// one-letter atoms), which is flushed into the requirement when a non-exact piece interrupts it.
+    /// one-letter atoms), which is flushed into the requirement when a non-exact piece interrupts it. The prefixes of
+    /// the concatenation are those of its first segment (a flushed run or a non-exact piece) that has some, moved by
+    /// the widths of the segments before it, as long as those are bounded (`\\w{0,30}favicon` has `favicon` at most
+    /// 30 bytes in).
     private mutating func parseConcatenation() -> LiteralInfo? {
         var required = RequiredLiterals.none
         var run: Set<String> = [""]
         var isExact = true
+        var width: Int? = 0
+        var lead: Int? = 0
+        var prefixes: [String: Int]? = nil
+        func consider(_ segment: LiteralInfo) {
+            let segmentWidth = segment.maximumLength
+            width = width.flatMap { total in segmentWidth.flatMap { bounded(total + $0) } }
+            guard let before = lead else { return }
+            if let segmentPrefixes = segment.prefixes {
+                prefixes = segmentPrefixes.mapValues { $0 + before }
+                lead = nil
+            } else {
+                lead = segmentWidth.flatMap { bounded(before + $0) }
+            }
+        }
+        func decidePrefixes(_ piece: LiteralInfo) {
+            consider(.exact(run))
+            consider(piece)
+        }
         // Plain literal bytes waiting to be appended to every string of `run` (one product for a whole word, where
         // a product per byte would make a set per byte: this analysis runs on every rule at start-up).
         var pending: [UInt8] = []
@@ -199,10 +275,13 @@ private struct PatternAnalyser {
                 }
                 run = product
             case .exact(let strings):
+                // The piece becomes the next run, considered when that is flushed.
+                consider(.exact(run))
                 required = required.and(LiteralInfo.exact(run).required)
                 run = strings
                 isExact = false
             case .match(let pieceRequired):
+                decidePrefixes(piece)
                 required = required.and(LiteralInfo.exact(run).required).and(pieceRequired)
                 run = [""]
                 isExact = false
@@ -210,7 +289,11 @@ private struct PatternAnalyser {
         }
         appendPending()
         if isExact { return .exact(run) }
-        return .match(required.and(LiteralInfo.exact(run).required))
+        consider(.exact(run))
+        var result = required.and(LiteralInfo.exact(run).required)
+        result.prefixes = prefixes
+        result.maximumLength = width
+        return .match(result)
     }
 
     /// The lowercased byte of an unquantified literal at `position` (a plain ASCII byte or escaped punctuation),
@@ -239,6 +322,7 @@ private struct PatternAnalyser {
     private mutating func parseQuantifier(_ atom: LiteralInfo) -> LiteralInfo? {
         guard let byte = current else { return nil }
         var minimum: Int
+        var maximum: Int? = nil
         switch byte {
         case UInt8(ascii: "*"):
             position += 1
@@ -250,40 +334,55 @@ private struct PatternAnalyser {
             position += 1
             skipLazyOrPossessive()
             if case .exact(let strings) = atom { return .exact(strings.union([""])) }
-            return .anything
+            return .match(RequiredLiterals(clauses: [], maximumLength: atom.maximumLength))
         case UInt8(ascii: "{"):
-            guard let (low, length) = boundedRepeat(at: position) else { return nil }
+            guard let (low, high, length) = boundedRepeat(at: position) else { return nil }
             position += length
             minimum = low
+            maximum = high
         default:
             return nil
         }
         skipLazyOrPossessive()
-        return minimum == 0 ? .anything : .match(atom.required)
+        let width = atom.maximumLength.flatMap { one in maximum.flatMap { bounded(one * $0) } }
+        if minimum == 0 { return .match(RequiredLiterals(clauses: [], maximumLength: width)) }
+        var repeated = atom.required
+        repeated.maximumLength = width
+        return .match(repeated)
     }
 
     private mutating func skipLazyOrPossessive() {
         if current == UInt8(ascii: "?") || current == UInt8(ascii: "+") { position += 1 }
     }
 
-    /// `{n}`, `{n,}` or `{n,m}` at `start`: the minimum and the length of the quantifier; nil if the brace is a
-    /// literal.
-    private func boundedRepeat(at start: Int) -> (Int, Int)? {
+    /// `{n}`, `{n,}` or `{n,m}` at `start`: the minimum, the maximum (nil for none) and the length of the
+    /// quantifier; nil if the brace is a literal.
+    private func boundedRepeat(at start: Int) -> (Int, Int?, Int)? {
         var index = start + 1
-        var minimum = 0
-        var digits = 0
-        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
-            minimum = minimum * 10 + Int(bytes[index] - UInt8(ascii: "0"))
-            digits += 1
+        guard let (minimum, afterMinimum) = number(at: index) else { return nil }
+        index = afterMinimum
+        var maximum: Int? = minimum
+        if index < bytes.count, bytes[index] == UInt8(ascii: ",") {
             index += 1
-        }
-        guard digits > 0, index < bytes.count else { return nil }
-        if bytes[index] == UInt8(ascii: ",") {
-            index += 1
-            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            maximum = nil
+            if let (high, afterMaximum) = number(at: index) {
+                maximum = high
+                index = afterMaximum
+            }
         }
         guard index < bytes.count, bytes[index] == UInt8(ascii: "}") else { return nil }
-        return (minimum, index + 1 - start)
+        return (minimum, maximum, index + 1 - start)
+    }
+
+    /// The decimal number at `start` (capped, so absurd ones cannot overflow) and the index after it; nil if no digit.
+    private func number(at start: Int) -> (Int, Int)? {
+        var index = start
+        var value = 0
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            value = min(value * 10 + Int(bytes[index] - UInt8(ascii: "0")), 1_000_000)
+            index += 1
+        }
+        return index > start ? (value, index) : nil
     }
 
     private mutating func parseAtom() -> LiteralInfo? {
@@ -293,7 +392,7 @@ private struct PatternAnalyser {
         switch byte {
         case UInt8(ascii: "("): return parseGroup()
         case UInt8(ascii: "["): return parseClass()
-        case UInt8(ascii: "."): return .anything
+        case UInt8(ascii: "."): return .oneByte
         case UInt8(ascii: "^"), UInt8(ascii: "$"): return .empty
         case UInt8(ascii: "\\"): return parseEscape()
         case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"): return nil
@@ -306,7 +405,7 @@ private struct PatternAnalyser {
 
     private func literal(_ byte: UInt8) -> LiteralInfo {
         // Bytes beyond ASCII are not modelled (uap-core's patterns are ASCII): no requirement.
-        guard byte < 0x80 else { return .anything }
+        guard byte < 0x80 else { return .oneByte }
         return .exact([String(decoding: [lowercased(byte)], as: UTF8.self)])
     }
 
@@ -367,7 +466,8 @@ private struct PatternAnalyser {
             return .empty
         default:
             if let value = escapedByte(byte) { return literal(value) }
-            return .anything
+            // Escapes for one byte of a class; anything else (back-references, `\\R`, `\\X`) has no known width.
+            return Array("dDwWsShHvVN".utf8).contains(byte) ? .oneByte : .anything
         }
     }
 
@@ -464,9 +564,15 @@ private struct PatternAnalyser {
         }
         guard current == UInt8(ascii: "]") else { return nil }
         position += 1
-        if isNegated || isLarge || members.count > 4 { return .anything }
+        if isNegated || isLarge || members.count > 4 { return .oneByte }
         return .exact(Set(members.map { String(decoding: [$0], as: UTF8.self) }))
     }
+}
+
+/// `width` if it is at most 1 MiB, else nil (unknown): keeps sums and products of widths far from overflowing,
+/// whatever a rule file nests (each factor is at most 1 MiB or a repeat count of at most a million).
+private func bounded(_ width: Int) -> Int? {
+    width <= 1 << 20 ? width : nil
 }
 
 /// ASCII lowercase; other bytes unchanged.

@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The uap-core rules compiled once: three lists of PCRE2 patterns plus the literal prefilter that picks, for a given
 /// user agent, the few rules worth running.
 ///
@@ -13,8 +15,12 @@ public final class UserAgentRuleSet: Sendable {
     /// Where the rules came from.
     public let source: String
 
-    /// Compiles `rules`: every pattern with PCRE2 (its JIT comes later, for the rules that are used), then the
-    /// prefilter.
+    /// Compiles `rules`: every pattern with PCRE2 and its JIT, then the prefilter.
+    ///
+    /// The JIT of all rules happens here, on all cores, rather than on a rule's first matches: a rule's JIT costs
+    /// as much as some 40 interpreted matches, and a log's first few thousand distinct agents (a new server's first
+    /// minutes, or `klogs useragent` on a list) would otherwise pay it rule by rule while the rules they reach run
+    /// interpreted. Measured: see `docs/USER-AGENTS.md`.
     ///
     /// - Throws: ``UserAgentError/invalidRegex(source:line:regex:offset:reason:)`` naming the first bad rule.
     /// - Complexity: about 1,200 compilations for uap-core; see `docs/USER-AGENTS.md` for timings.
@@ -23,19 +29,24 @@ public final class UserAgentRuleSet: Sendable {
     ///   - usePrefilter: false tries every rule in order for every user agent (slow; the reference behaviour the
     ///     prefilter must reproduce).
     public init(_ rules: UserAgentRules, usePrefilter: Bool = true) throws(UserAgentError) {
-        browser = try CompiledRuleList(rules, kind: .browser)
-        os = try CompiledRuleList(rules, kind: .os)
-        device = try CompiledRuleList(rules, kind: .device)
+        browser = try CompiledRuleList(rules, kind: .browser, rewrite: usePrefilter)
+        os = try CompiledRuleList(rules, kind: .os, rewrite: usePrefilter)
+        device = try CompiledRuleList(rules, kind: .device, rewrite: usePrefilter)
         prefilter = LiteralPrefilter(rules, enabled: usePrefilter, markers: BotSignals.markers)
         maximumCaptures = max(browser.maximumCaptures, os.maximumCaptures, device.maximumCaptures)
         source = rules.source
+        compileEveryRule()
     }
 
-    /// JIT-compiles every rule now rather than on its ``CompiledPattern/jitThreshold``-th match: about 100 ms of
-    /// work (mostly for rules a log never reaches), so only for measuring the engine in its steady state.
+    /// JIT-compiles every rule that is not compiled yet, on all cores (`init` already does; kept for callers that
+    /// want to be sure).
     public func compileEveryRule() {
-        for list in [browser, os, device] {
-            for pattern in list.patterns { pattern.compileJITNow() }
+        let patterns = browser.patterns + os.patterns + device.patterns
+        let chunkCount = min(patterns.count, 16)
+        guard chunkCount > 0 else { return }
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+            let range = (patterns.count * chunk / chunkCount)..<(patterns.count * (chunk + 1) / chunkCount)
+            for index in range { patterns[index].compileJITNow() }
         }
     }
 
@@ -126,9 +137,11 @@ public final class UserAgentParser {
                 let number = wordIndex << 6 | word.trailingZeroBitCount
                 if number >= numbers.upperBound { return nil }
                 let index = number - numbers.lowerBound
-                if prefilter.passesChecks(number, prefilterScratch) {
+                if prefilter.passesChecks(number, prefilterScratch),
+                    let start = prefilter.startOffset(number, prefilterScratch)
+                {
                     patternRunCount &+= 1
-                    if list.patterns[index].matches(userAgent, scratch) { return index }
+                    if list.patterns[index].matches(userAgent, scratch, startOffset: start) { return index }
                 }
                 word &= word &- 1
             }

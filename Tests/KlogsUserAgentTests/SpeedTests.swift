@@ -132,12 +132,16 @@ struct RuleCostTests {
         for suite in UAPCoreSuite.allCases {
             for testCase in try UAPCoreFixtures.shared.cases(copy, suite) { agentSet.insert(testCase.userAgent) }
         }
-        let agents = Array(agentSet).map { Array($0.utf8) }
+        var agents = Array(agentSet).map { Array($0.utf8) }
+        // KLOGS_UA_AGENTS=FILE: the agents of FILE instead, one per line (e.g. the benchmark's distinct agents).
+        if let file = ProcessInfo.processInfo.environment["KLOGS_UA_AGENTS"] {
+            agents = try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) }
+        }
         let scratch = MatchScratch(maximumCaptures: ruleSet.maximumCaptures)
         let prefilterScratch = ruleSet.prefilter.makeScratch()
         let lists = [(UserAgentRules.Kind.browser, ruleSet.browser, ruleSet.prefilter.browserRange),
                      (.os, ruleSet.os, ruleSet.prefilter.osRange), (.device, ruleSet.device, ruleSet.prefilter.deviceRange)]
-        var runs: [[Int: [Int]]] = [[:], [:], [:]]   // per list: rule → agents
+        var runs: [[Int: [(agent: Int, start: Int)]]] = [[:], [:], [:]]   // per list: rule → agents and start offsets
         for (agentIndex, agent) in agents.enumerated() {
             agent.withUnsafeBufferPointer { bytes in
                 ruleSet.prefilter.findCandidates(bytes, prefilterScratch)
@@ -145,8 +149,9 @@ struct RuleCostTests {
                     for number in range where prefilterScratch.words[number >> 6] & (1 << UInt64(number & 63)) != 0
                         && ruleSet.prefilter.passesChecks(number, prefilterScratch)
                     {
-                        runs[listIndex][number - range.lowerBound, default: []].append(agentIndex)
-                        if list.patterns[number - range.lowerBound].matches(bytes, scratch) { break }
+                        guard let start = ruleSet.prefilter.startOffset(number, prefilterScratch) else { continue }
+                        runs[listIndex][number - range.lowerBound, default: []].append((agentIndex, start))
+                        if list.patterns[number - range.lowerBound].matches(bytes, scratch, startOffset: start) { break }
                     }
                 }
             }
@@ -156,7 +161,9 @@ struct RuleCostTests {
             for (rule, agentIndices) in runs[listIndex] {
                 let pattern = list.patterns[rule]
                 let elapsed = seconds {
-                    for agentIndex in agentIndices { agents[agentIndex].withUnsafeBufferPointer { _ = pattern.matches($0, scratch) } }
+                    for (agentIndex, start) in agentIndices {
+                        agents[agentIndex].withUnsafeBufferPointer { _ = pattern.matches($0, scratch, startOffset: start) }
+                    }
                 }
                 costs.append((elapsed, agentIndices.count, "\(kind) #\(rule)", rules.rules(kind)[rule].regex))
             }
