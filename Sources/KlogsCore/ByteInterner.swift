@@ -19,6 +19,9 @@ public struct ByteInterner: Sendable {
     private var slots: [Int32]
     private var mask: Int
     private let seed: UInt64
+    /// The id found or added last, -1 for none: consecutive lines often repeat a value (a method, a host), and
+    /// comparing with the last one costs less than hashing.
+    private var lastID: Int32 = -1
 
     /// Creates an empty interner.
     /// - Parameter capacity: the number of entries to make room for.
@@ -39,13 +42,17 @@ public struct ByteInterner: Sendable {
     ///
     /// - Complexity: O(bytes.count) expected; allocates only when a new entry outgrows the storage.
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        if lastID >= 0 && equals(Int(lastID), bytes) { return lastID }
         let hash = Self.hash(bytes, seed: seed)
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let stored = slots[slot]
             if stored == 0 { break }
             let id = Int(stored - 1)
-            if hashes[id] == hash && equals(id, bytes) { return Int32(id) }
+            if hashes[id] == hash && equals(id, bytes) {
+                lastID = Int32(id)
+                return lastID
+            }
             slot = (slot + 1) & mask
         }
         precondition(ends.count < Int(Int32.max), "ByteInterner is full")
@@ -55,7 +62,8 @@ public struct ByteInterner: Sendable {
         hashes.append(hash)
         slots[slot] = Int32(id + 1)
         if ends.count * 2 > slots.count { grow() }
-        return Int32(id)
+        lastID = Int32(id)
+        return lastID
     }
 
     /// The id of `bytes` if they were interned, without adding them.
@@ -69,6 +77,14 @@ public struct ByteInterner: Sendable {
             if hashes[id] == hash && equals(id, bytes) { return Int32(id) }
             slot = (slot + 1) & mask
         }
+    }
+
+    /// The id of `bytes` if they were interned, without adding them; remembered as the last id, like `intern`'s.
+    public mutating func lookUp(_ bytes: UnsafeRawBufferPointer) -> Int32? {
+        if lastID >= 0 && equals(Int(lastID), bytes) { return lastID }
+        guard let id = id(of: bytes) else { return nil }
+        lastID = id
+        return id
     }
 
     /// Interns the UTF-8 bytes of a string.
@@ -91,6 +107,7 @@ public struct ByteInterner: Sendable {
     /// Forgets every entry; ids restart at 0.
     /// - Parameter keepingCapacity: whether to keep the storage for reuse.
     public mutating func removeAll(keepingCapacity: Bool = false) {
+        lastID = -1
         arena.removeAll(keepingCapacity: keepingCapacity)
         ends.removeAll(keepingCapacity: keepingCapacity)
         hashes.removeAll(keepingCapacity: keepingCapacity)

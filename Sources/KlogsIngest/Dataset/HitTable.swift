@@ -1,3 +1,5 @@
+internal import Glibc  // calloc and free for the slot table
+
 /// A `HitKey` packed into three words whose unsigned order is the order of the `hits` rows: hour, path,
 /// status, user-agent class, virtual host, kind.
 ///
@@ -85,7 +87,7 @@ final class HitTable {
     }
 
     deinit {
-        slots.deallocate()
+        free(slots)
     }
 
     var isEmpty: Bool { count == 0 }
@@ -140,10 +142,12 @@ final class HitTable {
     func drainSorted() -> [(key: HitKey, totals: HitTotals)] {
         var entries: [Entry] = []
         entries.reserveCapacity(count)
+        // Each slot is emptied as it is read: no second pass over the whole table.
         for slot in 0..<capacity where slots[slot].totals.hits != 0 {
             entries.append(slots[slot])
+            slots[slot] = Self.empty
         }
-        removeAll()
+        count = 0
         guard let compact = CompactHitKeys(entries.lazy.map(\.key), count: entries.count) else {
             entries.sort { $0.key < $1.key }
             return entries.map { (HitKey($0.key), $0.totals) }
@@ -166,10 +170,13 @@ final class HitTable {
 
     private static let empty = Entry(key: PackedHitKey(first: 0, second: 0, third: 0), totals: HitTotals())
 
+    /// A table of empty slots. An empty slot is all zero bytes, so `calloc` makes it, and a large table comes
+    /// zeroed from the system without a pass over it; the table is freed with `free`.
     private static func allocateEmpty(_ capacity: Int) -> UnsafeMutablePointer<Entry> {
-        let slots = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
-        slots.initialize(repeating: empty, count: capacity)
-        return slots
+        guard let memory = calloc(capacity, MemoryLayout<Entry>.stride) else {
+            fatalError("out of memory for \(capacity) hourly aggregates")
+        }
+        return memory.bindMemory(to: Entry.self, capacity: capacity)
     }
 
     /// Doubles the slot array and re-inserts every aggregate.
@@ -184,7 +191,7 @@ final class HitTable {
             while slots[slot].totals.hits != 0 { slot = (slot + 1) & mask }
             slots[slot] = old[index]
         }
-        old.deallocate()
+        free(old)
     }
 }
 

@@ -48,6 +48,8 @@ final class Partition {
     var vhosts = ByteInterner()
     var referrerHosts = ByteInterner()
     var clientNetworks = ByteInterner()
+    /// Which interned paths are assets, by path id.
+    var assetPaths = AssetPaths()
 
     // Pending `events` rows, one array per column.
     var timestamps: [Int64] = []
@@ -116,6 +118,7 @@ final class Partition {
     func removeInterned() {
         pathsForgotten += paths.count
         paths.removeAll(keepingCapacity: true)
+        assetPaths.removeAll()
         methods.removeAll(keepingCapacity: true)
         vhosts.removeAll(keepingCapacity: true)
         referrerHosts.removeAll(keepingCapacity: true)

@@ -53,8 +53,7 @@ struct EventsRowGroup: @unchecked Sendable {
         let classIds = userAgentClassIds
         let userAgents = userAgents
         func classColumn(_ ids: [Int32], _ dictionary: StringDictionary) -> ColumnValues {
-            .dictionaryStrings(
-                dictionary: StringColumn(dictionary.values), indices: classIds.map { ids[Int($0)] })
+            .dictionaryStrings(dictionary: StringColumn(dictionary.values), indices: Self.lookUp(classIds, in: ids))
         }
         let visitors: ColumnValues =
             visitors.isEmpty
@@ -79,9 +78,24 @@ struct EventsRowGroup: @unchecked Sendable {
             classColumn(userAgents.osIds, userAgents.operatingSystems),
             classColumn(userAgents.osMajorIds, userAgents.osMajors),
             classColumn(userAgents.deviceIds, userAgents.devices),
-            .boolean(classIds.map { userAgents.classes[Int($0)].isBot }, validity: nil),
+            .boolean(Self.lookUp(classIds, in: userAgents.classes.map(\.isBot)), validity: nil),
             .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds.map(Int32.init)),
         ]
+    }
+}
+
+extension EventsRowGroup {
+    /// `table[id]` for every class id of `ids`: a class's column value for every row, through pointers (the ids
+    /// were checked when the rows were added: every one is a class of the table).
+    static func lookUp<Value>(_ ids: [Int32], in table: [Value]) -> [Value] {
+        ids.withUnsafeBufferPointer { ids in
+            table.withUnsafeBufferPointer { table in
+                Array(unsafeUninitializedCapacity: ids.count) { values, count in
+                    for (row, id) in ids.enumerated() { (values.baseAddress! + row).initialize(to: table[Int(id)]) }
+                    count = ids.count
+                }
+            }
+        }
     }
 }
 

@@ -61,6 +61,8 @@ final class ChunkBatch: @unchecked Sendable {
     var rejectReasons: [RejectReason] = []
 
     var paths = ByteInterner()
+    /// Which of the chunk's paths are assets, by chunk-local path id.
+    var assetPaths = AssetPaths()
     var methods = ByteInterner()
     var vhosts = ByteInterner()
     var referrerHosts = ByteInterner()
@@ -105,6 +107,7 @@ final class ChunkBatch: @unchecked Sendable {
         rejectReasons.removeAll(keepingCapacity: true)
         newUserAgentClasses.removeAll(keepingCapacity: true)
         paths.removeAll(keepingCapacity: true)
+        assetPaths.removeAll()
         methods.removeAll(keepingCapacity: true)
         vhosts.removeAll(keepingCapacity: true)
         referrerHosts.removeAll(keepingCapacity: true)

@@ -38,7 +38,7 @@ enum StoredValues {
     /// the address scan runs once per distinct host and row group (or chunk), not once per line.
     private static func internCheckedHost(_ host: [UInt8], into interner: inout ByteInterner) -> Int32 {
         host.withUnsafeBytes { host in
-            if let id = interner.id(of: host) { return id }
+            if let id = interner.lookUp(host) { return id }
             if AddressMasking.containsAddress(host) { return interner.intern(ReferrerHost.ipAddressMarker) }
             return interner.intern(host)
         }
@@ -55,5 +55,33 @@ enum StoredValues {
         scratch.removeAll(keepingCapacity: true)
         address.appendNetwork(prefixLength: prefix, to: &scratch)
         return scratch.withUnsafeBytes { interner.intern($0) }
+    }
+}
+
+/// Whether each path of a path interner is an asset (`AssetExtensions.matches`), remembered by path id: a path
+/// repeats on many lines, so its extension is looked up once per distinct path instead of once per line.
+///
+/// The flags follow the interner's ids; `removeAll()` must go with the interner's.
+struct AssetPaths {
+    private var flags: [Bool] = []
+
+    /// Whether path `id` is an asset, or nil when its flag is not known yet (`learn`).
+    @inline(__always)
+    func isAsset(_ id: Int32) -> Bool? {
+        Int(id) < flags.count ? flags[Int(id)] : nil
+    }
+
+    /// Computes the flags of the paths of `paths` up to `id`, and returns path `id`'s.
+    mutating func learn(upTo id: Int32, of paths: ByteInterner, assets: AssetExtensions) -> Bool {
+        while flags.count <= Int(id) {
+            let isAsset = paths.bytes(of: Int32(flags.count)).withUnsafeBytes { assets.matches(path: $0) }
+            flags.append(isAsset)
+        }
+        return flags[Int(id)]
+    }
+
+    /// Forgets every flag, as the interner forgets its paths.
+    mutating func removeAll() {
+        flags.removeAll(keepingCapacity: true)
     }
 }
