@@ -126,8 +126,35 @@ public struct ByteInterner: Sendable {
         if length == 0 { return true }
         return arena.withUnsafeBytes { storage in
             // Safe because start..<start+length is entry id's range inside the arena.
-            ByteSearch.equal(storage.baseAddress! + start, bytes.baseAddress!, count: length)
+            Self.equal(storage.baseAddress! + start, bytes.baseAddress!, count: length)
         }
+    }
+
+    /// Whether two byte regions hold the same bytes, compared eight bytes at a time: for the short values
+    /// interned here (methods, paths, hosts) cheaper than a call to `memcmp`.
+    @inline(__always)
+    private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
+        var offset = 0
+        while count - offset >= 8 {
+            if a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                != b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            {
+                return false
+            }
+            offset += 8
+        }
+        if offset < count && count >= 8 {
+            // The last eight bytes, overlapping those already compared.
+            return a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        }
+        while offset < count {
+            if a.load(fromByteOffset: offset, as: UInt8.self) != b.load(fromByteOffset: offset, as: UInt8.self) {
+                return false
+            }
+            offset += 1
+        }
+        return true
     }
 
     private mutating func grow() {
@@ -143,7 +170,7 @@ public struct ByteInterner: Sendable {
 
     /// A fast seeded 64-bit hash: eight-byte words through multiply-xor mixing, then a final avalanche.
     @inline(__always)
-    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+    public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
         var hash = seed ^ (UInt64(bytes.count) &* multiplier)
         var index = 0

@@ -96,7 +96,7 @@ public struct CachedVisitorPseudonym {
     public private(set) var current: VisitorPseudonym?
     private var entries: [Entry]
     private var generation: UInt32 = 0
-    private static let slotBits: UInt64 = 11
+    private static let slotBits: UInt64 = 14
 
     /// Creates a cache without a key.
     public init() {

@@ -47,6 +47,8 @@ final class Partition {
     var methods = ByteInterner()
     var vhosts = ByteInterner()
     var referrerHosts = ByteInterner()
+    /// The host ids of recent referrers, by their bytes (`referrerHosts` ids).
+    var referrerHostCache = ReferrerHostCache()
     var clientNetworks = ByteInterner()
     /// Which interned paths are assets, by path id.
     var assetPaths = AssetPaths()
@@ -122,6 +124,7 @@ final class Partition {
         methods.removeAll(keepingCapacity: true)
         vhosts.removeAll(keepingCapacity: true)
         referrerHosts.removeAll(keepingCapacity: true)
+        referrerHostCache.removeAll()
         clientNetworks.removeAll(keepingCapacity: true)
     }
 }

@@ -66,6 +66,8 @@ final class ChunkBatch: @unchecked Sendable {
     var methods = ByteInterner()
     var vhosts = ByteInterner()
     var referrerHosts = ByteInterner()
+    /// The host ids of recent referrers, by their bytes (`referrerHosts` ids).
+    var referrerHostCache = ReferrerHostCache()
     var clientNetworks = ByteInterner()
     /// The chunk's hourly aggregates under chunk-local ids, which the sequencer merges whole when it can.
     var hits = ChunkHits()
@@ -111,6 +113,7 @@ final class ChunkBatch: @unchecked Sendable {
         methods.removeAll(keepingCapacity: true)
         vhosts.removeAll(keepingCapacity: true)
         referrerHosts.removeAll(keepingCapacity: true)
+        referrerHostCache.removeAll()
         clientNetworks.removeAll(keepingCapacity: true)
         hits.removeAll()
     }

@@ -157,7 +157,8 @@ final class ChunkWorker: @unchecked Sendable {
         }
         batch.methodIds.append(batch.methods.intern(record.method))
         batch.referrerIds.append(
-            StoredValues.internReferrerHost(record.referrer, scratch: &scratch, into: &batch.referrerHosts))
+            StoredValues.internReferrerHost(
+                record.referrer, scratch: &scratch, into: &batch.referrerHosts, cache: &batch.referrerHostCache))
     }
 
     /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now, as

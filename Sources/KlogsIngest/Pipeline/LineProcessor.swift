@@ -240,7 +240,9 @@ struct LineProcessor {
             partition.statuses.append(status)
             partition.byteCounts.append(record.responseBytes)
             partition.referrerIds.append(
-                StoredValues.internReferrerHost(record.referrer, scratch: &scratch, into: &partition.referrerHosts))
+                StoredValues.internReferrerHost(
+                    record.referrer, scratch: &scratch, into: &partition.referrerHosts,
+                    cache: &partition.referrerHostCache))
             partition.userAgentClassIds.append(classId)
             partition.kinds.append(kind.rawValue)
         }
