@@ -119,6 +119,7 @@ public struct ByteInterner: Sendable {
         }
     }
 
+    @inline(__always)
     private func equals(_ id: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
         let start = id == 0 ? 0 : ends[id - 1]
         let length = ends[id] - start

@@ -93,7 +93,7 @@ public struct ColumnChunkEncoder: Sendable {
                 }
             case .dictionaryStrings(let dictionary, let indices):
                 try checkStrings(dictionary, column: column, isDictionary: true)
-                try checkIndices(indices, dictionaryCount: dictionary.count, column: column)
+                // The indices are checked in the encoding's first pass over them (`checkIndices` on failure).
                 try encodeDictionary(dictionary, indices: indices, into: &chunk)
             }
         } catch let error as ParquetError where !error.message.hasPrefix("column '") {
@@ -480,12 +480,24 @@ public struct ColumnChunkEncoder: Sendable {
         // Compact the dictionary to the entries in use, keeping their order (so no row needs re-hashing).
         var remap = [Int32](repeating: -1, count: dictionary.count)
         var nulls = 0
+        var invalid = false
         indices.withUnsafeBufferPointer { indices in
             remap.withUnsafeMutableBufferPointer { remap in
                 for index in indices {
-                    if index < 0 { nulls += 1 } else { remap[Int(index)] = 0 }
+                    if index < 0 {
+                        nulls += 1
+                        invalid = invalid || index < -1
+                    } else if Int(index) < remap.count {
+                        remap[Int(index)] = 0
+                    } else {
+                        invalid = true
+                    }
                 }
             }
+        }
+        if invalid || (nulls > 0 && !chunk.column.isOptional) {
+            // Throws the error that names the first offending row.
+            try checkIndices(indices, dictionaryCount: dictionary.count, column: chunk.column)
         }
         var used: [Int] = []
         var dictionaryBytes = 0
@@ -592,20 +604,21 @@ public struct ColumnChunkEncoder: Sendable {
         rank: UnsafeBufferPointer<Int32>?, into ids: UnsafeMutableBufferPointer<UInt32>
     ) -> (present: Int, lowestRank: Int32, highestRank: Int32) {
         var present = 0
-        for row in rows {
-            let index = indices[row]
-            if index >= 0 {
-                ids[present] = UInt32(bitPattern: remap[Int(index)])
-                present += 1
-            }
-        }
         var lowestRank = Int32.max
         var highestRank = Int32.min
-        if let rank {
-            for id in ids[0..<present] {
-                lowestRank = min(lowestRank, rank[Int(id)])
-                highestRank = max(highestRank, rank[Int(id)])
+        guard let rank else {
+            for row in rows where indices[row] >= 0 {
+                ids[present] = UInt32(bitPattern: remap[Int(indices[row])])
+                present += 1
             }
+            return (present, lowestRank, highestRank)
+        }
+        for row in rows where indices[row] >= 0 {
+            let id = remap[Int(indices[row])]
+            ids[present] = UInt32(bitPattern: id)
+            present += 1
+            lowestRank = min(lowestRank, rank[Int(id)])
+            highestRank = max(highestRank, rank[Int(id)])
         }
         return (present, lowestRank, highestRank)
     }

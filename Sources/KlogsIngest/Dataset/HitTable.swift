@@ -152,9 +152,7 @@ final class HitTable {
             entries.sort { $0.key < $1.key }
             return entries.map { (HitKey($0.key), $0.totals) }
         }
-        var order = [UInt64]()
-        order.reserveCapacity(entries.count)
-        for (index, entry) in entries.enumerated() { order.append(compact.sortKey(entry.key, index: index)) }
+        var order = compact.sortKeys(entries.lazy.map(\.key))
         CompactHitKeys.radixSort(&order, bits: compact.indexBits..<compact.totalBits)
         return order.map { sortKey in
             let entry = entries[compact.index(of: sortKey)]
@@ -213,14 +211,28 @@ struct CompactHitKeys {
 
     /// The packing of `keys`, or nil when the fields' ranges and the index need more than 64 bits.
     init?<Keys: Sequence>(_ keys: Keys, count: Int) where Keys.Element == PackedHitKey {
-        var low = [UInt64](repeating: .max, count: 6)
-        var high = [UInt64](repeating: 0, count: 6)
+        // The extremes of the six fields, in locals: this pass runs over every aggregate.
+        var low0 = UInt64.max, low1 = UInt64.max, low2 = UInt64.max, low3 = UInt64.max, low4 = UInt64.max
+        var low5 = UInt64.max
+        var high0: UInt64 = 0, high1: UInt64 = 0, high2: UInt64 = 0, high3: UInt64 = 0, high4: UInt64 = 0
+        var high5: UInt64 = 0
         for key in keys {
-            for field in 0..<6 {
-                low[field] = min(low[field], Self.field(field, of: key))
-                high[field] = max(high[field], Self.field(field, of: key))
-            }
+            let fields = Self.fields(of: key)
+            low0 = min(low0, fields.0)
+            high0 = max(high0, fields.0)
+            low1 = min(low1, fields.1)
+            high1 = max(high1, fields.1)
+            low2 = min(low2, fields.2)
+            high2 = max(high2, fields.2)
+            low3 = min(low3, fields.3)
+            high3 = max(high3, fields.3)
+            low4 = min(low4, fields.4)
+            high4 = max(high4, fields.4)
+            low5 = min(low5, fields.5)
+            high5 = max(high5, fields.5)
         }
+        let low = [low0, low1, low2, low3, low4, low5]
+        let high = [high0, high1, high2, high3, high4, high5]
         indexBits = max(1, Int.bitWidth - max(0, count - 1).leadingZeroBitCount)
         var shift = UInt64(indexBits)
         shifts = [UInt64](repeating: 0, count: 6)
@@ -233,29 +245,32 @@ struct CompactHitKeys {
         minima = count == 0 ? [0, 0, 0, 0, 0, 0] : low
     }
 
-    /// Field `number` (0 to 5, in row order) of a key, as the unsigned 32-bit pattern that orders like the field.
+    /// The six fields of a key in row order, each as the unsigned 32-bit pattern that orders like the field.
     @inline(__always)
-    private static func field(_ number: Int, of key: PackedHitKey) -> UInt64 {
-        switch number {
-        case 0: key.first >> 32
-        case 1: key.first & 0xFFFF_FFFF
-        case 2: key.second >> 32
-        case 3: key.second & 0xFFFF_FFFF
-        case 4: key.third >> 32
-        default: key.third & 0xFFFF_FFFF
-        }
+    private static func fields(of key: PackedHitKey) -> (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) {
+        (
+            key.first >> 32, key.first & 0xFFFF_FFFF, key.second >> 32, key.second & 0xFFFF_FFFF, key.third >> 32,
+            key.third & 0xFFFF_FFFF
+        )
     }
 
-    /// The sort key of the aggregate at `index` with key `key`.
-    @inline(__always)
-    func sortKey(_ key: PackedHitKey, index: Int) -> UInt64 {
-        var packed = UInt64(index)
-        for field in 0..<6 {
-            // Safe shift: a field with a non-zero offset has a shift below 64 (the ranges were checked to fit).
-            let offset = Self.field(field, of: key) - minima[field]
-            if offset != 0 { packed |= offset << shifts[field] }
+    /// The sort keys of `keys`, the aggregate's index in `keys` in the low bits of each.
+    func sortKeys(_ keys: some Sequence<PackedHitKey>) -> [UInt64] {
+        // The minima and shifts in locals, out of the arrays: this loop runs over every aggregate.
+        let (minimum0, minimum1, minimum2) = (minima[0], minima[1], minima[2])
+        let (minimum3, minimum4, minimum5) = (minima[3], minima[4], minima[5])
+        let (shift0, shift1, shift2, shift3, shift4, shift5) = (shifts[0], shifts[1], shifts[2], shifts[3], shifts[4], shifts[5])
+        // A field whose offset is non-zero has a shift below 64 (the ranges were checked to fit); `&<<` masks the
+        // shift of the others, whose offset is zero anyway.
+        var result: [UInt64] = []
+        for (index, key) in keys.enumerated() {
+            let fields = Self.fields(of: key)
+            result.append(
+                UInt64(index) | (fields.0 &- minimum0) &<< shift0 | (fields.1 &- minimum1) &<< shift1
+                    | (fields.2 &- minimum2) &<< shift2 | (fields.3 &- minimum3) &<< shift3
+                    | (fields.4 &- minimum4) &<< shift4 | (fields.5 &- minimum5) &<< shift5)
         }
-        return packed
+        return result
     }
 
     /// The aggregate index a sort key carries.

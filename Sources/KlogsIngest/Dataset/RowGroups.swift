@@ -78,7 +78,7 @@ struct EventsRowGroup: @unchecked Sendable {
             classColumn(userAgents.osIds, userAgents.operatingSystems),
             classColumn(userAgents.osMajorIds, userAgents.osMajors),
             classColumn(userAgents.deviceIds, userAgents.devices),
-            .boolean(Self.lookUp(classIds, in: userAgents.classes.map(\.isBot)), validity: nil),
+            .boolean(Self.lookUp(classIds, in: userAgents.classes.map { $0.isBot }), validity: nil),
             .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds.map(Int32.init)),
         ]
     }
@@ -120,36 +120,21 @@ struct HitsRowGroup: @unchecked Sendable {
     var rows: Int { entries.count }
 
     /// The row group's columns, in the order of the `hits` schema.
+    ///
+    /// One `map` per column: each is a tight loop into a preallocated array, cheaper than eleven appends a row.
     var columns: [ColumnValues] {
-        let rows = entries.count
-        var hours: [Int64] = [], vhostIds: [Int32] = [], pathIds: [Int32] = [], statuses: [Int32] = []
-        var browserIds: [Int32] = [], osIds: [Int32] = [], deviceIds: [Int32] = [], bots: [Bool] = []
-        var hitCounts: [Int64] = [], byteSums: [Int64] = [], kinds: [Int32] = []
-        hours.reserveCapacity(rows)
-        vhostIds.reserveCapacity(rows)
-        pathIds.reserveCapacity(rows)
-        statuses.reserveCapacity(rows)
-        browserIds.reserveCapacity(rows)
-        osIds.reserveCapacity(rows)
-        deviceIds.reserveCapacity(rows)
-        bots.reserveCapacity(rows)
-        hitCounts.reserveCapacity(rows)
-        byteSums.reserveCapacity(rows)
-        kinds.reserveCapacity(rows)
-        for (key, totals) in entries {
-            let userAgentClass = userAgents.hitsClasses[Int(key.userAgentClass)]
-            hours.append(Int64(key.hour) * 3_600_000)
-            vhostIds.append(key.vhost)
-            pathIds.append(key.path)
-            statuses.append(key.status)
-            browserIds.append(userAgentClass.browser)
-            osIds.append(userAgentClass.os)
-            deviceIds.append(userAgentClass.device)
-            bots.append(userAgentClass.isBot)
-            hitCounts.append(totals.hits)
-            byteSums.append(totals.bytes)
-            kinds.append(Int32(key.kind))
-        }
+        let classes = entries.map { userAgents.hitsClasses[Int($0.key.userAgentClass)] }
+        let hours = entries.map { Int64($0.key.hour) * 3_600_000 }
+        let vhostIds = entries.map { $0.key.vhost }
+        let pathIds = entries.map { $0.key.path }
+        let statuses = entries.map { $0.key.status }
+        let browserIds = classes.map { $0.browser }
+        let osIds = classes.map { $0.os }
+        let deviceIds = classes.map { $0.device }
+        let bots = classes.map { $0.isBot }
+        let hitCounts = entries.map { $0.totals.hits }
+        let byteSums = entries.map { $0.totals.bytes }
+        let kinds = entries.map { Int32($0.key.kind) }
         return [
             .int64(hours, validity: nil),
             .dictionaryStrings(dictionary: vhosts.stringColumn, indices: vhostIds),
