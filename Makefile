@@ -10,7 +10,7 @@ DEB_PACKAGES += chromium
 DATA ?= ./klogs-data
 
 .PHONY: all build release static demo test test-packaging deps venv clean bench compare report-sample test-spark \
-	man completions install uninstall deb fuzz fuzz-build test-sanitize test-asan test-tsan
+	man completions install uninstall deb fuzz fuzz-build test-sanitize test-asan test-tsan test-hostile-asan
 
 ## Installation layout (`make install PREFIX=/usr DESTDIR=/tmp/root`).
 PREFIX ?= /usr/local
@@ -206,3 +206,10 @@ test-asan: deps venv
 
 test-tsan: deps venv
 	$(SANITIZE_TEST) --sanitize=thread --scratch-path .build-tsan
+
+## The hostile-input tests (Tests/interop/test_hostile.py) on a klogs built with AddressSanitizer: every hostile
+## input run by the real binary, with leak checking at its exit. Not part of `make test`.
+test-hostile-asan: deps venv
+	$(SWIFT) build --sanitize=address --scratch-path .build-asan --product klogs
+	$(LSAN_SUPPRESSIONS) ASAN_OPTIONS=quarantine_size_mb=64 KLOGS_SANITIZER=address \
+	  KLOGS_BIN=$(abspath .build-asan/debug/klogs) $(PYTHON) -m pytest -q Tests/interop/test_hostile.py

@@ -9,6 +9,8 @@
 #   zeros   a 1 MB gzip that inflates to 4 GiB of zeros (one endless line): streams, rejected as line_too_long
 #   repeat  a gzip that inflates to 1 GiB of one repeated line (about 4.3 million lines): counted exactly
 #   long    ten 10 MB lines among good ones: each rejected as line_too_long, never buffered
+#   classes 1,000,000 lines, each with its own Firefox version (and every tenth with its own Android version),
+#           with 1 thread and with 2: the user-agent classes stop at their limit, and the summary warns
 # Prints one line per case: its peak resident memory, wall time, exit status, and what the summary says.
 set -euo pipefail
 
@@ -25,9 +27,10 @@ trap 'rm -rf "$work"' EXIT
 # run NAME INPUT: ingests INPUT into a fresh data directory and reports the peak memory and the summary.
 run() {
     local name=$1 input=$2
+    shift 2
     local status=0
     /usr/bin/time -v "$klogs" ingest --retention-days 0 --format combined --data "$work/data-$name" \
-        --summary-json "$work/$name.json" "$input" 2>"$work/$name.err" >/dev/null || status=$?
+        --summary-json "$work/$name.json" "$@" "$input" 2>"$work/$name.err" >/dev/null || status=$?
     local peak wall
     peak=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/$name.err")
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/$name.err")
@@ -78,3 +81,19 @@ with open(sys.argv[1], "wb") as out:
         out.write(b'192.0.2.1 - - [01/Nov/2026:10:00:00 +0000] "GET /' + b"A" * (10 << 20) + b' HTTP/1.1" 200 1 "-" "-"\n')
 EOF
 run long "$work/long.log"
+
+# classes THREADS: a fresh copy of the classes input, ingested with THREADS threads.
+classes() {
+    python3 - "$work/classes-$1.log" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as out:
+    for i in range(1_000_000):
+        system = f"Linux; Android {i}" if i % 10 == 0 else "X11; Linux x86_64"
+        out.write(f'192.0.2.{i % 250} - - [01/Nov/2026:{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} +0000] '
+                  f'"GET /page/{i % 100} HTTP/1.1" 200 {i % 5000} "-" '
+                  f'"Mozilla/5.0 ({system}; rv:{i}.0) Gecko/20100101 Firefox/{i}.0"\n')
+EOF
+    run "classes-$1" "$work/classes-$1.log" --threads "$1"
+}
+classes 1
+classes 2

@@ -87,6 +87,11 @@ extension Klogs {
         @Flag(name: .customLong("skip-user-agent-classification"), help: .private)
         var skipsUserAgentClassification = false
 
+        /// The class limit is a memory bound against crafted user agents; tests lower it to reach it with small
+        /// inputs, so it is not shown in the help.
+        @Option(name: .customLong("user-agent-class-limit"), help: .private)
+        var userAgentClassLimit: Int?
+
         @Option(name: .customLong("summary-json"), help: "Also write the run summary as JSON to this file.")
         var summaryJSON: String?
 
@@ -283,6 +288,7 @@ extension Klogs {
                 .parquetCompression
             configuration.userAgentRules = userAgentRules ?? file.userAgentRules
             configuration.classifiesUserAgents = !skipsUserAgentClassification
+            if let userAgentClassLimit { configuration.userAgentClassLimit = userAgentClassLimit }
             configuration.batch.dryRun = dryRun
             configuration.batch.waitSeconds = wait ?? file.wait ?? 0
             configuration.batch.flushIntervalSeconds = flushInterval ?? file.flushInterval ?? 60

@@ -280,6 +280,43 @@ def test_pipe_mode_commits_on_interval_and_on_sigterm(tmp_path):
     assert_verifies(data)
 
 
+def test_a_pipe_that_runs_for_long_never_reaches_the_user_agent_class_limit(tmp_path):
+    # A run stores at most so many distinct user-agent classes (a memory bound against crafted agents); a pipe
+    # that runs for months starts its classes again after each commit, so new browser versions keep their
+    # versions. Here the limit is 6 and 30 lines each bring a new class: a file run collapses them, the pipe,
+    # committing every 3 lines, does not.
+    small_rules = Path(__file__).resolve().parents[2] / "fixtures" / "small-ua-rules.yaml"
+    lines = [f'192.0.2.{i} - - [01/Nov/2026:10:{i // 60:02d}:{i % 60:02d} +0000] "GET /p HTTP/1.1" 200 1 "-" '
+             f'"Mozilla/5.0 (X11; Linux x86_64) Firefox/{i + 1}.0"\n'.encode() for i in range(30)]
+    options = ["--ua-rules", small_rules, "--user-agent-class-limit", "6", "--format", "combined"]
+    log = tmp_path / "log"
+    log.write_bytes(b"".join(lines))
+    whole = klogs("ingest", "--data", tmp_path / "file", *options, log)
+    assert "more than 6 distinct user-agent classes" in whole.stderr
+
+    data = tmp_path / "pipe"
+    process = subprocess.Popen([KLOGS, "ingest", "--retention-days", "0", "--data", data, *map(str, options),
+                                "--flush-lines", "3", "--flush-interval", "60"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for start in range(0, len(lines), 3):
+        process.stdin.write(b"".join(lines[start:start + 3]))
+        process.stdin.flush()
+        # Each commit adds an events file: wait for it, so that no read holds more than 3 lines.
+        deadline = time.monotonic() + 30
+        while len(list(data.glob("events/*/*.parquet"))) <= start // 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 0, errors
+    assert b"distinct user-agent classes" not in errors
+    con = duckdb.connect()
+    def majors(directory):
+        return con.execute(f"select count(distinct browser_major), count(*) - count(browser_major) "
+                           f"from read_parquet('{directory}/events/*/*.parquet')").fetchone()
+    assert majors(data) == (30, 0)
+    kept, collapsed = majors(tmp_path / "file")
+    assert kept == 5 and collapsed == 25
+
+
 def test_configuration_file_sets_defaults_flags_override_and_unknown_keys_fail(tmp_path):
     log = tmp_path / "log"
     generate(log, 500, 41, start="2025-01-01")

@@ -46,6 +46,11 @@ extension Ingestor {
             }
             flushes += 1
             linesAtCommit = processor.linesRead
+            if processor.userAgents.classes.count > processor.userAgents.classLimit / 2 {
+                // Everything is written: no row refers to a class id, so a pipe that runs for months never
+                // reaches the class limit of one run.
+                processor.userAgents = processor.userAgents.emptied()
+            }
             if let onPipeCommit = configuration.onPipeCommit {
                 var figures = summary
                 processor.addCounts(to: &figures)

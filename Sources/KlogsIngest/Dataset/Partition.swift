@@ -31,9 +31,9 @@ struct HitTotals {
 final class Partition {
     /// How far a partition's interners and aggregates may grow before they are written out and forgotten.
     struct Limits: Sendable {
-        var paths = 1_000_000
-        var pathBytes = 128 << 20
-        var hits = 1_000_000
+        var paths = 500_000
+        var pathBytes = 32 << 20
+        var hits = 500_000
         var referrerHosts = 500_000
         var clientNetworks = 500_000
     }
@@ -86,9 +86,9 @@ final class Partition {
     var pendingEvents: Int { timestamps.count }
 
     /// Whether the interned values or the hourly aggregates have grown past the point where they should be
-    /// written out and forgotten: this bounds a partition's memory whatever the input (a whole ingest peaked at
-    /// 296 MiB with a million distinct paths in a day, 338 MiB with 300,000 distinct 1,000-byte paths:
-    /// `scripts/hostile-memory.sh`, docs/OPERATIONS.md).
+    /// written out and forgotten: this bounds a partition's memory whatever the input (a whole ingest with two
+    /// threads peaked at 219 MiB with a million distinct paths in a day, 177 MiB with 300,000 distinct 1,000-byte
+    /// paths: `scripts/hostile-memory.sh`, docs/OPERATIONS.md; with twice these limits, 440 and 292 MiB).
     var internersAreFull: Bool {
         !fits(paths: 0, pathBytes: 0, hits: 0, referrerHosts: 0, clientNetworks: 0)
     }

@@ -5,7 +5,26 @@ import KlogsUserAgent
 ///
 /// The raw user agent never reaches a dataset: rows store the class id, and the class's browser, OS and device
 /// names are looked up by id when a row group is written.
+///
+/// A class holds only what is stored (browser, OS, their majors, device, bot flag), so the thousands of phone
+/// models that uap-core tells apart make no classes of their own. The table holds at most `classLimit` classes:
+/// user agents crafted to be unique (`Firefox/1`, `Firefox/2`, … a million times) would otherwise grow it, its
+/// dictionaries and every row group's dictionaries without bound. Past the limit, a new class is stored without
+/// its versions, and past twice the limit as `Other` (keeping device and bot flag); the summary then warns. Which
+/// classes are collapsed depends only on the order of the lines, so every thread count stores the same values.
 struct UserAgentTable {
+    /// The default `classLimit`: real traffic has hundreds to a few thousand classes a day.
+    static let defaultClassLimit = 50_000
+
+    /// The most classes the table holds before it collapses new ones, and the most its classifier numbers before
+    /// it is replaced by a new one.
+    let classLimit: Int
+    /// Whether new classes are collapsed past the limit: a parallel worker's table never does (the run's table
+    /// collapses its classes, in the order of the lines), its worker empties it instead.
+    let collapsesPastLimit: Bool
+    /// Whether a class was collapsed because the table was full.
+    private(set) var reachedClassLimit = false
+
     /// The distinct classes seen so far; a row stores an index into this array.
     private(set) var classes: [UserAgentClass] = []
     private var classIds: [UserAgentClass: Int32] = [:]
@@ -32,7 +51,7 @@ struct UserAgentTable {
     /// `(browser, os, device, isBot)` dictionary ids of each hits class.
     private(set) var hitsClasses: [HitsClassKey] = []
 
-    private let classifier: UserAgentClassifier?
+    private var classifier: UserAgentClassifier?
     /// This table's class id of each of the classifier's class ids (-1: not seen yet).
     private var tableIdOfClassifierId: [Int32] = []
 
@@ -42,17 +61,42 @@ struct UserAgentTable {
     /// Families and versions that are words of the rules file; others are not stored (see Privacy/).
     let vocabulary: UserAgentVocabulary?
 
-    init(classifier: UserAgentClassifier?) {
+    init(classifier: UserAgentClassifier?, classLimit: Int = Self.defaultClassLimit) {
         self.init(
             classifier: classifier,
-            vocabulary: classifier.flatMap { UserAgentVocabulary(rulesPath: $0.parser.rules.source) })
+            vocabulary: classifier.flatMap { UserAgentVocabulary(rulesPath: $0.parser.rules.source) },
+            classLimit: classLimit)
     }
 
     /// A table whose vocabulary was read already: the parallel pipeline's workers share the run's.
-    init(classifier: UserAgentClassifier?, vocabulary: UserAgentVocabulary?) {
+    init(
+        classifier: UserAgentClassifier?, vocabulary: UserAgentVocabulary?, classLimit: Int = Self.defaultClassLimit,
+        collapsesPastLimit: Bool = true
+    ) {
         self.classifier = classifier
         self.vocabulary = vocabulary
+        self.classLimit = max(classLimit, 2)
+        self.collapsesPastLimit = collapsesPastLimit
         absentClassId = intern(UserAgentClass.unknown)
+    }
+
+    /// An empty table with the same rules, vocabulary and limit, and a classifier of its own (an empty cache):
+    /// what a table becomes when no stored row refers to its ids any more. Whether the limit was reached is kept,
+    /// for the summary.
+    func emptied() -> UserAgentTable {
+        var table = UserAgentTable(
+            classifier: classifier.map { UserAgentClassifier(rules: $0.parser.rules, cacheCapacity: $0.cacheCapacity) },
+            vocabulary: vocabulary, classLimit: classLimit, collapsesPastLimit: collapsesPastLimit)
+        table.reachedClassLimit = reachedClassLimit
+        return table
+    }
+
+    /// The summary's warning when the limit was reached.
+    var classLimitWarning: String? {
+        guard reachedClassLimit else { return nil }
+        return "more than \(formatCount(classLimit)) distinct user-agent classes (browser, OS, versions, device) in "
+            + "one run: past that, new classes were stored without their versions (and as Other past twice that "
+            + "number); user agents crafted to be unique do this (docs/OPERATIONS.md, hostile input)."
     }
 
     /// The class id of a record's user agent (`absentClassId` when the line has none), and the user agent's
@@ -78,17 +122,44 @@ struct UserAgentTable {
         }
         let id = intern(classifier.userAgentClass(forID: Int32(classifierId)))
         tableIdOfClassifierId[classifierId] = id
+        if classifierId >= classLimit {
+            // The classifier numbers every class it meets: start a new one before its table grows any further.
+            self.classifier = UserAgentClassifier(rules: classifier.parser.rules, cacheCapacity: classifier.cacheCapacity)
+            tableIdOfClassifierId.removeAll(keepingCapacity: true)
+        }
         return id
     }
 
     private mutating func intern(_ classified: UserAgentClass) -> Int32 {
-        id(ofFiltered: vocabulary?.filter(classified) ?? classified)
+        var stored = vocabulary?.filter(classified) ?? classified
+        stored.deviceFamily = UserAgentClass.unknown.deviceFamily  // not stored: no class per phone model
+        return id(ofFiltered: stored)
     }
 
     /// The id of a class that already went through the vocabulary filter (a class of another table of the run,
-    /// such as a parallel worker's), added when new.
+    /// such as a parallel worker's), added when new, or collapsed when the table is full.
     mutating func id(ofFiltered userAgentClass: UserAgentClass) -> Int32 {
         if let id = classIds[userAgentClass] { return id }
+        guard classes.count < classLimit || !collapsesPastLimit else { return id(ofCollapsed: userAgentClass) }
+        return add(userAgentClass)
+    }
+
+    /// The id of a new class met when the table is full: the class without versions, added while the table holds
+    /// fewer than twice the limit; past that, the class with `Other` for browser and OS (one per device and bot
+    /// flag), so that families made up by crafted user agents cannot grow it either.
+    private mutating func id(ofCollapsed userAgentClass: UserAgentClass) -> Int32 {
+        reachedClassLimit = true
+        var collapsed = userAgentClass
+        collapsed.browserMajor = nil
+        collapsed.osMajor = nil
+        if let id = classIds[collapsed] { return id }
+        if classes.count < 2 * classLimit { return add(collapsed) }
+        collapsed.browser = UserAgentClass.unknown.browser
+        collapsed.os = UserAgentClass.unknown.os
+        return classIds[collapsed] ?? add(collapsed)
+    }
+
+    private mutating func add(_ userAgentClass: UserAgentClass) -> Int32 {
         let id = Int32(classes.count)
         classes.append(userAgentClass)
         classIds[userAgentClass] = id

@@ -52,6 +52,8 @@ final class ChunkBatch: @unchecked Sendable {
     /// the classes listed by the worker's earlier batches).
     var workerIndex = 0
     var newUserAgentClasses: [UserAgentClass] = []
+    /// Whether the worker's table started again before this chunk: its ids restart at 0.
+    var restartsUserAgentClasses = false
     var statuses: [Int32] = []
     var byteCounts: [Int64] = []
     /// `RequestCategory` raw values.
@@ -108,6 +110,7 @@ final class ChunkBatch: @unchecked Sendable {
         rejectLines.removeAll(keepingCapacity: true)
         rejectReasons.removeAll(keepingCapacity: true)
         newUserAgentClasses.removeAll(keepingCapacity: true)
+        restartsUserAgentClasses = false
         paths.removeAll(keepingCapacity: true)
         assetPaths.removeAll()
         methods.removeAll(keepingCapacity: true)

@@ -56,6 +56,10 @@ struct ChunkSequencer {
             }
         }
         let worker = batch.workerIndex
+        if batch.restartsUserAgentClasses {
+            workerClasses[worker].removeAll(keepingCapacity: true)
+            workerClassIds[worker].removeAll(keepingCapacity: true)
+        }
         workerClasses[worker].append(contentsOf: batch.newUserAgentClasses)
         workerClassIds[worker].append(contentsOf: repeatElement(-1, count: batch.newUserAgentClasses.count))
         invalidate()

@@ -60,7 +60,9 @@ final class ChunkWorker: @unchecked Sendable {
         self.configuration = configuration
         parser = AccessLogParser(format: format)
         privacy = try PrivacyFilters(configuration: configuration)
-        userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) }, vocabulary: vocabulary)
+        userAgents = UserAgentTable(
+            classifier: rules.map { UserAgentClassifier(rules: $0) }, vocabulary: vocabulary,
+            classLimit: configuration.userAgentClassLimit, collapsesPastLimit: false)
         self.dayKeys = dayKeys
         hashClients = configuration.ipMode.contains(.hash)
         truncateClients = configuration.ipMode.contains(.truncate)
@@ -73,6 +75,12 @@ final class ChunkWorker: @unchecked Sendable {
     func parse(_ batch: ChunkBatch) {
         batch.removeRows()
         batch.workerIndex = index
+        if userAgents.classes.count >= userAgents.classLimit {
+            // Bounded memory: the sequencer keeps the run's classes; this table starts again (see `UserAgentTable`).
+            userAgents = userAgents.emptied()
+            classesHandedOn = 0
+            batch.restartsUserAgentClasses = true
+        }
         splitter.reset()
         do {
             try splitter.feed(batch.bytes) { number, line in try handle(line, number: number, into: batch) }

@@ -76,6 +76,8 @@ public struct IngestConfiguration: Sendable {
     /// Whether user agents are classified. Off, every request is `Other`/`other` and not a bot: only the
     /// benchmarks turn it off, to measure what classification costs.
     public var classifiesUserAgents = true
+    /// The most distinct user-agent classes one run stores before it collapses new ones (see `UserAgentTable`).
+    public var userAgentClassLimit = UserAgentTable.defaultClassLimit
     /// Rows buffered per partition before an `events` row group is written. About DuckDB's own row-group size:
     /// large enough for good compression and statistics, small enough that the column buffers stay in cache-friendly
     /// reused memory (512 Ki rows cost 9% of an ingest in first-touch page faults).

@@ -46,6 +46,7 @@ public final class Ingestor {
     /// - Throws: `IngestFailure` when the dataset cannot be written or the key store cannot be used;
     ///   `BatchError` of kind `.busy` when another writer holds the lock.
     public func run() throws -> IngestSummary {
+        Self.returnLargeBlocksToTheSystem
         let clock = ContinuousClock()
         let start = clock.now
         var summary = IngestSummary()
@@ -119,7 +120,8 @@ public final class Ingestor {
             partitionLimits: configuration.partitionLimits)
         var processor: LineProcessor
         do {
-            let userAgents = UserAgentTable(classifier: rules.map { UserAgentClassifier(rules: $0) })
+            let userAgents = UserAgentTable(
+                classifier: rules.map { UserAgentClassifier(rules: $0) }, classLimit: configuration.userAgentClassLimit)
             processor = try LineProcessor(
                 configuration: configuration, writer: writer, userAgents: userAgents, keys: keys, lifecycle: lifecycle,
                 rejects: rejects)
@@ -386,3 +388,22 @@ public final class Ingestor {
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
+
+extension Ingestor {
+    /// Makes glibc serve every block of 1 MiB or more with its own `mmap`, given back to the system when freed
+    /// (evaluated once per process).
+    ///
+    /// By default glibc raises that threshold up to 32 MiB as large blocks are freed, after which the column
+    /// buffers, hourly-aggregate tables and row-group encodings come from its heaps; with two threads the freed
+    /// space is split between per-thread heaps and stays resident. Measured on 1M lines with 1M distinct paths and
+    /// two threads (`scripts/hostile-memory.sh`): peak resident memory 312 MB by default, 227 MB with the fixed
+    /// threshold. Large buffers are few and reused, so the extra page faults cost little.
+    static let returnLargeBlocksToTheSystem: Void = {
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in <malloc.h>, which the Glibc module does not export
+        _ = glibcMallopt(mmapThreshold, 1 << 20)
+    }()
+}
+
+/// glibc's `mallopt(3)`.
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32

@@ -294,6 +294,7 @@ struct LineProcessor {
         }
         if linesTooOld > 0 { summary.rejected[Retention.rejectReason, default: 0] += linesTooOld }
         if linesInFuture > 0 { summary.rejected[Retention.futureRejectReason, default: 0] += linesInFuture }
+        if let warning = userAgents.classLimitWarning { summary.warnings.append(warning) }
     }
 }
 
