@@ -211,28 +211,17 @@ struct CompactHitKeys {
 
     /// The packing of `keys`, or nil when the fields' ranges and the index need more than 64 bits.
     init?<Keys: Sequence>(_ keys: Keys, count: Int) where Keys.Element == PackedHitKey {
-        // The extremes of the six fields, in locals: this pass runs over every aggregate.
-        var low0 = UInt64.max, low1 = UInt64.max, low2 = UInt64.max, low3 = UInt64.max, low4 = UInt64.max
-        var low5 = UInt64.max
-        var high0: UInt64 = 0, high1: UInt64 = 0, high2: UInt64 = 0, high3: UInt64 = 0, high4: UInt64 = 0
-        var high5: UInt64 = 0
+        // The extremes of the six fields (lanes 0 to 5), in vectors: this pass runs over every aggregate.
+        var lowest = SIMD8<UInt64>(repeating: .max)
+        var highest = SIMD8<UInt64>(repeating: 0)
         for key in keys {
             let fields = Self.fields(of: key)
-            low0 = min(low0, fields.0)
-            high0 = max(high0, fields.0)
-            low1 = min(low1, fields.1)
-            high1 = max(high1, fields.1)
-            low2 = min(low2, fields.2)
-            high2 = max(high2, fields.2)
-            low3 = min(low3, fields.3)
-            high3 = max(high3, fields.3)
-            low4 = min(low4, fields.4)
-            high4 = max(high4, fields.4)
-            low5 = min(low5, fields.5)
-            high5 = max(high5, fields.5)
+            let vector = SIMD8<UInt64>(fields.0, fields.1, fields.2, fields.3, fields.4, fields.5, 0, 0)
+            lowest = pointwiseMin(lowest, vector)
+            highest = pointwiseMax(highest, vector)
         }
-        let low = [low0, low1, low2, low3, low4, low5]
-        let high = [high0, high1, high2, high3, high4, high5]
+        let low = (0..<6).map { lowest[$0] }
+        let high = (0..<6).map { highest[$0] }
         indexBits = max(1, Int.bitWidth - max(0, count - 1).leadingZeroBitCount)
         var shift = UInt64(indexBits)
         shifts = [UInt64](repeating: 0, count: 6)
