@@ -19,6 +19,9 @@ public struct ByteInterner: Sendable {
     private var slots: [Int32]
     private var mask: Int
     private let seed: UInt64
+    /// The id found or added last, -1 for none: consecutive lines often repeat a value (a method, a host), and
+    /// comparing with the last one costs less than hashing.
+    private var lastID: Int32 = -1
 
     /// Creates an empty interner.
     /// - Parameter capacity: the number of entries to make room for.
@@ -39,13 +42,17 @@ public struct ByteInterner: Sendable {
     ///
     /// - Complexity: O(bytes.count) expected; allocates only when a new entry outgrows the storage.
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+        if lastID >= 0 && equals(Int(lastID), bytes) { return lastID }
         let hash = Self.hash(bytes, seed: seed)
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let stored = slots[slot]
             if stored == 0 { break }
             let id = Int(stored - 1)
-            if hashes[id] == hash && equals(id, bytes) { return Int32(id) }
+            if hashes[id] == hash && equals(id, bytes) {
+                lastID = Int32(id)
+                return lastID
+            }
             slot = (slot + 1) & mask
         }
         precondition(ends.count < Int(Int32.max), "ByteInterner is full")
@@ -55,7 +62,8 @@ public struct ByteInterner: Sendable {
         hashes.append(hash)
         slots[slot] = Int32(id + 1)
         if ends.count * 2 > slots.count { grow() }
-        return Int32(id)
+        lastID = Int32(id)
+        return lastID
     }
 
     /// The id of `bytes` if they were interned, without adding them.
@@ -69,6 +77,14 @@ public struct ByteInterner: Sendable {
             if hashes[id] == hash && equals(id, bytes) { return Int32(id) }
             slot = (slot + 1) & mask
         }
+    }
+
+    /// The id of `bytes` if they were interned, without adding them; remembered as the last id, like `intern`'s.
+    public mutating func lookUp(_ bytes: UnsafeRawBufferPointer) -> Int32? {
+        if lastID >= 0 && equals(Int(lastID), bytes) { return lastID }
+        guard let id = id(of: bytes) else { return nil }
+        lastID = id
+        return id
     }
 
     /// Interns the UTF-8 bytes of a string.
@@ -91,6 +107,7 @@ public struct ByteInterner: Sendable {
     /// Forgets every entry; ids restart at 0.
     /// - Parameter keepingCapacity: whether to keep the storage for reuse.
     public mutating func removeAll(keepingCapacity: Bool = false) {
+        lastID = -1
         arena.removeAll(keepingCapacity: keepingCapacity)
         ends.removeAll(keepingCapacity: keepingCapacity)
         hashes.removeAll(keepingCapacity: keepingCapacity)
@@ -102,6 +119,7 @@ public struct ByteInterner: Sendable {
         }
     }
 
+    @inline(__always)
     private func equals(_ id: Int, _ bytes: UnsafeRawBufferPointer) -> Bool {
         let start = id == 0 ? 0 : ends[id - 1]
         let length = ends[id] - start
@@ -109,8 +127,35 @@ public struct ByteInterner: Sendable {
         if length == 0 { return true }
         return arena.withUnsafeBytes { storage in
             // Safe because start..<start+length is entry id's range inside the arena.
-            ByteSearch.equal(storage.baseAddress! + start, bytes.baseAddress!, count: length)
+            Self.equal(storage.baseAddress! + start, bytes.baseAddress!, count: length)
         }
+    }
+
+    /// Whether two byte regions hold the same bytes, compared eight bytes at a time: for the short values
+    /// interned here (methods, paths, hosts) cheaper than a call to `memcmp`.
+    @inline(__always)
+    private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
+        var offset = 0
+        while count - offset >= 8 {
+            if a.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                != b.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            {
+                return false
+            }
+            offset += 8
+        }
+        if offset < count && count >= 8 {
+            // The last eight bytes, overlapping those already compared.
+            return a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+                == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+        }
+        while offset < count {
+            if a.load(fromByteOffset: offset, as: UInt8.self) != b.load(fromByteOffset: offset, as: UInt8.self) {
+                return false
+            }
+            offset += 1
+        }
+        return true
     }
 
     private mutating func grow() {
@@ -126,7 +171,7 @@ public struct ByteInterner: Sendable {
 
     /// A fast seeded 64-bit hash: eight-byte words through multiply-xor mixing, then a final avalanche.
     @inline(__always)
-    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+    public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
         var hash = seed ^ (UInt64(bytes.count) &* multiplier)
         var index = 0

@@ -175,6 +175,11 @@ extension IPAddress {
     /// (`unicomp6.unicomp.net`, `localhost`), `-`, `unix:`, empty input.
     /// - Complexity: O(n), no allocation.
     public init?(parsing bytes: UnsafeRawBufferPointer) {
+        if let value = Self.parsePlainIPv4(bytes) {
+            // The common case of a log's client field, in one pass; anything else takes the general path.
+            self.init(ipv4: value)
+            return
+        }
         let count = bytes.count
         guard count >= 2 else { return nil }
         if bytes[0] == UInt8(ascii: "[") {
@@ -261,6 +266,35 @@ extension IPAddress {
             value = value << 8 | octet
         }
         return index == end ? value : nil
+    }
+
+    /// Parses a dotted quad without a port in one pass, accepting exactly what `parseIPv4(bytes, 0, bytes.count)`
+    /// accepts (four parts of 1 to 3 digits, each at most 255, no leading zero); nil for anything else.
+    @inline(__always)
+    static func parsePlainIPv4(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
+        var value: UInt32 = 0
+        var octet: UInt32 = 0
+        var digits = 0
+        var dots = 0
+        for byte in bytes {
+            let digit = byte &- UInt8(ascii: "0")
+            if digit < 10 {
+                // A fourth digit, or a digit after a leading zero.
+                guard digits < 3, digits == 0 || octet != 0 else { return nil }
+                octet = octet &* 10 &+ UInt32(digit)
+                digits += 1
+            } else if byte == UInt8(ascii: ".") {
+                guard digits > 0, octet <= 255, dots < 3 else { return nil }
+                value = value << 8 | octet
+                octet = 0
+                digits = 0
+                dots += 1
+            } else {
+                return nil
+            }
+        }
+        guard dots == 3, digits > 0, octet <= 255 else { return nil }
+        return value << 8 | octet
     }
 
     /// Parses an IPv6 address in `bytes[start..<end]`, with an optional `%zone` suffix (dropped).

@@ -79,21 +79,35 @@ public enum ReferrerHost {
         }
         // One copy, then validation and lower-casing in place (not an append per byte).
         output.append(contentsOf: UnsafeRawBufferPointer(rebasing: referrer[hostStart..<hostEnd]))
-        guard output.withUnsafeMutableBufferPointer(lowerCaseHost) else {
+        let lowered = hostBytes.withUnsafeBufferPointer { table in
+            output.withUnsafeMutableBufferPointer { lowerCaseHost(&$0, table: table) }
+        }
+        guard lowered else {
             output.removeAll(keepingCapacity: true)
             return .none
         }
         return .host
     }
 
-    /// Lower-cases `host` in place; false (leaving it partly lowered) when a byte is not a host character.
-    private static func lowerCaseHost(_ host: inout UnsafeMutableBufferPointer<UInt8>) -> Bool {
+    /// Lower-cases `host` in place through `table` (``hostBytes``); false (leaving it partly lowered) when a byte
+    /// is not a host character.
+    private static func lowerCaseHost(
+        _ host: inout UnsafeMutableBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
         for index in host.indices {
-            let byte = host[index]
-            guard isHostCharacter(byte) else { return false }
-            host[index] = byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
+            let lowered = table[Int(host[index])]
+            guard lowered != 0 else { return false }
+            host[index] = lowered
         }
         return true
+    }
+
+    /// Every byte's lower-case form when it is a host character (``isHostCharacter(_:)``), or 0 when it is not:
+    /// one load a byte instead of a dozen comparisons.
+    private static let hostBytes: [UInt8] = (0...255).map { (value: Int) -> UInt8 in
+        let byte = UInt8(value)
+        guard isHostCharacter(byte) else { return 0 }
+        return byte &- UInt8(ascii: "A") < 26 ? byte | 0x20 : byte
     }
 
     /// The host of a referrer given as text (tests, tools): the host, ``ipAddressMarker``, or `nil`.

@@ -45,11 +45,28 @@ public enum RequestCategory: UInt8, Sendable, CaseIterable {
             self = .error
         } else if assets.matches(path: path) {
             self = .asset
-        } else if !isBot && status >= 200 && status < 400 && Self.isDocumentMethod(method) {
-            self = .page
         } else {
-            self = .other
+            self = Self.pageOrOther(method: method, status: status, isBot: isBot)
         }
+    }
+
+    /// Classifies one request whose stored path is known to be an asset or not (`AssetExtensions.matches`, which
+    /// the ingest remembers per distinct path instead of testing every line).
+    @inlinable
+    public init(method: UnsafeRawBufferPointer, status: Int32, isBot: Bool, isAsset: Bool) {
+        if status >= 400 && status < 600 {
+            self = .error
+        } else if isAsset {
+            self = .asset
+        } else {
+            self = Self.pageOrOther(method: method, status: status, isBot: isBot)
+        }
+    }
+
+    /// Rules 3 and 4: a request that is neither an error nor an asset.
+    @inlinable
+    static func pageOrOther(method: UnsafeRawBufferPointer, status: Int32, isBot: Bool) -> Self {
+        !isBot && status >= 200 && status < 400 && isDocumentMethod(method) ? .page : .other
     }
 
     /// Whether the method is `GET` or `HEAD`.

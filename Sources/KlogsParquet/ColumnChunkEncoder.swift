@@ -93,7 +93,7 @@ public struct ColumnChunkEncoder: Sendable {
                 }
             case .dictionaryStrings(let dictionary, let indices):
                 try checkStrings(dictionary, column: column, isDictionary: true)
-                try checkIndices(indices, dictionaryCount: dictionary.count, column: column)
+                // The indices are checked in the encoding's first pass over them (`checkIndices` on failure).
                 try encodeDictionary(dictionary, indices: indices, into: &chunk)
             }
         } catch let error as ParquetError where !error.message.hasPrefix("column '") {
@@ -172,12 +172,14 @@ public struct ColumnChunkEncoder: Sendable {
     }
 
     /// Starts a data page: clears the page buffer and writes the definition levels of `levels` (if optional).
-    mutating func beginDataPage(isOptional: Bool, allPresent: Bool, rows: Int) {
+    ///
+    /// With `allPresent` or `nonePresent` the levels are one run of 1 or of 0, and `levels` is not read.
+    mutating func beginDataPage(isOptional: Bool, allPresent: Bool, rows: Int, nonePresent: Bool = false) {
         page.removeAll(keepingCapacity: true)
         guard isOptional else { return }
         page.append(contentsOf: [0, 0, 0, 0])
-        if allPresent {
-            RunLengthEncoding.encodeRun(1, count: rows, bitWidth: 1, into: &page)
+        if allPresent || nonePresent {
+            RunLengthEncoding.encodeRun(allPresent ? 1 : 0, count: rows, bitWidth: 1, into: &page)
         } else {
             levels.withUnsafeBufferPointer { RunLengthEncoding.encode($0, bitWidth: 1, into: &page) }
         }
@@ -198,6 +200,16 @@ public struct ColumnChunkEncoder: Sendable {
             }
         }
         return allPresent
+    }
+
+    /// Fills `levels` with 1 for the rows of `range` whose dictionary index is present and 0 for the nulls (-1).
+    private mutating func fillLevels(presentIn indices: [Int32], range: Range<Int>) {
+        if levels.count != range.count { levels = [UInt32](repeating: 0, count: range.count) }
+        indices.withUnsafeBufferPointer { indices in
+            levels.withUnsafeMutableBufferPointer { levels in
+                for row in range { levels[row - range.lowerBound] = indices[row] >= 0 ? 1 : 0 }
+            }
+        }
     }
 
     /// Compresses the page buffer and appends header and body to the chunk.
@@ -377,6 +389,28 @@ public struct ColumnChunkEncoder: Sendable {
         return leftRange.count < rightRange.count
     }
 
+    /// The indices of `ranges` in the byte-wise order of the strings `bytes[ranges[i]]`.
+    ///
+    /// Sorted by the strings' first 16 bytes as two big-endian integers (zero-padded, which keeps the order: a
+    /// string that ends first is a prefix of the other, or it was already smaller), and by the whole strings only
+    /// when those are equal: most comparisons are of two integers rather than of byte ranges.
+    static func byteOrder(of ranges: [Range<Int>], in bytes: UnsafeBufferPointer<UInt8>) -> [Int] {
+        func word(_ range: Range<Int>, from offset: Int) -> UInt64 {
+            var word: UInt64 = 0
+            for position in offset..<(offset + 8) {
+                word = word << 8 | UInt64(position < range.count ? bytes[range.lowerBound + position] : 0)
+            }
+            return word
+        }
+        var keys = ranges.indices.map { (first: word(ranges[$0], from: 0), second: word(ranges[$0], from: 8), index: $0) }
+        keys.sort { left, right in
+            if left.first != right.first { return left.first < right.first }
+            if left.second != right.second { return left.second < right.second }
+            return lessThan(bytes, ranges[left.index], bytes, ranges[right.index])
+        }
+        return keys.map(\.index)
+    }
+
     private mutating func encodePlainStrings(_ strings: StringColumn, into chunk: inout EncodedColumnChunk) throws {
         let count = strings.count
         let validity = strings.validity
@@ -446,12 +480,24 @@ public struct ColumnChunkEncoder: Sendable {
         // Compact the dictionary to the entries in use, keeping their order (so no row needs re-hashing).
         var remap = [Int32](repeating: -1, count: dictionary.count)
         var nulls = 0
+        var invalid = false
         indices.withUnsafeBufferPointer { indices in
             remap.withUnsafeMutableBufferPointer { remap in
                 for index in indices {
-                    if index < 0 { nulls += 1 } else { remap[Int(index)] = 0 }
+                    if index < 0 {
+                        nulls += 1
+                        invalid = invalid || index < -1
+                    } else if Int(index) < remap.count {
+                        remap[Int(index)] = 0
+                    } else {
+                        invalid = true
+                    }
                 }
             }
+        }
+        if invalid || (nulls > 0 && !chunk.column.isOptional) {
+            // Throws the error that names the first offending row.
+            try checkIndices(indices, dictionaryCount: dictionary.count, column: chunk.column)
         }
         var used: [Int] = []
         var dictionaryBytes = 0
@@ -471,7 +517,7 @@ public struct ColumnChunkEncoder: Sendable {
         }
         let sortedIDs: [Int] = dictionary.bytes.withUnsafeBufferPointer { bytes in
             if options.writesPageStatistics {
-                return used.indices.sorted { Self.lessThan(bytes, range(used[$0]), bytes, range(used[$1])) }
+                return Self.byteOrder(of: used.map(range), in: bytes)
             }
             // Without page statistics a linear scan for the extremes is enough.
             guard !used.isEmpty else { return [] }
@@ -529,14 +575,11 @@ public struct ColumnChunkEncoder: Sendable {
                 }
             }
             let allPresent = present == end - start
-            if isOptional && !allPresent {
-                // Levels are needed only for an optional column with a null on this page.
-                levels.removeAll(keepingCapacity: true)
-                indices.withUnsafeBufferPointer { indices in
-                    for row in start..<end { levels.append(indices[row] >= 0 ? 1 : 0) }
-                }
+            if isOptional && !allPresent && present > 0 {
+                // Levels are needed only for an optional column with both nulls and values on this page.
+                fillLevels(presentIn: indices, range: start..<end)
             }
-            beginDataPage(isOptional: isOptional, allPresent: allPresent, rows: end - start)
+            beginDataPage(isOptional: isOptional, allPresent: allPresent, rows: end - start, nonePresent: present == 0)
             page.append(UInt8(bitWidth))
             ids.withUnsafeBufferPointer {
                 RunLengthEncoding.encode(UnsafeBufferPointer(rebasing: $0[0..<present]), bitWidth: bitWidth, into: &page)
@@ -561,20 +604,21 @@ public struct ColumnChunkEncoder: Sendable {
         rank: UnsafeBufferPointer<Int32>?, into ids: UnsafeMutableBufferPointer<UInt32>
     ) -> (present: Int, lowestRank: Int32, highestRank: Int32) {
         var present = 0
-        for row in rows {
-            let index = indices[row]
-            if index >= 0 {
-                ids[present] = UInt32(bitPattern: remap[Int(index)])
-                present += 1
-            }
-        }
         var lowestRank = Int32.max
         var highestRank = Int32.min
-        if let rank {
-            for id in ids[0..<present] {
-                lowestRank = min(lowestRank, rank[Int(id)])
-                highestRank = max(highestRank, rank[Int(id)])
+        guard let rank else {
+            for row in rows where indices[row] >= 0 {
+                ids[present] = UInt32(bitPattern: remap[Int(indices[row])])
+                present += 1
             }
+            return (present, lowestRank, highestRank)
+        }
+        for row in rows where indices[row] >= 0 {
+            let id = remap[Int(indices[row])]
+            ids[present] = UInt32(bitPattern: id)
+            present += 1
+            lowestRank = min(lowestRank, rank[Int(id)])
+            highestRank = max(highestRank, rank[Int(id)])
         }
         return (present, lowestRank, highestRank)
     }

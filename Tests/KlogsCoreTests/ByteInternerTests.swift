@@ -52,4 +52,20 @@ struct ByteInternerTests {
             #expect(interner.string(of: 0) == "b")
         }
     }
+
+    @Test("A value repeated on consecutive calls, or looked up, keeps its id, also after removeAll")
+    func repeats() {
+        var interner = ByteInterner()
+        let words = ["GET", "GET", "POST", "GET", "GE", "GET", "", "", "GETS", "GET"]
+        #expect(words.map { interner.intern($0) } == [0, 0, 1, 0, 2, 0, 3, 3, 4, 0])
+        #expect(Array("POST".utf8).withUnsafeBytes { interner.lookUp($0) } == 1)
+        #expect(interner.intern("POST") == 1)
+        #expect(Array("PUT".utf8).withUnsafeBytes { interner.lookUp($0) } == nil)
+        #expect(interner.intern("GET") == 0)
+        interner.removeAll(keepingCapacity: true)
+        #expect(Array("GET".utf8).withUnsafeBytes { interner.lookUp($0) } == nil)
+        #expect(interner.intern("POST") == 0)
+        #expect(interner.intern("GET") == 1)
+        #expect(interner.count == 2)
+    }
 }

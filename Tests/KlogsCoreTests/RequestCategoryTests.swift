@@ -36,6 +36,12 @@ struct RequestCategoryTests {
     ] as [(String, String, Int32, Bool, RequestCategory)])
     func rules(method: String, path: String, status: Int32, bot: Bool, expected: RequestCategory) {
         #expect(category(method, path, status, bot: bot) == expected)
+        // The same rules with the asset test done beforehand, as the ingest does once per distinct path.
+        let isAsset = Array(path.utf8).withUnsafeBytes { AssetExtensions.standard.matches(path: $0) }
+        let known = Array(method.utf8).withUnsafeBytes {
+            RequestCategory(method: $0, status: status, isBot: bot, isAsset: isAsset)
+        }
+        #expect(known == expected)
     }
 
     @Test("The extension is the end of the last segment, before a query or parameters", arguments: [

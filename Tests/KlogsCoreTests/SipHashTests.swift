@@ -120,4 +120,40 @@ struct SipHashTests {
         #expect(pseudonym("203.0.113.7", "Mozilla/5.0") == sipHash(withoutHost))
         #expect(pseudonym("localhost", "Mozilla/5.0") == sipHash(token))
     }
+
+    @Test("The cached pseudonymiser gives VisitorPseudonym's values, across repeats, collisions and key changes")
+    func cachedPseudonyms() {
+        let clients = (0..<3_000).map { "198.51.\($0 / 200).\($0 % 200)" } + ["2001:db8::7", "localhost"]
+        let agents = ["Mozilla/5.0", "curl/8.0", ""]
+        let keys = [Self.key, SipHashKey(k0: 1, k1: 2)]
+        var cache = CachedVisitorPseudonym()
+        #expect(Array("198.51.0.1".utf8).withUnsafeBytes {
+            cache.pseudonym(client: ClientIdentity($0), userAgentFingerprint: 1)
+        } == nil)
+        // Keys switch back and forth; each client comes back several times, most of them from the cache.
+        for round in 0..<6 {
+            let key = keys[round % 2]
+            cache.use(key)
+            for (index, client) in clients.enumerated() {
+                let agent = agents[(index + round / 2) % agents.count]
+                let host: String? = index % 100 == 0 ? "a.example" : nil
+                let expected = pseudonym(client, agent, host, key: key)
+                let cached = Array(client.utf8).withUnsafeBytes { clientBytes in
+                    let identity = ClientIdentity(clientBytes)
+                    let fingerprint = Self.fingerprint(agent)
+                    guard let host else {
+                        return cache.pseudonym(client: identity, userAgentFingerprint: fingerprint)
+                    }
+                    return Array(host.utf8).withUnsafeBytes {
+                        cache.pseudonym(client: identity, userAgentFingerprint: fingerprint, virtualHost: $0)
+                    }
+                }
+                #expect(cached == expected, "round \(round), client \(index)")
+            }
+        }
+        cache.forgetKey()
+        #expect(Array("198.51.0.1".utf8).withUnsafeBytes {
+            cache.pseudonym(client: ClientIdentity($0), userAgentFingerprint: 1)
+        } == nil)
+    }
 }

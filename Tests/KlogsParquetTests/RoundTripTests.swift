@@ -347,3 +347,29 @@ struct PageChecksumTests {
         }
     }
 }
+
+@Suite("Dictionary statistics order")
+struct DictionaryOrderTests {
+    @Test("byteOrder sorts strings byte-wise: shared 16-byte prefixes, prefixes of each other, zero and high bytes")
+    func byteOrder() {
+        var random = SeededRandom(seed: 7)
+        var strings: [[UInt8]] = [[], [0], [0, 0], [0xFF], Array("/products/update-1".utf8), Array("/products/update-10".utf8),
+                                  Array("/products/update-".utf8), Array("/products/update-1".utf8) + [0]]
+        let alphabet: [UInt8] = [0, 0x2F, 0x61, 0x62, 0x80, 0xFF]
+        for _ in 0..<2_000 {
+            let length = Int(random.next() % 24)
+            strings.append((0..<length).map { _ in alphabet[Int(random.next() % UInt64(alphabet.count))] })
+        }
+        var arena: [UInt8] = []
+        var ranges: [Range<Int>] = []
+        for string in strings {
+            ranges.append(arena.count..<(arena.count + string.count))
+            arena.append(contentsOf: string)
+        }
+        let order = arena.withUnsafeBufferPointer { ColumnChunkEncoder.byteOrder(of: ranges, in: $0) }
+        #expect(order.sorted() == Array(strings.indices))
+        for (left, right) in zip(order, order.dropFirst()) {
+            #expect(!strings[right].lexicographicallyPrecedes(strings[left]), "\(strings[left]) before \(strings[right])")
+        }
+    }
+}

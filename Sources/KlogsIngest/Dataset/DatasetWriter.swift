@@ -64,6 +64,13 @@ final class DatasetWriter {
         return partition
     }
 
+    /// Whether `flushIfNeeded` would write anything: a check for the per-line path, which then need not pass the
+    /// user-agent table (a struct of a dozen arrays, retained and released on every call).
+    @inline(__always)
+    func needsFlush(_ partition: Partition) -> Bool {
+        partition.pendingEvents >= rowGroupRows || partition.internersAreFull
+    }
+
     /// Writes what a partition buffered when it has grown to a row group or its interners are full.
     func flushIfNeeded(_ partition: Partition, userAgents: UserAgentTable) throws {
         if partition.internersAreFull {

@@ -1,3 +1,5 @@
+internal import Glibc  // calloc and free for the slot table
+
 /// A `HitKey` packed into three words whose unsigned order is the order of the `hits` rows: hour, path,
 /// status, user-agent class, virtual host, kind.
 ///
@@ -85,7 +87,7 @@ final class HitTable {
     }
 
     deinit {
-        slots.deallocate()
+        free(slots)
     }
 
     var isEmpty: Bool { count == 0 }
@@ -140,17 +142,17 @@ final class HitTable {
     func drainSorted() -> [(key: HitKey, totals: HitTotals)] {
         var entries: [Entry] = []
         entries.reserveCapacity(count)
+        // Each slot is emptied as it is read: no second pass over the whole table.
         for slot in 0..<capacity where slots[slot].totals.hits != 0 {
             entries.append(slots[slot])
+            slots[slot] = Self.empty
         }
-        removeAll()
+        count = 0
         guard let compact = CompactHitKeys(entries.lazy.map(\.key), count: entries.count) else {
             entries.sort { $0.key < $1.key }
             return entries.map { (HitKey($0.key), $0.totals) }
         }
-        var order = [UInt64]()
-        order.reserveCapacity(entries.count)
-        for (index, entry) in entries.enumerated() { order.append(compact.sortKey(entry.key, index: index)) }
+        var order = compact.sortKeys(entries.lazy.map(\.key))
         CompactHitKeys.radixSort(&order, bits: compact.indexBits..<compact.totalBits)
         return order.map { sortKey in
             let entry = entries[compact.index(of: sortKey)]
@@ -166,10 +168,13 @@ final class HitTable {
 
     private static let empty = Entry(key: PackedHitKey(first: 0, second: 0, third: 0), totals: HitTotals())
 
+    /// A table of empty slots. An empty slot is all zero bytes, so `calloc` makes it, and a large table comes
+    /// zeroed from the system without a pass over it; the table is freed with `free`.
     private static func allocateEmpty(_ capacity: Int) -> UnsafeMutablePointer<Entry> {
-        let slots = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
-        slots.initialize(repeating: empty, count: capacity)
-        return slots
+        guard let memory = calloc(capacity, MemoryLayout<Entry>.stride) else {
+            fatalError("out of memory for \(capacity) hourly aggregates")
+        }
+        return memory.bindMemory(to: Entry.self, capacity: capacity)
     }
 
     /// Doubles the slot array and re-inserts every aggregate.
@@ -184,7 +189,7 @@ final class HitTable {
             while slots[slot].totals.hits != 0 { slot = (slot + 1) & mask }
             slots[slot] = old[index]
         }
-        old.deallocate()
+        free(old)
     }
 }
 
@@ -206,14 +211,17 @@ struct CompactHitKeys {
 
     /// The packing of `keys`, or nil when the fields' ranges and the index need more than 64 bits.
     init?<Keys: Sequence>(_ keys: Keys, count: Int) where Keys.Element == PackedHitKey {
-        var low = [UInt64](repeating: .max, count: 6)
-        var high = [UInt64](repeating: 0, count: 6)
+        // The extremes of the six fields (lanes 0 to 5), in vectors: this pass runs over every aggregate.
+        var lowest = SIMD8<UInt64>(repeating: .max)
+        var highest = SIMD8<UInt64>(repeating: 0)
         for key in keys {
-            for field in 0..<6 {
-                low[field] = min(low[field], Self.field(field, of: key))
-                high[field] = max(high[field], Self.field(field, of: key))
-            }
+            let fields = Self.fields(of: key)
+            let vector = SIMD8<UInt64>(fields.0, fields.1, fields.2, fields.3, fields.4, fields.5, 0, 0)
+            lowest = pointwiseMin(lowest, vector)
+            highest = pointwiseMax(highest, vector)
         }
+        let low = (0..<6).map { lowest[$0] }
+        let high = (0..<6).map { highest[$0] }
         indexBits = max(1, Int.bitWidth - max(0, count - 1).leadingZeroBitCount)
         var shift = UInt64(indexBits)
         shifts = [UInt64](repeating: 0, count: 6)
@@ -226,29 +234,32 @@ struct CompactHitKeys {
         minima = count == 0 ? [0, 0, 0, 0, 0, 0] : low
     }
 
-    /// Field `number` (0 to 5, in row order) of a key, as the unsigned 32-bit pattern that orders like the field.
+    /// The six fields of a key in row order, each as the unsigned 32-bit pattern that orders like the field.
     @inline(__always)
-    private static func field(_ number: Int, of key: PackedHitKey) -> UInt64 {
-        switch number {
-        case 0: key.first >> 32
-        case 1: key.first & 0xFFFF_FFFF
-        case 2: key.second >> 32
-        case 3: key.second & 0xFFFF_FFFF
-        case 4: key.third >> 32
-        default: key.third & 0xFFFF_FFFF
-        }
+    private static func fields(of key: PackedHitKey) -> (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) {
+        (
+            key.first >> 32, key.first & 0xFFFF_FFFF, key.second >> 32, key.second & 0xFFFF_FFFF, key.third >> 32,
+            key.third & 0xFFFF_FFFF
+        )
     }
 
-    /// The sort key of the aggregate at `index` with key `key`.
-    @inline(__always)
-    func sortKey(_ key: PackedHitKey, index: Int) -> UInt64 {
-        var packed = UInt64(index)
-        for field in 0..<6 {
-            // Safe shift: a field with a non-zero offset has a shift below 64 (the ranges were checked to fit).
-            let offset = Self.field(field, of: key) - minima[field]
-            if offset != 0 { packed |= offset << shifts[field] }
+    /// The sort keys of `keys`, the aggregate's index in `keys` in the low bits of each.
+    func sortKeys(_ keys: some Sequence<PackedHitKey>) -> [UInt64] {
+        // The minima and shifts in locals, out of the arrays: this loop runs over every aggregate.
+        let (minimum0, minimum1, minimum2) = (minima[0], minima[1], minima[2])
+        let (minimum3, minimum4, minimum5) = (minima[3], minima[4], minima[5])
+        let (shift0, shift1, shift2, shift3, shift4, shift5) = (shifts[0], shifts[1], shifts[2], shifts[3], shifts[4], shifts[5])
+        // A field whose offset is non-zero has a shift below 64 (the ranges were checked to fit); `&<<` masks the
+        // shift of the others, whose offset is zero anyway.
+        var result: [UInt64] = []
+        for (index, key) in keys.enumerated() {
+            let fields = Self.fields(of: key)
+            result.append(
+                UInt64(index) | (fields.0 &- minimum0) &<< shift0 | (fields.1 &- minimum1) &<< shift1
+                    | (fields.2 &- minimum2) &<< shift2 | (fields.3 &- minimum3) &<< shift3
+                    | (fields.4 &- minimum4) &<< shift4 | (fields.5 &- minimum5) &<< shift5)
         }
-        return packed
+        return result
     }
 
     /// The aggregate index a sort key carries.

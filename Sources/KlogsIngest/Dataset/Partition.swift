@@ -47,7 +47,11 @@ final class Partition {
     var methods = ByteInterner()
     var vhosts = ByteInterner()
     var referrerHosts = ByteInterner()
+    /// The host ids of recent referrers, by their bytes (`referrerHosts` ids).
+    var referrerHostCache = ReferrerHostCache()
     var clientNetworks = ByteInterner()
+    /// Which interned paths are assets, by path id.
+    var assetPaths = AssetPaths()
 
     // Pending `events` rows, one array per column.
     var timestamps: [Int64] = []
@@ -116,9 +120,11 @@ final class Partition {
     func removeInterned() {
         pathsForgotten += paths.count
         paths.removeAll(keepingCapacity: true)
+        assetPaths.removeAll()
         methods.removeAll(keepingCapacity: true)
         vhosts.removeAll(keepingCapacity: true)
         referrerHosts.removeAll(keepingCapacity: true)
+        referrerHostCache.removeAll()
         clientNetworks.removeAll(keepingCapacity: true)
     }
 }

@@ -53,8 +53,7 @@ struct EventsRowGroup: @unchecked Sendable {
         let classIds = userAgentClassIds
         let userAgents = userAgents
         func classColumn(_ ids: [Int32], _ dictionary: StringDictionary) -> ColumnValues {
-            .dictionaryStrings(
-                dictionary: StringColumn(dictionary.values), indices: classIds.map { ids[Int($0)] })
+            .dictionaryStrings(dictionary: StringColumn(dictionary.values), indices: Self.lookUp(classIds, in: ids))
         }
         let visitors: ColumnValues =
             visitors.isEmpty
@@ -79,9 +78,24 @@ struct EventsRowGroup: @unchecked Sendable {
             classColumn(userAgents.osIds, userAgents.operatingSystems),
             classColumn(userAgents.osMajorIds, userAgents.osMajors),
             classColumn(userAgents.deviceIds, userAgents.devices),
-            .boolean(classIds.map { userAgents.classes[Int($0)].isBot }, validity: nil),
+            .boolean(Self.lookUp(classIds, in: userAgents.classes.map { $0.isBot }), validity: nil),
             .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds.map(Int32.init)),
         ]
+    }
+}
+
+extension EventsRowGroup {
+    /// `table[id]` for every class id of `ids`: a class's column value for every row, through pointers (the ids
+    /// were checked when the rows were added: every one is a class of the table).
+    static func lookUp<Value>(_ ids: [Int32], in table: [Value]) -> [Value] {
+        ids.withUnsafeBufferPointer { ids in
+            table.withUnsafeBufferPointer { table in
+                Array(unsafeUninitializedCapacity: ids.count) { values, count in
+                    for (row, id) in ids.enumerated() { (values.baseAddress! + row).initialize(to: table[Int(id)]) }
+                    count = ids.count
+                }
+            }
+        }
     }
 }
 
@@ -106,36 +120,21 @@ struct HitsRowGroup: @unchecked Sendable {
     var rows: Int { entries.count }
 
     /// The row group's columns, in the order of the `hits` schema.
+    ///
+    /// One `map` per column: each is a tight loop into a preallocated array, cheaper than eleven appends a row.
     var columns: [ColumnValues] {
-        let rows = entries.count
-        var hours: [Int64] = [], vhostIds: [Int32] = [], pathIds: [Int32] = [], statuses: [Int32] = []
-        var browserIds: [Int32] = [], osIds: [Int32] = [], deviceIds: [Int32] = [], bots: [Bool] = []
-        var hitCounts: [Int64] = [], byteSums: [Int64] = [], kinds: [Int32] = []
-        hours.reserveCapacity(rows)
-        vhostIds.reserveCapacity(rows)
-        pathIds.reserveCapacity(rows)
-        statuses.reserveCapacity(rows)
-        browserIds.reserveCapacity(rows)
-        osIds.reserveCapacity(rows)
-        deviceIds.reserveCapacity(rows)
-        bots.reserveCapacity(rows)
-        hitCounts.reserveCapacity(rows)
-        byteSums.reserveCapacity(rows)
-        kinds.reserveCapacity(rows)
-        for (key, totals) in entries {
-            let userAgentClass = userAgents.hitsClasses[Int(key.userAgentClass)]
-            hours.append(Int64(key.hour) * 3_600_000)
-            vhostIds.append(key.vhost)
-            pathIds.append(key.path)
-            statuses.append(key.status)
-            browserIds.append(userAgentClass.browser)
-            osIds.append(userAgentClass.os)
-            deviceIds.append(userAgentClass.device)
-            bots.append(userAgentClass.isBot)
-            hitCounts.append(totals.hits)
-            byteSums.append(totals.bytes)
-            kinds.append(Int32(key.kind))
-        }
+        let classes = entries.map { userAgents.hitsClasses[Int($0.key.userAgentClass)] }
+        let hours = entries.map { Int64($0.key.hour) * 3_600_000 }
+        let vhostIds = entries.map { $0.key.vhost }
+        let pathIds = entries.map { $0.key.path }
+        let statuses = entries.map { $0.key.status }
+        let browserIds = classes.map { $0.browser }
+        let osIds = classes.map { $0.os }
+        let deviceIds = classes.map { $0.device }
+        let bots = classes.map { $0.isBot }
+        let hitCounts = entries.map { $0.totals.hits }
+        let byteSums = entries.map { $0.totals.bytes }
+        let kinds = entries.map { Int32($0.key.kind) }
         return [
             .int64(hours, validity: nil),
             .dictionaryStrings(dictionary: vhosts.stringColumn, indices: vhostIds),

@@ -63,9 +63,13 @@ final class ChunkBatch: @unchecked Sendable {
     var rejectReasons: [RejectReason] = []
 
     var paths = ByteInterner()
+    /// Which of the chunk's paths are assets, by chunk-local path id.
+    var assetPaths = AssetPaths()
     var methods = ByteInterner()
     var vhosts = ByteInterner()
     var referrerHosts = ByteInterner()
+    /// The host ids of recent referrers, by their bytes (`referrerHosts` ids).
+    var referrerHostCache = ReferrerHostCache()
     var clientNetworks = ByteInterner()
     /// The chunk's hourly aggregates under chunk-local ids, which the sequencer merges whole when it can.
     var hits = ChunkHits()
@@ -108,9 +112,11 @@ final class ChunkBatch: @unchecked Sendable {
         newUserAgentClasses.removeAll(keepingCapacity: true)
         restartsUserAgentClasses = false
         paths.removeAll(keepingCapacity: true)
+        assetPaths.removeAll()
         methods.removeAll(keepingCapacity: true)
         vhosts.removeAll(keepingCapacity: true)
         referrerHosts.removeAll(keepingCapacity: true)
+        referrerHostCache.removeAll()
         clientNetworks.removeAll(keepingCapacity: true)
         hits.removeAll()
     }

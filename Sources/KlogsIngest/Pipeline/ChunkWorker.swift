@@ -34,7 +34,7 @@ final class ChunkWorker: @unchecked Sendable {
 
     // The pseudonym key of the day of the previous row: consecutive lines share a day.
     private var keyDay: Int32 = .min
-    private var pseudonym: VisitorPseudonym?
+    private var pseudonyms = CachedVisitorPseudonym()
     private var dayIsLate = false
 
     // Counters for the summary (the sequencer adds the other figures to the `LineProcessor`'s).
@@ -115,7 +115,7 @@ final class ChunkWorker: @unchecked Sendable {
         }
         if day != keyDay, let dayKeys {
             let (key, isEphemeral) = try dayKeys.key(for: Int(day))
-            pseudonym = VisitorPseudonym(key: SipHashKey(k0: key.key0, k1: key.key1))
+            pseudonyms.use(SipHashKey(k0: key.key0, k1: key.key1))
             dayIsLate = isEphemeral
             keyDay = day
         }
@@ -130,13 +130,11 @@ final class ChunkWorker: @unchecked Sendable {
         batch.days.append(day)
         batch.hours.append(hour)
         let isBot = userAgents.isBot(classId)
-        var kind = RequestCategory.other
-        let pathId = privacy.withStoredPath(of: record) { path in
-            kind = RequestCategory(
-                method: record.method, status: record.status, isBot: isBot, path: path,
-                assets: configuration.assetExtensions)
-            return batch.paths.intern(path)
-        }
+        let pathId = privacy.withStoredPath(of: record) { batch.paths.intern($0) }
+        let kind = RequestCategory(
+            method: record.method, status: record.status, isBot: isBot,
+            isAsset: batch.assetPaths.isAsset(pathId)
+                ?? batch.assetPaths.learn(upTo: pathId, of: batch.paths, assets: configuration.assetExtensions))
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &batch.vhosts) } ?? -1
         batch.pathIds.append(pathId)
@@ -154,10 +152,11 @@ final class ChunkWorker: @unchecked Sendable {
         let client = privacy.client(of: record)
         guard configuration.writeEvents else { return }
         batch.timestamps.append(record.timestamp)
-        if let pseudonym, hashClients {
-            batch.visitors.append(
-                pseudonym.pseudonym(
-                    client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost))
+        if hashClients,
+            let visitor = pseudonyms.pseudonym(
+                client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost)
+        {
+            batch.visitors.append(visitor)
         }
         if truncateClients {
             batch.networkIds.append(
@@ -166,7 +165,8 @@ final class ChunkWorker: @unchecked Sendable {
         }
         batch.methodIds.append(batch.methods.intern(record.method))
         batch.referrerIds.append(
-            StoredValues.internReferrerHost(record.referrer, scratch: &scratch, into: &batch.referrerHosts))
+            StoredValues.internReferrerHost(
+                record.referrer, scratch: &scratch, into: &batch.referrerHosts, cache: &batch.referrerHostCache))
     }
 
     /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now, as

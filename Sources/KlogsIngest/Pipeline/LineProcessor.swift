@@ -21,7 +21,7 @@ struct LineProcessor {
     // The partition and pseudonym key of the day of the previous line: consecutive lines share a day.
     var currentDay: Int32 = .min
     var currentPartition: Partition?
-    private var currentPseudonym: VisitorPseudonym?
+    private var pseudonyms = CachedVisitorPseudonym()
 
     /// Scratch space for values made from a line (a truncated network, a lower-cased host).
     private var scratch: [UInt8] = []
@@ -84,7 +84,7 @@ struct LineProcessor {
     mutating func forgetPartition() {
         currentDay = .min
         currentPartition = nil
-        currentPseudonym = nil
+        pseudonyms.forgetKey()
     }
 
     /// Handles one line from the splitter.
@@ -120,14 +120,14 @@ struct LineProcessor {
             if let runKeys {
                 // An expired day gets a key made for this run only (see KeyLifecycle).
                 let (key, isEphemeral) = try runKeys.key(for: Int(day))
-                currentPseudonym = VisitorPseudonym(key: SipHashKey(k0: key.key0, k1: key.key1))
+                pseudonyms.use(SipHashKey(k0: key.key0, k1: key.key1))
                 currentDayIsLate = isEphemeral
             }
         }
         append(to: partition)
         linesIngested += 1
         if currentDayIsLate { lateLines += 1 }
-        try writer.flushIfNeeded(partition, userAgents: userAgents)
+        if writer.needsFlush(partition) { try writer.flushIfNeeded(partition, userAgents: userAgents) }
     }
 
     /// Uses a format detected before the run (the parallel pipeline detects `--format auto` on the same sample
@@ -206,7 +206,7 @@ struct LineProcessor {
     ///
     /// The record is copied once, here, into a constant: read through `self` between mutations of other
     /// properties, Swift copied it before every accessor call (eight copies a line). A non-mutating method of
-    /// `self` called from here would copy the whole processor (1,184 bytes), hence the static `requestCategory`.
+    /// `self` called from here would copy the whole processor (1,184 bytes): keep such helpers static.
     private mutating func append(to partition: Partition) {
         let record = self.record
         let (classId, fingerprint) = userAgents.classify(record.userAgent)
@@ -215,17 +215,19 @@ struct LineProcessor {
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status
-        let kind = Self.requestCategory(
-            of: record, path: partition.paths.bytes(of: pathId), isBot: userAgents.isBot(classId),
-            assets: configuration.assetExtensions)
+        let kind = RequestCategory(
+            method: record.method, status: status, isBot: userAgents.isBot(classId),
+            isAsset: partition.assetPaths.isAsset(pathId)
+                ?? partition.assetPaths.learn(upTo: pathId, of: partition.paths, assets: configuration.assetExtensions))
 
         let client = privacy.client(of: record)
         if configuration.writeEvents {
             partition.timestamps.append(record.timestamp)
-            if let currentPseudonym, hashClients {
-                partition.visitors.append(
-                    currentPseudonym.pseudonym(
-                        client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost))
+            if hashClients,
+                let visitor = pseudonyms.pseudonym(
+                    client: client, userAgentFingerprint: fingerprint, virtualHost: record.virtualHost)
+            {
+                partition.visitors.append(visitor)
             }
             if truncateClients {
                 partition.clientNetworkIds.append(
@@ -238,7 +240,9 @@ struct LineProcessor {
             partition.statuses.append(status)
             partition.byteCounts.append(record.responseBytes)
             partition.referrerIds.append(
-                StoredValues.internReferrerHost(record.referrer, scratch: &scratch, into: &partition.referrerHosts))
+                StoredValues.internReferrerHost(
+                    record.referrer, scratch: &scratch, into: &partition.referrerHosts,
+                    cache: &partition.referrerHostCache))
             partition.userAgentClassIds.append(classId)
             partition.kinds.append(kind.rawValue)
         }
@@ -248,15 +252,6 @@ struct LineProcessor {
             vhost: vhostId, path: pathId, status: status,
             userAgentClass: userAgents.hitsClassIds[Int(classId)], kind: kind.rawValue)
         partition.hits.add(key, bytes: record.responseBytes)
-    }
-
-    /// The `kind` of a request (see `RequestCategory`), from its stored path.
-    private static func requestCategory(
-        of record: AccessRecord, path: ArraySlice<UInt8>, isBot: Bool, assets: AssetExtensions
-    ) -> RequestCategory {
-        path.withUnsafeBytes { path in
-            RequestCategory(method: record.method, status: record.status, isBot: isBot, path: path, assets: assets)
-        }
     }
 
     /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now: a pipe runs for
