@@ -496,15 +496,18 @@ struct Aggregator {
     /// visitors of the days add up. A query with visitors must give each day to one aggregator whole and call this
     /// after it.
     ///
-    /// - Parameter knownVisitors: the day's distinct visitors, when another aggregator with visitors counted them
-    ///   from the same rows (they do not depend on the groups): they are not counted again.
+    /// - Parameters:
+    ///   - knownVisitors: the day's distinct visitors, when another aggregator with visitors counted them from the
+    ///     same rows (they do not depend on the groups): they are not counted again.
+    ///   - counter: the thread's shared counting buffers (see ``DistinctPairCounter``), if any.
     /// - Returns: the day's distinct visitors (0 without visitors).
     @discardableResult
-    mutating func finishDay(knownVisitors: Int64? = nil) -> Int64 {
+    mutating func finishDay(knownVisitors: Int64? = nil, counter: DistinctPairCounter? = nil) -> Int64 {
         // Without dimensions the one group is the total.
         let day =
             query.dimensions.isEmpty
-            ? dayVisitors.finishDay() : dayVisitors.finishDay(groupCounts: &visitors, knownTotal: knownVisitors)
+            ? dayVisitors.finishDay(counter: counter)
+            : dayVisitors.finishDay(groupCounts: &visitors, knownTotal: knownVisitors, counter: counter)
         totalVisitors += day
         return day
     }

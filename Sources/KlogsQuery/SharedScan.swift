@@ -147,10 +147,10 @@ struct DayScanPart {
 
     /// Cuts the day's visits and counts its visitors; `dayVisitors` is the day's distinct visitors of the matching
     /// requests once a part has counted them (every part sees the same rows), and saves the others counting again.
-    mutating func finishDay(dayVisitors: inout Int64?) {
-        visits?.finishDay()
+    mutating func finishDay(dayVisitors: inout Int64?, counter: DistinctPairCounter) {
+        visits?.finishDay(counter: counter)
         guard let wantsVisitors = requests?.wantsVisitors else { return }
-        let counted = requests?.finishDay(knownVisitors: dayVisitors)
+        let counted = requests?.finishDay(knownVisitors: dayVisitors, counter: counter)
         if wantsVisitors { dayVisitors = counted }
     }
 
@@ -166,6 +166,8 @@ private final class DayScanWorker: @unchecked Sendable {
     var parts: [DayScanPart]
     let selection: RowSelection
     var statistics = ScanStatistics()
+    /// The buffers every part counts its distinct visitors with, one part after the other.
+    private let counter = DistinctPairCounter()
     var sawFiles = false
     var sawPseudonyms = false
 
@@ -194,6 +196,6 @@ private final class DayScanWorker: @unchecked Sendable {
             }
         }
         var dayVisitors: Int64?
-        for index in parts.indices { parts[index].finishDay(dayVisitors: &dayVisitors) }
+        for index in parts.indices { parts[index].finishDay(dayVisitors: &dayVisitors, counter: counter) }
     }
 }

@@ -25,7 +25,8 @@ struct DayVisitorCounter {
     /// The day's pairs, in the order they came; a group is not negative.
     private var groups: [Int32] = []
     private var visitors: [Int64] = []
-    private var scratch = DistinctPairs()
+    /// Made on first use when no shared ``DistinctPairCounter`` is given.
+    private lazy var ownScratch = DistinctPairCounter()
     /// The pairs added last, one per slot chosen by hash (group -1: none): a visitor's requests come close together,
     /// so most repeats are found here, in the level-1 cache, and never stored.
     private var recent = [RecentPair](repeating: RecentPair(), count: 1 << recentBits)
@@ -75,9 +76,12 @@ struct DayVisitorCounter {
     }
 
     /// Counts the day's distinct pseudonyms, whatever their groups, and forgets the day.
-    mutating func finishDay() -> Int64 {
+    ///
+    /// - Parameter counter: the buffers to count with (one per thread, shared by the counters of the queries that
+    ///   thread answers together); the counter's own when `nil`.
+    mutating func finishDay(counter: DistinctPairCounter? = nil) -> Int64 {
         var none: [Int64] = []
-        return finishDay(countingGroups: false, into: &none)
+        return finishDay(countingGroups: false, into: &none, counter: counter)
     }
 
     /// Counts the day's distinct pseudonyms and adds 1 to `groupCounts[group]` for each distinct (group, pseudonym)
@@ -85,23 +89,36 @@ struct DayVisitorCounter {
     ///
     /// - Parameter knownTotal: the day's distinct pseudonyms when already counted (by another counter given the same
     ///   pseudonyms): they are then not counted again, and this is returned.
-    mutating func finishDay(groupCounts: inout [Int64], knownTotal: Int64? = nil) -> Int64 {
-        finishDay(countingGroups: true, into: &groupCounts, knownTotal: knownTotal)
+    ///   - counter: as for ``finishDay(counter:)``.
+    mutating func finishDay(
+        groupCounts: inout [Int64], knownTotal: Int64? = nil, counter: DistinctPairCounter? = nil
+    ) -> Int64 {
+        finishDay(countingGroups: true, into: &groupCounts, knownTotal: knownTotal, counter: counter)
     }
 
-    private mutating func finishDay(countingGroups: Bool, into groupCounts: inout [Int64], knownTotal: Int64? = nil)
-        -> Int64
-    {
+    private mutating func finishDay(
+        countingGroups: Bool, into groupCounts: inout [Int64], knownTotal: Int64? = nil,
+        counter: DistinctPairCounter?
+    ) -> Int64 {
+        let scratch = counter ?? ownScratch
         defer {
             groups.removeAll(keepingCapacity: true)
             visitors.removeAll(keepingCapacity: true)
             for slot in recent.indices { recent[slot].group = -1 }
         }
         guard !visitors.isEmpty else { return 0 }
-        if countingGroups { _ = scratch.count(visitors: visitors, groups: groups, counts: &groupCounts) }
+        if countingGroups { _ = scratch.pairs.count(visitors: visitors, groups: groups, counts: &groupCounts) }
         if let knownTotal { return knownTotal }
-        return Int64(scratch.count(visitors: visitors, groups: nil, counts: &groupCounts))
+        return Int64(scratch.pairs.count(visitors: visitors, groups: nil, counts: &groupCounts))
     }
+}
+
+/// The buffers that count a day's distinct pairs (tens of megabytes for a busy day), kept from one day to the next.
+///
+/// Counting happens at the end of a day, one counter at a time, so the queries one thread answers together (a
+/// report's sections) share one: it saves their copies of the buffers. Not thread-safe: one per thread.
+final class DistinctPairCounter {
+    fileprivate var pairs = DistinctPairs()
 }
 
 /// Counts distinct (group, pseudonym) pairs by radix partitioning, with buffers kept from one day to the next.

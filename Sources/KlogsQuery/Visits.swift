@@ -183,7 +183,9 @@ struct VisitAggregator {
     // MARK: Cutting visits
 
     /// Cuts the collected page views of a day into visits and forgets them.
-    mutating func finishDay() {
+    ///
+    /// - Parameter counter: the thread's shared counting buffers (see ``DistinctPairCounter``), if any.
+    mutating func finishDay(counter: DistinctPairCounter? = nil) {
         defer {
             viewVisitors.removeAll(keepingCapacity: true)
             viewTimes.removeAll(keepingCapacity: true)
@@ -206,7 +208,7 @@ struct VisitAggregator {
             for index in starts[share]..<starts[share + 1] { add(shares[index], to: &open) }
             for visit in open.visits { close(visit) }
         }
-        if wantsVisitors { countVisitors() }
+        if wantsVisitors { countVisitors(counter: counter) }
     }
 
     /// About how many page views a share of visitors has: their open visits take about 100 KiB.
@@ -270,9 +272,9 @@ struct VisitAggregator {
     }
 
     /// Adds the day's distinct visitors to their groups and to the total.
-    private mutating func countVisitors() {
+    private mutating func countVisitors(counter: DistinctPairCounter?) {
         var counts = [Int64](repeating: 0, count: stats.count)
-        let distinct = dayVisitors.finishDay(groupCounts: &counts)
+        let distinct = dayVisitors.finishDay(groupCounts: &counts, counter: counter)
         for group in counts.indices { stats[group].visitors += counts[group] }
         // Without dimensions the one group is the total.
         if !query.dimensions.isEmpty { totals.visitors += distinct }
