@@ -174,8 +174,9 @@ FUZZ_FLAGS := -c release -Xswiftc -sanitize=fuzzer,address -Xcxx -fsanitize=fuzz
 ## Targets run without libFuzzer's leak check (none now: FuzzConfig needed it off while most inputs reached TOMLKit,
 ## which leaks on every parse; the grammar check in front of it made the suppressed re-checks rare).
 FUZZ_NO_LEAK_CHECK :=
-## Targets allowed 4 GB instead of 2 GB: TOMLKit leaks a few kilobytes on every parse (suppressed by name below; a
-## klogs run parses its klogs.toml once), which a 10-minute FuzzConfig run of 3 million parses adds up to 2 GB.
+## Targets allowed 8 GB instead of 2 GB: TOMLKit leaks a few kilobytes on every parse (suppressed by name below; a
+## klogs run parses its klogs.toml once), which FuzzConfig's millions of parses add up to gigabytes (2.6 GB after
+## 4 million, in 5 minutes on the idle machine).
 FUZZ_BIG_RSS := FuzzConfig
 ## Leaks of dependencies and the toolchain, each with its reason (the fuzzers and the ASan tests use the same list).
 LSAN_SUPPRESSIONS := LSAN_OPTIONS=suppressions=$(abspath Tests/sanitizers/lsan-suppressions.txt)
@@ -187,7 +188,7 @@ fuzz: fuzz-build
 	@failed=""; for target in $(FUZZ_TARGETS); do \
 	  work=$(FUZZ_WORK)/$$target; mkdir -p $$work/corpus $$work/crashes; \
 	  case " $(FUZZ_NO_LEAK_CHECK) " in *" $$target "*) leaks=0;; *) leaks=1;; esac; \
-	  case " $(FUZZ_BIG_RSS) " in *" $$target "*) rss=4096;; *) rss=2048;; esac; \
+	  case " $(FUZZ_BIG_RSS) " in *" $$target "*) rss=8192;; *) rss=2048;; esac; \
 	  echo "== $$target: $(FUZZ_SECONDS) s, log in $$work/log"; \
 	  $(LSAN_SUPPRESSIONS) nice -n 19 Fuzz/.build/release/$$target -max_total_time=$(FUZZ_SECONDS) -timeout=60 -rss_limit_mb=$$rss \
 	    -print_final_stats=1 -detect_leaks=$$leaks -artifact_prefix=$$work/crashes/ $$work/corpus Fuzz/corpus/$$target > $$work/log 2>&1 \
