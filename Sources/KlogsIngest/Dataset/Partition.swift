@@ -88,7 +88,7 @@ final class Partition {
     /// Whether the interned values or the hourly aggregates have grown past the point where they should be
     /// written out and forgotten: this bounds a partition's memory whatever the input (a whole ingest with two
     /// threads peaked at 219 MiB with a million distinct paths in a day, 177 MiB with 300,000 distinct 1,000-byte
-    /// paths: `scripts/hostile-memory.sh`, docs/OPERATIONS.md; with twice these limits, 440 and 292 MiB).
+    /// paths: `scripts/hostile-memory.sh`, docs/OPERATIONS.md).
     var internersAreFull: Bool {
         !fits(paths: 0, pathBytes: 0, hits: 0, referrerHosts: 0, clientNetworks: 0)
     }
