@@ -52,7 +52,7 @@ import Testing
             #expect(table.totals(of: key)?.hits == totals.hits)
             #expect(table.totals(of: key)?.bytes == totals.bytes)
         }
-        let drained = table.drainSorted()
+        let drained = table.drainSorted().rows
         #expect(drained.count == oracle.count)
         #expect(drained.map(\.key) == oracle.keys.sorted(by: rowOrder))
         for (key, totals) in drained {
@@ -91,7 +91,7 @@ import Testing
         let table = HitTable(minimumCapacity: 4)
         let extreme = HitKey(hour: .max, vhost: .min, path: .max, status: .min, userAgentClass: .max, kind: .max)
         table.add(extreme, bytes: 5)
-        #expect(table.drainSorted().map(\.key) == [extreme])
+        #expect(table.drainSorted().rows.map(\.key) == [extreme])
     }
 
     @Test(arguments: [0..<64, 0..<1, 5..<16, 20..<64, 63..<64, 7..<7])

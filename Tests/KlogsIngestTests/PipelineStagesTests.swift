@@ -44,8 +44,8 @@ import Testing
         merged.add(key, totals: HitTotals(hits: 2, bytes: 5))
         for _ in 0..<5 { single.add(key, bytes: 7) }
         #expect(merged.totals(of: key)?.hits == 5 && merged.totals(of: key)?.bytes == 35)
-        let mergedRows = merged.drainSorted()
-        let singleRows = single.drainSorted()
+        let mergedRows = merged.drainSorted().rows
+        let singleRows = single.drainSorted().rows
         #expect(mergedRows.map(\.key) == singleRows.map(\.key))
         #expect(mergedRows.map(\.totals.hits) == singleRows.map(\.totals.hits))
         #expect(mergedRows.map(\.totals.bytes) == singleRows.map(\.totals.bytes))

@@ -104,48 +104,44 @@ extension EventsRowGroup {
 ///
 /// `@unchecked Sendable`: as `EventsRowGroup`.
 struct HitsRowGroup: @unchecked Sendable {
-    private let entries: [(key: HitKey, totals: HitTotals)]
+    private let aggregates: SortedHits
     private let vhosts: InternedValues
     private let paths: InternedValues
     private let userAgents: UserAgentTable
 
-    /// - Parameter entries: the aggregates in row order (`HitTable.drainSorted()`).
-    init(_ entries: [(key: HitKey, totals: HitTotals)], of partition: Partition, userAgents: UserAgentTable) {
-        self.entries = entries
+    /// - Parameter aggregates: the aggregates in row order (`HitTable.drainSorted()`).
+    init(_ aggregates: SortedHits, of partition: Partition, userAgents: UserAgentTable) {
+        self.aggregates = aggregates
         vhosts = partition.vhosts.snapshot
         paths = partition.paths.snapshot
         self.userAgents = userAgents
     }
 
-    var rows: Int { entries.count }
+    var rows: Int { aggregates.count }
 
     /// The row group's columns, in the order of the `hits` schema.
     ///
-    /// One `map` per column: each is a tight loop into a preallocated array, cheaper than eleven appends a row.
+    /// The aggregates come as columns already; the hour, the kind and the user-agent class columns are one `map`
+    /// each, a tight loop into a preallocated array.
     var columns: [ColumnValues] {
-        let classes = entries.map { userAgents.hitsClasses[Int($0.key.userAgentClass)] }
-        let hours = entries.map { Int64($0.key.hour) * 3_600_000 }
-        let vhostIds = entries.map { $0.key.vhost }
-        let pathIds = entries.map { $0.key.path }
-        let statuses = entries.map { $0.key.status }
+        let classes = EventsRowGroup.lookUp(aggregates.userAgentClasses, in: userAgents.hitsClasses)
+        let hours = aggregates.hours.map { Int64($0) * 3_600_000 }
         let browserIds = classes.map { $0.browser }
         let osIds = classes.map { $0.os }
         let deviceIds = classes.map { $0.device }
         let bots = classes.map { $0.isBot }
-        let hitCounts = entries.map { $0.totals.hits }
-        let byteSums = entries.map { $0.totals.bytes }
-        let kinds = entries.map { Int32($0.key.kind) }
+        let kinds = aggregates.kinds.map(Int32.init)
         return [
             .int64(hours, validity: nil),
-            .dictionaryStrings(dictionary: vhosts.stringColumn, indices: vhostIds),
-            .dictionaryStrings(dictionary: paths.stringColumn, indices: pathIds),
-            .int32(statuses, validity: nil),
+            .dictionaryStrings(dictionary: vhosts.stringColumn, indices: aggregates.vhosts),
+            .dictionaryStrings(dictionary: paths.stringColumn, indices: aggregates.paths),
+            .int32(aggregates.statuses, validity: nil),
             .dictionaryStrings(dictionary: StringColumn(userAgents.browsers.values), indices: browserIds),
             .dictionaryStrings(dictionary: StringColumn(userAgents.operatingSystems.values), indices: osIds),
             .dictionaryStrings(dictionary: StringColumn(userAgents.devices.values), indices: deviceIds),
             .boolean(bots, validity: nil),
-            .int64(hitCounts, validity: nil),
-            .int64(byteSums, validity: nil),
+            .int64(aggregates.hits, validity: nil),
+            .int64(aggregates.bytes, validity: nil),
             .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds),
         ]
     }
