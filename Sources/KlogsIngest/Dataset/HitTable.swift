@@ -157,10 +157,10 @@ final class HitTable {
     func drainSorted() -> SortedHits {
         defer { removeAll() }
         let stored = UnsafeBufferPointer(start: entries, count: count)
-        guard let compact = CompactHitKeys(stored.lazy.map(\.key), count: count) else {
+        guard let compact = CompactHitKeys(stored.lazy.map { $0.key }, count: count) else {
             return SortedHits(stored.sorted { $0.key < $1.key })
         }
-        var order = compact.sortKeys(stored.lazy.map(\.key))
+        var order = compact.sortKeys(stored.lazy.map { $0.key })
         CompactHitKeys.radixSort(&order, bits: compact.indexBits..<compact.totalBits)
         return SortedHits(order.lazy.map { stored[compact.index(of: $0)] })
     }
@@ -217,35 +217,31 @@ final class HitTable {
 /// A partition's hourly aggregates in row order, one array per field: what `HitTable.drainSorted()` returns and a
 /// `hits` row group is built from.
 struct SortedHits {
-    var hours: [Int32] = []
-    var vhosts: [Int32] = []
-    var paths: [Int32] = []
-    var statuses: [Int32] = []
-    var userAgentClasses: [Int32] = []
-    var kinds: [UInt8] = []
-    var hits: [Int64] = []
-    var bytes: [Int64] = []
+    var hours: [Int32]
+    var vhosts: [Int32]
+    var paths: [Int32]
+    var statuses: [Int32]
+    var userAgentClasses: [Int32]
+    var kinds: [UInt8]
+    var hits: [Int64]
+    var bytes: [Int64]
 
-    /// The columns of `entries`, in their order, filled in one pass.
+    /// The columns of `entries`, in their order, filled in one pass of stores into preallocated arrays.
     init(_ entries: some Collection<HitTable.Entry>) {
-        hours.reserveCapacity(entries.count)
-        vhosts.reserveCapacity(entries.count)
-        paths.reserveCapacity(entries.count)
-        statuses.reserveCapacity(entries.count)
-        userAgentClasses.reserveCapacity(entries.count)
-        kinds.reserveCapacity(entries.count)
-        hits.reserveCapacity(entries.count)
-        bytes.reserveCapacity(entries.count)
-        for entry in entries {
+        let count = entries.count
+        (hours, vhosts, paths) = (Array(repeating: 0, count: count), Array(repeating: 0, count: count), Array(repeating: 0, count: count))
+        (statuses, userAgentClasses) = (Array(repeating: 0, count: count), Array(repeating: 0, count: count))
+        (kinds, hits, bytes) = (Array(repeating: 0, count: count), Array(repeating: 0, count: count), Array(repeating: 0, count: count))
+        for (row, entry) in entries.enumerated() {
             let key = HitKey(entry.key)
-            hours.append(key.hour)
-            vhosts.append(key.vhost)
-            paths.append(key.path)
-            statuses.append(key.status)
-            userAgentClasses.append(key.userAgentClass)
-            kinds.append(key.kind)
-            hits.append(entry.totals.hits)
-            bytes.append(entry.totals.bytes)
+            hours[row] = key.hour
+            vhosts[row] = key.vhost
+            paths[row] = key.path
+            statuses[row] = key.status
+            userAgentClasses[row] = key.userAgentClass
+            kinds[row] = key.kind
+            hits[row] = entry.totals.hits
+            bytes[row] = entry.totals.bytes
         }
     }
 
@@ -284,17 +280,20 @@ struct CompactHitKeys {
 
     /// The packing of `keys`, or nil when the fields' ranges and the index need more than 64 bits.
     init?<Keys: Sequence>(_ keys: Keys, count: Int) where Keys.Element == PackedHitKey {
-        // The extremes of the six fields (lanes 0 to 5), in vectors: this pass runs over every aggregate.
-        var lowest = SIMD8<UInt64>(repeating: .max)
-        var highest = SIMD8<UInt64>(repeating: 0)
+        // The extremes of the six fields, in locals: this pass runs over every aggregate.
+        var (low0, low1, low2, low3, low4, low5) = (UInt64.max, UInt64.max, UInt64.max, UInt64.max, UInt64.max, UInt64.max)
+        var (high0, high1, high2, high3, high4, high5) = (UInt64.zero, UInt64.zero, UInt64.zero, UInt64.zero, UInt64.zero, UInt64.zero)
         for key in keys {
             let fields = Self.fields(of: key)
-            let vector = SIMD8<UInt64>(fields.0, fields.1, fields.2, fields.3, fields.4, fields.5, 0, 0)
-            lowest = pointwiseMin(lowest, vector)
-            highest = pointwiseMax(highest, vector)
+            (low0, high0) = (min(low0, fields.0), max(high0, fields.0))
+            (low1, high1) = (min(low1, fields.1), max(high1, fields.1))
+            (low2, high2) = (min(low2, fields.2), max(high2, fields.2))
+            (low3, high3) = (min(low3, fields.3), max(high3, fields.3))
+            (low4, high4) = (min(low4, fields.4), max(high4, fields.4))
+            (low5, high5) = (min(low5, fields.5), max(high5, fields.5))
         }
-        let low = (0..<6).map { lowest[$0] }
-        let high = (0..<6).map { highest[$0] }
+        let low = [low0, low1, low2, low3, low4, low5]
+        let high = [high0, high1, high2, high3, high4, high5]
         indexBits = max(1, Int.bitWidth - max(0, count - 1).leadingZeroBitCount)
         var shift = UInt64(indexBits)
         shifts = [UInt64](repeating: 0, count: 6)
@@ -317,22 +316,24 @@ struct CompactHitKeys {
     }
 
     /// The sort keys of `keys`, the aggregate's index in `keys` in the low bits of each.
-    func sortKeys(_ keys: some Sequence<PackedHitKey>) -> [UInt64] {
+    func sortKeys(_ keys: some Collection<PackedHitKey>) -> [UInt64] {
         // The minima and shifts in locals, out of the arrays: this loop runs over every aggregate.
         let (minimum0, minimum1, minimum2) = (minima[0], minima[1], minima[2])
         let (minimum3, minimum4, minimum5) = (minima[3], minima[4], minima[5])
         let (shift0, shift1, shift2, shift3, shift4, shift5) = (shifts[0], shifts[1], shifts[2], shifts[3], shifts[4], shifts[5])
         // A field whose offset is non-zero has a shift below 64 (the ranges were checked to fit); `&<<` masks the
         // shift of the others, whose offset is zero anyway.
-        var result: [UInt64] = []
-        for (index, key) in keys.enumerated() {
-            let fields = Self.fields(of: key)
-            result.append(
-                UInt64(index) | (fields.0 &- minimum0) &<< shift0 | (fields.1 &- minimum1) &<< shift1
-                    | (fields.2 &- minimum2) &<< shift2 | (fields.3 &- minimum3) &<< shift3
-                    | (fields.4 &- minimum4) &<< shift4 | (fields.5 &- minimum5) &<< shift5)
+        return Array(unsafeUninitializedCapacity: keys.count) { result, initialized in
+            for (index, key) in keys.enumerated() {
+                let fields = Self.fields(of: key)
+                result.initializeElement(
+                    at: index,
+                    to: UInt64(index) | (fields.0 &- minimum0) &<< shift0 | (fields.1 &- minimum1) &<< shift1
+                        | (fields.2 &- minimum2) &<< shift2 | (fields.3 &- minimum3) &<< shift3
+                        | (fields.4 &- minimum4) &<< shift4 | (fields.5 &- minimum5) &<< shift5)
+                initialized = index + 1
+            }
         }
-        return result
     }
 
     /// The aggregate index a sort key carries.
