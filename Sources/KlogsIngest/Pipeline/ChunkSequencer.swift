@@ -115,10 +115,14 @@ struct ChunkSequencer {
         _ rows: Range<Int>, of batch: ChunkBatch, to partition: Partition, processor: inout LineProcessor,
         hitsPerRow: Bool
     ) {
-        segmentClasses.removeAll(keepingCapacity: true)
-        for local in batch.userAgentClassIds[rows] {
-            segmentClasses.append(runClassId(local, worker: batch.workerIndex, table: &processor.userAgents))
+        // Out of `self` while `runClassId` (a mutating method) fills it; swapped, so its capacity is kept.
+        var classes: [Int32] = []
+        swap(&classes, &segmentClasses)
+        classes.removeAll(keepingCapacity: true)
+        IdRemap.appendMapped(batch.userAgentClassIds[rows], to: &classes) { local in
+            runClassId(local, worker: batch.workerIndex, table: &processor.userAgents)
         }
+        swap(&classes, &segmentClasses)
         segmentPaths.removeAll(keepingCapacity: true)
         paths.map(batch.pathIds[rows], stamp: stamp, from: batch.paths, into: &partition.paths, to: &segmentPaths)
         segmentVhosts.removeAll(keepingCapacity: true)
@@ -194,8 +198,20 @@ struct IdRemap {
         _ locals: ArraySlice<Int32>, stamp: UInt64, from source: ByteInterner, into target: inout ByteInterner,
         to output: inout [Int32]
     ) {
-        for local in locals {
-            output.append(id(of: local, stamp: stamp, from: source, into: &target))
+        Self.appendMapped(locals, to: &output) { id(of: $0, stamp: stamp, from: source, into: &target) }
+    }
+
+    /// Appends `transform(local)` for each id of `locals` to `output`, in order, through a pointer: the output
+    /// grows once per call, not once per row (an append per row checks the array's capacity and uniqueness, which
+    /// the sequencer, the one serial stage, paid for every row of every column).
+    @inline(__always)
+    static func appendMapped(
+        _ locals: ArraySlice<Int32>, to output: inout [Int32], _ transform: (Int32) -> Int32
+    ) {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: locals.count))
+        output.withUnsafeMutableBufferPointer { output in
+            for (offset, local) in locals.enumerated() { output[start + offset] = transform(local) }
         }
     }
 
