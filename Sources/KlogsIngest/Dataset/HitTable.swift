@@ -165,6 +165,12 @@ final class HitTable {
         return SortedHits(order.lazy.map { stored[compact.index(of: $0)] })
     }
 
+    /// Calls `body` with every aggregate in order of first use, without draining (a chunk's aggregates merged into
+    /// its partition's table).
+    func forEachInFirstUseOrder(_ body: (HitKey, HitTotals) -> Void) {
+        for index in 0..<count { body(HitKey(entries[index].key), entries[index].totals) }
+    }
+
     /// Forgets every aggregate, keeping the capacity.
     func removeAll() {
         slots.update(repeating: 0, count: slotCount)

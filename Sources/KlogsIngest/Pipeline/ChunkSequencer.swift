@@ -165,15 +165,13 @@ struct ChunkSequencer {
     /// Adds the worker's aggregates of a whole chunk, all of whose rows were added (so every local id it names
     /// is mapped under the current stamp).
     private mutating func mergeHits(of batch: ChunkBatch, into partition: Partition, userAgents: inout UserAgentTable) {
-        let keys = batch.hits.keys
-        let totals = batch.hits.totals
-        for index in keys.indices {
-            var key = keys[index]
+        batch.hits.forEach { local, totals in
+            var key = local
             key.path = paths.mapped(key.path)
             key.vhost = vhosts.mapped(key.vhost)
             let classId = runClassId(key.userAgentClass, worker: batch.workerIndex, table: &userAgents)
             key.userAgentClass = userAgents.hitsClassIds[Int(classId)]
-            partition.hits.add(key, totals: totals[index])
+            partition.hits.add(key, totals: totals)
         }
     }
 
