@@ -126,28 +126,37 @@ public struct UserAgentRules: Sendable {
         guard let entry = node.mapping else {
             throw .invalidRules(source: source, line: line, reason: "a rule in \(kind.rawValue) is not a mapping")
         }
-        // One pass over the pairs: Yams' string subscript builds and resolves a key node per lookup.
-        var values: [String: String] = [:]
+        // One pass over the pairs, each value put where it belongs: Yams' string subscript builds and resolves a key
+        // node per lookup, and a dictionary per rule costs hashing for six keys at most.
+        let keys = kind.replacementKeys
+        var regex: String?
+        var flag: String?
+        var replacements = [String?](repeating: nil, count: keys.count)
         for (key, value) in entry {
             guard let name = key.scalar?.string else { continue }
             guard let text = value.scalar?.string else {
                 throw .invalidRules(source: source, line: line, reason: "\(name) in a rule of \(kind.rawValue) is not text")
             }
-            values[name] = text
+            if name == "regex" {
+                regex = text
+            } else if name == "regex_flag" {
+                flag = text
+            } else if let field = keys.firstIndex(of: name) {
+                // An empty replacement counts as absent, as in the reference implementations.
+                replacements[field] = text.isEmpty ? nil : text
+            }
         }
-        guard let regex = values["regex"] else {
+        guard let regex else {
             throw .invalidRules(source: source, line: line, reason: "a rule in \(kind.rawValue) has no regex")
         }
         var caseInsensitive = false
-        if let flag = values["regex_flag"] {
+        if let flag {
             guard flag == "i" else {
                 throw .invalidRules(
                     source: source, line: line, reason: "unknown regex_flag '\(flag)' (only 'i' is defined)")
             }
             caseInsensitive = true
         }
-        // An empty replacement counts as absent, as in the reference implementations.
-        let replacements = kind.replacementKeys.map { key in values[key].flatMap { $0.isEmpty ? nil : $0 } }
         return Rule(regex: regex, caseInsensitive: caseInsensitive, replacements: replacements, line: line)
     }
 }
