@@ -113,16 +113,9 @@ extension RequiredLiterals {
         return RequiredLiterals(clauses: clauses)
     }
 
-    /// At least one of the requirements holds: (A1 ∧ A2) ∨ (B1 ∧ B2) = ∧ (Ai ∨ Bj), kept small by falling back
-    /// to the union of the best clauses.
-    func or(_ other: RequiredLiterals) -> RequiredLiterals {
-        var result = self
-        result.formOr(other)
-        return result
-    }
-
-    /// Makes this "this or `other`" (see ``or(_:)``), in place: a long alternation (`(CSimpleSpider|…|ZyBorg)`) adds
-    /// one atom at a time to a clause and a prefix table of hundreds, which copying would make quadratic.
+    /// Makes this "this or `other`": (A1 ∧ A2) ∨ (B1 ∧ B2) = ∧ (Ai ∨ Bj), kept small by falling back to the union
+    /// of the best clauses. In place: a long alternation (`(CSimpleSpider|…|ZyBorg)`) adds one atom at a time to a
+    /// clause and a prefix table of hundreds.
     mutating func formOr(_ other: RequiredLiterals) {
         maximumLength = maximumLength.flatMap { mine in other.maximumLength.map { max(mine, $0) } }
         formPrefixesOr(other.prefixes)

@@ -18,9 +18,9 @@ public final class UserAgentRuleSet: Sendable {
     /// Compiles `rules`: every pattern with PCRE2 (which also checks it), then the prefilter.
     ///
     /// The JIT is left to the rules' own use: a rule is JIT-compiled on its ``CompiledPattern/jitThreshold``-th
-    /// match, by whichever thread gets there first, and published atomically. A 1M-line ingest runs only a few
-    /// hundred of the ~1,200 rules often enough to earn it; compiling every rule at load cost some 106 M
-    /// instructions (25–50 ms of wall time on two cores) on every run. Measured: see `docs/USER-AGENTS.md`.
+    /// match, by whichever thread gets there first, and published atomically. An ingest of the generated log earns
+    /// it for some 40 of the ~1,200 rules; compiling every rule at load cost some 106 M instructions (25–50 ms of
+    /// wall time on two cores) on every run. Measured: see `docs/USER-AGENTS.md`.
     ///
     /// - Throws: ``UserAgentError/invalidRegex(source:line:regex:offset:reason:)`` naming the first bad rule.
     /// - Complexity: about 1,200 compilations for uap-core; see `docs/USER-AGENTS.md` for timings.
