@@ -178,7 +178,7 @@ struct InputReaderTests {
         let failure = try #require(error)
         #expect(failure.kind == .corrupt)
         #expect(failure.description.contains("gzip data is corrupt near byte"), "\(failure)")
-        #expect(failure.description.contains("invalid block type"), "\(failure)")
+        #expect(failure.description.contains("invalid deflate block"), "\(failure)")
     }
 
     @Test("A flipped byte in the middle or in the trailer is detected", arguments: [0.5, 0.99])
@@ -193,6 +193,56 @@ struct InputReaderTests {
         if position > 0.9 {
             #expect(failure.kind == .checksumMismatch)
             #expect(output == data, "all data is delivered before a trailer mismatch")
+        }
+    }
+
+    @Test("A wrong length (ISIZE) in the trailer is a checksum mismatch, after all the data")
+    func gzipWrongLength() throws {
+        let data = sampleText(byteCount: 50_000, seed: 32)
+        var compressed = gzip(data)
+        compressed[compressed.count - 4] ^= 0x01
+        let (output, error, _) = try readFile(compressed, name: "length.gz")
+        #expect(output == data)
+        let failure = try #require(error)
+        #expect(failure.kind == .checksumMismatch, "\(failure)")
+        #expect(failure.description.contains("/length.gz: gzip member 1 fails its check"), "\(failure)")
+    }
+
+    @Test("The optional header fields (extra, name, comment, header CRC) are skipped, even longer than a read")
+    func gzipHeaderFields() throws {
+        let data = sampleText(byteCount: 30_000, seed: 33)
+        let name = [UInt8](repeating: 0x6e, count: InputReader.chunkSize + 4321)  // spans two 1 MiB reads
+        let member = gzipWithHeaderFields(data, extra: randomBytes(60_000, seed: 34), name: name, comment: [0x63])
+        for bufferSize in [7, 1 << 20] {
+            let (output, error, reader) = try readFile(member + gzip(data), bufferSize: bufferSize)
+            #expect(error == nil, "buffer \(bufferSize)")
+            let matches = output == data + data  // not in #expect, which would print megabytes on a failure
+            #expect(matches, "buffer \(bufferSize)")
+            #expect(reader.membersDecoded == 2)
+        }
+    }
+
+    @Test(
+        "A broken header is corrupt data: reserved flags, a wrong header CRC, another method",
+        arguments: [
+            ("reserved flag", 3, 0x20, "unknown header flags set"),
+            ("header CRC", -1, 0x01, "header crc mismatch"),
+            ("method", 2, 0x0f, "unknown compression method"),
+        ] as [(String, Int, UInt8, String)])
+    func gzipBrokenHeader(label: String, index: Int, flip: UInt8, reason: String) throws {
+        let data = sampleText(byteCount: 20_000, seed: 35)
+        var member = gzipWithHeaderFields(data, extra: [], name: Array("access.log".utf8), comment: [])
+        // -1: the last byte of the header CRC, which comes just before the deflate data.
+        let headerLength = member.count - (gzip(data).count - 10)
+        member[index >= 0 ? index : headerLength - 1] ^= flip
+        // A first member whose header is broken, and the same after an intact member.
+        for prefix in [[], gzip(data)] {
+            let (output, error, _) = try readFile(prefix + member, name: "header.gz")
+            #expect(output == (prefix.isEmpty ? [] : data), "\(label)")
+            let failure = try #require(error, "\(label)")
+            #expect(failure.kind == .corrupt, "\(label): \(failure)")
+            #expect(failure.description.contains("(\(reason))"), "\(label): \(failure)")
+            #expect(failure.description.contains("in member \(prefix.isEmpty ? 1 : 2)"), "\(label): \(failure)")
         }
     }
 
@@ -360,7 +410,12 @@ struct InputOpeningTests {
         arguments: [InputCompression.gzip, .lz4Frame], [1, 3])
     func pipeTinyWrites(compression: InputCompression, writeSize: Int) throws {
         let parts = (0..<30).map { sampleText(byteCount: $0 * 37, seed: 70 + UInt64($0)) }
-        let payload = parts.flatMap { compression == .gzip ? gzip($0) : lz4Frame($0) }
+        // Every other gzip member has all the optional header fields, so that headers too arrive byte by byte.
+        let payload = parts.enumerated().flatMap { index, part in
+            if compression == .lz4Frame { return lz4Frame(part) }
+            if index.isMultiple(of: 2) { return gzip(part) }
+            return gzipWithHeaderFields(part, extra: [1, 2, 3], name: Array("access.log".utf8), comment: [0x63])
+        }
         var descriptors: [Int32] = [0, 0]
         #expect(pipe(&descriptors) == 0)
         let writeEnd = descriptors[1]

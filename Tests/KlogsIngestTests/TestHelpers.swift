@@ -64,6 +64,20 @@ func gzip(_ data: [UInt8], level: Int32 = 6) -> [UInt8] {
     return Array(output.prefix(produced))
 }
 
+/// One gzip member of `data` whose header has every optional field (RFC 1952 FEXTRA, FNAME, FCOMMENT, FHCRC): zlib's
+/// member with its plain 10-byte header replaced. `name` and `comment` must not contain a zero byte.
+func gzipWithHeaderFields(_ data: [UInt8], extra: [UInt8], name: [UInt8], comment: [UInt8]) -> [UInt8] {
+    precondition(extra.count <= 0xffff && !name.contains(0) && !comment.contains(0))
+    let plain = gzip(data)
+    var header = Array(plain.prefix(10))
+    header[3] = 0x04 | 0x08 | 0x10 | 0x02  // FEXTRA, FNAME, FCOMMENT, FHCRC
+    header += [UInt8(extra.count & 0xff), UInt8(extra.count >> 8)] + extra
+    header += name + [0] + comment + [0]
+    let crc = header.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
+    header += [UInt8(crc & 0xff), UInt8((crc >> 8) & 0xff)]
+    return header + plain.dropFirst(10)
+}
+
 /// One LZ4 frame of `data`, made with `LZ4F_compressFrame`.
 func lz4Frame(_ data: [UInt8], contentChecksum: Bool = true) -> [UInt8] {
     var preferences = LZ4F_preferences_t()
