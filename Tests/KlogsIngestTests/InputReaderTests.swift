@@ -246,6 +246,41 @@ struct InputReaderTests {
         }
     }
 
+    @Test("Damaged gzip members end as they do with zlib: the same bytes before the fault, the same kind of error")
+    func gzipDamageAgreesWithZlib() throws {
+        let member = gzip(sampleText(byteCount: 60_000, seed: 36))
+        var generator = SeededGenerator(seed: 37)
+        for trial in 0..<150 {
+            var damaged = member
+            let random = Int(generator.next() % UInt64(member.count))
+            switch trial % 3 {
+            case 0: damaged[max(2, random)] ^= 1 << (generator.next() % 8)  // anywhere but the magic
+            case 1: damaged[member.count - 1 - random % 8] ^= 1 << (generator.next() % 8)  // in the trailer
+            default: damaged = Array(member.prefix(max(2, random)))  // cut short
+            }
+            let expected = zlibInflate(damaged)
+            let (output, error, _) = try readFile(damaged, bufferSize: 4093)
+            let outcome: ZlibOutcome =
+                switch error?.kind {
+                case nil: .complete
+                case .truncated?: .truncated
+                case .checksumMismatch?: .checksumMismatch
+                default: .corrupt
+                }
+            // zlib checks the CRC-32 as soon as it has it, ISA-L when it has the whole trailer: a damaged member
+            // that reads past the end of the file with its CRC there and the length missing is truncated for klogs.
+            let lengthMissing = expected.consumed + 4 > damaged.count
+            let agrees =
+                outcome == expected.outcome
+                || (expected.outcome == .checksumMismatch && outcome == .truncated && lengthMissing)
+            #expect(agrees, "trial \(trial): zlib \(expected.outcome), klogs \(error.map { "\($0)" } ?? "no error")")
+            let common = min(output.count, expected.bytes.count)
+            let samePrefix = output.prefix(common) == expected.bytes.prefix(common)
+            #expect(samePrefix, "trial \(trial): the bytes before the fault differ from zlib's")
+            if expected.outcome == .complete { #expect(output.count == expected.bytes.count, "trial \(trial)") }
+        }
+    }
+
     @Test("Trailing zeros and garbage after a complete member are ignored with a warning, like gzip -d")
     func gzipTrailingGarbage() throws {
         let data = sampleText(byteCount: 100_000, seed: 40)
