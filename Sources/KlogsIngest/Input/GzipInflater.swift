@@ -21,6 +21,8 @@ final class GzipInflater {
 
     private let state: UnsafeMutablePointer<inflate_state>
     private var header = GzipHeaderReader()
+    /// A decoding error whose output is not all delivered yet (see `deliverBeforeFailure`).
+    private var failure: Result?
     /// Whether a member has started and not yet ended.
     private(set) var isInMember = false
 
@@ -40,6 +42,7 @@ final class GzipInflater {
     /// Prepares for a member, the first one included, whose first byte is the next one given to `inflate`.
     func startMember() {
         header = GzipHeaderReader()
+        failure = nil
         isal_inflate_reset(state)
         // Raw deflate data followed by the gzip trailer, which ISA-L checks ("VER": verify).
         state.pointee.crc_flag = UInt32(ISAL_GZIP_NO_HDR_VER)
@@ -50,6 +53,10 @@ final class GzipInflater {
     func inflate(input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer)
         -> (result: Result, consumed: Int, produced: Int)
     {
+        if let failure {
+            let delivered = deliverBeforeFailure(into: output)
+            return (delivered.isDone ? failure : .progress, 0, delivered.count)
+        }
         var headerBytes = 0
         if !header.isComplete {
             let step = header.read(input)
@@ -74,16 +81,39 @@ final class GzipInflater {
         state.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
         state.pointee.avail_out = outputCount
         let status = isal_inflate(state)
-        let consumed = Int(inputCount - state.pointee.avail_in)
-        let produced = Int(outputCount - state.pointee.avail_out)
+        // Clamped: on some corrupt data ISA-L rewinds to the failing symbol by more bytes than it took, leaving
+        // avail_in above what it was given (an invalid distance; found by fuzzing, `gzipRewindPastTheInput`).
+        let consumed = max(0, Int(inputCount) - Int(state.pointee.avail_in))
+        let produced = max(0, Int(outputCount) - Int(state.pointee.avail_out))
         state.pointee.next_in = nil
         state.pointee.next_out = nil
-        if status < 0 { return (Self.failure(status: status), consumed, produced) }
+        if status < 0 {
+            failure = Self.failure(status: status)
+            let delivered = deliverBeforeFailure(into: UnsafeMutableRawBufferPointer(rebasing: output[produced...]))
+            return (delivered.isDone ? failure! : .progress, consumed, produced + delivered.count)
+        }
         if state.pointee.block_state == ISAL_BLOCK_FINISH {
             isInMember = false
             return (.memberEnd, consumed, produced)
         }
         return (.progress, consumed, produced)
+    }
+
+    /// Copies into `output` what ISA-L decoded before an error but had not delivered: with a small output buffer
+    /// (near the end of a caller's buffer too) it decodes into its own `tmp_out_buffer` and copies out from there,
+    /// and an error returns at once. zlib delivers everything before the fault; so does this.
+    ///
+    /// - Returns: The bytes copied, and whether none are left.
+    private func deliverBeforeFailure(into output: UnsafeMutableRawBufferPointer) -> (count: Int, isDone: Bool) {
+        let processed = Int(state.pointee.tmp_out_processed)
+        let pending = max(0, Int(state.pointee.tmp_out_valid) - processed)
+        let count = min(pending, output.count)
+        if count > 0 {
+            // Safe because processed + count ≤ tmp_out_valid ≤ the buffer's size, and count ≤ output.count.
+            output.baseAddress!.copyMemory(from: klogs_isal_pending_output(state), byteCount: count)
+            state.pointee.tmp_out_processed += Int32(count)
+        }
+        return (count, count == pending)
     }
 
     /// The failure for an ISA-L error status, in zlib's words where zlib has some.
