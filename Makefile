@@ -4,7 +4,7 @@ SWIFT ?= swift
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PACKAGES := zlib1g-dev liblz4-dev libpcre2-dev pkg-config uap-core python3-venv lz4 time
+DEB_PACKAGES := zlib1g-dev libisal-dev liblz4-dev libpcre2-dev pkg-config uap-core python3-venv lz4 time
 # Headless Chromium renders the HTML report in the tests (Tests/interop/test_query.py); Java runs make test-spark.
 DEB_PACKAGES += chromium
 DATA ?= ./klogs-data

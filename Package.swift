@@ -21,9 +21,13 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian's -dev packages, reached through shim headers.
+        // zlib only writes the tests' gzip files; klogs reads gzip with ISA-L's inflate, about 2.5 times as fast.
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CIsal", pkgConfig: "libisal",
+            providers: [.apt(["libisal-dev"])]),
         .systemLibrary(
             name: "CLZ4", pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]),
@@ -41,7 +45,7 @@ let package = Package(
         .target(
             name: "KlogsIngest",
             dependencies: [
-                "KlogsCore", "KlogsParquet", "KlogsUserAgent", "CZlib", "CLZ4",
+                "KlogsCore", "KlogsParquet", "KlogsUserAgent", "CIsal", "CLZ4",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

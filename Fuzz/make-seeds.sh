@@ -51,11 +51,21 @@ custom "${definitions[5]}" "$SHARED/elastic-beats/apache-test-vhost.log" apache-
 custom "${definitions[2]}" "$OUT/FuzzLineParser/combined-xff" nginx-xff
 custom "${definitions[7]}" "$OUT/FuzzLineParser/nginx-json" json-mapping
 
-# Compressed and plain inputs: plain, gzip (one and two members, trailing garbage), LZ4 frames.
+# Compressed and plain inputs: plain, gzip (one and two members, trailing garbage, header fields), LZ4 frames.
 head -n 5 fixtures/sample-access.log > "$OUT/FuzzInputReader/plain"
 gzip -9nc "$OUT/FuzzInputReader/plain" > "$OUT/FuzzInputReader/gzip"
 cat "$OUT/FuzzInputReader/gzip" "$OUT/FuzzInputReader/gzip" > "$OUT/FuzzInputReader/gzip-two-members"
 { cat "$OUT/FuzzInputReader/gzip"; printf 'garbage'; } > "$OUT/FuzzInputReader/gzip-trailing-garbage"
+# A member whose header has every optional field (extra, name, comment, header CRC), for klogs' own header reader.
+python3 - "$OUT/FuzzInputReader/gzip" > "$OUT/FuzzInputReader/gzip-header-fields" <<'PYTHON'
+import struct, sys, zlib
+member = open(sys.argv[1], "rb").read()
+header = bytearray(member[:10])
+header[3] = 0x04 | 0x08 | 0x10 | 0x02
+header += struct.pack("<H", 4) + b"klog" + b"access.log\0" + b"comment\0"
+header += struct.pack("<H", zlib.crc32(header) & 0xFFFF)
+sys.stdout.buffer.write(bytes(header) + member[10:])
+PYTHON
 lz4 -9qc "$OUT/FuzzInputReader/plain" > "$OUT/FuzzInputReader/lz4"
 lz4 -qc --content-size -BD -B4 "$OUT/FuzzInputReader/plain" > "$OUT/FuzzInputReader/lz4-linked-checksummed"
 { printf '\x50\x2a\x4d\x18\x04\x00\x00\x00skip'; cat "$OUT/FuzzInputReader/lz4"; } > "$OUT/FuzzInputReader/lz4-skippable"

@@ -1,5 +1,6 @@
 #ifndef KLOGS_CZLIB_SHIM_H
 #define KLOGS_CZLIB_SHIM_H
+/// zlib writes the tests' gzip files and checks klogs' reading of them (klogs reads gzip with ISA-L: Sources/CIsal).
 #include <zlib.h>
 
 /// `inflateInit2` and `deflateInit2` are macros, which Swift cannot call.

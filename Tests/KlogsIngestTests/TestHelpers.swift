@@ -64,6 +64,59 @@ func gzip(_ data: [UInt8], level: Int32 = 6) -> [UInt8] {
     return Array(output.prefix(produced))
 }
 
+/// How zlib ends a gzip member: the reference that klogs' ISA-L reader is checked against.
+enum ZlibOutcome: Equatable {
+    case complete, truncated, corrupt, checksumMismatch
+}
+
+/// zlib's reading of one gzip member (and nothing after it counts): the bytes it inflates (at most 16 MiB), how many
+/// input bytes it used, and how it ends.
+func zlibInflate(_ compressed: [UInt8]) -> (bytes: [UInt8], consumed: Int, outcome: ZlibOutcome) {
+    var stream = z_stream()
+    precondition(klogs_inflateInit2(&stream, 16 + MAX_WBITS) == Z_OK)
+    defer { inflateEnd(&stream) }
+    var output: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 1 << 16)
+    var input = compressed
+    var status = Z_OK
+    input.withUnsafeMutableBytes { inputBytes in
+        stream.next_in = inputBytes.baseAddress?.assumingMemoryBound(to: Bytef.self)
+        stream.avail_in = uInt(inputBytes.count)
+        while status == Z_OK && output.count < 16 << 20 {
+            let produced: Int = chunk.withUnsafeMutableBytes { chunkBytes in
+                stream.next_out = chunkBytes.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                stream.avail_out = uInt(chunkBytes.count)
+                status = inflate(&stream, Z_NO_FLUSH)
+                return chunkBytes.count - Int(stream.avail_out)
+            }
+            output += chunk.prefix(produced)
+        }
+    }
+    let consumed = compressed.count - Int(stream.avail_in)
+    let message = stream.msg.map { String(cString: $0) } ?? ""
+    switch status {
+    case Z_STREAM_END: return (output, consumed, .complete)
+    case Z_OK, Z_BUF_ERROR: return (output, consumed, .truncated)
+    case _ where message.contains("incorrect data check") || message.contains("incorrect length check"):
+        return (output, consumed, .checksumMismatch)
+    default: return (output, consumed, .corrupt)
+    }
+}
+
+/// One gzip member of `data` whose header has every optional field (RFC 1952 FEXTRA, FNAME, FCOMMENT, FHCRC): zlib's
+/// member with its plain 10-byte header replaced. `name` and `comment` must not contain a zero byte.
+func gzipWithHeaderFields(_ data: [UInt8], extra: [UInt8], name: [UInt8], comment: [UInt8]) -> [UInt8] {
+    precondition(extra.count <= 0xffff && !name.contains(0) && !comment.contains(0))
+    let plain = gzip(data)
+    var header = Array(plain.prefix(10))
+    header[3] = 0x04 | 0x08 | 0x10 | 0x02  // FEXTRA, FNAME, FCOMMENT, FHCRC
+    header += [UInt8(extra.count & 0xff), UInt8(extra.count >> 8)] + extra
+    header += name + [0] + comment + [0]
+    let crc = header.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
+    header += [UInt8(crc & 0xff), UInt8((crc >> 8) & 0xff)]
+    return header + plain.dropFirst(10)
+}
+
 /// One LZ4 frame of `data`, made with `LZ4F_compressFrame`.
 func lz4Frame(_ data: [UInt8], contentChecksum: Bool = true) -> [UInt8] {
     var preferences = LZ4F_preferences_t()

@@ -1,5 +1,4 @@
 internal import CLZ4
-internal import CZlib
 internal import Glibc
 
 /// Reads the bytes of one log input, decompressed, into a buffer the caller provides and reuses.
@@ -135,7 +134,7 @@ public final class InputReader {
             self.compression = compression
             switch compression {
             case .plain: decoder = .plain
-            case .gzip: decoder = .gzip(try GzipInflater(name: name, path: path))
+            case .gzip: decoder = .gzip(GzipInflater())
             case .lz4Frame: decoder = .lz4(try LZ4FrameDecoder(name: name, path: path))
             }
         }
@@ -228,7 +227,7 @@ public final class InputReader {
                     try skipTrailingBytes()
                     return 0
                 }
-                try inflater.startMember()
+                inflater.startMember()
             }
             if start == end && !reachedEndOfInput { try refill() }
             let step = inflater.inflate(
@@ -250,7 +249,7 @@ public final class InputReader {
                             + "is complete, or copy it again.")
                 }
                 if step.consumed == 0 && start < end {
-                    // zlib took no input although some was offered and there was room for output: never expected.
+                    // ISA-L took no input although some was offered and there was room for output: never expected.
                     throw corruptGzip(detail: "the decoder stopped making progress")
                 }
             case .failed(let message, let isChecksum):
@@ -431,82 +430,6 @@ public final class InputReader {
 }
 
 // MARK: - Decoders
-
-/// Owns a zlib `z_stream` set up for gzip (RFC 1952) decoding and frees it in `deinit`.
-///
-/// The stream lives at a fixed address: zlib keeps a pointer back to it and rejects a moved stream.
-final class GzipInflater {
-    enum Result {
-        /// Input consumed or output produced; the member goes on.
-        case progress
-        /// The member ended (its CRC-32 and length checked).
-        case memberEnd
-        /// zlib rejected the data.
-        case failed(message: String, isChecksum: Bool)
-    }
-
-    private let stream: UnsafeMutablePointer<z_stream>
-    /// Whether a member has started and not yet ended.
-    private(set) var isInMember = true
-
-    init(name: String, path: String?) throws {
-        stream = .allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        let status = klogs_inflateInit2(stream, 16 + MAX_WBITS)
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw IngestError(
-                .inputFailed(errno: ENOMEM), path: path,
-                "\(name): cannot start gzip decoding (zlib status \(status)); the system may be out of memory.")
-        }
-    }
-
-    deinit {
-        inflateEnd(stream)
-        stream.deallocate()
-    }
-
-    /// Prepares for the next member of a multi-member file.
-    func startMember() throws {
-        _ = inflateReset(stream)
-        isInMember = true
-    }
-
-    /// One `inflate` call from `input` into `output`.
-    func inflate(input: UnsafeRawBufferPointer, output: UnsafeMutableRawBufferPointer)
-        -> (result: Result, consumed: Int, produced: Int)
-    {
-        let inputCount = UInt32(min(input.count, Int(UInt32.max)))
-        let outputCount = UInt32(min(output.count, Int(UInt32.max)))
-        // zlib never writes through next_in; the cast only satisfies its non-const declaration.
-        stream.pointee.next_in = UnsafeMutablePointer(
-            mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-        stream.pointee.avail_in = inputCount
-        stream.pointee.next_out = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
-        stream.pointee.avail_out = outputCount
-        let status = CZlib.inflate(stream, Z_NO_FLUSH)
-        let consumed = Int(inputCount - stream.pointee.avail_in)
-        let produced = Int(outputCount - stream.pointee.avail_out)
-        stream.pointee.next_in = nil
-        stream.pointee.next_out = nil
-        switch status {
-        case Z_OK, Z_BUF_ERROR:
-            return (.progress, consumed, produced)
-        case Z_STREAM_END:
-            isInMember = false
-            return (.memberEnd, consumed, produced)
-        case Z_NEED_DICT:
-            return (
-                .failed(message: "it needs a preset dictionary, which gzip files never use", isChecksum: false),
-                consumed, produced
-            )
-        default:
-            let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-            let isChecksum = message.contains("incorrect data check") || message.contains("incorrect length check")
-            return (.failed(message: message, isChecksum: isChecksum), consumed, produced)
-        }
-    }
-}
 
 /// Owns a liblz4 frame decompression context and frees it in `deinit`.
 final class LZ4FrameDecoder {
