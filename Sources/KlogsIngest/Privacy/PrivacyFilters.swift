@@ -75,6 +75,31 @@ struct PrivacyFilters {
         return store(record.path, query: query, body)
     }
 
+    /// The id in `paths` of the path to store for a record (`withStoredPath`, interned).
+    ///
+    /// A path already interned is found by its logged bytes, and `addressFree` remembers per id whether those
+    /// bytes hold address-like text: most lines repeat a known path, and then cost one look-up instead of
+    /// `AddressMasking.containsAddress` and the interning. The stored path is the logged one exactly when the
+    /// path holds no address-like text, is within the length cap, is not rewritten and no query parameter is kept,
+    /// so only then is the logged path looked up; an id found for bytes with address-like text (a masked path
+    /// that still looks like one) is not used. Everything else goes through `withStoredPath`.
+    @inline(__always)
+    mutating func storedPathId(
+        of record: AccessRecord, in paths: inout ByteInterner, addressFree: inout PathFlags
+    ) -> Int32 {
+        let path = record.path
+        let query = record.query
+        if rewriter == nil, path.count <= storedPath.maximumLength,
+            query == nil || storedPath.keptQueryParameters.isEmpty,
+            let id = paths.lookUp(path),
+            addressFree.flag(of: id) ?? addressFree.learn(upTo: id, of: paths, { !AddressMasking.containsAddress($0) })
+        {
+            if let query, !query.isEmpty { queriesDropped += 1 }
+            return id
+        }
+        return withStoredPath(of: record) { paths.intern($0) }
+    }
+
     @inline(__always)
     private mutating func store<Result>(
         _ path: UnsafeRawBufferPointer, query: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer) -> Result
