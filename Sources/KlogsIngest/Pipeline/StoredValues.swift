@@ -96,6 +96,13 @@ struct PathFlags {
         return flags[Int(id)]
     }
 
+    /// Records the fact for a path just added as `id`, when the flags of every earlier id are known (otherwise
+    /// `learn` computes it later).
+    @inline(__always)
+    mutating func record(_ flag: Bool, for id: Int32) {
+        if Int(id) == flags.count { flags.append(flag) }
+    }
+
     /// Forgets every flag, as the interner forgets its paths.
     mutating func removeAll() {
         flags.removeAll(keepingCapacity: true)

@@ -77,12 +77,12 @@ struct PrivacyFilters {
 
     /// The id in `paths` of the path to store for a record (`withStoredPath`, interned).
     ///
-    /// A path already interned is found by its logged bytes, and `addressFree` remembers per id whether those
-    /// bytes hold address-like text: most lines repeat a known path, and then cost one look-up instead of
-    /// `AddressMasking.containsAddress` and the interning. The stored path is the logged one exactly when the
-    /// path holds no address-like text, is within the length cap, is not rewritten and no query parameter is kept,
-    /// so only then is the logged path looked up; an id found for bytes with address-like text (a masked path
-    /// that still looks like one) is not used. Everything else goes through `withStoredPath`.
+    /// The stored path is the logged one exactly when it holds no address-like text, is within the length cap, is
+    /// not rewritten and no query parameter is kept. In that case the logged path is interned directly, with one
+    /// hash: a new path is added only when `AddressMasking` finds nothing in it, and a known one is used when
+    /// `addressFree` says (remembered per id) that its bytes hold no address-like text, so a repeated path is not
+    /// scanned again. Anything else (an address, a masked path that still looks like one) goes through
+    /// `withStoredPath`.
     @inline(__always)
     mutating func storedPathId(
         of record: AccessRecord, in paths: inout ByteInterner, addressFree: inout PathFlags
@@ -91,11 +91,21 @@ struct PrivacyFilters {
         let query = record.query
         if rewriter == nil, path.count <= storedPath.maximumLength,
             query == nil || storedPath.keptQueryParameters.isEmpty,
-            let id = paths.lookUp(path),
-            addressFree.flag(of: id) ?? addressFree.learn(upTo: id, of: paths, { !AddressMasking.containsAddress($0) })
+            let (id, isNew) = paths.intern(path, admittingNew: { !AddressMasking.containsAddress($0) })
         {
-            if let query, !query.isEmpty { queriesDropped += 1 }
-            return id
+            let isAddressFree: Bool
+            if isNew {
+                addressFree.record(true, for: id)
+                isAddressFree = true
+            } else {
+                isAddressFree =
+                    addressFree.flag(of: id)
+                    ?? addressFree.learn(upTo: id, of: paths) { !AddressMasking.containsAddress($0) }
+            }
+            if isAddressFree {
+                if let query, !query.isEmpty { queriesDropped += 1 }
+                return id
+            }
         }
         return withStoredPath(of: record) { paths.intern($0) }
     }
