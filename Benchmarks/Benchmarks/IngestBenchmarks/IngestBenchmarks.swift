@@ -145,6 +145,24 @@ let benchmarks: @Sendable () -> Void = {
         blackHole(try runIngest(logFiles.plain) { $0.classifiesUserAgents = false })
     }
 
+    // The same two on one core (`--threads 1`, the single-threaded path): the ingest core's own speed.
+    Benchmark("Ingest 1M lines, plain, hash mode, 1 thread", configuration: heavy) { benchmark in
+        _ = logFiles
+        benchmark.startMeasurement()
+        blackHole(try runIngest(logFiles.plain) { $0.threads = 1 })
+    }
+
+    Benchmark("Ingest 1M lines, plain, hash mode, user agents not classified, 1 thread", configuration: heavy) {
+        benchmark in
+        _ = logFiles
+        benchmark.startMeasurement()
+        blackHole(
+            try runIngest(logFiles.plain) {
+                $0.threads = 1
+                $0.classifiesUserAgents = false
+            })
+    }
+
     // User-agent classification: each distinct agent once with a fresh cache (every lookup a miss), and every
     // line's agent through a warm cache (the ingest's case: real logs repeat agents).
     // About 1,600 agents in a few milliseconds: measured in microseconds.
