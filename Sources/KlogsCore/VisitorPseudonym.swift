@@ -81,10 +81,6 @@ public struct VisitorPseudonym: Sendable {
 /// of each pseudonym it remembers and compares all of them, so the result is always the one `VisitorPseudonym`
 /// computes. Clients that are not addresses and lines with a virtual host are hashed every time.
 ///
-/// 4,096 entries (160 KiB) stay in a core's 512 KiB L2 cache next to the other per-line tables; 16,384 (640 KiB) hit
-/// a little more often, but a look-up then mostly waited for memory: on the 1M-line benchmark log 7-9% of the
-/// samples were that one load, against 4-5% in all now, for 40 more instructions a line of SipHash.
-///
 /// The table is kept when the key changes: entries carry the generation of the key they were made under, and a
 /// new key starts a new generation, so switching days back and forth costs nothing.
 public struct CachedVisitorPseudonym {
@@ -100,7 +96,7 @@ public struct CachedVisitorPseudonym {
     public private(set) var current: VisitorPseudonym?
     private var entries: [Entry]
     private var generation: UInt32 = 0
-    private static let slotBits: UInt64 = 12
+    private static let slotBits: UInt64 = 14
 
     /// Creates a cache without a key.
     public init() {
