@@ -3,9 +3,9 @@ import Synchronization
 
 /// One regular expression compiled by PCRE2 and by its JIT.
 ///
-/// This type and ``MatchScratch`` are the only places in the module that touch PCRE2's C state. ``UserAgentRuleSet``
-/// JIT-compiles every rule at load, on all cores (``compileJITNow()``); a pattern built on its own is JIT-compiled on
-/// its ``jitThreshold``-th match instead (PCRE2's interpreter runs it until then). Several threads may match one
+/// This type and ``MatchScratch`` are the only places in the module that touch PCRE2's C state. A pattern is
+/// JIT-compiled on its ``jitThreshold``-th match (PCRE2's interpreter runs it until then), or at once by
+/// ``compileJITNow()`` (``UserAgentRuleSet/compileEveryRule()``). Several threads may match one
 /// pattern at once, each with its own ``MatchScratch``: the compiled code is read-only, and the JIT works on a private
 /// copy that is published once, atomically (see ``jitCode()``).
 final class CompiledPattern: @unchecked Sendable {

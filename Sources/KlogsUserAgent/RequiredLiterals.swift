@@ -74,15 +74,17 @@ struct RequiredLiterals: Equatable {
     /// {`airis`, `airis_`} holds exactly when `airis` occurs.
     static func simplified(_ clause: Set<String>) -> Set<String> {
         guard clause.count > 1 else { return clause }
-        let sorted = clause.sorted { $0.utf8.count < $1.utf8.count }
-        var kept: [String] = []
-        for atom in sorted where !kept.contains(where: { contains(atom, $0) }) { kept.append(atom) }
-        return Set(kept)
-    }
-
-    /// Whether `text` contains `part`, byte by byte.
-    private static func contains(_ text: String, _ part: String) -> Bool {
-        containsBytes(Array(text.utf8), Array(part.utf8))
+        // Each atom's bytes are made once: making them per comparison (the comparisons are quadratic in the atoms of
+        // a clause, and a long alternation has hundreds) was a third of the whole literal analysis.
+        let atoms = clause.map { Array($0.utf8) }.sorted { $0.count < $1.count }
+        var kept: [[UInt8]] = []
+        kept.reserveCapacity(atoms.count)
+        // Only a shorter atom can be inside another: the atoms of a set are distinct.
+        for atom in atoms where !kept.contains(where: { $0.count < atom.count && containsBytes(atom, $0) }) {
+            kept.append(atom)
+        }
+        if kept.count == atoms.count { return clause }
+        return Set(kept.map { String(decoding: $0, as: UTF8.self) })
     }
 }
 
@@ -111,14 +113,22 @@ extension RequiredLiterals {
         return RequiredLiterals(clauses: clauses)
     }
 
-    /// At least one of the requirements holds: (A1 ∧ A2) ∨ (B1 ∧ B2) = ∧ (Ai ∨ Bj), kept small by falling back
-    /// to the union of the best clauses.
-    func or(_ other: RequiredLiterals) -> RequiredLiterals {
-        let maximumLength = self.maximumLength.flatMap { mine in other.maximumLength.map { max(mine, $0) } }
+    /// Makes this "this or `other`": (A1 ∧ A2) ∨ (B1 ∧ B2) = ∧ (Ai ∨ Bj), kept small by falling back to the union
+    /// of the best clauses. In place: a long alternation (`(CSimpleSpider|…|ZyBorg)`) adds one atom at a time to a
+    /// clause and a prefix table of hundreds.
+    mutating func formOr(_ other: RequiredLiterals) {
+        maximumLength = maximumLength.flatMap { mine in other.maximumLength.map { max(mine, $0) } }
+        formPrefixesOr(other.prefixes)
         guard !clauses.isEmpty, !other.clauses.isEmpty else {
-            return RequiredLiterals(clauses: [], prefixes: prefixesOr(other), maximumLength: maximumLength)
+            clauses = []
+            return
         }
-        if clauses.count * other.clauses.count <= 16 {
+        if clauses.count == 1 && other.clauses.count == 1 {
+            // The common case, as the general product below, without copying the clause.
+            var clause = clauses.removeLast()
+            clause.formUnion(other.clauses[0])
+            clauses.append(clause)
+        } else if clauses.count * other.clauses.count <= 16 {
             var result: [Set<String>] = []
             for left in clauses {
                 for right in other.clauses {
@@ -126,18 +136,23 @@ extension RequiredLiterals {
                     if !result.contains(union) { result.append(union) }
                 }
             }
-            return RequiredLiterals(clauses: result, prefixes: prefixesOr(other), maximumLength: maximumLength)
+            clauses = result
+        } else {
+            // Safe because both lists are non-empty, checked above.
+            clauses = [bestClause!.union(other.bestClause!)]
         }
-        // Safe because both lists are non-empty, checked above.
-        return RequiredLiterals(
-            clauses: [bestClause!.union(other.bestClause!)], prefixes: prefixesOr(other), maximumLength: maximumLength)
     }
 
-    /// The prefixes of "this or `other`": the union, with the larger distance for an atom in both.
-    private func prefixesOr(_ other: RequiredLiterals) -> [String: Int]? {
-        guard let prefixes, let otherPrefixes = other.prefixes else { return nil }
-        let union = prefixes.merging(otherPrefixes, uniquingKeysWith: max)
-        return union.count <= Self.maximumPrefixCount ? union : nil
+    /// Makes the prefixes those of "this or `other`": the union, with the larger distance for an atom in both.
+    private mutating func formPrefixesOr(_ otherPrefixes: [String: Int]?) {
+        guard var union = prefixes, let otherPrefixes else {
+            prefixes = nil
+            return
+        }
+        // Dropped first, so that `union` is the only reference and merges in place.
+        prefixes = nil
+        union.merge(otherPrefixes, uniquingKeysWith: max)
+        prefixes = union.count <= Self.maximumPrefixCount ? union : nil
     }
 }
 
@@ -185,14 +200,19 @@ private enum LiteralInfo {
         }
     }
 
-    /// This node or `other`.
-    func alternated(with other: LiteralInfo) -> LiteralInfo {
+    /// Makes this node "this node or `other`", in place (see ``RequiredLiterals/formOr(_:)``).
+    mutating func alternate(with other: LiteralInfo) {
         if case .exact(let left) = self, case .exact(let right) = other,
             left.count + right.count <= Self.maximumExactStrings
         {
-            return .exact(left.union(right))
+            self = .exact(left.union(right))
+            return
         }
-        return .match(required.or(other.required))
+        var required = self.required
+        // Dropped first, so that `required` holds the only reference to its clauses and prefixes.
+        self = .anything
+        required.formOr(other.required)
+        self = .match(required)
     }
 }
 
@@ -215,7 +235,7 @@ private struct PatternAnalyser {
         while current == UInt8(ascii: "|") {
             position += 1
             guard let next = parseConcatenation() else { return nil }
-            result = result.alternated(with: next)
+            result.alternate(with: next)
         }
         return result
     }

@@ -8,8 +8,11 @@
 /// replacement inside each set.
 ///
 /// The table has a power-of-two number of sets of ``ways`` entries; a key's hash picks its set, so a lookup compares
-/// at most eight stored hashes (one cache line) and, on a hash hit, the bytes. A hit allocates nothing; an insert
-/// copies the key into memory the cache owns (freed on replacement and in `deinit`).
+/// at most eight stored hashes (one cache line) and, on a hash hit, the length and then the bytes: a 64-bit hash alone
+/// is never trusted. Each entry is one allocation, a ``Record`` header followed by the key's bytes, so a hit reads
+/// the set's tags, the set's record addresses (one more cache line) and the record itself, where the length, the
+/// value and the bytes sit together. A hit allocates nothing; an insert copies the key into a new record (the old
+/// one freed on replacement and in `deinit`).
 ///
 /// All storage is manually allocated, which keeps the hit path free of reference counting, copy-on-write checks and
 /// exclusivity checks; this is the only type of the module that manages memory itself. Not thread-safe.
@@ -17,15 +20,20 @@ final class UserAgentCache {
     /// Entries per set.
     static let ways = 8
 
+    /// The start of an entry's allocation; the key's bytes follow it.
+    private struct Record {
+        /// The key's length in bytes.
+        var count: Int
+        /// The value stored for the key.
+        var value: Int32
+        /// ``UserAgentCache/lookupCount`` at the entry's last use, for replacement.
+        var lastUse: UInt32
+    }
+
     /// Per entry: the key's hash with the top bit set (0 marks an empty entry). A set's 8 tags fill one cache line.
     private let tags: UnsafeMutablePointer<UInt64>
-    /// Per entry: the key bytes (owned) and their count.
-    private let keys: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>
-    private let keyCounts: UnsafeMutablePointer<Int>
-    /// Per entry: the value.
-    private let values: UnsafeMutablePointer<Int32>
-    /// Per entry: `clock` at the last use, for replacement.
-    private let lastUse: UnsafeMutablePointer<UInt32>
+    /// Per entry: its record (a ``Record`` and the key's bytes), nil when empty. A set's 8 addresses fill one line.
+    private let records: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// Lookups so far; also the clock of the replacement policy.
     private(set) var lookupCount = 0
     /// Lookups that found nothing.
@@ -43,23 +51,14 @@ final class UserAgentCache {
         self.capacity = sets * Self.ways
         tags = .allocate(capacity: self.capacity)
         tags.initialize(repeating: 0, count: self.capacity)
-        keys = .allocate(capacity: self.capacity)
-        keys.initialize(repeating: nil, count: self.capacity)
-        keyCounts = .allocate(capacity: self.capacity)
-        keyCounts.initialize(repeating: 0, count: self.capacity)
-        values = .allocate(capacity: self.capacity)
-        values.initialize(repeating: 0, count: self.capacity)
-        lastUse = .allocate(capacity: self.capacity)
-        lastUse.initialize(repeating: 0, count: self.capacity)
+        records = .allocate(capacity: self.capacity)
+        records.initialize(repeating: nil, count: self.capacity)
     }
 
     deinit {
-        for entry in 0..<capacity { keys[entry]?.deallocate() }
+        for entry in 0..<capacity { records[entry]?.deallocate() }
         tags.deallocate()
-        keys.deallocate()
-        keyCounts.deallocate()
-        values.deallocate()
-        lastUse.deallocate()
+        records.deallocate()
     }
 
     /// The value stored for `key`, if any; marks the entry as recently used.
@@ -71,12 +70,15 @@ final class UserAgentCache {
         let tag = hash | (1 << 63)
         let first = (Int(truncatingIfNeeded: hash) & setMask) &* Self.ways
         for entry in first..<(first &+ Self.ways) where tags[entry] == tag {
-            // Safe because a non-zero tag means the entry holds a key of keyCounts[entry] bytes.
-            if keyCounts[entry] == key.count
-                && (key.isEmpty || memcmp(keys[entry]!, key.baseAddress!, key.count) == 0)
+            // Safe because a non-zero tag means the entry holds a record.
+            let record = records[entry].unsafelyUnwrapped
+            let header = record.assumingMemoryBound(to: Record.self)
+            if header.pointee.count == key.count
+                && (key.isEmpty
+                    || memcmp(record + MemoryLayout<Record>.stride, key.baseAddress.unsafelyUnwrapped, key.count) == 0)
             {
-                lastUse[entry] = UInt32(truncatingIfNeeded: lookupCount)
-                return values[entry]
+                header.pointee.lastUse = UInt32(truncatingIfNeeded: lookupCount)
+                return header.pointee.value
             }
         }
         missCount &+= 1
@@ -89,21 +91,24 @@ final class UserAgentCache {
         let clock = UInt32(truncatingIfNeeded: lookupCount)
         var victim = first
         for entry in first..<(first + Self.ways) {
-            if tags[entry] == 0 {
+            guard let record = records[entry] else {
                 victim = entry
                 break
             }
             // Wrapping distance from the current clock, so an overflow of the clock does not break the order.
-            if clock &- lastUse[entry] > clock &- lastUse[victim] { victim = entry }
+            if clock &- lastUse(record) > clock &- lastUse(records[victim].unsafelyUnwrapped) { victim = entry }
         }
-        keys[victim]?.deallocate()
-        let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(key.count, 1))
-        if let base = key.baseAddress { copy.initialize(from: base, count: key.count) }
-        keys[victim] = copy
-        keyCounts[victim] = key.count
+        records[victim]?.deallocate()
+        let record = UnsafeMutableRawPointer.allocate(
+            byteCount: MemoryLayout<Record>.stride + key.count, alignment: MemoryLayout<Record>.alignment)
+        record.initializeMemory(as: Record.self, to: Record(count: key.count, value: value, lastUse: clock))
+        if let base = key.baseAddress { (record + MemoryLayout<Record>.stride).copyMemory(from: base, byteCount: key.count) }
+        records[victim] = record
         tags[victim] = hash | (1 << 63)
-        values[victim] = value
-        lastUse[victim] = clock
+    }
+
+    private func lastUse(_ record: UnsafeMutableRawPointer) -> UInt32 {
+        record.assumingMemoryBound(to: Record.self).pointee.lastUse
     }
 
     /// A fast 64-bit hash of `bytes`, sixteen bytes per step (not for adversarial keys: a collision only costs a
@@ -125,15 +130,28 @@ final class UserAgentCache {
             first = mix(first ^ raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
             offset &+= 8
         }
+        second = mix(second ^ tail(raw, from: offset))
+        return mix(first ^ (second &* 0xFF51_AFD7_ED55_8CCD))
+    }
+
+    /// The last `count - offset` (fewer than 8) bytes as a little-endian number: the first of them in the low byte.
+    @inline(__always)
+    static func tail(_ raw: UnsafeRawBufferPointer, from offset: Int) -> UInt64 {
+        let remaining = raw.count &- offset
+        if remaining == 0 { return 0 }
+        if raw.count >= 8 {
+            // The key's last 8 bytes in one load, shifted so only the remaining ones are left (a byte loop was some
+            // 40% of the hash of a typical agent).
+            let last = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: raw.count &- 8, as: UInt64.self))
+            return last &>> UInt64(8 &* (8 &- remaining))
+        }
         var tail: UInt64 = 0
         var shift: UInt64 = 0
-        while offset < count {
-            tail |= UInt64(raw[offset]) &<< shift
+        for index in offset..<raw.count {
+            tail |= UInt64(raw[index]) &<< shift
             shift &+= 8
-            offset &+= 1
         }
-        second = mix(second ^ tail)
-        return mix(first ^ (second &* 0xFF51_AFD7_ED55_8CCD))
+        return tail
     }
 
     @inline(__always)

@@ -91,6 +91,31 @@ public struct UserAgentRules: Sendable {
     /// - Throws: ``UserAgentError/invalidRules(source:line:reason:)`` naming the line of the offending rule.
     public init(yaml: String, source: String) throws(UserAgentError) {
         self.source = source
+        // The plain file straight from libyaml's events; anything else (and every error) through Yams' node tree.
+        guard let lists = RuleFileEvents.ruleLists(yaml) else {
+            let lists = try Self.composedRules(yaml: yaml, source: source)
+            (browserRules, osRules, deviceRules) = (lists[.browser] ?? [], lists[.os] ?? [], lists[.device] ?? [])
+            return
+        }
+        // The same checks in the same order as `composedRules`, so that both paths report the same first error.
+        func rules(_ kind: Kind) throws(UserAgentError) -> [Rule] {
+            guard let list = lists[kind] else {
+                throw .invalidRules(source: source, line: 0, reason: "the list \(kind.rawValue) is missing")
+            }
+            return try list.map { entry throws(UserAgentError) in
+                try Self.rule(entry.pairs, line: entry.line, kind: kind, source: source)
+            }
+        }
+        browserRules = try rules(.browser)
+        osRules = try rules(.os)
+        deviceRules = try rules(.device)
+    }
+
+    /// The rule lists of `yaml` composed by Yams.
+    ///
+    /// - Throws: ``UserAgentError/invalidRules(source:line:reason:)`` for invalid YAML, a document of another shape,
+    ///   a missing list or a malformed rule (the first, in file order).
+    static func composedRules(yaml: String, source: String) throws(UserAgentError) -> [Kind: [Rule]] {
         let root: Node?
         do {
             // The basic resolver: every scalar is a string (no implicit int, bool or null resolution by regex).
@@ -113,41 +138,62 @@ public struct UserAgentRules: Sendable {
                 throw .invalidRules(source: source, line: 0, reason: "the list \(kind.rawValue) is missing")
             }
             lists[kind] = try sequence.map { node throws(UserAgentError) in
-                try Self.rule(from: node, kind: kind, source: source)
+                let (pairs, line) = try Self.pairs(of: node, kind: kind, source: source)
+                return try Self.rule(pairs, line: line, kind: kind, source: source)
             }
         }
-        browserRules = lists[.browser] ?? []
-        osRules = lists[.os] ?? []
-        deviceRules = lists[.device] ?? []
+        return lists
     }
 
-    private static func rule(from node: Node, kind: Kind, source: String) throws(UserAgentError) -> Rule {
+    /// The key-value pairs of a rule's node (keys that are not text are skipped) and its line.
+    private static func pairs(of node: Node, kind: Kind, source: String) throws(UserAgentError)
+        -> (pairs: [(String, String)], line: Int)
+    {
         let line = node.mark.map { $0.line } ?? 0
         guard let entry = node.mapping else {
             throw .invalidRules(source: source, line: line, reason: "a rule in \(kind.rawValue) is not a mapping")
         }
-        // One pass over the pairs: Yams' string subscript builds and resolves a key node per lookup.
-        var values: [String: String] = [:]
+        var pairs: [(String, String)] = []
         for (key, value) in entry {
             guard let name = key.scalar?.string else { continue }
             guard let text = value.scalar?.string else {
                 throw .invalidRules(source: source, line: line, reason: "\(name) in a rule of \(kind.rawValue) is not text")
             }
-            values[name] = text
+            pairs.append((name, text))
         }
-        guard let regex = values["regex"] else {
+        return (pairs, line)
+    }
+
+    /// The rule made of a rule mapping's pairs.
+    private static func rule(_ pairs: [(String, String)], line: Int, kind: Kind, source: String)
+        throws(UserAgentError) -> Rule
+    {
+        // Each value is put where it belongs: a dictionary per rule costs hashing for six keys at most.
+        let keys = kind.replacementKeys
+        var regex: String?
+        var flag: String?
+        var replacements = [String?](repeating: nil, count: keys.count)
+        for (name, text) in pairs {
+            if name == "regex" {
+                regex = text
+            } else if name == "regex_flag" {
+                flag = text
+            } else if let field = keys.firstIndex(of: name) {
+                // An empty replacement counts as absent, as in the reference implementations.
+                replacements[field] = text.isEmpty ? nil : text
+            }
+        }
+        guard let regex else {
             throw .invalidRules(source: source, line: line, reason: "a rule in \(kind.rawValue) has no regex")
         }
         var caseInsensitive = false
-        if let flag = values["regex_flag"] {
+        if let flag {
             guard flag == "i" else {
                 throw .invalidRules(
                     source: source, line: line, reason: "unknown regex_flag '\(flag)' (only 'i' is defined)")
             }
             caseInsensitive = true
         }
-        // An empty replacement counts as absent, as in the reference implementations.
-        let replacements = kind.replacementKeys.map { key in values[key].flatMap { $0.isEmpty ? nil : $0 } }
         return Rule(regex: regex, caseInsensitive: caseInsensitive, replacements: replacements, line: line)
     }
 }

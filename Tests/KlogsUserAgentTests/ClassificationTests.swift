@@ -241,6 +241,21 @@ struct CacheTests {
         }
         #expect(hashes.count == 1 + (1..<40).reduce(0, +))
     }
+
+    @Test("The tail of the hash read in one load equals the bytes assembled one by one, at every length")
+    func hashTail() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<48 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            bytes.withUnsafeBytes { raw in
+                for offset in max(0, length - 7)...length {
+                    var expected: UInt64 = 0
+                    for (shift, byte) in raw[offset...].enumerated() { expected |= UInt64(byte) << (8 * shift) }
+                    #expect(UserAgentCache.tail(raw, from: offset) == expected, "length \(length), offset \(offset)")
+                }
+            }
+        }
+    }
 }
 
 @Suite("JSON lines")

@@ -134,6 +134,42 @@ struct RuleFileTests {
         #expect(debian.deviceRules.contains { $0.caseInsensitive })
     }
 
+    @Test("Rule files read from libyaml's events give the same rules, lines included, as Yams' node tree")
+    func eventsMatchYams() throws {
+        for copy in [UAPCoreCopy.debian, UAPCoreCopy.upstream] {
+            let text = try String(contentsOfFile: copy.rulesPath, encoding: .utf8)
+            #expect(RuleFileEvents.ruleLists(text) != nil, "the plain path reads \(copy.name)")
+            let rules = try UserAgentRules(yaml: text, source: copy.name)
+            let composed = try UserAgentRules.composedRules(yaml: text, source: copy.name)
+            #expect(rules.browserRules == composed[.browser])
+            #expect(rules.osRules == composed[.os])
+            #expect(rules.deviceRules == composed[.device])
+        }
+        // Shapes the plain path leaves to Yams: an alias, a nested value under another key, a duplicate key.
+        let aliased = """
+            shared: &rule {regex: 'A(\\d)'}
+            user_agent_parsers: [*rule]
+            os_parsers: []
+            device_parsers: []
+            notes: {a: b}
+            """
+        #expect(RuleFileEvents.ruleLists(aliased) == nil)
+        #expect(try UserAgentRules(yaml: aliased, source: "x").browserRules.map(\.regex) == ["A(\\d)"])
+        let duplicated = "user_agent_parsers: []\nos_parsers: []\ndevice_parsers: []\nos_parsers: []\n"
+        #expect(RuleFileEvents.ruleLists(duplicated) == nil)
+        #expect(throws: UserAgentError.self) { try UserAgentRules(yaml: duplicated, source: "x") }
+        // Quoted and flow-style scalars are still plain.
+        let flow = """
+            "user_agent_parsers": [{regex: 'B/(\\d+)', "family_replacement": 'Bee $1'}]
+            os_parsers: []
+            device_parsers: []
+            version: 1
+            """
+        #expect(RuleFileEvents.ruleLists(flow) != nil)
+        let rule = try UserAgentRules(yaml: flow, source: "x").browserRules
+        #expect(rule == [.init(regex: "B/(\\d+)", replacements: ["Bee $1", nil, nil, nil, nil], line: 1)])
+    }
+
     @Test("A missing file is named in the error")
     func missingFile() {
         #expect {
