@@ -44,17 +44,54 @@ public struct ByteInterner: Sendable {
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         if lastID >= 0 && equals(Int(lastID), bytes) { return lastID }
         let hash = Self.hash(bytes, seed: seed)
+        switch probe(bytes, hash: hash) {
+        case .found(let id):
+            lastID = id
+            return id
+        case .empty(let slot):
+            return insert(bytes, hash: hash, slot: slot)
+        }
+    }
+
+    /// The id of `bytes`, and whether they are new; new bytes are added only when `admit` accepts them (nil
+    /// otherwise). Hashes once for the look-up and the addition.
+    ///
+    /// - Complexity: O(bytes.count) expected, plus `admit`'s cost for new bytes.
+    public mutating func intern(
+        _ bytes: UnsafeRawBufferPointer, admittingNew admit: (UnsafeRawBufferPointer) -> Bool
+    ) -> (id: Int32, isNew: Bool)? {
+        if lastID >= 0 && equals(Int(lastID), bytes) { return (lastID, false) }
+        let hash = Self.hash(bytes, seed: seed)
+        switch probe(bytes, hash: hash) {
+        case .found(let id):
+            lastID = id
+            return (id, false)
+        case .empty(let slot):
+            guard admit(bytes) else { return nil }
+            return (insert(bytes, hash: hash, slot: slot), true)
+        }
+    }
+
+    /// Where `bytes` are in the table: their id, or the empty slot where they would go.
+    private enum Probe {
+        case found(Int32)
+        case empty(Int)
+    }
+
+    @inline(__always)
+    private func probe(_ bytes: UnsafeRawBufferPointer, hash: UInt64) -> Probe {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
             let stored = slots[slot]
-            if stored == 0 { break }
+            if stored == 0 { return .empty(slot) }
             let id = Int(stored - 1)
-            if hashes[id] == hash && equals(id, bytes) {
-                lastID = Int32(id)
-                return lastID
-            }
+            if hashes[id] == hash && equals(id, bytes) { return .found(Int32(id)) }
             slot = (slot + 1) & mask
         }
+    }
+
+    /// Adds new `bytes` at the empty `slot` that `probe` found for them.
+    private mutating func insert(_ bytes: UnsafeRawBufferPointer, hash: UInt64, slot: Int) -> Int32 {
         precondition(ends.count < Int(Int32.max), "ByteInterner is full")
         let id = ends.count
         arena.append(contentsOf: bytes)
@@ -68,15 +105,8 @@ public struct ByteInterner: Sendable {
 
     /// The id of `bytes` if they were interned, without adding them.
     public func id(of bytes: UnsafeRawBufferPointer) -> Int32? {
-        let hash = Self.hash(bytes, seed: seed)
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let stored = slots[slot]
-            if stored == 0 { return nil }
-            let id = Int(stored - 1)
-            if hashes[id] == hash && equals(id, bytes) { return Int32(id) }
-            slot = (slot + 1) & mask
-        }
+        guard case .found(let id) = probe(bytes, hash: Self.hash(bytes, seed: seed)) else { return nil }
+        return id
     }
 
     /// The id of `bytes` if they were interned, without adding them; remembered as the last id, like `intern`'s.

@@ -68,4 +68,29 @@ struct ByteInternerTests {
         #expect(interner.intern("GET") == 1)
         #expect(interner.count == 2)
     }
+
+    @Test("Interning with an admission check adds only admitted new values, and finds known ones unchecked")
+    func admission() {
+        var interner = ByteInterner(capacity: 2)
+        var checked: [String] = []
+        /// "id new", "id known" or "refused".
+        func intern(_ text: String) -> String {
+            let result = Array(text.utf8).withUnsafeBytes { bytes in
+                interner.intern(bytes) { candidate in
+                    let value = String(decoding: candidate, as: UTF8.self)
+                    checked.append(value)
+                    return !value.contains("x")
+                }
+            }
+            return result.map { "\($0.id) \($0.isNew ? "new" : "known")" } ?? "refused"
+        }
+        #expect(["/a", "/x", "/b", "/a", "/b"].map(intern) == ["0 new", "refused", "1 new", "0 known", "1 known"])
+        #expect(interner.intern("/x") == 2)
+        #expect(intern("/x") == "2 known")
+        #expect(checked == ["/a", "/x", "/b"])
+        // Through growth, with the last-id shortcut and without.
+        for index in 0..<1_000 { #expect(intern("/p\(index)") == "\(3 + index) new") }
+        for index in stride(from: 999, through: 0, by: -7) { #expect(intern("/p\(index)") == "\(3 + index) known") }
+        #expect(interner.count == 1_003)
+    }
 }

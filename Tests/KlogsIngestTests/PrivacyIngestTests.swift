@@ -269,6 +269,27 @@ import Testing
         #expect(summary.queriesDropped == 2)
     }
 
+    /// A path is looked up by its logged bytes once it is known (`PrivacyFilters.storedPathId`): a repeated path
+    /// with an address must be masked every time, and a logged path equal to a masked one must stay as it is.
+    @Test(arguments: [1, 2]) func aRepeatedPathIsMaskedOnEveryLine(threads: Int) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let logged = [
+            "/lookup/203.0.113.99", "/lookup/:ip", "/lookup/203.0.113.99", "/v6/2001:db8::1?q=1", "/lookup/:ip",
+            "/v6/2001:db8::1", "/plain?token=s3cret", "/plain", "/lookup/203.0.113.99", "/plain?",
+        ]
+        let text = logged.map { Self.line("198.51.100.7", path: $0) }.joined()
+        let log = try directory.file("a.log", Array(text.utf8))
+        let summary = try ingest([log], into: directory) { $0.threads = threads }
+        let paths = try strings("path", in: directory).compactMap { $0 }.sorted()
+        let expected =
+            Array(repeating: "/lookup/:ip", count: 5) + Array(repeating: "/plain", count: 3)
+            + Array(repeating: "/v6/:ip", count: 2)
+        #expect(paths == expected)
+        #expect(summary.pathsAddressMasked == 5)
+        #expect(summary.queriesDropped == 2)
+    }
+
     @Test func aVirtualHostHoldingAnAddressIsStoredAsAMarker() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

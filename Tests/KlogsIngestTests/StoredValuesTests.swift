@@ -38,22 +38,22 @@ import Testing
 
     @Test func assetFlagsFollowThePathIds() {
         var paths = ByteInterner()
-        var flags = AssetPaths()
+        var flags = PathFlags()
         let samples = ["/", "/logo.png", "/app.js?v=1", "/a.b/readme", "/font.WOFF2", "/index.html"]
         for (round, path) in (samples + samples.reversed()).enumerated() {
             let id = paths.intern(path)
             let expected = Array(path.utf8).withUnsafeBytes { AssetExtensions.standard.matches(path: $0) }
-            let known = flags.isAsset(id) ?? flags.learn(upTo: id, of: paths, assets: .standard)
+            let known = flags.isAsset(id, of: paths, assets: .standard)
             #expect(known == expected, "\(round): \(path)")
         }
         // Ids interned elsewhere (the parallel pipeline's sequencer) are learned in one go.
         var other = ByteInterner()
-        var otherFlags = AssetPaths()
+        var otherFlags = PathFlags()
         for path in samples { _ = other.intern(path) }
-        let fifth = otherFlags.learn(upTo: 4, of: other, assets: .standard)
+        let fifth = otherFlags.isAsset(4, of: other, assets: .standard)
         #expect(fifth)
-        #expect(otherFlags.isAsset(1) == true && otherFlags.isAsset(3) == false && otherFlags.isAsset(5) == nil)
+        #expect(otherFlags.flag(of: 1) == true && otherFlags.flag(of: 3) == false && otherFlags.flag(of: 5) == nil)
         otherFlags.removeAll()
-        #expect(otherFlags.isAsset(0) == nil)
+        #expect(otherFlags.flag(of: 0) == nil)
     }
 }

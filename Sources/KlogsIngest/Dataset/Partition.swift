@@ -51,7 +51,9 @@ final class Partition {
     var referrerHostCache = ReferrerHostCache()
     var clientNetworks = ByteInterner()
     /// Which interned paths are assets, by path id.
-    var assetPaths = AssetPaths()
+    var assetPaths = PathFlags()
+    /// Which interned paths hold no address-like text, by path id (`PrivacyFilters.storedPathId`).
+    var addressFreePaths = PathFlags()
 
     // Pending `events` rows, one array per column.
     var timestamps: [Int64] = []
@@ -121,6 +123,7 @@ final class Partition {
         pathsForgotten += paths.count
         paths.removeAll(keepingCapacity: true)
         assetPaths.removeAll()
+        addressFreePaths.removeAll()
         methods.removeAll(keepingCapacity: true)
         vhosts.removeAll(keepingCapacity: true)
         referrerHosts.removeAll(keepingCapacity: true)

@@ -64,7 +64,9 @@ final class ChunkBatch: @unchecked Sendable {
 
     var paths = ByteInterner()
     /// Which of the chunk's paths are assets, by chunk-local path id.
-    var assetPaths = AssetPaths()
+    var assetPaths = PathFlags()
+    /// Which interned paths hold no address-like text, by path id (`PrivacyFilters.storedPathId`).
+    var addressFreePaths = PathFlags()
     var methods = ByteInterner()
     var vhosts = ByteInterner()
     var referrerHosts = ByteInterner()
@@ -113,6 +115,7 @@ final class ChunkBatch: @unchecked Sendable {
         restartsUserAgentClasses = false
         paths.removeAll(keepingCapacity: true)
         assetPaths.removeAll()
+        addressFreePaths.removeAll()
         methods.removeAll(keepingCapacity: true)
         vhosts.removeAll(keepingCapacity: true)
         referrerHosts.removeAll(keepingCapacity: true)

@@ -130,11 +130,10 @@ final class ChunkWorker: @unchecked Sendable {
         batch.days.append(day)
         batch.hours.append(hour)
         let isBot = userAgents.isBot(classId)
-        let pathId = privacy.withStoredPath(of: record) { batch.paths.intern($0) }
+        let pathId = privacy.storedPathId(of: record, in: &batch.paths, addressFree: &batch.addressFreePaths)
         let kind = RequestCategory(
             method: record.method, status: record.status, isBot: isBot,
-            isAsset: batch.assetPaths.isAsset(pathId)
-                ?? batch.assetPaths.learn(upTo: pathId, of: batch.paths, assets: configuration.assetExtensions))
+            isAsset: batch.assetPaths.isAsset(pathId, of: batch.paths, assets: configuration.assetExtensions))
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &batch.vhosts) } ?? -1
         batch.pathIds.append(pathId)

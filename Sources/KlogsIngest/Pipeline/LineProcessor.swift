@@ -211,14 +211,13 @@ struct LineProcessor {
         let record = self.record
         let (classId, fingerprint) = userAgents.classify(record.userAgent)
 
-        let pathId = privacy.withStoredPath(of: record) { partition.paths.intern($0) }
+        let pathId = privacy.storedPathId(of: record, in: &partition.paths, addressFree: &partition.addressFreePaths)
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status
         let kind = RequestCategory(
             method: record.method, status: status, isBot: userAgents.isBot(classId),
-            isAsset: partition.assetPaths.isAsset(pathId)
-                ?? partition.assetPaths.learn(upTo: pathId, of: partition.paths, assets: configuration.assetExtensions))
+            isAsset: partition.assetPaths.isAsset(pathId, of: partition.paths, assets: configuration.assetExtensions))
 
         let client = privacy.client(of: record)
         if configuration.writeEvents {

@@ -71,31 +71,49 @@ enum StoredValues {
     }
 }
 
-/// Whether each path of a path interner is an asset (`AssetExtensions.matches`), remembered by path id: a path
-/// repeats on many lines, so its extension is looked up once per distinct path instead of once per line.
+/// A yes-or-no fact about each path of a path interner (is it an asset, is it free of address-like text),
+/// remembered by path id: a path repeats on many lines, so the fact is computed once per distinct path instead of
+/// once per line.
 ///
-/// The flags follow the interner's ids; `removeAll()` must go with the interner's.
-struct AssetPaths {
+/// A fact must depend on the path's bytes only. The flags follow the interner's ids; `removeAll()` must go with
+/// the interner's.
+struct PathFlags {
     private var flags: [Bool] = []
 
-    /// Whether path `id` is an asset, or nil when its flag is not known yet (`learn`).
+    /// The fact for path `id`, or nil when it is not known yet (`learn`).
     @inline(__always)
-    func isAsset(_ id: Int32) -> Bool? {
+    func flag(of id: Int32) -> Bool? {
         Int(id) < flags.count ? flags[Int(id)] : nil
     }
 
-    /// Computes the flags of the paths of `paths` up to `id`, and returns path `id`'s.
-    mutating func learn(upTo id: Int32, of paths: ByteInterner, assets: AssetExtensions) -> Bool {
+    /// Computes the fact for the paths of `paths` up to `id`, and returns path `id`'s.
+    mutating func learn(
+        upTo id: Int32, of paths: ByteInterner, _ fact: (UnsafeRawBufferPointer) -> Bool
+    ) -> Bool {
         while flags.count <= Int(id) {
-            let isAsset = paths.bytes(of: Int32(flags.count)).withUnsafeBytes { assets.matches(path: $0) }
-            flags.append(isAsset)
+            flags.append(paths.bytes(of: Int32(flags.count)).withUnsafeBytes(fact))
         }
         return flags[Int(id)]
+    }
+
+    /// Records the fact for a path just added as `id`, when the flags of every earlier id are known (otherwise
+    /// `learn` computes it later).
+    @inline(__always)
+    mutating func record(_ flag: Bool, for id: Int32) {
+        if Int(id) == flags.count { flags.append(flag) }
     }
 
     /// Forgets every flag, as the interner forgets its paths.
     mutating func removeAll() {
         flags.removeAll(keepingCapacity: true)
+    }
+}
+
+extension PathFlags {
+    /// Whether path `id` of `paths` is an asset (`AssetExtensions.matches`).
+    @inline(__always)
+    mutating func isAsset(_ id: Int32, of paths: ByteInterner, assets: AssetExtensions) -> Bool {
+        flag(of: id) ?? learn(upTo: id, of: paths) { assets.matches(path: $0) }
     }
 }
 

@@ -75,6 +75,41 @@ struct PrivacyFilters {
         return store(record.path, query: query, body)
     }
 
+    /// The id in `paths` of the path to store for a record (`withStoredPath`, interned).
+    ///
+    /// The stored path is the logged one exactly when it holds no address-like text, is within the length cap, is
+    /// not rewritten and no query parameter is kept. In that case the logged path is interned directly, with one
+    /// hash: a new path is added only when `AddressMasking` finds nothing in it, and a known one is used when
+    /// `addressFree` says (remembered per id) that its bytes hold no address-like text, so a repeated path is not
+    /// scanned again. Anything else (an address, a masked path that still looks like one) goes through
+    /// `withStoredPath`.
+    @inline(__always)
+    mutating func storedPathId(
+        of record: AccessRecord, in paths: inout ByteInterner, addressFree: inout PathFlags
+    ) -> Int32 {
+        let path = record.path
+        let query = record.query
+        if rewriter == nil, path.count <= storedPath.maximumLength,
+            query == nil || storedPath.keptQueryParameters.isEmpty,
+            let (id, isNew) = paths.intern(path, admittingNew: { !AddressMasking.containsAddress($0) })
+        {
+            let isAddressFree: Bool
+            if isNew {
+                addressFree.record(true, for: id)
+                isAddressFree = true
+            } else {
+                isAddressFree =
+                    addressFree.flag(of: id)
+                    ?? addressFree.learn(upTo: id, of: paths) { !AddressMasking.containsAddress($0) }
+            }
+            if isAddressFree {
+                if let query, !query.isEmpty { queriesDropped += 1 }
+                return id
+            }
+        }
+        return withStoredPath(of: record) { paths.intern($0) }
+    }
+
     @inline(__always)
     private mutating func store<Result>(
         _ path: UnsafeRawBufferPointer, query: UnsafeRawBufferPointer?, _ body: (UnsafeRawBufferPointer) -> Result
