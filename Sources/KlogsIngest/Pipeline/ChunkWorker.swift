@@ -15,6 +15,7 @@ import KlogsUserAgent
 final class ChunkWorker: @unchecked Sendable {
     private let configuration: IngestConfiguration
     private var parser: AccessLogParser
+    /// The parse work area; `parse(_:)` moves it into a local for the chunk (see there).
     private var record = AccessRecord()
     private var privacy: PrivacyFilters
     /// The worker's own classes; each batch lists the ones it added, for the sequencer to map to the run's table.
@@ -82,10 +83,16 @@ final class ChunkWorker: @unchecked Sendable {
             batch.restartsUserAgentClasses = true
         }
         splitter.reset()
+        // A local record: read from this class's property, every line's record would be copied (a retain and a
+        // release of its scratch buffer, and a value-witness copy) before being handed to `append`.
+        var record = self.record
+        defer { self.record = record }
         do {
-            try splitter.feed(batch.bytes) { number, line in try handle(line, number: number, into: batch) }
+            try splitter.feed(batch.bytes) { number, line in
+                try handle(line, number: number, record: &record, into: batch)
+            }
             if batch.finishesInput {
-                try splitter.finish { number, line in try handle(line, number: number, into: batch) }
+                try splitter.finish { number, line in try handle(line, number: number, record: &record, into: batch) }
             }
         } catch {
             batch.failure = error
@@ -97,7 +104,9 @@ final class ChunkWorker: @unchecked Sendable {
         splitter.reset()
     }
 
-    private func handle(_ line: SplitLine, number: Int, into batch: ChunkBatch) throws {
+    private func handle(
+        _ line: SplitLine, number: Int, record: inout AccessRecord, into batch: ChunkBatch
+    ) throws {
         linesRead += 1
         guard case .complete(let bytes) = line else {
             reject(.lineTooLong, number: number, in: batch)
