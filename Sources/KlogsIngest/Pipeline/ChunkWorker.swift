@@ -140,8 +140,9 @@ final class ChunkWorker: @unchecked Sendable {
         batch.hours.append(hour)
         let isBot = userAgents.isBot(classId)
         let pathId = privacy.storedPathId(of: record, in: &batch.paths, addressFree: &batch.addressFreePaths)
+        let method = record.method
         let kind = RequestCategory(
-            method: record.method, status: record.status, isBot: isBot,
+            method: method, status: record.status, isBot: isBot,
             isAsset: batch.assetPaths.isAsset(pathId, of: batch.paths, assets: configuration.assetExtensions))
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &batch.vhosts) } ?? -1
@@ -171,7 +172,7 @@ final class ChunkWorker: @unchecked Sendable {
                 StoredValues.internNetwork(
                     of: client, configuration: configuration, scratch: &scratch, into: &batch.clientNetworks))
         }
-        batch.methodIds.append(batch.methods.intern(record.method))
+        batch.methodIds.append(batch.methods.intern(method))
         batch.referrerIds.append(
             StoredValues.internReferrerHost(
                 record.referrer, scratch: &scratch, into: &batch.referrerHosts, cache: &batch.referrerHostCache))

@@ -215,8 +215,9 @@ struct LineProcessor {
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status
+        let method = record.method
         let kind = RequestCategory(
-            method: record.method, status: status, isBot: userAgents.isBot(classId),
+            method: method, status: status, isBot: userAgents.isBot(classId),
             isAsset: partition.assetPaths.isAsset(pathId, of: partition.paths, assets: configuration.assetExtensions))
 
         let client = privacy.client(of: record)
@@ -234,7 +235,7 @@ struct LineProcessor {
                         of: client, configuration: configuration, scratch: &scratch, into: &partition.clientNetworks))
             }
             partition.vhostIds.append(vhostId)
-            partition.methodIds.append(partition.methods.intern(record.method))
+            partition.methodIds.append(partition.methods.intern(method))
             partition.pathIds.append(pathId)
             partition.statuses.append(status)
             partition.byteCounts.append(record.responseBytes)
