@@ -61,6 +61,9 @@ public final class Ingestor {
             return summary
         }
 
+        // The rules compile on other threads while this one takes the lock, recovers and opens the key store.
+        let ruleLoad = configuration.classifiesUserAgents
+            ? UserAgentRuleLoad(path: configuration.userAgentRules ?? UserAgentRules.defaultPath) : nil
         // With `ulimit -f`, a write past the limit fails with EFBIG (a clean error) instead of killing the process.
         _ = signal(SIGXFSZ, SIG_IGN)
         // SIGINT, SIGTERM: stop reading, commit what was read, say so (see StopSignals).
@@ -89,14 +92,13 @@ public final class Ingestor {
             throw IngestFailure(message: "\(error)")
         }
 
-        var rules: UserAgentRuleSet? = nil
-        if configuration.classifiesUserAgents {
-            do {
-                rules = try UserAgentRuleSet(contentsOfFile: configuration.userAgentRules ?? UserAgentRules.defaultPath)
-            } catch {
-                throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
-            }
+        let loaded: UserAgentRuleLoad.Loaded?
+        do {
+            loaded = try ruleLoad?.wait()
+        } catch {
+            throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
         }
+        let rules = loaded?.rules
         let keys: KeyStore?
         let lifecycle = KeyLifecycle(
             graceSeconds: configuration.keyGraceSeconds, now: configuration.currentTime ?? KeyLifecycle.currentTime())
@@ -121,7 +123,8 @@ public final class Ingestor {
         var processor: LineProcessor
         do {
             let userAgents = UserAgentTable(
-                classifier: rules.map { UserAgentClassifier(rules: $0) }, classLimit: configuration.userAgentClassLimit)
+                classifier: rules.map { UserAgentClassifier(rules: $0) }, vocabulary: loaded?.vocabulary,
+                classLimit: configuration.userAgentClassLimit)
             processor = try LineProcessor(
                 configuration: configuration, writer: writer, userAgents: userAgents, keys: keys, lifecycle: lifecycle,
                 rejects: rejects)

@@ -14,7 +14,12 @@ struct UserAgentVocabulary: Sendable {
     /// The vocabulary of a rules file, or `nil` when it cannot be read (then nothing is filtered).
     init?(rulesPath: String) {
         guard let text = try? String(contentsOfFile: rulesPath, encoding: .utf8) else { return nil }
-        words = Self.words(of: text)
+        self.init(rulesText: text)
+    }
+
+    /// The vocabulary of a rules file's text, read already.
+    init(rulesText: String) {
+        words = Self.words(of: rulesText)
     }
 
     /// The words of a text: maximal runs of ASCII letters and digits, found byte by byte (a start-up cost: the
