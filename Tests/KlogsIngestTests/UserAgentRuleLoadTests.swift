@@ -5,14 +5,14 @@ import Testing
 
 @testable import KlogsIngest
 
-/// The rules loaded beside the ingest's start-up: from one read of the file, the same rule set and vocabulary as
-/// before, and the same errors, reported before anything is written.
+/// The rules of an ingest from one read of the file: the same rule set and vocabulary as before, and the same
+/// errors, reported before anything is written.
 @Suite struct UserAgentRuleLoadTests {
     static let smallRules = TestPaths.fixtures.appendingPathComponent("small-ua-rules.yaml").path
     static let sample = TestPaths.fixtures.appendingPathComponent("sample-access.log").path
 
     @Test func givesTheRulesAndTheVocabularyOfTheFile() throws {
-        let loaded = try UserAgentRuleLoad(path: Self.smallRules).wait()
+        let loaded = try UserAgentRuleLoad(path: Self.smallRules)
         #expect(loaded.rules.source == Self.smallRules)
         let text = try String(contentsOfFile: Self.smallRules, encoding: .utf8)
         let fromPath = try #require(UserAgentVocabulary(rulesPath: Self.smallRules))
@@ -37,7 +37,7 @@ import Testing
         let rules = directory.path + "/bad.yaml"
         try "user_agent_parsers:\n  - regex: '(Firefox'\nos_parsers: []\ndevice_parsers: []\n"
             .write(toFile: rules, atomically: true, encoding: .utf8)
-        #expect(throws: (any Error).self) { try UserAgentRuleLoad(path: rules).wait() }
+        #expect(throws: (any Error).self) { try UserAgentRuleLoad(path: rules) }
         var configuration = IngestConfiguration(dataDirectory: directory.path + "/data", inputs: [Self.sample])
         configuration.userAgentRules = rules
         let failure = try #require(throws: IngestFailure.self) { try Ingestor(configuration: configuration).run() }

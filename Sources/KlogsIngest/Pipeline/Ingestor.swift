@@ -61,9 +61,6 @@ public final class Ingestor {
             return summary
         }
 
-        // The rules compile on other threads while this one takes the lock, recovers and opens the key store.
-        let ruleLoad = configuration.classifiesUserAgents
-            ? UserAgentRuleLoad(path: configuration.userAgentRules ?? UserAgentRules.defaultPath) : nil
         // With `ulimit -f`, a write past the limit fails with EFBIG (a clean error) instead of killing the process.
         _ = signal(SIGXFSZ, SIG_IGN)
         // SIGINT, SIGTERM: stop reading, commit what was read, say so (see StopSignals).
@@ -92,9 +89,11 @@ public final class Ingestor {
             throw IngestFailure(message: "\(error)")
         }
 
-        let loaded: UserAgentRuleLoad.Loaded?
+        var loaded: UserAgentRuleLoad? = nil
         do {
-            loaded = try ruleLoad?.wait()
+            if configuration.classifiesUserAgents {
+                loaded = try UserAgentRuleLoad(path: configuration.userAgentRules ?? UserAgentRules.defaultPath)
+            }
         } catch {
             throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
         }

@@ -1,48 +1,21 @@
-import Dispatch
-internal import Foundation
 import KlogsUserAgent
 
-/// The user-agent rules of an ingest, compiled on a thread of their own while the run's start-up (the lock,
-/// recovery, the ledger and the key store, with their fsyncs) goes on, instead of after it.
+/// What an ingest needs of its rules file: the compiled rules and the vocabulary (see `UserAgentVocabulary`), both
+/// from one read of the file (the vocabulary used to read it a second time).
 ///
-/// The rules file is read once: its text gives both the compiled rules and the vocabulary (see
-/// `UserAgentVocabulary`), which the waiting thread builds while the rules compile.
-///
-/// A thread of its own, not a task on `DispatchQueue.global()`: that pool has one worker per core, and the rule
-/// set's PCRE2 compilation and prefilter analysis need them both; a load occupying one would run the analysis on
-/// one core.
-final class UserAgentRuleLoad: @unchecked Sendable {
-    /// What a run needs of its rules file.
-    struct Loaded {
-        let rules: UserAgentRuleSet
-        let vocabulary: UserAgentVocabulary
-    }
+/// Loading on a thread of its own, beside the lock, recovery and ledger, was tried and measured no faster on the
+/// two-core machine (the rule set's analysis and PCRE2 compilation already keep both cores busy; see
+/// `docs/USER-AGENTS.md`).
+struct UserAgentRuleLoad {
+    let rules: UserAgentRuleSet
+    let vocabulary: UserAgentVocabulary
 
-    private let text: Result<String, UserAgentError>
-    private let done = DispatchSemaphore(value: 0)
-    // Written by the loading thread before it signals `done`, read only after waiting for it: hence unchecked.
-    private var rules: Result<UserAgentRuleSet, UserAgentError>?
-
-    /// Reads the rules file at `path` and starts compiling it.
-    init(path: String) {
-        text = Result { () throws(UserAgentError) in try UserAgentRules.text(ofFile: path) }
-        guard case .success(let text) = text else { return }
-        let thread = Thread { [self] in
-            rules = Result { () throws(UserAgentError) in
-                try UserAgentRuleSet(UserAgentRules(yaml: text, source: path))
-            }
-            done.signal()
-        }
-        thread.start()
-    }
-
-    /// Builds the vocabulary, then waits for the rules.
+    /// Reads the rules file at `path` and compiles it.
     ///
     /// - Throws: the ``UserAgentError`` that reading or compiling the rules met.
-    func wait() throws(UserAgentError) -> Loaded {
-        let vocabulary = UserAgentVocabulary(rulesText: try text.get())
-        done.wait()
-        // Safe because the semaphore is signalled only after the loading thread has set `rules`.
-        return Loaded(rules: try rules!.get(), vocabulary: vocabulary)
+    init(path: String) throws(UserAgentError) {
+        let text = try UserAgentRules.text(ofFile: path)
+        rules = try UserAgentRuleSet(UserAgentRules(yaml: text, source: path))
+        vocabulary = UserAgentVocabulary(rulesText: text)
     }
 }
