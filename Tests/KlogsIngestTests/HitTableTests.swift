@@ -68,6 +68,25 @@ import Testing
         Self.check(table, against: oracle)
     }
 
+    /// The sequencer's merge of chunks' aggregates (`merge`, a group of keys at a time) sums as adding them one by
+    /// one would, while the table grows, with batches smaller and larger than a group.
+    @Test func mergingChunksInBatchesSumsTheirAggregates() {
+        let table = HitTable(minimumCapacity: 8)
+        var oracle: [HitKey: HitTotals] = [:]
+        for (chunk, lines) in [0, 1, 15, 16, 17, 5_000, 20_000, 3].enumerated() {
+            let chunkTable = HitTable(minimumCapacity: 8)
+            for (key, totals) in Self.fill(chunkTable, lines: lines, seed: UInt64(10 + chunk)) {
+                oracle[key, default: HitTotals()].hits += totals.hits
+                oracle[key, default: HitTotals()].bytes += totals.bytes
+            }
+            var entries: [HitTable.Entry] = []
+            chunkTable.forEachInFirstUseOrder { key, totals in entries.append(.init(key: key.packed, totals: totals)) }
+            entries.withUnsafeBufferPointer { table.merge($0) }
+        }
+        #expect(oracle.count > 10_000)
+        Self.check(table, against: oracle)
+    }
+
     @Test func realisticKeysSortAsPackedIntegersInRowOrder() {
         let table = HitTable(minimumCapacity: 8)
         let oracle = Self.fill(table, lines: 100_000, seed: 4, realistic: true)

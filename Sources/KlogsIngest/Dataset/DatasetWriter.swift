@@ -185,6 +185,8 @@ final class DatasetWriter {
         // Sorted by hour, then path: neighbouring rows compress better and readers can skip by statistics.
         let rowGroup = HitsRowGroup(partition.hits.drainSorted(), of: partition, userAgents: userAgents)
         // Safe because it was opened above.
-        try partition.hitsFile!.write(rows: rows, runner: runner) { rowGroup.columns }
+        try partition.hitsFile!.write(
+            rows: rows, runner: runner,
+            parts: HitsRowGroup.encodingParts.map { range in (range, { rowGroup.columns(in: range) }) })
     }
 }

@@ -115,7 +115,40 @@ final class HitTable {
     @inline(__always)
     func add(_ key: HitKey, totals: HitTotals) {
         let packed = key.packed
-        let hash = packed.hash
+        add(packed, hash: packed.hash, totals: totals)
+    }
+
+    /// Adds the sums of each of `batch`'s aggregates under its key, as `add(_:totals:)` one after another does
+    /// (a chunk's aggregates merged by the parallel pipeline's sequencer).
+    ///
+    /// A large table's index and aggregates are out of the cache, and a probe waits for its slot, then for its
+    /// aggregate, before the next one starts. So the keys go a group at a time: first the home slots of the whole
+    /// group are read, then the aggregates they point at, each pass a run of independent loads whose cache misses
+    /// overlap, and only then are the keys added, with their memory at hand.
+    func merge(_ batch: UnsafeBufferPointer<Entry>) {
+        let groupSize = 16
+        var touched: UInt64 = 0
+        var groupStart = 0
+        while groupStart < batch.count {
+            let group = groupStart..<min(groupStart + groupSize, batch.count)
+            let mask = slotCount &- 1
+            for index in group { touched &+= slots[Int(truncatingIfNeeded: batch[index].key.hash) & mask] }
+            for index in group {
+                let stored = slots[Int(truncatingIfNeeded: batch[index].key.hash) & mask]
+                if stored != 0 { touched &+= entries[Int(truncatingIfNeeded: stored & ~Self.hashMask) &- 1].key.first }
+            }
+            for index in group { add(batch[index].key, hash: batch[index].key.hash, totals: batch[index].totals) }
+            groupStart = group.upperBound
+        }
+        touchedSum = touched
+    }
+
+    /// Where `merge` leaves the sum of the words its early passes read, so that the compiler keeps those loads.
+    private var touchedSum: UInt64 = 0
+
+    /// Adds `totals` under the packed key `packed` whose hash is `hash`.
+    @inline(__always)
+    private func add(_ packed: PackedHitKey, hash: UInt64, totals: HitTotals) {
         let mask = slotCount &- 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {

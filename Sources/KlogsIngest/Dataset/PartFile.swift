@@ -24,8 +24,8 @@ final class PartFile {
         writer = try ParquetFileWriter(output: output, schema: dataset.schema, options: options)
     }
 
-    /// Row groups being encoded by a `RowGroupJobRunner`, in file order.
-    private var pending: [RowGroupJob] = []
+    /// Row groups being encoded by a `RowGroupJobRunner`, in file order: the jobs of each, in column order.
+    private var pending: [[RowGroupJob]] = []
 
     /// Appends one row group.
     func write(_ columns: [ColumnValues], rows: Int) throws {
@@ -38,21 +38,33 @@ final class PartFile {
     /// Appends one row group whose columns `columns` builds; with a runner, they are built and encoded on its
     /// threads while the caller goes on, and written in order by a later call (at the latest by `finish()`).
     func write(rows: Int, runner: (any RowGroupJobRunner)?, columns: @escaping () -> [ColumnValues]) throws {
+        try write(rows: rows, runner: runner, parts: [(nil, columns)])
+    }
+
+    /// Appends one row group built in parts: each builds the columns of its range (nil: all of them), the ranges
+    /// following each other over the schema's columns. With a runner, each part is a job of its own, so that
+    /// several threads encode one large row group.
+    func write(
+        rows: Int, runner: (any RowGroupJobRunner)?,
+        parts: [(range: Range<Int>?, columns: () -> [ColumnValues])]
+    ) throws {
         guard rows > 0, let writer else { return }
-        guard let runner else { return try write(columns(), rows: rows) }
-        let job = RowGroupJob(schema: writer.schema, options: writer.options, columns: columns)
-        pending.append(job)
+        guard let runner else { return try write(parts.flatMap { $0.columns() }, rows: rows) }
+        let jobs = parts.map {
+            RowGroupJob(schema: writer.schema, options: writer.options, range: $0.range, columns: $0.columns)
+        }
+        pending.append(jobs)
         rowCount += rows
-        runner.submit(job)
+        for job in jobs { runner.submit(job) }
         try writeEncoded(waiting: false)
     }
 
     /// Writes the row groups whose encoding has finished, in order; with `waiting`, all of them.
     private func writeEncoded(waiting: Bool) throws {
         guard let writer else { return }
-        while let job = pending.first, waiting || job.isDone {
+        while let jobs = pending.first, waiting || jobs.allSatisfy(\.isDone) {
             pending.removeFirst()
-            try writer.appendRowGroup(try job.chunks())
+            try writer.appendRowGroup(try jobs.flatMap { try $0.chunks() })
         }
     }
 

@@ -16,11 +16,15 @@ final class RowGroupJob: @unchecked Sendable {
     }
     private var state = State.waiting  // guarded by `condition`
 
-    /// A job that builds a row group's columns and encodes them for `schema` with `options`.
-    init(schema: ParquetSchema, options: ParquetWriterOptions, columns: @escaping () -> [ColumnValues]) {
+    /// A job that builds the columns in `range` of a row group of `schema` and encodes them with `options` (all of
+    /// them, without a range).
+    init(
+        schema: ParquetSchema, options: ParquetWriterOptions, range: Range<Int>? = nil,
+        columns: @escaping () -> [ColumnValues]
+    ) {
         encode = {
             var encoder = ColumnChunkEncoder(options: options)
-            return try zip(columns(), schema.columns).map { values, column in
+            return try zip(columns(), schema.columns[range ?? schema.columns.indices]).map { values, column in
                 try encoder.encode(values, column: column)
             }
         }

@@ -119,30 +119,43 @@ struct HitsRowGroup: @unchecked Sendable {
 
     var rows: Int { aggregates.count }
 
+    /// The number of columns of the `hits` schema.
+    static let columnCount = 11
+
+    /// The ranges of columns that `DatasetWriter` has built and encoded as separate jobs, so that two threads
+    /// share a partition's last and largest `hits` row group: the hour, host and path columns, and the rest.
+    static let encodingParts = [0..<3, 3..<columnCount]
+
     /// The row group's columns, in the order of the `hits` schema.
+    var columns: [ColumnValues] { columns(in: 0..<Self.columnCount) }
+
+    /// The columns in `range` of the `hits` schema, only those built.
     ///
     /// The aggregates come as columns already; the hour, the kind and the user-agent class columns are one `map`
     /// each, a tight loop into a preallocated array.
-    var columns: [ColumnValues] {
-        let classes = EventsRowGroup.lookUp(aggregates.userAgentClasses, in: userAgents.hitsClasses)
-        let hours = aggregates.hours.map { Int64($0) * 3_600_000 }
-        let browserIds = classes.map { $0.browser }
-        let osIds = classes.map { $0.os }
-        let deviceIds = classes.map { $0.device }
-        let bots = classes.map { $0.isBot }
-        let kinds = aggregates.kinds.map(Int32.init)
-        return [
-            .int64(hours, validity: nil),
-            .dictionaryStrings(dictionary: vhosts.stringColumn, indices: aggregates.vhosts),
-            .dictionaryStrings(dictionary: paths.stringColumn, indices: aggregates.paths),
-            .int32(aggregates.statuses, validity: nil),
-            .dictionaryStrings(dictionary: StringColumn(userAgents.browsers.values), indices: browserIds),
-            .dictionaryStrings(dictionary: StringColumn(userAgents.operatingSystems.values), indices: osIds),
-            .dictionaryStrings(dictionary: StringColumn(userAgents.devices.values), indices: deviceIds),
-            .boolean(bots, validity: nil),
-            .int64(aggregates.hits, validity: nil),
-            .int64(aggregates.bytes, validity: nil),
-            .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds),
-        ]
+    func columns(in range: Range<Int>) -> [ColumnValues] {
+        let classes =
+            range.overlaps(4..<8) ? EventsRowGroup.lookUp(aggregates.userAgentClasses, in: userAgents.hitsClasses) : []
+        return range.map { index in
+            switch index {
+            case 0: .int64(aggregates.hours.map { Int64($0) * 3_600_000 }, validity: nil)
+            case 1: .dictionaryStrings(dictionary: vhosts.stringColumn, indices: aggregates.vhosts)
+            case 2: .dictionaryStrings(dictionary: paths.stringColumn, indices: aggregates.paths)
+            case 3: .int32(aggregates.statuses, validity: nil)
+            case 4:
+                .dictionaryStrings(
+                    dictionary: StringColumn(userAgents.browsers.values), indices: classes.map { $0.browser })
+            case 5:
+                .dictionaryStrings(
+                    dictionary: StringColumn(userAgents.operatingSystems.values), indices: classes.map { $0.os })
+            case 6:
+                .dictionaryStrings(dictionary: StringColumn(userAgents.devices.values), indices: classes.map { $0.device })
+            case 7: .boolean(classes.map { $0.isBot }, validity: nil)
+            case 8: .int64(aggregates.hits, validity: nil)
+            case 9: .int64(aggregates.bytes, validity: nil)
+            default:
+                .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: aggregates.kinds.map(Int32.init))
+            }
+        }
     }
 }

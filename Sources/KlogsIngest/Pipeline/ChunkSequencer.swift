@@ -32,6 +32,8 @@ struct ChunkSequencer {
     private var segmentPaths: [Int32] = []
     private var segmentVhosts: [Int32] = []
     private var segmentClasses: [Int32] = []
+    /// A chunk's hourly sums under partition ids, on their way into the partition's table.
+    private var mappedHits: [HitTable.Entry] = []
 
     init(workerCount: Int) {
         workerClasses = Array(repeating: [], count: workerCount)
@@ -164,15 +166,20 @@ struct ChunkSequencer {
 
     /// Adds the worker's aggregates of a whole chunk, all of whose rows were added (so every local id it names
     /// is mapped under the current stamp).
+    ///
+    /// The keys are mapped first, in a pass over the chunk's small table, then merged into the partition's large
+    /// one in a batch (`HitTable.merge`), whose lookups overlap their cache misses.
     private mutating func mergeHits(of batch: ChunkBatch, into partition: Partition, userAgents: inout UserAgentTable) {
+        mappedHits.removeAll(keepingCapacity: true)
         batch.hits.forEach { local, totals in
             var key = local
             key.path = paths.mapped(key.path)
             key.vhost = vhosts.mapped(key.vhost)
             let classId = runClassId(key.userAgentClass, worker: batch.workerIndex, table: &userAgents)
             key.userAgentClass = userAgents.hitsClassIds[Int(classId)]
-            partition.hits.add(key, totals: totals)
+            mappedHits.append(HitTable.Entry(key: key.packed, totals: totals))
         }
+        mappedHits.withUnsafeBufferPointer { partition.hits.merge($0) }
     }
 
     /// The run's class id of a worker's class id, interned in the run's table on first use.
