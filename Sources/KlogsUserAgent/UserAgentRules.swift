@@ -74,13 +74,19 @@ public struct UserAgentRules: Sendable {
     /// - Parameter path: the file to read.
     /// - Throws: ``UserAgentError/cannotReadRules(path:reason:)`` or ``UserAgentError/invalidRules(source:line:reason:)``.
     public init(contentsOfFile path: String) throws(UserAgentError) {
-        let text: String
+        try self.init(yaml: Self.text(ofFile: path), source: path)
+    }
+
+    /// The text of a rules file, for a caller that uses it twice (an ingest also takes its vocabulary from it) and
+    /// would otherwise read it twice.
+    ///
+    /// - Throws: ``UserAgentError/cannotReadRules(path:reason:)``.
+    public static func text(ofFile path: String) throws(UserAgentError) -> String {
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            return try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw .cannotReadRules(path: path, reason: String(describing: error.localizedDescription))
         }
-        try self.init(yaml: text, source: path)
     }
 
     /// Parses the text of a `regexes.yaml`.

@@ -16,6 +16,10 @@ import Testing
         #expect(UserAgentVocabulary.words(of: text).contains("Firefox"))
         #expect(!UserAgentVocabulary.words(of: text).contains("Яндекс"))
         #expect(UserAgentVocabulary.words(of: "") == [])
+        // Repeats are skipped by their bytes' hash: each distinct word still counts once, case and length apart.
+        let repeats = "Firefox Firefox firefox Fire fox Firefox1 Firefox x Firefox"
+        #expect(UserAgentVocabulary.words(of: repeats) == Self.characterWords(of: repeats))
+        #expect(UserAgentVocabulary.words(of: repeats).count == 6)
     }
 
     @Test func theRulesFileGivesTheSameWords() throws {

@@ -89,14 +89,15 @@ public final class Ingestor {
             throw IngestFailure(message: "\(error)")
         }
 
-        var rules: UserAgentRuleSet? = nil
-        if configuration.classifiesUserAgents {
-            do {
-                rules = try UserAgentRuleSet(contentsOfFile: configuration.userAgentRules ?? UserAgentRules.defaultPath)
-            } catch {
-                throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
+        var loaded: UserAgentRuleLoad? = nil
+        do {
+            if configuration.classifiesUserAgents {
+                loaded = try UserAgentRuleLoad(path: configuration.userAgentRules ?? UserAgentRules.defaultPath)
             }
+        } catch {
+            throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
         }
+        let rules = loaded?.rules
         let keys: KeyStore?
         let lifecycle = KeyLifecycle(
             graceSeconds: configuration.keyGraceSeconds, now: configuration.currentTime ?? KeyLifecycle.currentTime())
@@ -121,7 +122,8 @@ public final class Ingestor {
         var processor: LineProcessor
         do {
             let userAgents = UserAgentTable(
-                classifier: rules.map { UserAgentClassifier(rules: $0) }, classLimit: configuration.userAgentClassLimit)
+                classifier: rules.map { UserAgentClassifier(rules: $0) }, vocabulary: loaded?.vocabulary,
+                classLimit: configuration.userAgentClassLimit)
             processor = try LineProcessor(
                 configuration: configuration, writer: writer, userAgents: userAgents, keys: keys, lifecycle: lifecycle,
                 rejects: rejects)
