@@ -5,9 +5,9 @@ internal import CYaml
 /// times libyaml's parse, some 60 M instructions for uap-core, on every start.
 ///
 /// Only the plain shape is read here: one document holding a mapping of scalar keys, each rule list a sequence of
-/// mappings from scalar keys to scalar values, other keys with scalar values only, no aliases, no duplicate keys. Anything else (and any syntax error)
-/// gives nil, and ``UserAgentRules`` composes the file with Yams instead, which reads what YAML allows and reports
-/// errors with their place; so both paths give the same rules, or the same error.
+/// mappings from scalar keys to scalar values, other keys with scalar values only, no aliases, no duplicate keys.
+/// Anything else (and any syntax error) gives nil, and ``UserAgentRules`` composes the file with Yams instead, which
+/// reads what YAML allows and reports errors with their place; so both paths give the same rules, or the same error.
 final class RuleFileEvents {
     /// One libyaml event, reduced to what a rule file needs.
     private enum Event: Equatable {
@@ -63,7 +63,8 @@ final class RuleFileEvents {
         case YAML_SCALAR_EVENT:
             let scalar = event.data.scalar
             // libyaml has checked the UTF-8.
-            return .scalar(String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self))
+            let bytes = UnsafeBufferPointer(start: scalar.value, count: scalar.length)
+            return .scalar(String(decoding: bytes, as: UTF8.self))
         default: return nil
         }
     }

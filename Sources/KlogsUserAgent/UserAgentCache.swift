@@ -102,7 +102,9 @@ final class UserAgentCache {
         let record = UnsafeMutableRawPointer.allocate(
             byteCount: MemoryLayout<Record>.stride + key.count, alignment: MemoryLayout<Record>.alignment)
         record.initializeMemory(as: Record.self, to: Record(count: key.count, value: value, lastUse: clock))
-        if let base = key.baseAddress { (record + MemoryLayout<Record>.stride).copyMemory(from: base, byteCount: key.count) }
+        if let base = key.baseAddress {
+            (record + MemoryLayout<Record>.stride).copyMemory(from: base, byteCount: key.count)
+        }
         records[victim] = record
         tags[victim] = hash | (1 << 63)
     }

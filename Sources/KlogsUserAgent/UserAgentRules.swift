@@ -24,7 +24,8 @@ public struct UserAgentRules: Sendable {
         /// The YAML keys of the replacements, in the order of ``Rule/replacements``.
         var replacementKeys: [String] {
             switch self {
-            case .browser: ["family_replacement", "v1_replacement", "v2_replacement", "v3_replacement", "v4_replacement"]
+            case .browser:
+                ["family_replacement", "v1_replacement", "v2_replacement", "v3_replacement", "v4_replacement"]
             case .os:
                 ["os_replacement", "os_v1_replacement", "os_v2_replacement", "os_v3_replacement", "os_v4_replacement"]
             case .device: ["device_replacement", "brand_replacement", "model_replacement"]
@@ -163,7 +164,8 @@ public struct UserAgentRules: Sendable {
         for (key, value) in entry {
             guard let name = key.scalar?.string else { continue }
             guard let text = value.scalar?.string else {
-                throw .invalidRules(source: source, line: line, reason: "\(name) in a rule of \(kind.rawValue) is not text")
+                throw .invalidRules(
+                    source: source, line: line, reason: "\(name) in a rule of \(kind.rawValue) is not text")
             }
             pairs.append((name, text))
         }

@@ -268,9 +268,10 @@ struct SortedHits {
     /// The columns of `entries`, in their order, filled in one pass of stores into preallocated arrays.
     init(_ entries: some Collection<HitTable.Entry>) {
         let count = entries.count
-        (hours, vhosts, paths) = (Array(repeating: 0, count: count), Array(repeating: 0, count: count), Array(repeating: 0, count: count))
-        (statuses, userAgentClasses) = (Array(repeating: 0, count: count), Array(repeating: 0, count: count))
-        (kinds, hits, bytes) = (Array(repeating: 0, count: count), Array(repeating: 0, count: count), Array(repeating: 0, count: count))
+        let zeros32 = [Int32](repeating: 0, count: count)
+        let zeros64 = [Int64](repeating: 0, count: count)
+        (hours, vhosts, paths, statuses, userAgentClasses) = (zeros32, zeros32, zeros32, zeros32, zeros32)
+        (kinds, hits, bytes) = ([UInt8](repeating: 0, count: count), zeros64, zeros64)
         for (row, entry) in entries.enumerated() {
             let key = HitKey(entry.key)
             hours[row] = key.hour
@@ -320,8 +321,9 @@ struct CompactHitKeys {
     /// The packing of `keys`, or nil when the fields' ranges and the index need more than 64 bits.
     init?<Keys: Sequence>(_ keys: Keys, count: Int) where Keys.Element == PackedHitKey {
         // The extremes of the six fields, in locals: this pass runs over every aggregate.
-        var (low0, low1, low2, low3, low4, low5) = (UInt64.max, UInt64.max, UInt64.max, UInt64.max, UInt64.max, UInt64.max)
-        var (high0, high1, high2, high3, high4, high5) = (UInt64.zero, UInt64.zero, UInt64.zero, UInt64.zero, UInt64.zero, UInt64.zero)
+        let (lowest, highest) = (UInt64.max, UInt64.zero)
+        var (low0, low1, low2, low3, low4, low5) = (lowest, lowest, lowest, lowest, lowest, lowest)
+        var (high0, high1, high2, high3, high4, high5) = (highest, highest, highest, highest, highest, highest)
         for key in keys {
             let fields = Self.fields(of: key)
             (low0, high0) = (min(low0, fields.0), max(high0, fields.0))

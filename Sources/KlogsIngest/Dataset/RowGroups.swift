@@ -149,7 +149,8 @@ struct HitsRowGroup: @unchecked Sendable {
                 .dictionaryStrings(
                     dictionary: StringColumn(userAgents.operatingSystems.values), indices: classes.map { $0.os })
             case 6:
-                .dictionaryStrings(dictionary: StringColumn(userAgents.devices.values), indices: classes.map { $0.device })
+                .dictionaryStrings(
+                    dictionary: StringColumn(userAgents.devices.values), indices: classes.map { $0.device })
             case 7: .boolean(classes.map { $0.isBot }, validity: nil)
             case 8: .int64(aggregates.hits, validity: nil)
             case 9: .int64(aggregates.bytes, validity: nil)
