@@ -112,14 +112,8 @@ struct ChunkSequencer {
     private mutating func addSegment(
         _ rows: Range<Int>, of batch: ChunkBatch, to partition: Partition, processor: inout LineProcessor
     ) {
-        // Out of `self` while `runClassId` (a mutating method) fills it; swapped, so its capacity is kept.
-        var classes: [Int32] = []
-        swap(&classes, &segmentClasses)
-        classes.removeAll(keepingCapacity: true)
-        IdRemap.appendMapped(batch.userAgentClassIds[rows], to: &classes) { local in
-            runClassId(local, worker: batch.workerIndex, table: &processor.userAgents)
-        }
-        swap(&classes, &segmentClasses)
+        segmentClasses.removeAll(keepingCapacity: true)
+        mapClasses(batch.userAgentClassIds[rows], worker: batch.workerIndex, table: &processor.userAgents)
         segmentPaths.removeAll(keepingCapacity: true)
         paths.map(batch.pathIds[rows], stamp: stamp, from: batch.paths, into: &partition.paths, to: &segmentPaths)
         segmentVhosts.removeAll(keepingCapacity: true)
@@ -174,14 +168,25 @@ struct ChunkSequencer {
         }
     }
 
-    /// The run's class id of a worker's class id, interned in the run's table on first use.
-    @inline(__always)
-    private mutating func runClassId(_ local: Int32, worker: Int, table: inout UserAgentTable) -> Int32 {
-        let id = workerClassIds[worker][Int(local)]
-        if id >= 0 { return id }
-        let runId = table.id(ofFiltered: workerClasses[worker][Int(local)])
-        workerClassIds[worker][Int(local)] = runId
-        return runId
+    /// Appends the run's class id of each of a worker's class ids in `locals` to `segmentClasses`; a class the run
+    /// has not used yet is interned in the run's table.
+    private mutating func mapClasses(_ locals: ArraySlice<Int32>, worker: Int, table: inout UserAgentTable) {
+        // Out of `self` while they are read and filled through pointers; swapped, so their capacity is kept.
+        var (runIds, classes, output): ([Int32], [UserAgentClass], [Int32]) = ([], [], [])
+        swap(&runIds, &workerClassIds[worker])
+        swap(&classes, &workerClasses[worker])
+        swap(&output, &segmentClasses)
+        runIds.withUnsafeMutableBufferPointer { runIds in
+            IdRemap.appendMapped(locals, to: &output) { local in
+                let id = runIds[Int(local)]
+                if id >= 0 { return id }
+                runIds[Int(local)] = table.id(ofFiltered: classes[Int(local)])
+                return runIds[Int(local)]
+            }
+        }
+        swap(&runIds, &workerClassIds[worker])
+        swap(&classes, &workerClasses[worker])
+        swap(&output, &segmentClasses)
     }
 }
 
@@ -190,15 +195,31 @@ struct IdRemap {
     private var ids: [Int32] = []
     private var stamps: [UInt64] = []
 
-    /// Appends the partition id of each chunk-local id in `locals` to `output`, in order (see `id(of:…)`).
+    /// Appends the partition id of each chunk-local id in `locals` to `output`, in order: -1 stays -1, an id
+    /// mapped under `stamp` is looked up, and any other has its bytes in the batch interner `source` interned into
+    /// the partition interner `target` (once per id and stamp).
     mutating func map(
         _ locals: ArraySlice<Int32>, stamp: UInt64, from source: ByteInterner, into target: inout ByteInterner,
         to output: inout [Int32]
     ) {
-        Self.appendMapped(locals, to: &output) { id(of: $0, stamp: stamp, from: source, into: &target) }
+        if ids.count < source.count {
+            ids.append(contentsOf: repeatElement(-1, count: source.count - ids.count))
+            stamps.append(contentsOf: repeatElement(0, count: source.count - stamps.count))
+        }
+        ids.withUnsafeMutableBufferPointer { ids in
+            stamps.withUnsafeMutableBufferPointer { stamps in
+                Self.appendMapped(locals, to: &output) { local in
+                    guard local >= 0 else { return -1 }
+                    let index = Int(local)
+                    if stamps[index] == stamp { return ids[index] }
+                    (ids[index], stamps[index]) = (Self.intern(local, from: source, into: &target), stamp)
+                    return ids[index]
+                }
+            }
+        }
     }
 
-    /// Appends `transform(local)` for each id of `locals` to `output`, in order, through a pointer: the output
+    /// Appends `transform(local)` for each id of `locals` to `output`, in order, through pointers: the output
     /// grows once per call, not once per row (an append per row checks the array's capacity and uniqueness, which
     /// the sequencer, the one serial stage, paid for every row of every column).
     @inline(__always)
@@ -208,32 +229,16 @@ struct IdRemap {
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: locals.count))
         output.withUnsafeMutableBufferPointer { output in
-            for (offset, local) in locals.enumerated() { output[start + offset] = transform(local) }
+            locals.withUnsafeBufferPointer { locals in
+                for (offset, local) in locals.enumerated() { output[start + offset] = transform(local) }
+            }
         }
     }
 
-    /// The partition id of chunk-local id `local` (-1 stays -1), which was mapped under the current stamp.
-    @inline(__always)
-    func mapped(_ local: Int32) -> Int32 {
-        local < 0 ? -1 : ids[Int(local)]
-    }
-
-    /// The partition id of chunk-local id `local` of the batch interner `source` (-1 stays -1); when it is not
-    /// known under `stamp`, its bytes are interned into the partition interner `target`.
-    @inline(__always)
-    mutating func id(of local: Int32, stamp: UInt64, from source: ByteInterner, into target: inout ByteInterner)
-        -> Int32
-    {
-        guard local >= 0 else { return -1 }
-        let index = Int(local)
-        if index >= ids.count {
-            ids.append(contentsOf: repeatElement(-1, count: index + 1 - ids.count))
-            stamps.append(contentsOf: repeatElement(0, count: index + 1 - stamps.count))
-        }
-        if stamps[index] == stamp { return ids[index] }
-        let id = source.bytes(of: local).withUnsafeBytes { target.intern($0) }
-        ids[index] = id
-        stamps[index] = stamp
-        return id
+    /// The partition id of the bytes of `local` in `source`, interned into `target`: once per distinct value and
+    /// chunk, out of the per-row loop.
+    @inline(never)
+    private static func intern(_ local: Int32, from source: ByteInterner, into target: inout ByteInterner) -> Int32 {
+        source.bytes(of: local).withUnsafeBytes { target.intern($0) }
     }
 }
