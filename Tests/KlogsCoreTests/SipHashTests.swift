@@ -121,6 +121,68 @@ struct SipHashTests {
         #expect(pseudonym("localhost", "Mozilla/5.0") == sipHash(token))
     }
 
+    /// Pseudonyms computed by the first implementation (before the address start was hashed once per key): stored
+    /// datasets hold these values, so every later implementation must give them.
+    @Test(
+        "Pseudonym values are pinned for a fixed key",
+        arguments: [
+            ("203.0.113.7", "Mozilla/5.0", nil, -3_575_540_002_989_627_141),
+            ("2001:db8::1", "curl/8.0", nil, -5_335_439_017_884_964_276),
+            ("::", "", nil, 1_103_054_802_426_917_609),
+            ("203.0.113.7", "Mozilla/5.0", "a.example", 7_372_112_011_183_209_994),
+            ("localhost", "Mozilla/5.0", nil, 3_945_020_310_728_333_294),
+        ] as [(String, String, String?, Int64)])
+    func pinnedPseudonyms(client: String, agent: String, host: String?, expected: Int64) {
+        #expect(pseudonym(client, agent, host) == expected)
+        var cache = CachedVisitorPseudonym()
+        cache.use(Self.key)
+        for _ in 0..<2 {
+            let cached = Array(client.utf8).withUnsafeBytes { clientBytes in
+                let identity = ClientIdentity(clientBytes)
+                guard let host else {
+                    return cache.pseudonym(client: identity, userAgentFingerprint: Self.fingerprint(agent))
+                }
+                return Array(host.utf8).withUnsafeBytes {
+                    cache.pseudonym(client: identity, userAgentFingerprint: Self.fingerprint(agent), virtualHost: $0)
+                }
+            }
+            #expect(cached == expected)
+        }
+    }
+
+    @Test("Finishing with four words equals appending them, after whole words or pending bytes")
+    func finalizeAppendingWords() {
+        let words: [UInt64] = [0x0123_4567_89AB_CDEF, 0, .max, 42]
+        for prefixLength in [0, 3, 8, 13, 16] {
+            let prefix = (0..<prefixLength).map { UInt8($0) }
+            var start = SipHasher(key: Self.key)
+            start.append(contentsOf: prefix)
+            var appended = start
+            for word in words { appended.append(word) }
+            let expected = appended.finalize()
+            #expect(start.finalize(appending: words[0], words[1], words[2], words[3]) == expected, "\(prefixLength)")
+        }
+    }
+
+    @Test("An empty cache matches nothing, not even the all-zero inputs its free slots hold")
+    func emptyCacheEntries() {
+        let zero = IPAddress(high: 0, low: 0)
+        let pseudonyms = VisitorPseudonym(key: Self.key)
+        var cache = CachedVisitorPseudonym()
+        for key in [Self.key, SipHashKey(k0: 1, k1: 2), Self.key] {
+            cache.use(key)
+            let expected = VisitorPseudonym(key: key)
+            for fingerprint: UInt64 in [0, 1, 0, 1] {
+                #expect(
+                    cache.pseudonym(client: .address(zero), userAgentFingerprint: fingerprint)
+                        == expected.pseudonym(address: zero, userAgentFingerprint: fingerprint))
+            }
+        }
+        // Pinned like the values above: the all-zero address with fingerprints 0 and 1.
+        #expect(pseudonyms.pseudonym(address: zero, userAgentFingerprint: 0) == 5_654_189_986_672_699_032)
+        #expect(pseudonyms.pseudonym(address: zero, userAgentFingerprint: 1) == 3_414_217_930_242_109_666)
+    }
+
     @Test("The cached pseudonymiser gives VisitorPseudonym's values, across repeats, collisions and key changes")
     func cachedPseudonyms() {
         let clients = (0..<3_000).map { "198.51.\($0 / 200).\($0 % 200)" } + ["2001:db8::7", "localhost"]
