@@ -30,15 +30,20 @@ struct AhoCorasick: Sendable {
     /// The number of input classes (distinct atom bytes, case folded, plus one for all other bytes).
     var inputClassCount: Int { classCount }
 
+    /// Builds the automaton for the UTF-8 bytes of `atoms` (see the initialiser for byte strings).
+    init?(atoms: [String]) {
+        self.init(atoms: atoms.map { ArraySlice($0.utf8) })
+    }
+
     /// Builds the automaton.
     ///
-    /// - Parameter atoms: the strings to find, already lowercased; an atom's number is its index here.
+    /// - Parameter atoms: the byte strings to find, already lowercased; an atom's number is its index here.
     /// - Returns: nil if the automaton would need more than ``maximumStates`` states.
-    init?(atoms: [String]) {
+    init?(atoms: [ArraySlice<UInt8>]) {
         var byteClass = [UInt8](repeating: 0, count: 256)
         var classCount = 1
         for atom in atoms {
-            for byte in atom.utf8 where byteClass[Int(byte)] == 0 {
+            for byte in atom where byteClass[Int(byte)] == 0 {
                 precondition(classCount < 256, "more than 255 distinct bytes in the atoms")
                 byteClass[Int(byte)] = UInt8(classCount)
                 classCount += 1
@@ -52,7 +57,7 @@ struct AhoCorasick: Sendable {
         var outputs: [[Int32]] = [[]]
         for (number, atom) in atoms.enumerated() {
             var state = 0
-            for byte in atom.utf8 {
+            for byte in atom {
                 let slot = state * classCount + Int(byteClass[Int(byte)])
                 if edges[slot] < 0 {
                     if outputs.count == Self.maximumStates { return nil }
