@@ -36,6 +36,22 @@ final class AtomTable {
         Int(offsets[Int(atom) + 1] - offsets[Int(atom)])
     }
 
+    /// The length of the longest atom of `set`, 0 for an empty set.
+    func longest(_ set: AtomSet) -> Int {
+        set.reduce(0) { max($0, length($1)) }
+    }
+
+    /// The length of the shortest atom of `set`, nil for an empty set.
+    func shortest(_ set: AtomSet) -> Int? {
+        set.reduce(nil) { shortest, atom in min(shortest ?? .max, length(atom)) }
+    }
+
+    /// A 64-bit summary of the bytes of `atom` (bit `b % 64` for each byte `b`): an atom can contain another only if
+    /// its signature has every bit of the other's.
+    func signature(_ atom: Atom) -> UInt64 {
+        bytes(atom).reduce(0) { $0 | 1 &<< UInt64($1 & 63) }
+    }
+
     /// The bytes of `atom`.
     func bytes(_ atom: Atom) -> ArraySlice<UInt8> {
         storage[Int(offsets[Int(atom)])..<Int(offsets[Int(atom) + 1])]
@@ -176,8 +192,12 @@ struct AtomSet: Equatable, Sequence {
     }
 
     /// The set of `atoms`, in any order and with any repetitions.
-    init(unsorted atoms: [Atom]) {
+    init(unsorted atoms: consuming [Atom]) {
         var sorted = atoms
+        if sorted.count < 2 {
+            self.atoms = sorted
+            return
+        }
         sorted.sort()
         var kept = 0
         for atom in sorted where kept == 0 || sorted[kept - 1] != atom {

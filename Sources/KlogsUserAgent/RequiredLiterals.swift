@@ -35,7 +35,7 @@ struct RequiredLiterals: Equatable {
     /// fewest atoms.
     func bestClause(_ table: AtomTable, cost: (Atom) -> Int = { _ in 0 }) -> AtomSet? {
         func score(_ clause: AtomSet) -> (Int, Int, Int) {
-            (-clause.reduce(0) { $0 + cost($1) }, clause.map(table.length).min() ?? 0, -clause.count)
+            (-clause.reduce(0) { $0 + cost($1) }, table.shortest(clause) ?? 0, -clause.count)
         }
         return clauses.max { score($0) < score($1) }
     }
@@ -71,15 +71,20 @@ struct RequiredLiterals: Equatable {
     static func simplified(_ clause: AtomSet, _ table: AtomTable) -> AtomSet {
         guard clause.count > 1 else { return clause }
         let atoms = clause.sorted { table.length($0) < table.length($1) }
-        var kept: [Atom] = []
+        var kept: [(atom: Atom, signature: UInt64)] = []
         kept.reserveCapacity(atoms.count)
-        // Only a shorter atom can be inside another: the atoms of a set are distinct.
-        for atom in atoms
-        where !kept.contains(where: { table.length($0) < table.length(atom) && table.contains(atom, $0) }) {
-            kept.append(atom)
+        // Only a shorter atom can be inside another: the atoms of a set are distinct. The comparisons are quadratic
+        // in the atoms of a clause (a long alternation has hundreds): signatures rule out most pairs at once.
+        for atom in atoms {
+            let signature = table.signature(atom)
+            let length = table.length(atom)
+            let isRedundant = kept.contains { part in
+                part.signature & ~signature == 0 && table.length(part.atom) < length && table.contains(atom, part.atom)
+            }
+            if !isRedundant { kept.append((atom, signature)) }
         }
         if kept.count == atoms.count { return clause }
-        return AtomSet(unsorted: kept)
+        return AtomSet(unsorted: kept.map(\.atom))
     }
 }
 
@@ -172,7 +177,7 @@ private enum LiteralInfo {
         switch self {
         case .match(let required): return required
         case .exact(let strings):
-            let longest = strings.map(table.length).max() ?? 0
+            let longest = table.longest(strings)
             if strings.contains(where: { table.length($0) < RequiredLiterals.minimumAtomLength }) {
                 return RequiredLiterals(clauses: [], maximumLength: longest)
             }
@@ -193,7 +198,7 @@ private enum LiteralInfo {
     func maximumLength(_ table: AtomTable) -> Int? {
         switch self {
         case .match(let required): required.maximumLength
-        case .exact(let strings): strings.map(table.length).max() ?? 0
+        case .exact(let strings): table.longest(strings)
         }
     }
 
