@@ -86,6 +86,13 @@ final class AtomTable {
         bytes.withUnsafeBufferPointer(intern)
     }
 
+    /// The number in this table of atom `atom` of `other`.
+    func adopt(_ atom: Atom, from other: AtomTable) -> Atom {
+        scratch.removeAll(keepingCapacity: true)
+        scratch += other.bytes(atom)
+        return internScratch()
+    }
+
     /// The atom made of `first` followed by `second`.
     func concatenation(_ first: Atom, _ second: Atom) -> Atom {
         scratch.removeAll(keepingCapacity: true)

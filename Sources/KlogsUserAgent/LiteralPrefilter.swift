@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Picks, for one user agent, the rules that can possibly match, so that only those are handed to PCRE2.
 ///
 /// Built once from the rules: each rule's regex is analysed for the literals it requires (``RequiredLiterals``: a
@@ -80,8 +82,7 @@ final class LiteralPrefilter: Sendable {
 
         // The patterns PCRE2 will search (CompiledRuleList makes the same choice).
         let patterns = lists.joined().map { SearchedPattern($0, rewrite: enabled).pattern }
-        let table = AtomTable()
-        let analyses = patterns.map { enabled ? RequiredLiterals(pattern: $0, atoms: table) : .none }
+        let (table, analyses) = enabled ? Self.analyse(patterns) : (AtomTable(), patterns.map { _ in .none })
         let costs = AtomCosts(table)
         // Per rule: the trigger first, then the checks, rarest first.
         let clauses = analyses.map { required -> [AtomSet] in
@@ -128,6 +129,39 @@ final class LiteralPrefilter: Sendable {
         prefixAtoms = triggers.prefixAtoms
         prefixLeads = triggers.prefixLeads
         atomLength = triggers.atoms.map { Int32(table.length($0)) } + markerBytes.map { Int32($0.count) }
+    }
+
+    /// ``RequiredLiterals`` of every pattern, in order, all numbered in the returned table.
+    ///
+    /// Computed in chunks on all cores (at start-up the other cores have nothing else to do but the PCRE2
+    /// compilation), each chunk in an ``AtomTable`` of its own, then renumbered into the first chunk's table.
+    private static func analyse(_ patterns: [String]) -> (AtomTable, [RequiredLiterals]) {
+        let chunkCount = min(patterns.count, 8)
+        guard chunkCount > 1 else {
+            let table = AtomTable()
+            return (table, patterns.map { RequiredLiterals(pattern: $0, atoms: table) })
+        }
+        let chunks = UnsafeMutableBufferPointer<(AtomTable, [RequiredLiterals])>.allocate(capacity: chunkCount)
+        defer {
+            chunks.deinitialize()
+            chunks.deallocate()
+        }
+        // Safe because each chunk initialises its own element of `chunks`, with a table no other chunk sees, and
+        // concurrentPerform returns only when every chunk has finished.
+        nonisolated(unsafe) let shared = chunks
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+            let range = (patterns.count * chunk / chunkCount)..<(patterns.count * (chunk + 1) / chunkCount)
+            let table = AtomTable()
+            let analyses = patterns[range].map { RequiredLiterals(pattern: $0, atoms: table) }
+            (shared.baseAddress! + chunk).initialize(to: (table, analyses))
+        }
+        let table = chunks[0].0
+        var analyses = chunks[0].1
+        analyses.reserveCapacity(patterns.count)
+        for (chunkTable, chunkAnalyses) in chunks.dropFirst() {
+            analyses += chunkAnalyses.map { $0.renumbered { table.adopt($0, from: chunkTable) } }
+        }
+        return (table, analyses)
     }
 
     /// Each clause with every atom longer than `maximumLength` replaced by its prefix or its suffix of that length,

@@ -66,6 +66,14 @@ struct RequiredLiterals: Equatable {
         self.maximumLength = maximumLength
     }
 
+    /// The same requirement with every atom replaced by `number(atom)` (its number in another table).
+    func renumbered(_ number: (Atom) -> Atom) -> RequiredLiterals {
+        RequiredLiterals(
+            clauses: clauses.map { AtomSet(unsorted: $0.map(number)) },
+            prefixes: prefixes.map { Dictionary(uniqueKeysWithValues: $0.map { (number($0.key), $0.value) }) },
+            maximumLength: maximumLength)
+    }
+
     /// A clause without atoms that contain another of its atoms: if `airis_` occurs then `airis` does, so
     /// {`airis`, `airis_`} holds exactly when `airis` occurs.
     static func simplified(_ clause: AtomSet, _ table: AtomTable) -> AtomSet {
