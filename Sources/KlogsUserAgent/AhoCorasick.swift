@@ -52,96 +52,112 @@ struct AhoCorasick: Sendable {
         for upper in UInt8(ascii: "A")...UInt8(ascii: "Z") {
             byteClass[Int(upper)] = byteClass[Int(upper | 0x20)]
         }
-        // The trie: -1 marks a missing edge until the breadth-first pass fills it in.
-        var edges = [Int32](repeating: -1, count: classCount)
-        var outputs: [[Int32]] = [[]]
+        // The trie, one row of children per state (-1: none), states numbered in order of creation. Reserved for
+        // the most states the atoms can make, so that the rows are never copied while they grow.
+        let totalLength = atoms.reduce(0) { $0 + $1.count }
+        var children: [Int32] = []
+        children.reserveCapacity((min(totalLength, Self.maximumStates - 1) + 1) * classCount)
+        children.append(contentsOf: repeatElement(-1, count: classCount))
+        var ownOutputs: [[Int32]] = [[]]
         for (number, atom) in atoms.enumerated() {
             var state = 0
             for byte in atom {
                 let slot = state * classCount + Int(byteClass[Int(byte)])
-                if edges[slot] < 0 {
-                    if outputs.count == Self.maximumStates { return nil }
-                    edges[slot] = Int32(outputs.count)
-                    outputs.append([])
-                    edges.append(contentsOf: repeatElement(-1, count: classCount))
+                if children[slot] < 0 {
+                    if ownOutputs.count == Self.maximumStates { return nil }
+                    children[slot] = Int32(ownOutputs.count)
+                    ownOutputs.append([])
+                    children.append(contentsOf: repeatElement(-1, count: classCount))
                 }
-                state = Int(edges[slot])
+                state = Int(children[slot])
             }
-            outputs[state].append(Int32(number))
-        }
-        // Breadth-first: failure links, inherited outputs and the missing transitions. A state's failure state is
-        // shallower, so its row is complete by the time it is used.
-        var failure = [Int](repeating: 0, count: outputs.count)
-        var queue: [Int] = []
-        for inputClass in 0..<classCount {
-            let child = edges[inputClass]
-            if child < 0 {
-                edges[inputClass] = 0
-            } else {
-                queue.append(Int(child))
-            }
-        }
-        var head = 0
-        // Unchecked buffers: this runs states × classes times at start-up (about a million steps for uap-core).
-        edges.withUnsafeMutableBufferPointer { edges in
-            while head < queue.count {
-                let state = queue[head]
-                head += 1
-                let row = state &* classCount
-                let fallbackRow = failure[state] &* classCount
-                for inputClass in 0..<classCount {
-                    let fallback = edges[fallbackRow &+ inputClass]
-                    let child = edges[row &+ inputClass]
-                    if child < 0 {
-                        edges[row &+ inputClass] = fallback
-                    } else {
-                        failure[Int(child)] = Int(fallback)
-                        if !outputs[Int(fallback)].isEmpty { outputs[Int(child)] += outputs[Int(fallback)] }
-                        queue.append(Int(child))
-                    }
-                }
-            }
-        }
-        // Renumber: states without output first, in breadth-first order, then states with output.
-        var newNumber = [Int](repeating: 0, count: outputs.count)
-        var next = 0
-        for state in outputs.indices where outputs[state].isEmpty {
-            newNumber[state] = next
-            next += 1
-        }
-        let firstOutputState = next
-        var outputStart: [Int32] = [0]
-        var outputAtoms: [Int32] = []
-        for state in outputs.indices where !outputs[state].isEmpty {
-            newNumber[state] = next
-            next += 1
-            outputAtoms += outputs[state]
-            outputStart.append(Int32(outputAtoms.count))
+            ownOutputs[state].append(Int32(number))
         }
         var rowShift = 0
         while 1 << rowShift < classCount { rowShift += 1 }
-        var transitions = [UInt16](repeating: 0, count: outputs.count << rowShift)
+        let table = Self.transitionTable(
+            children: children, ownOutputs: ownOutputs, classCount: classCount, rowShift: rowShift)
+        self.transitions = table.transitions
+        self.firstOutputState = table.firstOutputState
+        self.rootState = table.rootState
+        self.outputStart = table.outputStart
+        self.outputAtoms = table.outputAtoms
+        self.byteClass = byteClass
+        self.classCount = classCount
+        self.rowShift = rowShift
+    }
+
+    /// The complete automaton of a trie, in one breadth-first pass: a state's row is its failure state's row (which
+    /// is shallower, so already complete) with its own children written over it, and a child's failure state is
+    /// where its parent's failure state goes on the same input.
+    ///
+    /// States are numbered as they are reached: those without output from 0 up, those with output from the top
+    /// down, so that the two meet at `firstOutputState` (the scan tests `state >= firstOutputState`).
+    ///
+    /// - Parameters:
+    ///   - children: the trie's rows of `classCount` children each (-1: none); state 0 is the root.
+    ///   - ownOutputs: per trie state, the atoms that end there.
+    private static func transitionTable(children: [Int32], ownOutputs: [[Int32]], classCount: Int, rowShift: Int)
+        -> (transitions: [UInt16], firstOutputState: Int, rootState: Int, outputStart: [Int32], outputAtoms: [Int32])
+    {
+        let stateCount = ownOutputs.count
+        var transitions = [UInt16](repeating: 0, count: stateCount << rowShift)
+        // Per final state number, the atoms recognised on entering it (its own, then its failure state's).
+        var outputs = [[Int32]](repeating: [], count: stateCount)
+        var nextPlain = 0
+        var nextOutput = stateCount - 1
+        func newState(_ recognised: [Int32]) -> Int {
+            let number: Int
+            if recognised.isEmpty {
+                number = nextPlain
+                nextPlain += 1
+            } else {
+                number = nextOutput
+                nextOutput -= 1
+            }
+            outputs[number] = recognised
+            return number
+        }
+        let root = newState(ownOutputs[0])
+        // Breadth-first: (trie state, final number, final number of its failure state; the root fails to itself).
+        var queue: [(state: Int, number: Int, failure: Int)] = [(0, root, root)]
+        queue.reserveCapacity(stateCount)
+        var head = 0
         transitions.withUnsafeMutableBufferPointer { transitions in
-            edges.withUnsafeBufferPointer { edges in
-                newNumber.withUnsafeBufferPointer { newNumber in
-                    for state in 0..<newNumber.count {
-                        let from = state &* classCount
-                        let to = newNumber[state] &<< rowShift
-                        for inputClass in 0..<classCount {
-                            transitions[to &+ inputClass] = UInt16(newNumber[Int(edges[from &+ inputClass])])
-                        }
+            children.withUnsafeBufferPointer { children in
+                // Safe because every row index is a final state number below stateCount, and a row has
+                // 1 << rowShift >= classCount entries.
+                let base = transitions.baseAddress!
+                while head < queue.count {
+                    let (state, number, failure) = queue[head]
+                    head += 1
+                    let row = base + number &<< rowShift
+                    if state == 0 {
+                        row.update(repeating: UInt16(root), count: classCount)
+                    } else {
+                        row.update(from: base + failure &<< rowShift, count: classCount)
+                    }
+                    let trieRow = state &* classCount
+                    for inputClass in 0..<classCount where children[trieRow &+ inputClass] >= 0 {
+                        let child = Int(children[trieRow &+ inputClass])
+                        // The root's children fail to the root; row[inputClass] still holds the failure row's entry.
+                        let childFailure = state == 0 ? root : Int(row[inputClass])
+                        let recognised = ownOutputs[child] + outputs[childFailure]
+                        let childNumber = newState(recognised)
+                        row[inputClass] = UInt16(childNumber)
+                        queue.append((child, childNumber, childFailure))
                     }
                 }
             }
         }
-        self.byteClass = byteClass
-        self.classCount = classCount
-        self.rowShift = rowShift
-        self.transitions = transitions
-        self.firstOutputState = firstOutputState
-        self.rootState = newNumber[0]
-        self.outputStart = outputStart
-        self.outputAtoms = outputAtoms
+        let firstOutputState = nextPlain
+        var outputStart: [Int32] = [0]
+        var outputAtoms: [Int32] = []
+        for recognised in outputs[firstOutputState...] {
+            outputAtoms += recognised
+            outputStart.append(Int32(outputAtoms.count))
+        }
+        return (transitions, firstOutputState, root, outputStart, outputAtoms)
     }
 
     /// Calls `body(atom, end)` for every occurrence of every atom in `bytes` (compared ASCII-case-insensitively),
