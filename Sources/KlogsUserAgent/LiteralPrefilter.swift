@@ -72,7 +72,61 @@ final class LiteralPrefilter: Sendable {
     ///     oracle).
     ///   - markers: up to 64 more lowercased strings to look for in the same scan, for the caller's own use (the bot
     ///     signals); the scan reports them in ``Scratch/markers``.
-    init(_ rules: UserAgentRules, enabled: Bool = true, markers: [String] = []) {
+    convenience init(_ rules: UserAgentRules, enabled: Bool = true, markers: [String] = []) {
+        self.init(rules, Analysis(rules, enabled: enabled), markers: markers)
+    }
+
+    /// What the rules' patterns require (``RequiredLiterals``), in rule order, with their atoms: the first step of
+    /// building a prefilter, on all cores; a caller that has other work for the cores (the PCRE2 compilation) can
+    /// start it after this step, beside the rest of the build, which runs on one.
+    struct Analysis {
+        let table: AtomTable
+        let literals: [RequiredLiterals]
+
+        /// Analyses the patterns PCRE2 will search for `rules` (``CompiledRuleList`` makes the same choice); with
+        /// `enabled` false, every rule requires nothing.
+        init(_ rules: UserAgentRules, enabled: Bool = true) {
+            let lists = [rules.browserRules, rules.osRules, rules.deviceRules]
+            let patterns = lists.joined().map { SearchedPattern($0, rewrite: enabled).pattern }
+            (table, literals) = enabled ? Self.analyse(patterns) : (AtomTable(), patterns.map { _ in .none })
+        }
+
+        /// ``RequiredLiterals`` of every pattern, in order, all numbered in the returned table.
+        ///
+        /// Computed in chunks on all cores (at start-up the other cores have nothing else to do but the PCRE2
+        /// compilation), each chunk in an ``AtomTable`` of its own, then renumbered into the first chunk's table.
+        private static func analyse(_ patterns: [String]) -> (AtomTable, [RequiredLiterals]) {
+            let chunkCount = min(patterns.count, 8)
+            guard chunkCount > 1 else {
+                let table = AtomTable()
+                return (table, patterns.map { RequiredLiterals(pattern: $0, atoms: table) })
+            }
+            let chunks = UnsafeMutableBufferPointer<(AtomTable, [RequiredLiterals])>.allocate(capacity: chunkCount)
+            defer {
+                chunks.deinitialize()
+                chunks.deallocate()
+            }
+            // Safe because each chunk initialises its own element of `chunks`, with a table no other chunk sees, and
+            // concurrentPerform returns only when every chunk has finished.
+            nonisolated(unsafe) let shared = chunks
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                let range = (patterns.count * chunk / chunkCount)..<(patterns.count * (chunk + 1) / chunkCount)
+                let table = AtomTable()
+                let analyses = patterns[range].map { RequiredLiterals(pattern: $0, atoms: table) }
+                (shared.baseAddress! + chunk).initialize(to: (table, analyses))
+            }
+            let table = chunks[0].0
+            var analyses = chunks[0].1
+            analyses.reserveCapacity(patterns.count)
+            for (chunkTable, chunkAnalyses) in chunks.dropFirst() {
+                analyses += chunkAnalyses.map { $0.renumbered { table.adopt($0, from: chunkTable) } }
+            }
+            return (table, analyses)
+        }
+    }
+
+    /// Builds the prefilter of `rules` from their `analysis` (see ``init(_:enabled:markers:)``).
+    init(_ rules: UserAgentRules, _ analysis: Analysis, markers: [String] = []) {
         precondition(markers.count <= 64, "at most 64 markers")
         let lists = [rules.browserRules, rules.osRules, rules.deviceRules]
         browserRange = 0..<lists[0].count
@@ -80,9 +134,7 @@ final class LiteralPrefilter: Sendable {
         deviceRange = osRange.upperBound..<(osRange.upperBound + lists[2].count)
         wordCount = (deviceRange.upperBound + 63) / 64
 
-        // The patterns PCRE2 will search (CompiledRuleList makes the same choice).
-        let patterns = lists.joined().map { SearchedPattern($0, rewrite: enabled).pattern }
-        let (table, analyses) = enabled ? Self.analyse(patterns) : (AtomTable(), patterns.map { _ in .none })
+        let (table, analyses) = (analysis.table, analysis.literals)
         let costs = AtomCosts(table)
         // Per rule: the trigger first, then the checks, rarest first.
         let clauses = analyses.map { required -> [AtomSet] in
@@ -129,39 +181,6 @@ final class LiteralPrefilter: Sendable {
         prefixAtoms = triggers.prefixAtoms
         prefixLeads = triggers.prefixLeads
         atomLength = triggers.atoms.map { Int32(table.length($0)) } + markerBytes.map { Int32($0.count) }
-    }
-
-    /// ``RequiredLiterals`` of every pattern, in order, all numbered in the returned table.
-    ///
-    /// Computed in chunks on all cores (at start-up the other cores have nothing else to do but the PCRE2
-    /// compilation), each chunk in an ``AtomTable`` of its own, then renumbered into the first chunk's table.
-    private static func analyse(_ patterns: [String]) -> (AtomTable, [RequiredLiterals]) {
-        let chunkCount = min(patterns.count, 8)
-        guard chunkCount > 1 else {
-            let table = AtomTable()
-            return (table, patterns.map { RequiredLiterals(pattern: $0, atoms: table) })
-        }
-        let chunks = UnsafeMutableBufferPointer<(AtomTable, [RequiredLiterals])>.allocate(capacity: chunkCount)
-        defer {
-            chunks.deinitialize()
-            chunks.deallocate()
-        }
-        // Safe because each chunk initialises its own element of `chunks`, with a table no other chunk sees, and
-        // concurrentPerform returns only when every chunk has finished.
-        nonisolated(unsafe) let shared = chunks
-        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-            let range = (patterns.count * chunk / chunkCount)..<(patterns.count * (chunk + 1) / chunkCount)
-            let table = AtomTable()
-            let analyses = patterns[range].map { RequiredLiterals(pattern: $0, atoms: table) }
-            (shared.baseAddress! + chunk).initialize(to: (table, analyses))
-        }
-        let table = chunks[0].0
-        var analyses = chunks[0].1
-        analyses.reserveCapacity(patterns.count)
-        for (chunkTable, chunkAnalyses) in chunks.dropFirst() {
-            analyses += chunkAnalyses.map { $0.renumbered { table.adopt($0, from: chunkTable) } }
-        }
-        return (table, analyses)
     }
 
     /// Each clause with every atom longer than `maximumLength` replaced by its prefix or its suffix of that length,
@@ -375,17 +394,20 @@ private struct TypicalAgentIndex {
     private static let keyLength = 8
     private let agents: [[UInt8]]
     /// Packed substring → bit `i` set when agent `i` contains it.
-    private var agentsContaining: [UInt64: UInt32] = [:]
+    private var agentsContaining: PackedSubstringSets
 
     private init(_ agents: [String]) {
         precondition(agents.count <= 32, "at most 32 typical agents")
         self.agents = agents.map { Array($0.utf8) }
+        // More slots than substrings, so that a search always meets a free one.
+        let substringCount = self.agents.reduce(0) { $0 + $1.count } * Self.keyLength
+        agentsContaining = PackedSubstringSets(capacity: 1 << (Int.bitWidth - substringCount.leadingZeroBitCount))
         for (number, agent) in self.agents.enumerated() {
             for start in agent.indices {
                 var key: UInt64 = 0
                 for length in 1...min(Self.keyLength, agent.count - start) {
                     key |= UInt64(agent[start + length - 1]) << (8 * UInt64(length - 1))
-                    agentsContaining[key, default: 0] |= 1 << UInt32(number)
+                    agentsContaining.insert(number, for: key)
                 }
             }
         }
@@ -400,7 +422,7 @@ private struct TypicalAgentIndex {
         }
         var key: UInt64 = 0
         for (offset, byte) in bytes.prefix(Self.keyLength).enumerated() { key |= UInt64(byte) << (8 * UInt64(offset)) }
-        let candidates = agentsContaining[key] ?? 0
+        let candidates = agentsContaining[key]
         if bytes.count <= Self.keyLength { return candidates.nonzeroBitCount }
         return agents.indices.count { candidates & (1 << UInt32($0)) != 0 && containsBytes(agents[$0], bytes) }
     }
@@ -430,5 +452,40 @@ private final class AtomCosts {
     /// The total cost of a clause's atoms (it holds when any of them occurs).
     func totalCost(_ clause: AtomSet) -> Int {
         clause.reduce(0) { $0 + cost($1) }
+    }
+}
+
+/// The sets of ``TypicalAgentIndex``: packed substring (never 0) → a bit per agent, in an open-addressing table with
+/// a multiplicative hash (a `Dictionary` spent most of the index's build, some 20 k insertions, hashing).
+private struct PackedSubstringSets {
+    private var keys: [UInt64]
+    private var sets: [UInt32]
+    private let shift: UInt64
+
+    /// - Parameter capacity: a power of two, more than the number of distinct keys to be inserted.
+    init(capacity: Int) {
+        keys = [UInt64](repeating: 0, count: capacity)
+        sets = [UInt32](repeating: 0, count: capacity)
+        shift = UInt64(64 - capacity.trailingZeroBitCount)
+    }
+
+    /// Adds agent `agent` to the set of `key`.
+    mutating func insert(_ agent: Int, for key: UInt64) {
+        let slot = self.slot(of: key)
+        keys[slot] = key
+        sets[slot] |= 1 << UInt32(agent)
+    }
+
+    /// The agents whose text contains `key` (empty for an unknown key).
+    subscript(key: UInt64) -> UInt32 {
+        sets[slot(of: key)]
+    }
+
+    /// Where `key` is, or the free slot where it would go.
+    private func slot(of key: UInt64) -> Int {
+        let mask = keys.count - 1
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & mask }
+        return slot
     }
 }
