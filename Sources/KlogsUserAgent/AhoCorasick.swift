@@ -52,22 +52,23 @@ struct AhoCorasick: Sendable {
         for upper in UInt8(ascii: "A")...UInt8(ascii: "Z") {
             byteClass[Int(upper)] = byteClass[Int(upper | 0x20)]
         }
-        // The trie, one row of children per state (-1: none), states numbered in order of creation. Reserved for
-        // the most states the atoms can make, so that the rows are never copied while they grow.
+        // The trie, one row of children per state (0: none, as the root is no one's child), states numbered in order
+        // of creation. Reserved for the most states the atoms can make, so that the rows are never copied while they
+        // grow; 16-bit, as the table (a few MB for uap-core, every page of it touched) costs page faults.
         let totalLength = atoms.reduce(0) { $0 + $1.count }
-        var children: [Int32] = []
+        var children: [UInt16] = []
         children.reserveCapacity((min(totalLength, Self.maximumStates - 1) + 1) * classCount)
-        children.append(contentsOf: repeatElement(-1, count: classCount))
+        children.append(contentsOf: repeatElement(0, count: classCount))
         var ownOutputs: [[Int32]] = [[]]
         for (number, atom) in atoms.enumerated() {
             var state = 0
             for byte in atom {
                 let slot = state * classCount + Int(byteClass[Int(byte)])
-                if children[slot] < 0 {
+                if children[slot] == 0 {
                     if ownOutputs.count == Self.maximumStates { return nil }
-                    children[slot] = Int32(ownOutputs.count)
+                    children[slot] = UInt16(ownOutputs.count)
                     ownOutputs.append([])
-                    children.append(contentsOf: repeatElement(-1, count: classCount))
+                    children.append(contentsOf: repeatElement(0, count: classCount))
                 }
                 state = Int(children[slot])
             }
@@ -95,9 +96,9 @@ struct AhoCorasick: Sendable {
     /// down, so that the two meet at `firstOutputState` (the scan tests `state >= firstOutputState`).
     ///
     /// - Parameters:
-    ///   - children: the trie's rows of `classCount` children each (-1: none); state 0 is the root.
+    ///   - children: the trie's rows of `classCount` children each (0: none); state 0 is the root.
     ///   - ownOutputs: per trie state, the atoms that end there.
-    private static func transitionTable(children: [Int32], ownOutputs: [[Int32]], classCount: Int, rowShift: Int)
+    private static func transitionTable(children: [UInt16], ownOutputs: [[Int32]], classCount: Int, rowShift: Int)
         -> (transitions: [UInt16], firstOutputState: Int, rootState: Int, outputStart: [Int32], outputAtoms: [Int32])
     {
         let stateCount = ownOutputs.count
@@ -138,7 +139,7 @@ struct AhoCorasick: Sendable {
                         row.update(from: base + failure &<< rowShift, count: classCount)
                     }
                     let trieRow = state &* classCount
-                    for inputClass in 0..<classCount where children[trieRow &+ inputClass] >= 0 {
+                    for inputClass in 0..<classCount where children[trieRow &+ inputClass] != 0 {
                         let child = Int(children[trieRow &+ inputClass])
                         // The root's children fail to the root; row[inputClass] still holds the failure row's entry.
                         let childFailure = state == 0 ? root : Int(row[inputClass])

@@ -96,15 +96,15 @@ final class AtomTable {
     /// The atom made of `first` followed by `second`.
     func concatenation(_ first: Atom, _ second: Atom) -> Atom {
         scratch.removeAll(keepingCapacity: true)
-        scratch += bytes(first)
-        scratch += bytes(second)
+        appendToScratch(first)
+        appendToScratch(second)
         return internScratch()
     }
 
     /// The atom made of `first` followed by `suffix`.
     func appending(_ suffix: [UInt8], to first: Atom) -> Atom {
         scratch.removeAll(keepingCapacity: true)
-        scratch += bytes(first)
+        appendToScratch(first)
         scratch += suffix
         return internScratch()
     }
@@ -113,7 +113,7 @@ final class AtomTable {
     func prefix(_ atom: Atom, length: Int) -> Atom {
         if self.length(atom) <= length { return atom }
         scratch.removeAll(keepingCapacity: true)
-        scratch += bytes(atom).prefix(length)
+        appendToScratch(atom, dropLast: self.length(atom) - length)
         return internScratch()
     }
 
@@ -121,8 +121,20 @@ final class AtomTable {
     func suffix(_ atom: Atom, length: Int) -> Atom {
         if self.length(atom) <= length { return atom }
         scratch.removeAll(keepingCapacity: true)
-        scratch += bytes(atom).suffix(length)
+        appendToScratch(atom, dropFirst: self.length(atom) - length)
         return internScratch()
+    }
+
+    /// Appends the bytes of `atom` to `scratch`, less `dropFirst` bytes at its start and `dropLast` at its end.
+    ///
+    /// Copies straight from `storage`: a slice of it kept alive until `internScratch` appends to it would make that
+    /// append copy all of `storage`.
+    private func appendToScratch(_ atom: Atom, dropFirst: Int = 0, dropLast: Int = 0) {
+        storage.withUnsafeBufferPointer { storage in
+            let start = Int(offsets[Int(atom)]) + dropFirst
+            let end = Int(offsets[Int(atom) + 1]) - dropLast
+            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: storage[start..<end]))
+        }
     }
 
     private func internScratch() -> Atom {

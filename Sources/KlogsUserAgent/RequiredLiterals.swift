@@ -27,7 +27,9 @@ struct RequiredLiterals: Equatable {
         guard !atoms.isEmpty, atoms.count <= maximumPrefixCount,
             atoms.allSatisfy({ table.length($0) >= minimumAtomLength })
         else { return nil }
-        return Dictionary(uniqueKeysWithValues: atoms.map { ($0, 0) })
+        var prefixes = [Atom: Int](minimumCapacity: atoms.count)
+        for atom in atoms { prefixes[atom] = 0 }
+        return prefixes
     }
 
     /// The clause least likely to be present in a user agent: the lowest total `cost` of its atoms (a clause
