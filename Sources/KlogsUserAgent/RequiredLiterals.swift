@@ -350,8 +350,8 @@ private struct PatternAnalyser {
     }
 
     /// Bytes with a meaning of their own outside a class (`{` only sometimes: left to `parseAtom`).
-    private static let specialBytes: [UInt8] = Array("()[].^$\\*+?{|".utf8)
-    private static let quantifierBytes: [UInt8] = Array("*+?{".utf8)
+    private static let specialBytes = ASCIISet("()[].^$\\*+?{|")
+    private static let quantifierBytes = ASCIISet("*+?{")
 
     /// Applies a quantifier after an atom, if there is one.
     private mutating func parseQuantifier(_ atom: LiteralInfo) -> LiteralInfo? {
@@ -601,6 +601,26 @@ private struct PatternAnalyser {
         position += 1
         if isNegated || isLarge || members.count > 4 { return .oneByte }
         return .exact(AtomSet(unsorted: members.map { table.intern([$0]) }))
+    }
+}
+
+/// A set of ASCII bytes as a 128-bit mask: a membership test is a shift and an AND (this one runs for every byte of
+/// every pattern at start-up).
+private struct ASCIISet {
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+
+    /// The bytes of `members`, which must be ASCII.
+    init(_ members: String) {
+        for byte in members.utf8 {
+            precondition(byte < 0x80, "ASCII members only")
+            if byte < 64 { low |= 1 << UInt64(byte) } else { high |= 1 << UInt64(byte - 64) }
+        }
+    }
+
+    @inline(__always)
+    func contains(_ byte: UInt8) -> Bool {
+        byte < 64 ? low & (1 << UInt64(byte)) != 0 : byte < 128 && high & (1 << UInt64(byte - 64)) != 0
     }
 }
 
