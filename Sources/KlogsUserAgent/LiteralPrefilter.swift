@@ -147,12 +147,13 @@ final class LiteralPrefilter: Sendable {
         // a required literal is required too, so atoms are cut short (shorter still if the table would overflow).
         var built: (Triggers, AhoCorasick)? = nil
         for maximumLength in Self.maximumAtomLengths {
+            // Shortening adds atoms to the table, so the triggers are made after it.
+            let shortClauses = Self.shortened(clauses, maximumLength: maximumLength, costs)
+            let shortPrefixes = analyses.map {
+                Self.shortened(prefixes: $0.prefixes, maximumLength: maximumLength, table)
+            }
             let triggers = Triggers(
-                clauses: Self.shortened(clauses, maximumLength: maximumLength, costs),
-                prefixes: analyses.map {
-                    Self.shortened(prefixes: $0.prefixes, maximumLength: maximumLength, table)
-                },
-                wordCount: wordCount, atomCount: table.count)
+                clauses: shortClauses, prefixes: shortPrefixes, wordCount: wordCount, atomCount: table.count)
             if let automaton = AhoCorasick(atoms: triggers.atoms.map(table.bytes) + markerBytes) {
                 built = (triggers, automaton)
                 break

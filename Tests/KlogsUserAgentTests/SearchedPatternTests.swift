@@ -32,7 +32,8 @@ struct SearchedPatternTests {
     func prefixes(pattern: String, expected: [String: Int]?) {
         let table = AtomTable()
         let prefixes = RequiredLiterals(pattern: pattern, atoms: table).prefixes
-        #expect(prefixes.map { Dictionary(uniqueKeysWithValues: $0.map { (table.string($0.key), $0.value) }) } == expected, "\(pattern)")
+        let texts = prefixes.map { Dictionary(uniqueKeysWithValues: $0.map { (table.string($0.key), $0.value) }) }
+        #expect(texts == expected, "\(pattern)")
     }
 
     static func rule(_ regex: String, _ replacements: [String?]) -> UserAgentRules.Rule {
