@@ -56,28 +56,39 @@ struct AhoCorasick: Sendable {
         // of creation. Reserved for the most states the atoms can make, so that the rows are never copied while they
         // grow; 16-bit, as the table (a few MB for uap-core, every page of it touched) costs page faults.
         let totalLength = atoms.reduce(0) { $0 + $1.count }
+        let emptyRow = [UInt16](repeating: 0, count: classCount)
         var children: [UInt16] = []
         children.reserveCapacity((min(totalLength, Self.maximumStates - 1) + 1) * classCount)
-        children.append(contentsOf: repeatElement(0, count: classCount))
-        var ownOutputs: [[Int32]] = [[]]
-        for (number, atom) in atoms.enumerated() {
+        children += emptyRow
+        var stateCount = 1
+        var endState: [Int32] = []
+        endState.reserveCapacity(atoms.count)
+        for atom in atoms {
             var state = 0
             for byte in atom {
                 let slot = state * classCount + Int(byteClass[Int(byte)])
                 if children[slot] == 0 {
-                    if ownOutputs.count == Self.maximumStates { return nil }
-                    children[slot] = UInt16(ownOutputs.count)
-                    ownOutputs.append([])
-                    children.append(contentsOf: repeatElement(0, count: classCount))
+                    if stateCount == Self.maximumStates { return nil }
+                    children[slot] = UInt16(stateCount)
+                    stateCount += 1
+                    children += emptyRow
                 }
                 state = Int(children[slot])
             }
-            ownOutputs[state].append(Int32(number))
+            endState.append(Int32(state))
+        }
+        // The atoms ending at each state, as chains in ascending order: `firstAtom[state]`, then `nextAtom[atom]`.
+        var firstAtom = [Int32](repeating: -1, count: stateCount)
+        var nextAtom = [Int32](repeating: -1, count: atoms.count)
+        for atom in atoms.indices.reversed() {
+            nextAtom[atom] = firstAtom[Int(endState[atom])]
+            firstAtom[Int(endState[atom])] = Int32(atom)
         }
         var rowShift = 0
         while 1 << rowShift < classCount { rowShift += 1 }
         let table = Self.transitionTable(
-            children: children, ownOutputs: ownOutputs, classCount: classCount, rowShift: rowShift)
+            Trie(children: children, firstAtom: firstAtom, nextAtom: nextAtom), classCount: classCount,
+            rowShift: rowShift)
         self.transitions = table.transitions
         self.firstOutputState = table.firstOutputState
         self.rootState = table.rootState
@@ -88,74 +99,91 @@ struct AhoCorasick: Sendable {
         self.rowShift = rowShift
     }
 
+    /// The trie of the atoms: rows of `classCount` children per state (0: none; state 0 is the root), and the atoms
+    /// that end at each state (`firstAtom[state]`, then `nextAtom[atom]` until -1).
+    private struct Trie {
+        var children: [UInt16]
+        var firstAtom: [Int32]
+        var nextAtom: [Int32]
+    }
+
     /// The complete automaton of a trie, in one breadth-first pass: a state's row is its failure state's row (which
     /// is shallower, so already complete) with its own children written over it, and a child's failure state is
     /// where its parent's failure state goes on the same input.
     ///
     /// States are numbered as they are reached: those without output from 0 up, those with output from the top
-    /// down, so that the two meet at `firstOutputState` (the scan tests `state >= firstOutputState`).
-    ///
-    /// - Parameters:
-    ///   - children: the trie's rows of `classCount` children each (0: none); state 0 is the root.
-    ///   - ownOutputs: per trie state, the atoms that end there.
-    private static func transitionTable(children: [UInt16], ownOutputs: [[Int32]], classCount: Int, rowShift: Int)
+    /// down, so that the two meet at `firstOutputState` (the scan tests `state >= firstOutputState`). A state
+    /// recognises its own atoms, then those of its output link (its failure state, if that recognises any), and so on.
+    private static func transitionTable(_ trie: Trie, classCount: Int, rowShift: Int)
         -> (transitions: [UInt16], firstOutputState: Int, rootState: Int, outputStart: [Int32], outputAtoms: [Int32])
     {
-        let stateCount = ownOutputs.count
-        var transitions = [UInt16](repeating: 0, count: stateCount << rowShift)
-        // Per final state number, the atoms recognised on entering it (its own, then its failure state's).
-        var outputs = [[Int32]](repeating: [], count: stateCount)
+        let stateCount = trie.firstAtom.count
+        let rowLength = 1 << rowShift
+        // Per final state number: the first of its own atoms, and its output link (-1: none).
+        var ownAtom = [Int32](repeating: -1, count: stateCount)
+        var outputLink = [Int32](repeating: -1, count: stateCount)
         var nextPlain = 0
         var nextOutput = stateCount - 1
-        func newState(_ recognised: [Int32]) -> Int {
+        func newState(_ trieState: Int, failure: Int?) -> Int {
+            let link = failure.map { ownAtom[$0] >= 0 || outputLink[$0] >= 0 ? Int32($0) : -1 } ?? -1
             let number: Int
-            if recognised.isEmpty {
+            if trie.firstAtom[trieState] < 0 && link < 0 {
                 number = nextPlain
                 nextPlain += 1
             } else {
                 number = nextOutput
                 nextOutput -= 1
             }
-            outputs[number] = recognised
+            ownAtom[number] = trie.firstAtom[trieState]
+            outputLink[number] = link
             return number
         }
-        let root = newState(ownOutputs[0])
+        let root = newState(0, failure: nil)
         // Breadth-first: (trie state, final number, final number of its failure state; the root fails to itself).
         var queue: [(state: Int, number: Int, failure: Int)] = [(0, root, root)]
         queue.reserveCapacity(stateCount)
         var head = 0
-        transitions.withUnsafeMutableBufferPointer { transitions in
-            children.withUnsafeBufferPointer { children in
-                // Safe because every row index is a final state number below stateCount, and a row has
-                // 1 << rowShift >= classCount entries.
+        let transitions = [UInt16](unsafeUninitializedCapacity: stateCount << rowShift) { transitions, count in
+            trie.children.withUnsafeBufferPointer { children in
+                // Safe because every row index is a final state number below stateCount, every state is reached
+                // once (a trie is a tree), and each of its rows is written whole here, padding included.
                 let base = transitions.baseAddress!
                 while head < queue.count {
                     let (state, number, failure) = queue[head]
                     head += 1
                     let row = base + number &<< rowShift
                     if state == 0 {
-                        row.update(repeating: UInt16(root), count: classCount)
+                        row.initialize(repeating: UInt16(root), count: classCount)
                     } else {
-                        row.update(from: base + failure &<< rowShift, count: classCount)
+                        row.initialize(from: base + failure &<< rowShift, count: classCount)
                     }
+                    (row + classCount).initialize(repeating: 0, count: rowLength - classCount)
                     let trieRow = state &* classCount
                     for inputClass in 0..<classCount where children[trieRow &+ inputClass] != 0 {
                         let child = Int(children[trieRow &+ inputClass])
                         // The root's children fail to the root; row[inputClass] still holds the failure row's entry.
                         let childFailure = state == 0 ? root : Int(row[inputClass])
-                        let recognised = ownOutputs[child] + outputs[childFailure]
-                        let childNumber = newState(recognised)
+                        let childNumber = newState(child, failure: childFailure)
                         row[inputClass] = UInt16(childNumber)
                         queue.append((child, childNumber, childFailure))
                     }
                 }
             }
+            count = stateCount << rowShift
         }
         let firstOutputState = nextPlain
         var outputStart: [Int32] = [0]
         var outputAtoms: [Int32] = []
-        for recognised in outputs[firstOutputState...] {
-            outputAtoms += recognised
+        for number in firstOutputState..<stateCount {
+            var linked = number
+            while linked >= 0 {
+                var atom = ownAtom[linked]
+                while atom >= 0 {
+                    outputAtoms.append(atom)
+                    atom = trie.nextAtom[Int(atom)]
+                }
+                linked = Int(outputLink[linked])
+            }
             outputStart.append(Int32(outputAtoms.count))
         }
         return (transitions, firstOutputState, root, outputStart, outputAtoms)
