@@ -232,18 +232,18 @@ final class LiteralPrefilter: Sendable {
             always = [UInt64](repeating: 0, count: wordCount)
             // Table atom → automaton atom, -1 until it is first used.
             var atomNumbers = [Int32](repeating: -1, count: atomCount)
-            var lists: [[Int32]] = []
             func number(_ atom: Atom) -> Int32 {
                 if atomNumbers[Int(atom)] >= 0 { return atomNumbers[Int(atom)] }
                 let number = Int32(atoms.count)
                 atomNumbers[Int(atom)] = number
                 atoms.append(atom)
-                lists.append([])
                 return number
             }
+            // (automaton atom, rule) for every trigger atom, in rule order; grouped by atom below.
+            var triggerPairs: [(atom: Int32, rule: Int32)] = []
             for (ruleNumber, ruleClauses) in clauses.enumerated() {
                 if let trigger = ruleClauses.first {
-                    for atom in trigger { lists[Int(number(atom))].append(Int32(ruleNumber)) }
+                    for atom in trigger { triggerPairs.append((number(atom), Int32(ruleNumber))) }
                 } else {
                     always[ruleNumber / 64] |= 1 << UInt64(ruleNumber % 64)
                 }
@@ -258,9 +258,15 @@ final class LiteralPrefilter: Sendable {
                 }
                 prefixStart.append(Int32(prefixAtoms.count))
             }
-            for list in lists {
-                rules += list
-                start.append(Int32(rules.count))
+            // A counting sort by atom, stable, so that each atom's rules stay in rule order.
+            start = [Int32](repeating: 0, count: atoms.count + 1)
+            for pair in triggerPairs { start[Int(pair.atom) + 1] += 1 }
+            for atom in atoms.indices { start[atom + 1] += start[atom] }
+            var next = start
+            rules = [Int32](repeating: 0, count: triggerPairs.count)
+            for pair in triggerPairs {
+                rules[Int(next[Int(pair.atom)])] = pair.rule
+                next[Int(pair.atom)] += 1
             }
         }
     }
