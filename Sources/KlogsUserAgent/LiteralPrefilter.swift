@@ -119,7 +119,13 @@ final class LiteralPrefilter: Sendable {
             var analyses = chunks[0].1
             analyses.reserveCapacity(patterns.count)
             for (chunkTable, chunkAnalyses) in chunks.dropFirst() {
-                analyses += chunkAnalyses.map { $0.renumbered { table.adopt($0, from: chunkTable) } }
+                // Each atom adopted once (a rule's prefixes are mostly atoms of its clauses too).
+                var adopted = [Atom](repeating: -1, count: chunkTable.count)
+                func number(_ atom: Atom) -> Atom {
+                    if adopted[Int(atom)] < 0 { adopted[Int(atom)] = table.adopt(atom, from: chunkTable) }
+                    return adopted[Int(atom)]
+                }
+                analyses += chunkAnalyses.map { $0.renumbered(number) }
             }
             return (table, analyses)
         }
