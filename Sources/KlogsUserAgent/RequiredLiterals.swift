@@ -46,14 +46,14 @@ struct RequiredLiterals: Equatable {
     init(pattern: String, atoms table: AtomTable) {
         // Extended mode and \Q…\E change what a byte means; uap-core uses neither, so do not model them.
         let bytes = Array(pattern.utf8)
-        if containsBytes(bytes, Array("(?x".utf8)) || containsBytes(bytes, Array("\\Q".utf8)) {
+        if containsBytes(bytes, Self.extendedMode) || containsBytes(bytes, Self.quoting) {
             self = .none
             return
         }
         var analyser = PatternAnalyser(bytes, table)
         if let info = analyser.parseAlternation(), analyser.atEnd {
             // `\G` asserts the start offset, so a pattern using it must be started at 0.
-            let startsAnywhere = !containsBytes(bytes, Array("\\G".utf8))
+            let startsAnywhere = !containsBytes(bytes, Self.startAssertion)
             self = RequiredLiterals(
                 clauses: info.required(table).clauses.map { Self.simplified($0, table) },
                 prefixes: startsAnywhere ? info.prefixes(table) : nil)
@@ -61,6 +61,11 @@ struct RequiredLiterals: Equatable {
             self = .none
         }
     }
+
+    /// Syntax that makes ``init(pattern:atoms:)`` give up (`(?x`, `\Q`) or start at 0 (`\G`).
+    private static let extendedMode = Array("(?x".utf8)
+    private static let quoting = Array("\\Q".utf8)
+    private static let startAssertion = Array("\\G".utf8)
 
     init(clauses: [AtomSet], prefixes: [Atom: Int]? = nil, maximumLength: Int? = nil) {
         self.clauses = clauses
@@ -553,7 +558,7 @@ private struct PatternAnalyser {
             isNegated = true
             position += 1
         }
-        var members = Set<UInt8>()
+        var members = ASCIISet("")
         var isLarge = false
         var first = true
         while let byte = current, byte != UInt8(ascii: "]") || first {
@@ -600,7 +605,7 @@ private struct PatternAnalyser {
         guard current == UInt8(ascii: "]") else { return nil }
         position += 1
         if isNegated || isLarge || members.count > 4 { return .oneByte }
-        return .exact(AtomSet(unsorted: members.map { table.intern([$0]) }))
+        return .exact(AtomSet(unsorted: members.bytes.map { table.intern([$0]) }))
     }
 }
 
@@ -612,15 +617,25 @@ private struct ASCIISet {
 
     /// The bytes of `members`, which must be ASCII.
     init(_ members: String) {
-        for byte in members.utf8 {
-            precondition(byte < 0x80, "ASCII members only")
-            if byte < 64 { low |= 1 << UInt64(byte) } else { high |= 1 << UInt64(byte - 64) }
-        }
+        for byte in members.utf8 { insert(byte) }
     }
 
     @inline(__always)
     func contains(_ byte: UInt8) -> Bool {
         byte < 64 ? low & (1 << UInt64(byte)) != 0 : byte < 128 && high & (1 << UInt64(byte - 64)) != 0
+    }
+
+    /// Adds `byte`, which must be ASCII.
+    mutating func insert(_ byte: UInt8) {
+        precondition(byte < 0x80, "ASCII members only")
+        if byte < 64 { low |= 1 << UInt64(byte) } else { high |= 1 << UInt64(byte - 64) }
+    }
+
+    var count: Int { low.nonzeroBitCount + high.nonzeroBitCount }
+
+    /// The members in ascending order.
+    var bytes: [UInt8] {
+        (0..<128).compactMap { contains(UInt8($0)) ? UInt8($0) : nil }
     }
 }
 
