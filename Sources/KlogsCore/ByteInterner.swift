@@ -1,8 +1,9 @@
 /// Maps byte sequences to dense `Int32` ids (0, 1, 2, …) for dictionary encoding, without allocating on a hit.
 ///
 /// Bytes are stored once, back to back, in one arena; an open-addressing table (linear probing, power-of-two size,
-/// at most half full) holds ids. The hash mixes eight bytes at a time with a per-interner random seed, so crafted
-/// inputs cannot be tuned offline to collide.
+/// at most half full) holds ids. The hash mixes eight bytes at a time with a random seed drawn once per process
+/// (``runSeed``), so crafted inputs cannot be tuned offline to collide; the interners of one run share it, so one
+/// can take over another's entries without hashing them again (`intern(entry:of:)`).
 ///
 /// ```swift
 /// var paths = ByteInterner()
@@ -24,16 +25,21 @@ public struct ByteInterner: Sendable {
     private var lastID: Int32 = -1
 
     /// Creates an empty interner.
-    /// - Parameter capacity: the number of entries to make room for.
-    public init(capacity: Int = 1024) {
+    /// - Parameters:
+    ///   - capacity: the number of entries to make room for.
+    ///   - seed: the hash seed; the process's random ``runSeed`` unless a test needs another.
+    public init(capacity: Int = 1024, seed: UInt64 = ByteInterner.runSeed) {
         var size = 16
         while size < capacity * 2 { size *= 2 }
         slots = Array(repeating: 0, count: size)
         mask = size - 1
-        seed = UInt64.random(in: .min ... .max)
+        self.seed = seed
         ends.reserveCapacity(capacity)
         hashes.reserveCapacity(capacity)
     }
+
+    /// The hash seed of every interner of this process: random, drawn on first use.
+    public static let runSeed = UInt64.random(in: .min ... .max)
 
     /// The number of distinct entries.
     public var count: Int { ends.count }
@@ -43,7 +49,28 @@ public struct ByteInterner: Sendable {
     /// - Complexity: O(bytes.count) expected; allocates only when a new entry outgrows the storage.
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> Int32 {
         if lastID >= 0 && equals(Int(lastID), bytes) { return lastID }
-        let hash = Self.hash(bytes, seed: seed)
+        return intern(bytes, hash: Self.hash(bytes, seed: seed))
+    }
+
+    /// The id in this interner of entry `id` of `other`, adding its bytes when new: how the parallel pipeline
+    /// moves a chunk's values into a partition. With the same seed (interners of one process) `other`'s stored
+    /// hash is reused, so the bytes are compared but not hashed again.
+    ///
+    /// - Complexity: O(length of the entry) expected.
+    public mutating func intern(entry id: Int32, of other: ByteInterner) -> Int32 {
+        other.arena.withUnsafeBytes { arena in
+            let index = Int(id)
+            let start = index == 0 ? 0 : other.ends[index - 1]
+            // Safe because start..<ends[index] is entry id's range inside other's arena.
+            let bytes = UnsafeRawBufferPointer(rebasing: arena[start..<other.ends[index]])
+            if lastID >= 0 && equals(Int(lastID), bytes) { return lastID }
+            return intern(bytes, hash: other.seed == seed ? other.hashes[index] : Self.hash(bytes, seed: seed))
+        }
+    }
+
+    /// The id of `bytes` whose hash under this interner's seed is `hash`, adding them when new.
+    @inline(__always)
+    private mutating func intern(_ bytes: UnsafeRawBufferPointer, hash: UInt64) -> Int32 {
         switch probe(bytes, hash: hash) {
         case .found(let id):
             lastID = id

@@ -17,6 +17,26 @@ struct ByteInternerTests {
         #expect(Array("PUT".utf8).withUnsafeBytes { interner.id(of: $0) } == nil)
     }
 
+    @Test(
+        "Entries taken over from another interner get the ids their bytes get, with the same seed or another",
+        arguments: [ByteInterner.runSeed, ByteInterner.runSeed ^ 1])
+    func entriesOfAnotherInterner(seed: UInt64) {
+        var chunk = ByteInterner(capacity: 4, seed: seed)
+        let values = (0..<300).map { "/page/\($0 % 120)" } + ["", "/", "/page/7"]
+        let chunkIds = values.map { chunk.intern($0) }
+        var partition = ByteInterner(capacity: 4)
+        var oracle = ByteInterner(capacity: 4)
+        _ = [partition.intern("/page/7"), oracle.intern("/page/7")]
+        for (value, chunkId) in zip(values, chunkIds) {
+            let id = partition.intern(entry: chunkId, of: chunk)
+            #expect(id == oracle.intern(value))
+            #expect(partition.string(of: id) == value)
+        }
+        #expect(partition.count == oracle.count)
+        // Every entry is found again by its bytes: the reused hashes are the ones the bytes hash to.
+        for value in values { #expect(Array(value.utf8).withUnsafeBytes { partition.id(of: $0) } != nil) }
+    }
+
     @Test("Many entries survive growth, including raw non-UTF-8 bytes and prefixes of each other")
     func growth() {
         var interner = ByteInterner(capacity: 1)

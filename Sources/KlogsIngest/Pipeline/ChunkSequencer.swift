@@ -235,10 +235,10 @@ struct IdRemap {
         }
     }
 
-    /// The partition id of the bytes of `local` in `source`, interned into `target`: once per distinct value and
-    /// chunk, out of the per-row loop.
+    /// The partition id of the bytes of `local` in `source`, interned into `target` with the hash `source`
+    /// stored for them: once per distinct value and chunk, out of the per-row loop.
     @inline(never)
     private static func intern(_ local: Int32, from source: ByteInterner, into target: inout ByteInterner) -> Int32 {
-        source.bytes(of: local).withUnsafeBytes { target.intern($0) }
+        target.intern(entry: local, of: source)
     }
 }
