@@ -206,6 +206,7 @@ public struct ColumnChunkEncoder: Sendable {
     }
 
     /// Fills `levels` with 1 for the rows of `range` that have a dictionary id and 0 for the nulls.
+    @inline(never)
     private mutating func fillLevels(presentIn rowIDs: some DictionaryRowIDs, range: Range<Int>) {
         if levels.count != range.count { levels = [UInt32](repeating: 0, count: range.count) }
         levels.withUnsafeMutableBufferPointer { levels in
@@ -676,6 +677,9 @@ public struct ColumnChunkEncoder: Sendable {
     /// with `rank`, also finds the lowest and highest rank among them.
     ///
     /// - Returns: how many rows were present, and the rank extremes (`Int32.max`, `Int32.min` without `rank`).
+    ///
+    /// Not inlined: inside the page loop the rank extremes were kept on the stack, a store per row.
+    @inline(never)
     private static func compactIDs(
         _ rowIDs: some DictionaryRowIDs, _ rows: Range<Int>, rank: UnsafeBufferPointer<Int32>?,
         into ids: UnsafeMutableBufferPointer<UInt32>
