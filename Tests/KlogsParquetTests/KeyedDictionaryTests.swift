@@ -140,3 +140,22 @@ struct NarrowBitPackingTests {
         }
     }
 }
+
+@Suite("Bit-packing of booleans")
+struct BooleanPackingTests {
+    @Test("Booleans pack eight to a byte, least-significant bit first, with the right extremes", arguments: [0, 1, 7, 8, 9, 64, 101])
+    func matchesReference(count: Int) {
+        var random = SeededRandom(seed: UInt64(count))
+        for pattern in ["random", "all true", "all false"] {
+            let values = (0..<count).map { _ in
+                pattern == "random" ? random.next() % 2 == 0 : pattern == "all true"
+            }
+            var expected = [UInt8](repeating: 0, count: (count + 7) / 8)
+            for (index, value) in values.enumerated() where value { expected[index / 8] |= 1 << UInt8(index % 8) }
+            var page: [UInt8] = [0xAA]
+            let (sawTrue, sawFalse) = values.withUnsafeBytes { ColumnChunkEncoder.appendPacked($0, to: &page) }
+            #expect(page == [0xAA] + expected, "\(pattern)")
+            #expect(sawTrue == values.contains(true) && sawFalse == values.contains(false), "\(pattern)")
+        }
+    }
+}
