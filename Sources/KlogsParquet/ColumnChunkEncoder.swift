@@ -323,7 +323,9 @@ public struct ColumnChunkEncoder: Sendable {
     /// 64-bit word into its top byte (the products of different bytes never overlap, so nothing carries).
     ///
     /// - Returns: whether any boolean was true, and whether any was false.
-    static func appendPacked(_ booleans: UnsafeRawBufferPointer, to page: inout [UInt8]) -> (sawTrue: Bool, sawFalse: Bool) {
+    static func appendPacked(
+        _ booleans: UnsafeRawBufferPointer, to page: inout [UInt8]
+    ) -> (sawTrue: Bool, sawFalse: Bool) {
         let ones: UInt64 = 0x0101_0101_0101_0101
         var anyTrue: UInt64 = 0
         var allTrue = ones

@@ -174,9 +174,9 @@ public enum ColumnValues: Sendable, Hashable {
 /// ``ColumnValues/keyedDictionaryStrings(dictionary:rows:indexOfKey:)`` derived from the same keys share.
 ///
 /// ```swift
-/// let rows = KeyedRows(keys: [0, 2, 2, 1], keyCount: 3)   // counted once…
+/// let rows = KeyedRows(keys: [0, 2, 2, 1], keyCount: 3)  // counted once, used by both columns
 /// let browser = ColumnValues.keyedDictionaryStrings(dictionary: browsers, rows: rows, indexOfKey: [0, 1, 1])
-/// let os = ColumnValues.keyedDictionaryStrings(dictionary: systems, rows: rows, indexOfKey: [0, 0, -1])  // …used twice
+/// let os = ColumnValues.keyedDictionaryStrings(dictionary: systems, rows: rows, indexOfKey: [0, 0, -1])
 /// ```
 public struct KeyedRows: Sendable, Hashable {
     /// Each row's key.

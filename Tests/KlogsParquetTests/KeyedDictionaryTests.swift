@@ -98,7 +98,8 @@ struct KeyedDictionaryTests {
         #expect(throws: ParquetError.invalidArgument("column 's' row 1 has dictionary index 5 outside -1..<2")) {
             try encode([0, 1], [0, 5])
         }
-        #expect(throws: ParquetError.invalidArgument("column 's' is REQUIRED but row 1 is null; declare it optional or fill the value")) {
+        let requiredNull = "column 's' is REQUIRED but row 1 is null; declare it optional or fill the value"
+        #expect(throws: ParquetError.invalidArgument(requiredNull)) {
             try encode([0, 1], [0, -1], optional: false)
         }
         // A key no row holds may map anywhere: it is never read.
@@ -143,7 +144,9 @@ struct NarrowBitPackingTests {
 
 @Suite("Bit-packing of booleans")
 struct BooleanPackingTests {
-    @Test("Booleans pack eight to a byte, least-significant bit first, with the right extremes", arguments: [0, 1, 7, 8, 9, 64, 101])
+    @Test(
+        "Booleans pack eight to a byte, least-significant bit first, with the right extremes",
+        arguments: [0, 1, 7, 8, 9, 64, 101])
     func matchesReference(count: Int) {
         var random = SeededRandom(seed: UInt64(count))
         for pattern in ["random", "all true", "all false"] {

@@ -140,7 +140,8 @@ struct UserAgentTable {
         tableIdOfClassifierId[classifierId] = id
         if classifierId >= classLimit {
             // The classifier numbers every class it meets: start a new one before its table grows any further.
-            self.classifier = UserAgentClassifier(rules: classifier.parser.rules, cacheCapacity: classifier.cacheCapacity)
+            self.classifier = UserAgentClassifier(
+                rules: classifier.parser.rules, cacheCapacity: classifier.cacheCapacity)
             tableIdOfClassifierId.removeAll(keepingCapacity: true)
         }
         return id
