@@ -24,7 +24,7 @@ final class DatasetWriter {
     private var useCounter = 0
     /// Threads that encode row groups meanwhile (the parallel pipeline's workers, while they run); `nil`:
     /// each row group is encoded when it is written.
-    var rowGroupRunner: (any RowGroupJobRunner)?
+    var rowGroupRunner: (any BackgroundJobRunner)?
     /// Distinct paths per UTC day of the partitions finished since the last `takeCardinalityWarnings()`.
     var distinctPathsByDay: [Int32: Int] = [:]
 
@@ -175,7 +175,7 @@ final class DatasetWriter {
     }
 
     private func flushHits(
-        _ partition: Partition, userAgents: UserAgentTable, runner: (any RowGroupJobRunner)?
+        _ partition: Partition, userAgents: UserAgentTable, runner: (any BackgroundJobRunner)?
     ) throws {
         let rows = partition.hits.count
         guard rows > 0 else { return }
@@ -183,7 +183,7 @@ final class DatasetWriter {
         if partition.hitsFile == nil { partition.hitsFile = try openFile(.hits, day: partition.day) }
 
         // Sorted by hour, then path: neighbouring rows compress better and readers can skip by statistics.
-        let rowGroup = HitsRowGroup(partition.hits.drainSorted(), of: partition, userAgents: userAgents)
+        let rowGroup = HitsRowGroup(partition.hits.drainSorted(on: runner), of: partition, userAgents: userAgents)
         // Safe because it was opened above.
         try partition.hitsFile!.write(
             rows: rows, runner: runner,

@@ -24,7 +24,7 @@ final class PartFile {
         writer = try ParquetFileWriter(output: output, schema: dataset.schema, options: options)
     }
 
-    /// Row groups being encoded by a `RowGroupJobRunner`, in file order: the jobs of each, in column order.
+    /// Row groups being encoded by a `BackgroundJobRunner`, in file order: the jobs of each, in column order.
     private var pending: [[RowGroupJob]] = []
 
     /// Appends one row group.
@@ -37,7 +37,7 @@ final class PartFile {
 
     /// Appends one row group whose columns `columns` builds; with a runner, they are built and encoded on its
     /// threads while the caller goes on, and written in order by a later call (at the latest by `finish()`).
-    func write(rows: Int, runner: (any RowGroupJobRunner)?, columns: @escaping () -> [ColumnValues]) throws {
+    func write(rows: Int, runner: (any BackgroundJobRunner)?, columns: @escaping () -> [ColumnValues]) throws {
         try write(rows: rows, runner: runner, parts: [(nil, columns)])
     }
 
@@ -45,7 +45,7 @@ final class PartFile {
     /// following each other over the schema's columns. With a runner, each part is a job of its own, so that
     /// several threads encode one large row group.
     func write(
-        rows: Int, runner: (any RowGroupJobRunner)?,
+        rows: Int, runner: (any BackgroundJobRunner)?,
         parts: [(range: Range<Int>?, columns: () -> [ColumnValues])]
     ) throws {
         guard rows > 0, let writer else { return }
