@@ -184,9 +184,12 @@ final class DatasetWriter {
 
         // Sorted by hour, then path: neighbouring rows compress better and readers can skip by statistics.
         let rowGroup = HitsRowGroup(partition.hits.drainSorted(on: runner), of: partition, userAgents: userAgents)
+        // With a runner, a job per part; without, the columns built at once (the class lookup done once).
+        let parts: [(range: Range<Int>?, columns: () -> [ColumnValues])] =
+            runner == nil
+            ? [(nil, { rowGroup.columns })]
+            : HitsRowGroup.encodingParts.map { range in (range, { rowGroup.columns(in: range) }) }
         // Safe because it was opened above.
-        try partition.hitsFile!.write(
-            rows: rows, runner: runner,
-            parts: HitsRowGroup.encodingParts.map { range in (range, { rowGroup.columns(in: range) }) })
+        try partition.hitsFile!.write(rows: rows, runner: runner, parts: parts)
     }
 }

@@ -59,9 +59,14 @@ final class PartFile {
         try writeEncoded(waiting: false)
     }
 
-    /// Writes the row groups whose encoding has finished, in order; with `waiting`, all of them.
+    /// Writes the row groups whose encoding has finished, in order; with `waiting`, all of them, after encoding
+    /// those no worker has begun, last first (the workers take the first), so that this thread shares the work
+    /// instead of waiting for it.
     private func writeEncoded(waiting: Bool) throws {
         guard let writer else { return }
+        if waiting {
+            for job in pending.joined().reversed() { job.run() }
+        }
         while let jobs = pending.first, waiting || jobs.allSatisfy(\.isDone) {
             pending.removeFirst()
             try writer.appendRowGroup(try jobs.flatMap { try $0.chunks() })
