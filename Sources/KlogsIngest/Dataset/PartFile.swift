@@ -32,6 +32,7 @@ final class PartFile {
         guard rows > 0, let writer else { return }
         try writeEncoded(waiting: true)
         try writer.writeRowGroup(columns)
+        file.startWriteback()
         rowCount += rows
     }
 
@@ -70,6 +71,7 @@ final class PartFile {
         while let jobs = pending.first, waiting || jobs.allSatisfy(\.isDone) {
             pending.removeFirst()
             try writer.appendRowGroup(try jobs.flatMap { try $0.chunks() })
+            file.startWriteback()
         }
     }
 
