@@ -1,5 +1,6 @@
 internal import Foundation
 internal import Glibc
+internal import Synchronization
 
 /// A part file being written under a hidden staging name until its transaction commits.
 ///
@@ -137,13 +138,30 @@ struct Transaction: Codable {
             }
             directories.insert(String(full[..<(full.lastIndex(of: "/") ?? full.endIndex)]))
         }
-        for directory in directories.sorted() { try FileSystem.syncDirectory(directory) }
-        try ledger.save(dataDirectory: dataDirectory)
+        // The renames' directories are synced and the ledger saved at once: each waits for the disk, and none
+        // needs another first. All are done before the manifest goes; a crash before then applies it again.
+        let durableSteps: [@Sendable () throws -> Void] =
+            directories.sorted().map { directory in { try FileSystem.syncDirectory(directory) } }
+            + [{ try ledger.save(dataDirectory: dataDirectory) }]
+        try Self.concurrently(durableSteps)
         let manifest = "\(Self.pendingDirectory(dataDirectory))/\(identifier).json"
         if unlink(manifest) != 0 && errno != ENOENT {
             throw outputError(path: manifest, directory: dataDirectory, errno: errno, action: "removing")
         }
         try FileSystem.syncDirectory(Self.pendingDirectory(dataDirectory))
+    }
+
+    /// Runs `steps` at once, each on a thread of its own (they wait for the disk, not for a core), and returns
+    /// when all are done.
+    /// - Throws: the error of the first step that failed, in the order given.
+    static func concurrently(_ steps: [@Sendable () throws -> Void]) throws {
+        guard steps.count > 1 else { return try steps.first?() ?? () }
+        let results = Mutex([Result<Void, any Error>?](repeating: nil, count: steps.count))
+        DispatchQueue.concurrentPerform(iterations: steps.count) { index in
+            let result = Result { try steps[index]() }
+            results.withLock { $0[index] = result }
+        }
+        for result in results.withLock({ $0 }) { try result?.get() }
     }
 
     /// Finishes or removes what crashed runs left; call with the data lock held.
