@@ -72,7 +72,67 @@ final class LiteralPrefilter: Sendable {
     ///     oracle).
     ///   - markers: up to 64 more lowercased strings to look for in the same scan, for the caller's own use (the bot
     ///     signals); the scan reports them in ``Scratch/markers``.
-    init(_ rules: UserAgentRules, enabled: Bool = true, markers: [String] = []) {
+    convenience init(_ rules: UserAgentRules, enabled: Bool = true, markers: [String] = []) {
+        self.init(rules, Analysis(rules, enabled: enabled), markers: markers)
+    }
+
+    /// What the rules' patterns require (``RequiredLiterals``), in rule order, with their atoms: the first step of
+    /// building a prefilter, on all cores; a caller that has other work for the cores (the PCRE2 compilation) can
+    /// start it after this step, beside the rest of the build, which runs on one.
+    struct Analysis {
+        let table: AtomTable
+        let literals: [RequiredLiterals]
+
+        /// Analyses the patterns PCRE2 will search for `rules` (``CompiledRuleList`` makes the same choice); with
+        /// `enabled` false, every rule requires nothing.
+        init(_ rules: UserAgentRules, enabled: Bool = true) {
+            let lists = [rules.browserRules, rules.osRules, rules.deviceRules]
+            let patterns = lists.joined().map { SearchedPattern($0, rewrite: enabled).pattern }
+            (table, literals) = enabled ? Self.analyse(patterns) : (AtomTable(), patterns.map { _ in .none })
+        }
+
+        /// ``RequiredLiterals`` of every pattern, in order, all numbered in the returned table.
+        ///
+        /// Computed in chunks on all cores (at start-up the other cores have nothing else to do but the PCRE2
+        /// compilation), each chunk in an ``AtomTable`` of its own, then renumbered into the first chunk's table.
+        private static func analyse(_ patterns: [String]) -> (AtomTable, [RequiredLiterals]) {
+            let chunkCount = min(patterns.count, 8)
+            guard chunkCount > 1 else {
+                let table = AtomTable()
+                return (table, patterns.map { RequiredLiterals(pattern: $0, atoms: table) })
+            }
+            let chunks = UnsafeMutableBufferPointer<(AtomTable, [RequiredLiterals])>.allocate(capacity: chunkCount)
+            defer {
+                chunks.deinitialize()
+                chunks.deallocate()
+            }
+            // Safe because each chunk initialises its own element of `chunks`, with a table no other chunk sees, and
+            // concurrentPerform returns only when every chunk has finished.
+            nonisolated(unsafe) let shared = chunks
+            DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                let range = (patterns.count * chunk / chunkCount)..<(patterns.count * (chunk + 1) / chunkCount)
+                let table = AtomTable()
+                let analyses = patterns[range].map { RequiredLiterals(pattern: $0, atoms: table) }
+                (shared.baseAddress! + chunk).initialize(to: (table, analyses))
+            }
+            let table = chunks[0].0
+            var analyses = chunks[0].1
+            analyses.reserveCapacity(patterns.count)
+            for (chunkTable, chunkAnalyses) in chunks.dropFirst() {
+                // Each atom adopted once (a rule's prefixes are mostly atoms of its clauses too).
+                var adopted = [Atom](repeating: -1, count: chunkTable.count)
+                func number(_ atom: Atom) -> Atom {
+                    if adopted[Int(atom)] < 0 { adopted[Int(atom)] = table.adopt(atom, from: chunkTable) }
+                    return adopted[Int(atom)]
+                }
+                analyses += chunkAnalyses.map { $0.renumbered(number) }
+            }
+            return (table, analyses)
+        }
+    }
+
+    /// Builds the prefilter of `rules` from their `analysis` (see ``init(_:enabled:markers:)``).
+    init(_ rules: UserAgentRules, _ analysis: Analysis, markers: [String] = []) {
         precondition(markers.count <= 64, "at most 64 markers")
         let lists = [rules.browserRules, rules.osRules, rules.deviceRules]
         browserRange = 0..<lists[0].count
@@ -80,26 +140,27 @@ final class LiteralPrefilter: Sendable {
         deviceRange = osRange.upperBound..<(osRange.upperBound + lists[2].count)
         wordCount = (deviceRange.upperBound + 63) / 64
 
-        // The patterns PCRE2 will search (CompiledRuleList makes the same choice).
-        let patterns = lists.joined().map { SearchedPattern($0, rewrite: enabled).pattern }
-        let analyses = enabled ? Self.analyse(patterns) : patterns.map { _ in RequiredLiterals.none }
-        let costs = Self.costs(of: analyses)
+        let (table, analyses) = (analysis.table, analysis.literals)
+        let costs = AtomCosts(table)
         // Per rule: the trigger first, then the checks, rarest first.
-        let clauses = analyses.map { required -> [Set<String>] in
-            let cost = { (clause: Set<String>) in clause.reduce(0) { $0 + (costs[$1] ?? 1) } }
-            guard let trigger = required.bestClause(cost: { costs[$0] ?? 1 }) else { return [] }
-            let checks = required.clauses.filter { $0 != trigger }.sorted { cost($0) < cost($1) }
+        let clauses = analyses.map { required -> [AtomSet] in
+            guard let trigger = required.bestClause(table, cost: costs.cost) else { return [] }
+            let checks = required.clauses.filter { $0 != trigger }.sorted { costs.totalCost($0) < costs.totalCost($1) }
             return [trigger] + checks.prefix(Self.maximumChecks)
         }
+        let markerBytes = markers.map { ArraySlice($0.utf8) }
         // Long atoms make long chains of automaton states, and a big table misses the processor caches; a part of
         // a required literal is required too, so atoms are cut short (shorter still if the table would overflow).
         var built: (Triggers, AhoCorasick)? = nil
         for maximumLength in Self.maximumAtomLengths {
+            // Shortening adds atoms to the table, so the triggers are made after it.
+            let shortClauses = Self.shortened(clauses, maximumLength: maximumLength, costs)
+            let shortPrefixes = analyses.map {
+                Self.shortened(prefixes: $0.prefixes, maximumLength: maximumLength, table)
+            }
             let triggers = Triggers(
-                clauses: Self.shortened(clauses, maximumLength: maximumLength),
-                prefixes: analyses.map { Self.shortened(prefixes: $0.prefixes, maximumLength: maximumLength) },
-                wordCount: wordCount)
-            if let automaton = AhoCorasick(atoms: triggers.atoms + markers) {
+                clauses: shortClauses, prefixes: shortPrefixes, wordCount: wordCount, atomCount: table.count)
+            if let automaton = AhoCorasick(atoms: triggers.atoms.map(table.bytes) + markerBytes) {
                 built = (triggers, automaton)
                 break
             }
@@ -108,8 +169,10 @@ final class LiteralPrefilter: Sendable {
         let (triggers, automaton) =
             built
             ?? (
-                Triggers(clauses: clauses.map { _ in [] }, prefixes: clauses.map { _ in nil }, wordCount: wordCount),
-                AhoCorasick(atoms: markers)!
+                Triggers(
+                    clauses: clauses.map { _ in [] }, prefixes: clauses.map { _ in nil }, wordCount: wordCount,
+                    atomCount: 0),
+                AhoCorasick(atoms: markerBytes)!
             )
         self.automaton = automaton
         alwaysWords = triggers.always
@@ -124,53 +187,22 @@ final class LiteralPrefilter: Sendable {
         prefixStart = triggers.prefixStart
         prefixAtoms = triggers.prefixAtoms
         prefixLeads = triggers.prefixLeads
-        atomLength = triggers.atoms.map { Int32($0.utf8.count) } + markers.map { Int32($0.utf8.count) }
-    }
-
-    /// ``RequiredLiterals`` of every pattern, in order, computed on all cores: the analysis is most of the rule load
-    /// (some 270 M instructions for uap-core), and at start-up the other cores have nothing to do yet.
-    private static func analyse(_ patterns: [String]) -> [RequiredLiterals] {
-        let chunkCount = min(patterns.count, 16)
-        guard chunkCount > 1 else { return patterns.map(RequiredLiterals.init(pattern:)) }
-        let results = UnsafeMutableBufferPointer<RequiredLiterals>.allocate(capacity: patterns.count)
-        defer {
-            results.deinitialize()
-            results.deallocate()
-        }
-        // Safe because each chunk initialises its own disjoint range of `results`, and concurrentPerform returns
-        // only when every chunk has finished.
-        nonisolated(unsafe) let shared = results
-        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-            let range = (patterns.count * chunk / chunkCount)..<(patterns.count * (chunk + 1) / chunkCount)
-            for index in range {
-                (shared.baseAddress! + index).initialize(to: RequiredLiterals(pattern: patterns[index]))
-            }
-        }
-        return Array(results)
+        atomLength = triggers.atoms.map { Int32(table.length($0)) } + markerBytes.map { Int32($0.count) }
     }
 
     /// Each clause with every atom longer than `maximumLength` replaced by its prefix or its suffix of that length,
     /// whichever occurs in fewer typical agents.
-    private static func shortened(_ clauses: [[Set<String>]], maximumLength: Int) -> [[Set<String>]] {
-        var windows = Set<String>()
-        for ruleClauses in clauses {
-            for clause in ruleClauses {
-                for atom in clause where atom.utf8.count > maximumLength {
-                    // Safe because atoms are ASCII (see RequiredLiterals): cutting never splits a character.
-                    windows.insert(String(atom.utf8.prefix(maximumLength))!)
-                    windows.insert(String(atom.utf8.suffix(maximumLength))!)
-                }
-            }
-        }
-        let costs = Self.costs(of: [RequiredLiterals(clauses: [windows])])
+    private static func shortened(_ clauses: [[AtomSet]], maximumLength: Int, _ costs: AtomCosts) -> [[AtomSet]] {
+        let table = costs.table
         return clauses.map { ruleClauses in
             ruleClauses.map { clause in
-                Set(
-                    clause.map { atom in
-                        guard atom.utf8.count > maximumLength else { return atom }
-                        let prefix = String(atom.utf8.prefix(maximumLength))!
-                        let suffix = String(atom.utf8.suffix(maximumLength))!
-                        return costs[suffix, default: 1] < costs[prefix, default: 1] ? suffix : prefix
+                guard clause.contains(where: { table.length($0) > maximumLength }) else { return clause }
+                return AtomSet(
+                    unsorted: clause.map { atom in
+                        guard table.length(atom) > maximumLength else { return atom }
+                        let prefix = table.prefix(atom, length: maximumLength)
+                        let suffix = table.suffix(atom, length: maximumLength)
+                        return costs.cost(suffix) < costs.cost(prefix) ? suffix : prefix
                     })
             }
         }
@@ -178,11 +210,10 @@ final class LiteralPrefilter: Sendable {
 
     /// `prefixes` with every atom longer than `maximumLength` cut to its first `maximumLength` bytes (they start where
     /// the atom starts).
-    private static func shortened(prefixes: [String: Int]?, maximumLength: Int) -> [String: Int]? {
+    private static func shortened(prefixes: [Atom: Int]?, maximumLength: Int, _ table: AtomTable) -> [Atom: Int]? {
         guard let prefixes else { return nil }
-        // Safe because atoms are ASCII (see RequiredLiterals): cutting never splits a character.
         return Dictionary(
-            prefixes.map { (String($0.key.utf8.prefix(maximumLength))!, $0.value) }, uniquingKeysWith: max)
+            prefixes.map { (table.prefix($0.key, length: maximumLength), $0.value) }, uniquingKeysWith: max)
     }
 
     /// Atom lengths tried in turn until the automaton fits in 16-bit state numbers.
@@ -190,7 +221,8 @@ final class LiteralPrefilter: Sendable {
 
     /// The atoms; for each, the rules it triggers; for each rule, its checks; and the rules without a trigger.
     private struct Triggers {
-        var atoms: [String] = []
+        /// The automaton's atoms, by their numbers in the analysis' ``AtomTable``.
+        var atoms: [Atom] = []
         var start: [Int32] = [0]
         var rules: [Int32] = []
         var checkStart: [Int32] = [0]
@@ -201,38 +233,46 @@ final class LiteralPrefilter: Sendable {
         var prefixLeads: [Int32] = []
         var always: [UInt64]
 
-        init(clauses: [[Set<String>]], prefixes: [[String: Int]?], wordCount: Int) {
+        /// - Parameter atomCount: the number of atoms in the table the clauses' and prefixes' atoms come from.
+        init(clauses: [[AtomSet]], prefixes: [[Atom: Int]?], wordCount: Int, atomCount: Int) {
             always = [UInt64](repeating: 0, count: wordCount)
-            var atomNumbers: [String: Int] = [:]
-            var lists: [[Int32]] = []
-            func number(_ atom: String) -> Int {
-                if let known = atomNumbers[atom] { return known }
-                let number = atoms.count
-                atomNumbers[atom] = number
+            // Table atom → automaton atom, -1 until it is first used.
+            var atomNumbers = [Int32](repeating: -1, count: atomCount)
+            func number(_ atom: Atom) -> Int32 {
+                if atomNumbers[Int(atom)] >= 0 { return atomNumbers[Int(atom)] }
+                let number = Int32(atoms.count)
+                atomNumbers[Int(atom)] = number
                 atoms.append(atom)
-                lists.append([])
                 return number
             }
+            // (automaton atom, rule) for every trigger atom, in rule order; grouped by atom below.
+            var triggerPairs: [(atom: Int32, rule: Int32)] = []
             for (ruleNumber, ruleClauses) in clauses.enumerated() {
                 if let trigger = ruleClauses.first {
-                    for atom in trigger.sorted() { lists[number(atom)].append(Int32(ruleNumber)) }
+                    for atom in trigger { triggerPairs.append((number(atom), Int32(ruleNumber))) }
                 } else {
                     always[ruleNumber / 64] |= 1 << UInt64(ruleNumber % 64)
                 }
                 for check in ruleClauses.dropFirst() {
-                    for atom in check.sorted() { clauseAtoms.append(Int32(number(atom))) }
+                    for atom in check { clauseAtoms.append(number(atom)) }
                     clauseStart.append(Int32(clauseAtoms.count))
                 }
                 checkStart.append(Int32(clauseStart.count - 1))
                 for (atom, lead) in (prefixes[ruleNumber] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    prefixAtoms.append(Int32(number(atom)))
+                    prefixAtoms.append(number(atom))
                     prefixLeads.append(Int32(clamping: lead))
                 }
                 prefixStart.append(Int32(prefixAtoms.count))
             }
-            for list in lists {
-                rules += list
-                start.append(Int32(rules.count))
+            // A counting sort by atom, stable, so that each atom's rules stay in rule order.
+            start = [Int32](repeating: 0, count: atoms.count + 1)
+            for pair in triggerPairs { start[Int(pair.atom) + 1] += 1 }
+            for atom in atoms.indices { start[atom + 1] += start[atom] }
+            var next = start
+            rules = [Int32](repeating: 0, count: triggerPairs.count)
+            for pair in triggerPairs {
+                rules[Int(next[Int(pair.atom)])] = pair.rule
+                next[Int(pair.atom)] += 1
             }
         }
     }
@@ -262,22 +302,6 @@ final class LiteralPrefilter: Sendable {
         "curl/8.5.0", "python-requests/2.32.3", "Go-http-client/2.0", "okhttp/4.12.0",
         "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0)",
     ].map { $0.lowercased() }
-
-    /// The cost of each atom as a trigger: 1, plus 100 for every typical agent containing it, plus 30 for a two-byte
-    /// atom.
-    private static func costs(of analyses: some Sequence<RequiredLiterals>) -> [String: Int] {
-        var costs: [String: Int] = [:]
-        for required in analyses {
-            for clause in required.clauses {
-                for atom in clause where costs[atom] == nil {
-                    // Two-byte atoms are common in real agents beyond the typical ones ("ct", "lg"): a surcharge.
-                    let hits = TypicalAgentIndex.shared.count(containing: atom)
-                    costs[atom] = 1 + 100 * hits + (atom.utf8.count < 3 ? 30 : 0)
-                }
-            }
-        }
-        return costs
-    }
 
     func makeScratch() -> Scratch {
         Scratch(wordCount: wordCount, atomCount: atomCount)
@@ -383,33 +407,98 @@ private struct TypicalAgentIndex {
     private static let keyLength = 8
     private let agents: [[UInt8]]
     /// Packed substring → bit `i` set when agent `i` contains it.
-    private var agentsContaining: [UInt64: UInt32] = [:]
+    private var agentsContaining: PackedSubstringSets
 
     private init(_ agents: [String]) {
         precondition(agents.count <= 32, "at most 32 typical agents")
         self.agents = agents.map { Array($0.utf8) }
+        // More slots than substrings, so that a search always meets a free one.
+        let substringCount = self.agents.reduce(0) { $0 + $1.count } * Self.keyLength
+        agentsContaining = PackedSubstringSets(capacity: 1 << (Int.bitWidth - substringCount.leadingZeroBitCount))
         for (number, agent) in self.agents.enumerated() {
             for start in agent.indices {
                 var key: UInt64 = 0
                 for length in 1...min(Self.keyLength, agent.count - start) {
                     key |= UInt64(agent[start + length - 1]) << (8 * UInt64(length - 1))
-                    agentsContaining[key, default: 0] |= 1 << UInt32(number)
+                    agentsContaining.insert(number, for: key)
                 }
             }
         }
     }
 
-    /// The number of typical agents containing `atom` (a lowercased string).
-    func count(containing atom: String) -> Int {
-        let bytes = Array(atom.utf8)
+    /// The number of typical agents containing `bytes` (lowercased).
+    func count(containing bytes: ArraySlice<UInt8>) -> Int {
+        let bytes = Array(bytes)
         // A zero byte would pack like a shorter key (agents never hold one, but atoms from `\x00` could).
         guard !bytes.isEmpty, !bytes.contains(0) else {
             return agents.count { containsBytes($0, bytes) }
         }
         var key: UInt64 = 0
         for (offset, byte) in bytes.prefix(Self.keyLength).enumerated() { key |= UInt64(byte) << (8 * UInt64(offset)) }
-        let candidates = agentsContaining[key] ?? 0
+        let candidates = agentsContaining[key]
         if bytes.count <= Self.keyLength { return candidates.nonzeroBitCount }
         return agents.indices.count { candidates & (1 << UInt32($0)) != 0 && containsBytes(agents[$0], bytes) }
+    }
+}
+
+/// Each atom's cost as a trigger, computed once per atom of an ``AtomTable``: 1, plus 100 for every typical agent
+/// (``LiteralPrefilter/typicalAgents``) containing it, plus 30 for a two-byte atom.
+private final class AtomCosts {
+    let table: AtomTable
+    /// Per atom number, its cost, or 0 while not computed.
+    private var known: [Int] = []
+
+    init(_ table: AtomTable) {
+        self.table = table
+    }
+
+    func cost(_ atom: Atom) -> Int {
+        if Int(atom) >= known.count { known += repeatElement(0, count: table.count - known.count) }
+        if known[Int(atom)] == 0 {
+            // Two-byte atoms are common in real agents beyond the typical ones ("ct", "lg"): a surcharge.
+            let hits = TypicalAgentIndex.shared.count(containing: table.bytes(atom))
+            known[Int(atom)] = 1 + 100 * hits + (table.length(atom) < 3 ? 30 : 0)
+        }
+        return known[Int(atom)]
+    }
+
+    /// The total cost of a clause's atoms (it holds when any of them occurs).
+    func totalCost(_ clause: AtomSet) -> Int {
+        clause.reduce(0) { $0 + cost($1) }
+    }
+}
+
+/// The sets of ``TypicalAgentIndex``: packed substring (never 0) → a bit per agent, in an open-addressing table with
+/// a multiplicative hash (a `Dictionary` spent most of the index's build, some 20 k insertions, hashing).
+private struct PackedSubstringSets {
+    private var keys: [UInt64]
+    private var sets: [UInt32]
+    private let shift: UInt64
+
+    /// - Parameter capacity: a power of two, more than the number of distinct keys to be inserted.
+    init(capacity: Int) {
+        keys = [UInt64](repeating: 0, count: capacity)
+        sets = [UInt32](repeating: 0, count: capacity)
+        shift = UInt64(64 - capacity.trailingZeroBitCount)
+    }
+
+    /// Adds agent `agent` to the set of `key`.
+    mutating func insert(_ agent: Int, for key: UInt64) {
+        let slot = self.slot(of: key)
+        keys[slot] = key
+        sets[slot] |= 1 << UInt32(agent)
+    }
+
+    /// The agents whose text contains `key` (empty for an unknown key).
+    subscript(key: UInt64) -> UInt32 {
+        sets[slot(of: key)]
+    }
+
+    /// Where `key` is, or the free slot where it would go.
+    private func slot(of key: UInt64) -> Int {
+        let mask = keys.count - 1
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & mask }
+        return slot
     }
 }

@@ -3,14 +3,14 @@
 ///
 /// This is the analysis behind RE2's `FilteredRE2` (and the `regex-filtered` crate), written for the PCRE2 syntax
 /// that uap-core uses. It is conservative: whatever it cannot understand becomes "no requirement", so a rule is
-/// never skipped wrongly, only tried needlessly.
+/// never skipped wrongly, only tried needlessly. Atoms are numbers in the ``AtomTable`` the analysis was given.
 struct RequiredLiterals: Equatable {
     /// All of these clauses must hold; an empty list means the regex may match anything.
-    var clauses: [Set<String>]
+    var clauses: [AtomSet]
     /// Every match has one of these atoms (lowercased, at least ``minimumAtomLength`` bytes each) starting at most
     /// the given number of bytes after its own start (0: the match begins with the atom); nil when the analysis
     /// cannot say. The prefilter starts PCRE2 that many bytes before the first of them in the user agent.
-    var prefixes: [String: Int]?
+    var prefixes: [Atom: Int]?
     /// The most bytes a match can span; nil when unbounded or unknown.
     var maximumLength: Int?
 
@@ -21,70 +21,85 @@ struct RequiredLiterals: Equatable {
     /// A prefix set larger than this is dropped (it would only bloat the automaton).
     static let maximumPrefixCount = 512
 
-    /// `strings` as prefixes that start a match: nil if one is shorter than ``minimumAtomLength`` or there are too
+    /// `atoms` as prefixes that start a match: nil if one is shorter than ``minimumAtomLength`` or there are too
     /// many.
-    static func prefixSet(_ strings: Set<String>) -> [String: Int]? {
-        guard !strings.isEmpty, strings.count <= maximumPrefixCount,
-            strings.allSatisfy({ $0.utf8.count >= minimumAtomLength })
+    static func prefixSet(_ atoms: AtomSet, _ table: AtomTable) -> [Atom: Int]? {
+        guard !atoms.isEmpty, atoms.count <= maximumPrefixCount,
+            atoms.allSatisfy({ table.length($0) >= minimumAtomLength })
         else { return nil }
-        return Dictionary(uniqueKeysWithValues: strings.map { ($0, 0) })
-    }
-
-    /// The clause best suited to trigger the rule: the one whose shortest atom is longest (longer literals are
-    /// rarer), then the one with the fewest atoms.
-    var bestClause: Set<String>? {
-        bestClause { _ in 0 }
+        var prefixes = [Atom: Int](minimumCapacity: atoms.count)
+        for atom in atoms { prefixes[atom] = 0 }
+        return prefixes
     }
 
     /// The clause least likely to be present in a user agent: the lowest total `cost` of its atoms (a clause
-    /// holds when any of its atoms occurs), then the longest shortest atom, then the fewest atoms.
-    func bestClause(cost: (String) -> Int) -> Set<String>? {
-        func score(_ clause: Set<String>) -> (Int, Int, Int) {
-            (-clause.reduce(0) { $0 + cost($1) }, clause.map(\.utf8.count).min() ?? 0, -clause.count)
+    /// holds when any of its atoms occurs), then the longest shortest atom (longer literals are rarer), then the
+    /// fewest atoms.
+    func bestClause(_ table: AtomTable, cost: (Atom) -> Int = { _ in 0 }) -> AtomSet? {
+        func score(_ clause: AtomSet) -> (Int, Int, Int) {
+            (-clause.reduce(0) { $0 + cost($1) }, table.shortest(clause) ?? 0, -clause.count)
         }
         return clauses.max { score($0) < score($1) }
     }
 
-    /// Analyses `pattern`; a pattern that cannot be parsed gets ``none``.
-    init(pattern: String) {
+    /// Analyses `pattern`, numbering its atoms in `table`; a pattern that cannot be parsed gets ``none``.
+    init(pattern: String, atoms table: AtomTable) {
         // Extended mode and \Q…\E change what a byte means; uap-core uses neither, so do not model them.
         let bytes = Array(pattern.utf8)
-        if containsBytes(bytes, Array("(?x".utf8)) || containsBytes(bytes, Array("\\Q".utf8)) {
+        if containsBytes(bytes, Self.extendedMode) || containsBytes(bytes, Self.quoting) {
             self = .none
             return
         }
-        var analyser = PatternAnalyser(bytes)
+        var analyser = PatternAnalyser(bytes, table)
         if let info = analyser.parseAlternation(), analyser.atEnd {
             // `\G` asserts the start offset, so a pattern using it must be started at 0.
-            let startsAnywhere = !containsBytes(bytes, Array("\\G".utf8))
+            let startsAnywhere = !containsBytes(bytes, Self.startAssertion)
             self = RequiredLiterals(
-                clauses: info.required.clauses.map(Self.simplified), prefixes: startsAnywhere ? info.prefixes : nil)
+                clauses: info.required(table).clauses.map { Self.simplified($0, table) },
+                prefixes: startsAnywhere ? info.prefixes(table) : nil)
         } else {
             self = .none
         }
     }
 
-    init(clauses: [Set<String>], prefixes: [String: Int]? = nil, maximumLength: Int? = nil) {
+    /// Syntax that makes ``init(pattern:atoms:)`` give up (`(?x`, `\Q`) or start at 0 (`\G`).
+    private static let extendedMode = Array("(?x".utf8)
+    private static let quoting = Array("\\Q".utf8)
+    private static let startAssertion = Array("\\G".utf8)
+
+    init(clauses: [AtomSet], prefixes: [Atom: Int]? = nil, maximumLength: Int? = nil) {
         self.clauses = clauses
         self.prefixes = prefixes
         self.maximumLength = maximumLength
     }
 
+    /// The same requirement with every atom replaced by `number(atom)` (its number in another table).
+    func renumbered(_ number: (Atom) -> Atom) -> RequiredLiterals {
+        RequiredLiterals(
+            clauses: clauses.map { AtomSet(unsorted: $0.map(number)) },
+            prefixes: prefixes.map { Dictionary(uniqueKeysWithValues: $0.map { (number($0.key), $0.value) }) },
+            maximumLength: maximumLength)
+    }
+
     /// A clause without atoms that contain another of its atoms: if `airis_` occurs then `airis` does, so
     /// {`airis`, `airis_`} holds exactly when `airis` occurs.
-    static func simplified(_ clause: Set<String>) -> Set<String> {
+    static func simplified(_ clause: AtomSet, _ table: AtomTable) -> AtomSet {
         guard clause.count > 1 else { return clause }
-        // Each atom's bytes are made once: making them per comparison (the comparisons are quadratic in the atoms of
-        // a clause, and a long alternation has hundreds) was a third of the whole literal analysis.
-        let atoms = clause.map { Array($0.utf8) }.sorted { $0.count < $1.count }
-        var kept: [[UInt8]] = []
+        let atoms = clause.sorted { table.length($0) < table.length($1) }
+        var kept: [(atom: Atom, signature: UInt64)] = []
         kept.reserveCapacity(atoms.count)
-        // Only a shorter atom can be inside another: the atoms of a set are distinct.
-        for atom in atoms where !kept.contains(where: { $0.count < atom.count && containsBytes(atom, $0) }) {
-            kept.append(atom)
+        // Only a shorter atom can be inside another: the atoms of a set are distinct. The comparisons are quadratic
+        // in the atoms of a clause (a long alternation has hundreds): signatures rule out most pairs at once.
+        for atom in atoms {
+            let signature = table.signature(atom)
+            let length = table.length(atom)
+            let isRedundant = kept.contains { part in
+                part.signature & ~signature == 0 && table.length(part.atom) < length && table.contains(atom, part.atom)
+            }
+            if !isRedundant { kept.append((atom, signature)) }
         }
         if kept.count == atoms.count { return clause }
-        return Set(kept.map { String(decoding: $0, as: UTF8.self) })
+        return AtomSet(unsorted: kept.map(\.atom))
     }
 }
 
@@ -116,7 +131,7 @@ extension RequiredLiterals {
     /// Makes this "this or `other`": (A1 ∧ A2) ∨ (B1 ∧ B2) = ∧ (Ai ∨ Bj), kept small by falling back to the union
     /// of the best clauses. In place: a long alternation (`(CSimpleSpider|…|ZyBorg)`) adds one atom at a time to a
     /// clause and a prefix table of hundreds.
-    mutating func formOr(_ other: RequiredLiterals) {
+    mutating func formOr(_ other: RequiredLiterals, _ table: AtomTable) {
         maximumLength = maximumLength.flatMap { mine in other.maximumLength.map { max(mine, $0) } }
         formPrefixesOr(other.prefixes)
         guard !clauses.isEmpty, !other.clauses.isEmpty else {
@@ -129,7 +144,7 @@ extension RequiredLiterals {
             clause.formUnion(other.clauses[0])
             clauses.append(clause)
         } else if clauses.count * other.clauses.count <= 16 {
-            var result: [Set<String>] = []
+            var result: [AtomSet] = []
             for left in clauses {
                 for right in other.clauses {
                     let union = left.union(right)
@@ -139,12 +154,12 @@ extension RequiredLiterals {
             clauses = result
         } else {
             // Safe because both lists are non-empty, checked above.
-            clauses = [bestClause!.union(other.bestClause!)]
+            clauses = [bestClause(table)!.union(other.bestClause(table)!)]
         }
     }
 
     /// Makes the prefixes those of "this or `other`": the union, with the larger distance for an atom in both.
-    private mutating func formPrefixesOr(_ otherPrefixes: [String: Int]?) {
+    private mutating func formPrefixesOr(_ otherPrefixes: [Atom: Int]?) {
         guard var union = prefixes, let otherPrefixes else {
             prefixes = nil
             return
@@ -157,61 +172,63 @@ extension RequiredLiterals {
 }
 
 /// The analysis of one sub-expression: either the exact (small) set of strings it can match, or only what it
-/// requires.
+/// requires. The functions take the ``AtomTable`` the atoms are numbered in.
 private enum LiteralInfo {
     /// The node matches exactly one of these lowercased strings.
-    case exact(Set<String>)
+    case exact(AtomSet)
     /// The node matches something else; this is what it requires.
     case match(RequiredLiterals)
 
-    static let empty = LiteralInfo.exact([""])
+    /// The set of the empty string alone.
+    static let emptyString = AtomSet(AtomTable.empty)
+    static let empty = LiteralInfo.exact(emptyString)
     static let anything = LiteralInfo.match(.none)
     /// One byte of some class (`.`, `\\d`, `[^;]`): byte mode, so a character is one byte.
     static let oneByte = LiteralInfo.match(RequiredLiterals(clauses: [], maximumLength: 1))
     static let maximumExactStrings = 16
 
     /// The requirement this information implies.
-    var required: RequiredLiterals {
+    func required(_ table: AtomTable) -> RequiredLiterals {
         switch self {
         case .match(let required): return required
         case .exact(let strings):
-            let longest = strings.map(\.utf8.count).max() ?? 0
-            if strings.contains(where: { $0.utf8.count < RequiredLiterals.minimumAtomLength }) {
+            let longest = table.longest(strings)
+            if strings.contains(where: { table.length($0) < RequiredLiterals.minimumAtomLength }) {
                 return RequiredLiterals(clauses: [], maximumLength: longest)
             }
             return RequiredLiterals(
-                clauses: [strings], prefixes: RequiredLiterals.prefixSet(strings), maximumLength: longest)
+                clauses: [strings], prefixes: RequiredLiterals.prefixSet(strings, table), maximumLength: longest)
         }
     }
 
     /// The atoms near the start of every match (see ``RequiredLiterals/prefixes``).
-    var prefixes: [String: Int]? {
+    func prefixes(_ table: AtomTable) -> [Atom: Int]? {
         switch self {
         case .match(let required): required.prefixes
-        case .exact(let strings): RequiredLiterals.prefixSet(strings)
+        case .exact(let strings): RequiredLiterals.prefixSet(strings, table)
         }
     }
 
     /// The most bytes a match can span; nil when unbounded or unknown.
-    var maximumLength: Int? {
+    func maximumLength(_ table: AtomTable) -> Int? {
         switch self {
         case .match(let required): required.maximumLength
-        case .exact(let strings): strings.map(\.utf8.count).max() ?? 0
+        case .exact(let strings): table.longest(strings)
         }
     }
 
-    /// Makes this node "this node or `other`", in place (see ``RequiredLiterals/formOr(_:)``).
-    mutating func alternate(with other: LiteralInfo) {
+    /// Makes this node "this node or `other`", in place (see ``RequiredLiterals/formOr(_:_:)``).
+    mutating func alternate(with other: LiteralInfo, _ table: AtomTable) {
         if case .exact(let left) = self, case .exact(let right) = other,
             left.count + right.count <= Self.maximumExactStrings
         {
             self = .exact(left.union(right))
             return
         }
-        var required = self.required
+        var required = self.required(table)
         // Dropped first, so that `required` holds the only reference to its clauses and prefixes.
         self = .anything
-        required.formOr(other.required)
+        required.formOr(other.required(table), table)
         self = .match(required)
     }
 }
@@ -220,9 +237,12 @@ private enum LiteralInfo {
 private struct PatternAnalyser {
     private let bytes: [UInt8]
     private var position = 0
+    /// Where the atoms are numbered.
+    private let table: AtomTable
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8], _ table: AtomTable) {
         self.bytes = bytes
+        self.table = table
     }
 
     var atEnd: Bool { position == bytes.count }
@@ -235,7 +255,7 @@ private struct PatternAnalyser {
         while current == UInt8(ascii: "|") {
             position += 1
             guard let next = parseConcatenation() else { return nil }
-            result.alternate(with: next)
+            result.alternate(with: next, table)
         }
         return result
     }
@@ -248,17 +268,18 @@ private struct PatternAnalyser {
     /// the widths of the segments before it, as long as those are bounded (`\\w{0,30}favicon` has `favicon` at most
     /// 30 bytes in).
     private mutating func parseConcatenation() -> LiteralInfo? {
+        let table = self.table
         var required = RequiredLiterals.none
-        var run: Set<String> = [""]
+        var run = LiteralInfo.emptyString
         var isExact = true
         var width: Int? = 0
         var lead: Int? = 0
-        var prefixes: [String: Int]? = nil
+        var prefixes: [Atom: Int]? = nil
         func consider(_ segment: LiteralInfo) {
-            let segmentWidth = segment.maximumLength
+            let segmentWidth = segment.maximumLength(table)
             width = width.flatMap { total in segmentWidth.flatMap { bounded(total + $0) } }
             guard let before = lead else { return }
-            if let segmentPrefixes = segment.prefixes {
+            if let segmentPrefixes = segment.prefixes(table) {
                 prefixes = segmentPrefixes.mapValues { $0 + before }
                 lead = nil
             } else {
@@ -274,8 +295,7 @@ private struct PatternAnalyser {
         var pending: [UInt8] = []
         func appendPending() {
             if pending.isEmpty { return }
-            let suffix = String(decoding: pending, as: UTF8.self)
-            run = Set(run.map { $0 + suffix })
+            run = AtomSet(unsorted: run.map { table.appending(pending, to: $0) })
             pending.removeAll(keepingCapacity: true)
         }
         while let byte = current, byte != UInt8(ascii: "|"), byte != UInt8(ascii: ")") {
@@ -289,28 +309,28 @@ private struct PatternAnalyser {
             while let quantified = parseQuantifier(piece) { piece = quantified }
             switch piece {
             case .exact(let strings) where run.count * strings.count <= LiteralInfo.maximumExactStrings:
-                var product = Set<String>()
+                var product: [Atom] = []
                 for prefix in run {
-                    for suffix in strings { product.insert(prefix + suffix) }
+                    for suffix in strings { product.append(table.concatenation(prefix, suffix)) }
                 }
-                run = product
+                run = AtomSet(unsorted: product)
             case .exact(let strings):
                 // The piece becomes the next run, considered when that is flushed.
                 consider(.exact(run))
-                required = required.and(LiteralInfo.exact(run).required)
+                required = required.and(LiteralInfo.exact(run).required(table))
                 run = strings
                 isExact = false
             case .match(let pieceRequired):
                 decidePrefixes(piece)
-                required = required.and(LiteralInfo.exact(run).required).and(pieceRequired)
-                run = [""]
+                required = required.and(LiteralInfo.exact(run).required(table)).and(pieceRequired)
+                run = LiteralInfo.emptyString
                 isExact = false
             }
         }
         appendPending()
         if isExact { return .exact(run) }
         consider(.exact(run))
-        var result = required.and(LiteralInfo.exact(run).required)
+        var result = required.and(LiteralInfo.exact(run).required(table))
         result.prefixes = prefixes
         result.maximumLength = width
         return .match(result)
@@ -335,8 +355,8 @@ private struct PatternAnalyser {
     }
 
     /// Bytes with a meaning of their own outside a class (`{` only sometimes: left to `parseAtom`).
-    private static let specialBytes: [UInt8] = Array("()[].^$\\*+?{|".utf8)
-    private static let quantifierBytes: [UInt8] = Array("*+?{".utf8)
+    private static let specialBytes = ASCIISet("()[].^$\\*+?{|")
+    private static let quantifierBytes = ASCIISet("*+?{")
 
     /// Applies a quantifier after an atom, if there is one.
     private mutating func parseQuantifier(_ atom: LiteralInfo) -> LiteralInfo? {
@@ -353,8 +373,8 @@ private struct PatternAnalyser {
         case UInt8(ascii: "?"):
             position += 1
             skipLazyOrPossessive()
-            if case .exact(let strings) = atom { return .exact(strings.union([""])) }
-            return .match(RequiredLiterals(clauses: [], maximumLength: atom.maximumLength))
+            if case .exact(let strings) = atom { return .exact(strings.union(LiteralInfo.emptyString)) }
+            return .match(RequiredLiterals(clauses: [], maximumLength: atom.maximumLength(table)))
         case UInt8(ascii: "{"):
             guard let (low, high, length) = boundedRepeat(at: position) else { return nil }
             position += length
@@ -364,9 +384,9 @@ private struct PatternAnalyser {
             return nil
         }
         skipLazyOrPossessive()
-        let width = atom.maximumLength.flatMap { one in maximum.flatMap { bounded(one * $0) } }
+        let width = atom.maximumLength(table).flatMap { one in maximum.flatMap { bounded(one * $0) } }
         if minimum == 0 { return .match(RequiredLiterals(clauses: [], maximumLength: width)) }
-        var repeated = atom.required
+        var repeated = atom.required(table)
         repeated.maximumLength = width
         return .match(repeated)
     }
@@ -426,7 +446,7 @@ private struct PatternAnalyser {
     private func literal(_ byte: UInt8) -> LiteralInfo {
         // Bytes beyond ASCII are not modelled (uap-core's patterns are ASCII): no requirement.
         guard byte < 0x80 else { return .oneByte }
-        return .exact([String(decoding: [lowercased(byte)], as: UTF8.self)])
+        return .exact(AtomSet(table.intern([lowercased(byte)])))
     }
 
     /// After `(`: a capturing or non-capturing group, an inline option setting, a look-around or a comment.
@@ -538,7 +558,7 @@ private struct PatternAnalyser {
             isNegated = true
             position += 1
         }
-        var members = Set<UInt8>()
+        var members = ASCIISet("")
         var isLarge = false
         var first = true
         while let byte = current, byte != UInt8(ascii: "]") || first {
@@ -585,7 +605,37 @@ private struct PatternAnalyser {
         guard current == UInt8(ascii: "]") else { return nil }
         position += 1
         if isNegated || isLarge || members.count > 4 { return .oneByte }
-        return .exact(Set(members.map { String(decoding: [$0], as: UTF8.self) }))
+        return .exact(AtomSet(unsorted: members.bytes.map { table.intern([$0]) }))
+    }
+}
+
+/// A set of ASCII bytes as a 128-bit mask: a membership test is a shift and an AND (this one runs for every byte of
+/// every pattern at start-up).
+private struct ASCIISet {
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
+
+    /// The bytes of `members`, which must be ASCII.
+    init(_ members: String) {
+        for byte in members.utf8 { insert(byte) }
+    }
+
+    @inline(__always)
+    func contains(_ byte: UInt8) -> Bool {
+        byte < 64 ? low & (1 << UInt64(byte)) != 0 : byte < 128 && high & (1 << UInt64(byte - 64)) != 0
+    }
+
+    /// Adds `byte`, which must be ASCII.
+    mutating func insert(_ byte: UInt8) {
+        precondition(byte < 0x80, "ASCII members only")
+        if byte < 64 { low |= 1 << UInt64(byte) } else { high |= 1 << UInt64(byte - 64) }
+    }
+
+    var count: Int { low.nonzeroBitCount + high.nonzeroBitCount }
+
+    /// The members in ascending order.
+    var bytes: [UInt8] {
+        (0..<128).compactMap { contains(UInt8($0)) ? UInt8($0) : nil }
     }
 }
 

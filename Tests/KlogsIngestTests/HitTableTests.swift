@@ -27,20 +27,25 @@ import Testing
             < (right.hour, right.path, right.status, right.userAgentClass, right.vhost, right.kind)
     }
 
-    /// Random keys, including negative and extreme ids unless `realistic`, counted in the table and in a
-    /// dictionary. Extreme ids need more than 64 bits in ``CompactHitKeys``; realistic ones (a day's hours, statuses
-    /// from 100 to 599) fit.
-    static func fill(_ table: HitTable, lines: Int, seed: UInt64, realistic: Bool = false) -> [HitKey: HitTotals] {
+    /// Random requests, including negative and extreme ids unless `realistic`. Extreme ids need more than 64 bits
+    /// in ``CompactHitKeys``; realistic ones (a day's hours, statuses from 100 to 599) fit.
+    static func requests(lines: Int, seed: UInt64, realistic: Bool = false) -> [(key: HitKey, bytes: Int64)] {
         var random = Random(state: seed)
-        var oracle: [HitKey: HitTotals] = [:]
-        for _ in 0..<lines {
+        return (0..<lines).map { _ in
             let extreme = !realistic && random.next() % 50 == 0
             let key = HitKey(
                 hour: random.next(in: 490_000...(realistic ? 490_023 : 490_047)), vhost: random.next(in: -1...3),
                 path: extreme ? Int32.max - random.next(in: 0...2) : random.next(in: 0...2_000),
                 status: extreme ? Int32.min : random.next(in: realistic ? 100...599 : 200...204),
                 userAgentClass: random.next(in: 0...6), kind: UInt8(random.next() % 4))
-            let bytes = Int64(random.next() % 100_000)
+            return (key, Int64(random.next() % 100_000))
+        }
+    }
+
+    /// Random requests (see `requests`) counted in the table and in a dictionary.
+    static func fill(_ table: HitTable, lines: Int, seed: UInt64, realistic: Bool = false) -> [HitKey: HitTotals] {
+        var oracle: [HitKey: HitTotals] = [:]
+        for (key, bytes) in requests(lines: lines, seed: seed, realistic: realistic) {
             table.add(key, bytes: bytes)
             oracle[key, default: HitTotals()].add(bytes: bytes)
         }
@@ -70,20 +75,17 @@ import Testing
         Self.check(table, against: oracle)
     }
 
-    /// The sequencer's merge of chunks' aggregates (`merge`, a group of keys at a time) sums as adding them one by
-    /// one would, while the table grows, with batches smaller and larger than a group.
-    @Test func mergingChunksInBatchesSumsTheirAggregates() {
+    /// The sequencer's merge of a segment's requests (`merge`, a group of keys at a time) sums as adding them one
+    /// by one would, while the table grows, with batches smaller and larger than a group.
+    @Test func mergingRequestsInBatchesSumsThem() {
         let table = HitTable(minimumCapacity: 8)
         var oracle: [HitKey: HitTotals] = [:]
-        for (chunk, lines) in [0, 1, 15, 16, 17, 5_000, 20_000, 3].enumerated() {
-            let chunkTable = HitTable(minimumCapacity: 8)
-            for (key, totals) in Self.fill(chunkTable, lines: lines, seed: UInt64(10 + chunk)) {
-                oracle[key, default: HitTotals()].hits += totals.hits
-                oracle[key, default: HitTotals()].bytes += totals.bytes
-            }
-            var entries: [HitTable.Entry] = []
-            chunkTable.forEachInFirstUseOrder { key, totals in entries.append(.init(key: key.packed, totals: totals)) }
-            entries.withUnsafeBufferPointer { table.merge($0) }
+        for (batch, lines) in [0, 1, 15, 16, 17, 5_000, 20_000, 3].enumerated() {
+            let requests = Self.requests(lines: lines, seed: UInt64(10 + batch))
+            for (key, bytes) in requests { oracle[key, default: HitTotals()].add(bytes: bytes) }
+            let keys = requests.map(\.key.packed)
+            let bytes = requests.map(\.bytes)
+            keys.withUnsafeBufferPointer { keys in bytes.withUnsafeBufferPointer { table.merge(keys, bytes: $0) } }
         }
         #expect(oracle.count > 10_000)
         Self.check(table, against: oracle)

@@ -4,53 +4,8 @@ import Testing
 
 @testable import KlogsIngest
 
-/// The parts of the parallel pipeline that take work off its serial stage: a chunk's own hourly aggregates and the
-/// row-group encoding jobs.
+/// The part of the parallel pipeline that takes work off its serial stage: the row-group encoding jobs.
 @Suite struct PipelineStagesTests {
-    @Test func chunkHitsSumsEveryKeyInOrderOfFirstUse() {
-        var hits = ChunkHits(minimumCapacity: 4)  // grows several times
-        var expected: [HitKey: HitTotals] = [:]
-        var order: [HitKey] = []
-        for row in 0..<5_000 {
-            let key = HitKey(
-                hour: Int32(row % 7), vhost: row % 3 == 0 ? -1 : Int32(row % 5), path: Int32(row % 1_000),
-                status: row % 11 == 0 ? 404 : 200, userAgentClass: Int32(row % 4), kind: UInt8(row % 2))
-            hits.add(key, bytes: Int64(row))
-            if expected[key] == nil { order.append(key) }
-            expected[key, default: HitTotals()].add(bytes: Int64(row))
-        }
-        #expect(hits.keys == order)
-        #expect(hits.count == expected.count)
-        for (index, key) in hits.keys.enumerated() {
-            #expect(hits.totals[index].hits == expected[key]?.hits)
-            #expect(hits.totals[index].bytes == expected[key]?.bytes)
-        }
-        hits.removeAll()
-        #expect(hits.count == 0)
-        hits.add(order[0], bytes: 5)
-        #expect(hits.count == 1 && hits.totals[0].hits == 1 && hits.totals[0].bytes == 5)
-    }
-
-    @Test func aHitTableAddsMergedTotalsAsSingleRequests() {
-        let merged = HitTable(minimumCapacity: 4)
-        let single = HitTable(minimumCapacity: 4)
-        for row in 0..<300 {
-            let key = HitKey(hour: 1, vhost: -1, path: Int32(row % 40), status: 200, userAgentClass: 0, kind: 0)
-            single.add(key, bytes: Int64(row))
-            merged.add(key, totals: HitTotals(hits: 1, bytes: Int64(row)))
-        }
-        let key = HitKey(hour: 2, vhost: 3, path: 4, status: 500, userAgentClass: 1, kind: 1)
-        merged.add(key, totals: HitTotals(hits: 3, bytes: 30))
-        merged.add(key, totals: HitTotals(hits: 2, bytes: 5))
-        for _ in 0..<5 { single.add(key, bytes: 7) }
-        #expect(merged.totals(of: key)?.hits == 5 && merged.totals(of: key)?.bytes == 35)
-        let mergedRows = merged.drainSorted().rows
-        let singleRows = single.drainSorted().rows
-        #expect(mergedRows.map(\.key) == singleRows.map(\.key))
-        #expect(mergedRows.map(\.totals.hits) == singleRows.map(\.totals.hits))
-        #expect(mergedRows.map(\.totals.bytes) == singleRows.map(\.totals.bytes))
-    }
-
     @Test func aRowGroupJobIsEncodedOnceWhicheverThreadsAskForIt() throws {
         let schema = ParquetSchema(columns: [ParquetColumn(name: "status", type: .int32)])
         let options = ParquetWriterOptions(createdBy: "klogs tests")

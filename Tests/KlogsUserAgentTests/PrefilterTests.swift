@@ -88,8 +88,9 @@ struct PrefilterTests {
             ("(?:ab|cd)xy", [["abxy", "cdxy"]]),
         ] as [(String, [[String]])])
     func requiredLiterals(pattern: String, expected: [[String]]) {
-        let required = RequiredLiterals(pattern: pattern)
-        #expect(Set(required.clauses) == Set(expected.map { Set($0) }), "\(pattern)")
+        let table = AtomTable()
+        let required = RequiredLiterals(pattern: pattern, atoms: table)
+        #expect(Set(required.clauses.map(table.strings)) == Set(expected.map { Set($0) }), "\(pattern)")
     }
 
     @Test("Aho-Corasick finds every occurrence of every atom, ignoring ASCII case, like a naive search")

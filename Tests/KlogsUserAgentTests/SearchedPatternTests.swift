@@ -30,7 +30,10 @@ struct SearchedPatternTests {
             ("(?:(?:(?:.{0,999999}){0,999999}){0,999999}){0,999999}abc", nil),
         ] as [(String, [String: Int]?)])
     func prefixes(pattern: String, expected: [String: Int]?) {
-        #expect(RequiredLiterals(pattern: pattern).prefixes == expected, "\(pattern)")
+        let table = AtomTable()
+        let prefixes = RequiredLiterals(pattern: pattern, atoms: table).prefixes
+        let texts = prefixes.map { Dictionary(uniqueKeysWithValues: $0.map { (table.string($0.key), $0.value) }) }
+        #expect(texts == expected, "\(pattern)")
     }
 
     static func rule(_ regex: String, _ replacements: [String?]) -> UserAgentRules.Rule {

@@ -108,37 +108,41 @@ final class HitTable {
     /// - Complexity: O(1) expected; allocates only when the table doubles.
     @inline(__always)
     func add(_ key: HitKey, bytes: Int64) {
-        add(key, totals: HitTotals(hits: 1, bytes: bytes))
-    }
-
-    /// Adds the sums of `totals.hits` requests under `key` (the parallel pipeline merges a chunk's aggregates).
-    @inline(__always)
-    func add(_ key: HitKey, totals: HitTotals) {
         let packed = key.packed
-        add(packed, hash: packed.hash, totals: totals)
+        add(packed, hash: packed.hash, totals: HitTotals(hits: 1, bytes: bytes))
     }
 
-    /// Adds the sums of each of `batch`'s aggregates under its key, as `add(_:totals:)` one after another does
-    /// (a chunk's aggregates merged by the parallel pipeline's sequencer).
+    /// Counts one request of `bytes[i]` bytes under `keys[i]`, for each `i` in order, as `add(_:bytes:)` one key
+    /// after another does (the parallel pipeline's sequencer adds a segment of rows at once).
     ///
     /// A large table's index and aggregates are out of the cache, and a probe waits for its slot, then for its
-    /// aggregate, before the next one starts. So the keys go a group at a time: first the home slots of the whole
-    /// group are read, then the aggregates they point at, each pass a run of independent loads whose cache misses
-    /// overlap, and only then are the keys added, with their memory at hand.
-    func merge(_ batch: UnsafeBufferPointer<Entry>) {
+    /// aggregate, before the next one starts. So the keys go a group at a time: first the hashes and home slots of
+    /// the whole group are read, then the aggregates those slots point at, each pass a run of independent loads
+    /// whose cache misses overlap, and only then are the keys added, with their memory at hand.
+    func merge(_ keys: UnsafeBufferPointer<PackedHitKey>, bytes: UnsafeBufferPointer<Int64>) {
+        precondition(keys.count == bytes.count, "one byte count a key")
         let groupSize = 16
         var touched: UInt64 = 0
-        var groupStart = 0
-        while groupStart < batch.count {
-            let group = groupStart..<min(groupStart + groupSize, batch.count)
-            let mask = slotCount &- 1
-            for index in group { touched &+= slots[Int(truncatingIfNeeded: batch[index].key.hash) & mask] }
-            for index in group {
-                let stored = slots[Int(truncatingIfNeeded: batch[index].key.hash) & mask]
-                if stored != 0 { touched &+= entries[Int(truncatingIfNeeded: stored & ~Self.hashMask) &- 1].key.first }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: groupSize) { hashes in
+            var groupStart = 0
+            while groupStart < keys.count {
+                let group = groupStart..<min(groupStart + groupSize, keys.count)
+                let mask = slotCount &- 1
+                for index in group {
+                    let hash = keys[index].hash
+                    hashes[index &- groupStart] = hash
+                    touched &+= slots[Int(truncatingIfNeeded: hash) & mask]
+                }
+                for index in group {
+                    let stored = slots[Int(truncatingIfNeeded: hashes[index &- groupStart]) & mask]
+                    guard stored != 0 else { continue }
+                    touched &+= entries[Int(truncatingIfNeeded: stored & ~Self.hashMask) &- 1].key.first
+                }
+                for index in group {
+                    add(keys[index], hash: hashes[index &- groupStart], totals: HitTotals(hits: 1, bytes: bytes[index]))
+                }
+                groupStart = group.upperBound
             }
-            for index in group { add(batch[index].key, hash: batch[index].key.hash, totals: batch[index].totals) }
-            groupStart = group.upperBound
         }
         touchedSum = touched
     }
@@ -199,12 +203,6 @@ final class HitTable {
         var order = compact.sortKeys(stored, on: runner)
         CompactHitKeys.radixSort(&order, bits: compact.indexBits..<compact.totalBits, on: runner)
         return SortedHits(sortKeys: order, of: compact, totals: stored, on: runner)
-    }
-
-    /// Calls `body` with every aggregate in order of first use, without draining (a chunk's aggregates merged into
-    /// its partition's table).
-    func forEachInFirstUseOrder(_ body: (HitKey, HitTotals) -> Void) {
-        for index in 0..<count { body(HitKey(entries[index].key), entries[index].totals) }
     }
 
     /// Forgets every aggregate, keeping the capacity.

@@ -73,8 +73,6 @@ final class ChunkBatch: @unchecked Sendable {
     /// The host ids of recent referrers, by their bytes (`referrerHosts` ids).
     var referrerHostCache = ReferrerHostCache()
     var clientNetworks = ByteInterner()
-    /// The chunk's hourly aggregates under chunk-local ids, which the sequencer merges whole when it can.
-    var hits = ChunkHits()
 
     /// A failure of the worker (a pseudonym key that cannot be read or made), thrown by the sequencer in order.
     var failure: (any Error)?
@@ -121,6 +119,5 @@ final class ChunkBatch: @unchecked Sendable {
         referrerHosts.removeAll(keepingCapacity: true)
         referrerHostCache.removeAll()
         clientNetworks.removeAll(keepingCapacity: true)
-        hits.removeAll()
     }
 }

@@ -11,9 +11,9 @@ import KlogsUserAgent
 /// The sequencer is the one stage that cannot run in parallel, so it works a column at a time over as many rows as
 /// it can: a chunk is cut into runs of one UTC day, and a run into segments that end where the single-threaded path
 /// would write a row group. Within a segment nothing is written, so its columns are appended whole (a copy, or an
-/// array lookup per row for the id columns), and when a chunk is one day whose partition cannot fill its interners
-/// meanwhile (`Partition.fits`), its hourly sums are merged from the worker's aggregates (`ChunkHits`): one table
-/// update per distinct key instead of one per line. Otherwise (a partition close to its limits) it goes row by row.
+/// array lookup per row for the id columns) and its hourly sums are built as a column of keys and merged into the
+/// partition's table in one batch (`HitTable.merge`), whose look-ups overlap their cache misses. A partition close
+/// to its limits (`Partition.fits`) takes its rows one at a time instead.
 ///
 /// Remapping costs one intern per distinct value per chunk and partition, and an array lookup per row: each
 /// `IdRemap` remembers, per chunk-local id, the partition id and a stamp that changes with every chunk, every
@@ -32,8 +32,8 @@ struct ChunkSequencer {
     private var segmentPaths: [Int32] = []
     private var segmentVhosts: [Int32] = []
     private var segmentClasses: [Int32] = []
-    /// A chunk's hourly sums under partition ids, on their way into the partition's table.
-    private var mappedHits: [HitTable.Entry] = []
+    /// The hourly-sum keys of the current segment's rows, on their way into the partition's table.
+    private var segmentKeys: [PackedHitKey] = []
 
     init(workerCount: Int) {
         workerClasses = Array(repeating: [], count: workerCount)
@@ -73,12 +73,8 @@ struct ChunkSequencer {
             let partition = try self.partition(day: day, processor: &processor)
             let fits = partition.fits(
                 paths: batch.paths.count, pathBytes: batch.paths.arena.count,
-                hits: min(end - start, batch.hits.count), referrerHosts: batch.referrerHosts.count,
-                clientNetworks: batch.clientNetworks.count)
-            let mergesHits = fits && start == 0 && end == batch.rowCount
-            try addRun(
-                start..<end, of: batch, to: partition, processor: &processor, atOnce: fits, hitsPerRow: !mergesHits)
-            if mergesHits { mergeHits(of: batch, into: partition, userAgents: &processor.userAgents) }
+                hits: end - start, referrerHosts: batch.referrerHosts.count, clientNetworks: batch.clientNetworks.count)
+            try addRun(start..<end, of: batch, to: partition, processor: &processor, atOnce: fits)
             start = end
         }
         if let failure = batch.failure { throw failure }
@@ -98,12 +94,12 @@ struct ChunkSequencer {
     /// group (`atOnce`), or one row at a time (a partition whose interners may fill up within the rows).
     private mutating func addRun(
         _ rows: Range<Int>, of batch: ChunkBatch, to partition: Partition, processor: inout LineProcessor,
-        atOnce: Bool, hitsPerRow: Bool
+        atOnce: Bool
     ) throws {
         var start = rows.lowerBound
         while start < rows.upperBound {
             let end = start + (atOnce ? min(rows.upperBound - start, processor.writer.rowsBeforeFlush(partition)) : 1)
-            addSegment(start..<end, of: batch, to: partition, processor: &processor, hitsPerRow: hitsPerRow)
+            addSegment(start..<end, of: batch, to: partition, processor: &processor)
             processor.linesIngested += Int64(end - start)
             let internersWereFull = partition.internersAreFull
             try processor.writer.flushIfNeeded(partition, userAgents: processor.userAgents)
@@ -114,31 +110,16 @@ struct ChunkSequencer {
 
     /// Adds rows to a partition, a column at a time; nothing is written meanwhile.
     private mutating func addSegment(
-        _ rows: Range<Int>, of batch: ChunkBatch, to partition: Partition, processor: inout LineProcessor,
-        hitsPerRow: Bool
+        _ rows: Range<Int>, of batch: ChunkBatch, to partition: Partition, processor: inout LineProcessor
     ) {
-        // Out of `self` while `runClassId` (a mutating method) fills it; swapped, so its capacity is kept.
-        var classes: [Int32] = []
-        swap(&classes, &segmentClasses)
-        classes.removeAll(keepingCapacity: true)
-        IdRemap.appendMapped(batch.userAgentClassIds[rows], to: &classes) { local in
-            runClassId(local, worker: batch.workerIndex, table: &processor.userAgents)
-        }
-        swap(&classes, &segmentClasses)
+        segmentClasses.removeAll(keepingCapacity: true)
+        mapClasses(batch.userAgentClassIds[rows], worker: batch.workerIndex, table: &processor.userAgents)
         segmentPaths.removeAll(keepingCapacity: true)
         paths.map(batch.pathIds[rows], stamp: stamp, from: batch.paths, into: &partition.paths, to: &segmentPaths)
         segmentVhosts.removeAll(keepingCapacity: true)
         vhosts.map(batch.vhostIds[rows], stamp: stamp, from: batch.vhosts, into: &partition.vhosts, to: &segmentVhosts)
         if processor.configuration.writeEvents { appendEvents(rows, of: batch, to: partition) }
-        guard hitsPerRow else { return }
-        let hitsClassIds = processor.userAgents.hitsClassIds
-        for (index, row) in rows.enumerated() {
-            let key = HitKey(
-                hour: batch.hours[row], vhost: segmentVhosts[index], path: segmentPaths[index],
-                status: batch.statuses[row], userAgentClass: hitsClassIds[Int(segmentClasses[index])],
-                kind: batch.kinds[row])
-            partition.hits.add(key, bytes: batch.byteCounts[row])
-        }
+        addHits(rows, of: batch, to: partition, hitsClassIds: processor.userAgents.hitsClassIds)
     }
 
     /// Appends the `events` columns of a segment whose paths, hosts and classes are mapped already.
@@ -164,32 +145,48 @@ struct ChunkSequencer {
         partition.kinds.append(contentsOf: batch.kinds[rows])
     }
 
-    /// Adds the worker's aggregates of a whole chunk, all of whose rows were added (so every local id it names
-    /// is mapped under the current stamp).
-    ///
-    /// The keys are mapped first, in a pass over the chunk's small table, then merged into the partition's large
-    /// one in a batch (`HitTable.merge`), whose lookups overlap their cache misses.
-    private mutating func mergeHits(of batch: ChunkBatch, into partition: Partition, userAgents: inout UserAgentTable) {
-        mappedHits.removeAll(keepingCapacity: true)
-        batch.hits.forEach { local, totals in
-            var key = local
-            key.path = paths.mapped(key.path)
-            key.vhost = vhosts.mapped(key.vhost)
-            let classId = runClassId(key.userAgentClass, worker: batch.workerIndex, table: &userAgents)
-            key.userAgentClass = userAgents.hitsClassIds[Int(classId)]
-            mappedHits.append(HitTable.Entry(key: key.packed, totals: totals))
+    /// Counts the requests of a segment whose paths, hosts and classes are mapped already in the partition's hourly
+    /// sums: the keys are built a column at a time, then merged in one batch.
+    private mutating func addHits(
+        _ rows: Range<Int>, of batch: ChunkBatch, to partition: Partition, hitsClassIds: [Int32]
+    ) {
+        // In locals: the closure below must not read `self` while it writes `segmentKeys`.
+        let (paths, vhosts, classes) = (segmentPaths, segmentVhosts, segmentClasses)
+        let (hours, statuses, kinds) = (batch.hours, batch.statuses, batch.kinds)
+        segmentKeys.removeAll(keepingCapacity: true)
+        segmentKeys.append(contentsOf: repeatElement(PackedHitKey(first: 0, second: 0, third: 0), count: rows.count))
+        segmentKeys.withUnsafeMutableBufferPointer { keys in
+            for (index, row) in rows.enumerated() {
+                keys[index] = HitKey(
+                    hour: hours[row], vhost: vhosts[index], path: paths[index], status: statuses[row],
+                    userAgentClass: hitsClassIds[Int(classes[index])], kind: kinds[row]
+                ).packed
+            }
         }
-        mappedHits.withUnsafeBufferPointer { partition.hits.merge($0) }
+        segmentKeys.withUnsafeBufferPointer { keys in
+            batch.byteCounts[rows].withUnsafeBufferPointer { partition.hits.merge(keys, bytes: $0) }
+        }
     }
 
-    /// The run's class id of a worker's class id, interned in the run's table on first use.
-    @inline(__always)
-    private mutating func runClassId(_ local: Int32, worker: Int, table: inout UserAgentTable) -> Int32 {
-        let id = workerClassIds[worker][Int(local)]
-        if id >= 0 { return id }
-        let runId = table.id(ofFiltered: workerClasses[worker][Int(local)])
-        workerClassIds[worker][Int(local)] = runId
-        return runId
+    /// Appends the run's class id of each of a worker's class ids in `locals` to `segmentClasses`; a class the run
+    /// has not used yet is interned in the run's table.
+    private mutating func mapClasses(_ locals: ArraySlice<Int32>, worker: Int, table: inout UserAgentTable) {
+        // Out of `self` while they are read and filled through pointers; swapped, so their capacity is kept.
+        var (runIds, classes, output): ([Int32], [UserAgentClass], [Int32]) = ([], [], [])
+        swap(&runIds, &workerClassIds[worker])
+        swap(&classes, &workerClasses[worker])
+        swap(&output, &segmentClasses)
+        runIds.withUnsafeMutableBufferPointer { runIds in
+            IdRemap.appendMapped(locals, to: &output) { local in
+                let id = runIds[Int(local)]
+                if id >= 0 { return id }
+                runIds[Int(local)] = table.id(ofFiltered: classes[Int(local)])
+                return runIds[Int(local)]
+            }
+        }
+        swap(&runIds, &workerClassIds[worker])
+        swap(&classes, &workerClasses[worker])
+        swap(&output, &segmentClasses)
     }
 }
 
@@ -198,15 +195,31 @@ struct IdRemap {
     private var ids: [Int32] = []
     private var stamps: [UInt64] = []
 
-    /// Appends the partition id of each chunk-local id in `locals` to `output`, in order (see `id(of:…)`).
+    /// Appends the partition id of each chunk-local id in `locals` to `output`, in order: -1 stays -1, an id
+    /// mapped under `stamp` is looked up, and any other has its bytes in the batch interner `source` interned into
+    /// the partition interner `target` (once per id and stamp).
     mutating func map(
         _ locals: ArraySlice<Int32>, stamp: UInt64, from source: ByteInterner, into target: inout ByteInterner,
         to output: inout [Int32]
     ) {
-        Self.appendMapped(locals, to: &output) { id(of: $0, stamp: stamp, from: source, into: &target) }
+        if ids.count < source.count {
+            ids.append(contentsOf: repeatElement(-1, count: source.count - ids.count))
+            stamps.append(contentsOf: repeatElement(0, count: source.count - stamps.count))
+        }
+        ids.withUnsafeMutableBufferPointer { ids in
+            stamps.withUnsafeMutableBufferPointer { stamps in
+                Self.appendMapped(locals, to: &output) { local in
+                    guard local >= 0 else { return -1 }
+                    let index = Int(local)
+                    if stamps[index] == stamp { return ids[index] }
+                    (ids[index], stamps[index]) = (Self.intern(local, from: source, into: &target), stamp)
+                    return ids[index]
+                }
+            }
+        }
     }
 
-    /// Appends `transform(local)` for each id of `locals` to `output`, in order, through a pointer: the output
+    /// Appends `transform(local)` for each id of `locals` to `output`, in order, through pointers: the output
     /// grows once per call, not once per row (an append per row checks the array's capacity and uniqueness, which
     /// the sequencer, the one serial stage, paid for every row of every column).
     @inline(__always)
@@ -216,32 +229,16 @@ struct IdRemap {
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: locals.count))
         output.withUnsafeMutableBufferPointer { output in
-            for (offset, local) in locals.enumerated() { output[start + offset] = transform(local) }
+            locals.withUnsafeBufferPointer { locals in
+                for (offset, local) in locals.enumerated() { output[start + offset] = transform(local) }
+            }
         }
     }
 
-    /// The partition id of chunk-local id `local` (-1 stays -1), which was mapped under the current stamp.
-    @inline(__always)
-    func mapped(_ local: Int32) -> Int32 {
-        local < 0 ? -1 : ids[Int(local)]
-    }
-
-    /// The partition id of chunk-local id `local` of the batch interner `source` (-1 stays -1); when it is not
-    /// known under `stamp`, its bytes are interned into the partition interner `target`.
-    @inline(__always)
-    mutating func id(of local: Int32, stamp: UInt64, from source: ByteInterner, into target: inout ByteInterner)
-        -> Int32
-    {
-        guard local >= 0 else { return -1 }
-        let index = Int(local)
-        if index >= ids.count {
-            ids.append(contentsOf: repeatElement(-1, count: index + 1 - ids.count))
-            stamps.append(contentsOf: repeatElement(0, count: index + 1 - stamps.count))
-        }
-        if stamps[index] == stamp { return ids[index] }
-        let id = source.bytes(of: local).withUnsafeBytes { target.intern($0) }
-        ids[index] = id
-        stamps[index] = stamp
-        return id
+    /// The partition id of the bytes of `local` in `source`, interned into `target`: once per distinct value and
+    /// chunk, out of the per-row loop.
+    @inline(never)
+    private static func intern(_ local: Int32, from source: ByteInterner, into target: inout ByteInterner) -> Int32 {
+        source.bytes(of: local).withUnsafeBytes { target.intern($0) }
     }
 }

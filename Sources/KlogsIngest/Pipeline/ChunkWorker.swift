@@ -152,11 +152,6 @@ final class ChunkWorker: @unchecked Sendable {
         batch.statuses.append(record.status)
         batch.byteCounts.append(record.responseBytes)
         batch.userAgentClassIds.append(classId)
-        batch.hits.add(
-            HitKey(
-                hour: hour, vhost: vhostId, path: pathId, status: record.status, userAgentClass: classId,
-                kind: kind.rawValue),
-            bytes: record.responseBytes)
 
         let client = privacy.client(of: record)
         guard configuration.writeEvents else { return }

@@ -6,19 +6,20 @@ import KlogsUserAgent
 /// as sequencer, with a fixed pool of reused chunk batches between them.
 ///
 /// ```
-/// reader thread ──chunks in order──▶ queue ──▶ N workers (parse, anonymise, classify, ──▶ parsed[sequence]
-/// (reads, inflates)                      ▲        aggregate; encode row groups)                │
+/// reader thread ──chunks in order──▶ queue ──▶ N workers (parse, anonymise, classify;  ──▶ parsed[sequence]
+/// (reads, inflates)                      ▲        encode row groups)                           │
 ///        ▲                               └── row groups to encode ──┐                          │
 ///        └──────────── free batches ◀── sequencer (calling thread: ids, rows, sums, files) ◀──┘
 /// ```
 ///
 /// The reader cuts the input into chunks of about `chunkBytes` on line boundaries (`ChunkReader`), decompressing
-/// on its own thread; a worker parses a whole chunk into a `ChunkBatch` (`ChunkWorker`), its rows in columns and
-/// its hourly sums aggregated (`ChunkHits`); the sequencer takes the batches strictly in input order and adds them
-/// to the dataset (`ChunkSequencer`), so the output is the single-threaded path's, byte for byte, whatever the
-/// thread count. The sequencer is the one serial stage, so it hands the encoding of each `events` row group back
-/// to the workers (`BackgroundJobRunner`), which take it before the next chunk; the file writes it in order. At the
-/// end of a run the workers share the last steps with the calling thread the same way (`encodingRowGroups`).
+/// on its own thread; a worker parses a whole chunk into a `ChunkBatch` (`ChunkWorker`), its rows in columns with
+/// chunk-local ids; the sequencer takes the batches strictly in input order, maps the ids and adds the rows and
+/// their hourly sums to the dataset (`ChunkSequencer`), so the output is the single-threaded path's, byte for
+/// byte, whatever the thread count. The sequencer is the one serial stage, so it hands the encoding of each
+/// `events` row group back to the workers (`BackgroundJobRunner`), which take it before the next chunk; the file
+/// writes it in order. At the end of a run the workers share the last steps with the calling thread the same way
+/// (`encodingRowGroups`).
 /// Memory is bounded by the pool: `2 × workers + 1` batches of `chunkBytes + 64 KiB` input each, plus their
 /// columns, and the row groups being encoded (at most a few, as they go first).
 ///
