@@ -385,7 +385,8 @@ struct CompactHitKeys {
         // The minima and shifts in locals, out of the arrays: this loop runs over every aggregate.
         let (minimum0, minimum1, minimum2) = (minima[0], minima[1], minima[2])
         let (minimum3, minimum4, minimum5) = (minima[3], minima[4], minima[5])
-        let (shift0, shift1, shift2, shift3, shift4, shift5) = (shifts[0], shifts[1], shifts[2], shifts[3], shifts[4], shifts[5])
+        let (shift0, shift1, shift2) = (shifts[0], shifts[1], shifts[2])
+        let (shift3, shift4, shift5) = (shifts[3], shifts[4], shifts[5])
         // A field whose offset is non-zero has a shift below 64 (the ranges were checked to fit); `&<<` masks the
         // shift of the others, whose offset is zero anyway.
         return [UInt64](count: entries.count, on: runner) { index in
