@@ -95,6 +95,9 @@ public struct ColumnChunkEncoder: Sendable {
                 try checkStrings(dictionary, column: column, isDictionary: true)
                 // The indices are checked in the encoding's first pass over them (`checkIndices` on failure).
                 try encodeDictionary(dictionary, indices: indices, into: &chunk)
+            case .keyedDictionaryStrings(let dictionary, let rows, let indexOfKey):
+                try checkStrings(dictionary, column: column, isDictionary: true)
+                try encodeDictionary(dictionary, rows: rows, indexOfKey: indexOfKey, into: &chunk)
             }
         } catch let error as ParquetError where !error.message.hasPrefix("column '") {
             throw error.located("column '\(column.name)'")
@@ -202,13 +205,12 @@ public struct ColumnChunkEncoder: Sendable {
         return allPresent
     }
 
-    /// Fills `levels` with 1 for the rows of `range` whose dictionary index is present and 0 for the nulls (-1).
-    private mutating func fillLevels(presentIn indices: [Int32], range: Range<Int>) {
+    /// Fills `levels` with 1 for the rows of `range` that have a dictionary id and 0 for the nulls.
+    @inline(never)
+    private mutating func fillLevels(presentIn rowIDs: some DictionaryRowIDs, range: Range<Int>) {
         if levels.count != range.count { levels = [UInt32](repeating: 0, count: range.count) }
-        indices.withUnsafeBufferPointer { indices in
-            levels.withUnsafeMutableBufferPointer { levels in
-                for row in range { levels[row - range.lowerBound] = indices[row] >= 0 ? 1 : 0 }
-            }
+        levels.withUnsafeMutableBufferPointer { levels in
+            for row in range { levels[row - range.lowerBound] = rowIDs.id(ofRow: row) >= 0 ? 1 : 0 }
         }
     }
 
@@ -269,27 +271,35 @@ public struct ColumnChunkEncoder: Sendable {
             let end = pageEnd(start: start, count: count, bitsPerRow: 1)
             let allPresent = fillLevels(validity, range: start..<end)
             beginDataPage(isOptional: chunk.column.isOptional, allPresent: allPresent, rows: end - start)
-            var byte: UInt8 = 0
-            var bit: UInt8 = 0
             var sawTrue = false
             var sawFalse = false
             var present = 0
-            for row in start..<end where allPresent || levels[row - start] == 1 {
-                if values[row] {
-                    byte |= 1 << bit
-                    sawTrue = true
-                } else {
-                    sawFalse = true
+            if allPresent {
+                (sawTrue, sawFalse) = values.withUnsafeBytes { raw in
+                    Self.appendPacked(UnsafeRawBufferPointer(rebasing: raw[start..<end]), to: &page)
                 }
-                present += 1
-                bit += 1
-                if bit == 8 {
-                    page.append(byte)
-                    byte = 0
-                    bit = 0
+                present = end - start
+            } else {
+                // Only the present rows have a value on the page.
+                var byte: UInt8 = 0
+                var bit: UInt8 = 0
+                for row in start..<end where levels[row - start] == 1 {
+                    if values[row] {
+                        byte |= 1 << bit
+                        sawTrue = true
+                    } else {
+                        sawFalse = true
+                    }
+                    present += 1
+                    bit += 1
+                    if bit == 8 {
+                        page.append(byte)
+                        byte = 0
+                        bit = 0
+                    }
                 }
+                if bit > 0 { page.append(byte) }
             }
-            if bit > 0 { page.append(byte) }
             var statistics = ParquetStatistics(nullCount: Int64(end - start - present))
             if present > 0 {
                 statistics.min = .boolean(!sawFalse)
@@ -306,6 +316,39 @@ public struct ColumnChunkEncoder: Sendable {
             chunk.statistics.min = .boolean(!chunkFalse)
             chunk.statistics.max = .boolean(chunkTrue)
         }
+    }
+
+    /// Appends booleans (bytes of 0 or 1, as Swift stores `Bool`) bit-packed least-significant bit first, the
+    /// PLAIN encoding: eight at a time, through one multiplication that gathers the low bit of each byte of a
+    /// 64-bit word into its top byte (the products of different bytes never overlap, so nothing carries).
+    ///
+    /// - Returns: whether any boolean was true, and whether any was false.
+    static func appendPacked(
+        _ booleans: UnsafeRawBufferPointer, to page: inout [UInt8]
+    ) -> (sawTrue: Bool, sawFalse: Bool) {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var anyTrue: UInt64 = 0
+        var allTrue = ones
+        var offset = 0
+        page.reserveCapacity(page.count + (booleans.count + 7) / 8)
+        while offset &+ 8 <= booleans.count {
+            let word = UInt64(littleEndian: booleans.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+            page.append(UInt8(truncatingIfNeeded: (word &* 0x0102_0408_1020_4080) &>> 56))
+            anyTrue |= word
+            allTrue &= word
+            offset &+= 8
+        }
+        var sawTrue = anyTrue != 0
+        var sawFalse = allTrue != ones
+        guard offset < booleans.count else { return (sawTrue, sawFalse) }
+        var last: UInt8 = 0
+        for index in offset..<booleans.count {
+            last |= booleans[index] << UInt8(index - offset)
+            sawTrue = sawTrue || booleans[index] != 0
+            sawFalse = sawFalse || booleans[index] == 0
+        }
+        page.append(last)
+        return (sawTrue, sawFalse)
     }
 
     mutating func encodeIntegers<T: FixedWidthInteger>(
@@ -476,8 +519,7 @@ public struct ColumnChunkEncoder: Sendable {
     private mutating func encodeDictionary(
         _ dictionary: StringColumn, indices: [Int32], into chunk: inout EncodedColumnChunk
     ) throws {
-        let count = indices.count
-        // Compact the dictionary to the entries in use, keeping their order (so no row needs re-hashing).
+        // Mark the entries in use (0 in `remap`), and count the nulls.
         var remap = [Int32](repeating: -1, count: dictionary.count)
         var nulls = 0
         var invalid = false
@@ -499,6 +541,77 @@ public struct ColumnChunkEncoder: Sendable {
             // Throws the error that names the first offending row.
             try checkIndices(indices, dictionaryCount: dictionary.count, column: chunk.column)
         }
+        let (used, dictionaryBytes) = Self.compact(&remap, of: dictionary)
+        if dictionaryBytes > options.dictionaryPageLimit {
+            try encodePlainFromDictionary(dictionary, indices: indices, into: &chunk)
+            return
+        }
+        try indices.withUnsafeBufferPointer { indices in
+            try remap.withUnsafeBufferPointer { remap in
+                try writeDictionaryPages(
+                    dictionary, used: used, dictionaryBytes: dictionaryBytes, nulls: nulls, rows: indices.count,
+                    rowIDs: IndexedRowIDs(indices: indices, remap: remap), into: &chunk)
+            }
+        }
+    }
+
+    /// ``encodeDictionary(_:indices:into:)`` for rows that hold keys: the entries in use, the nulls and the
+    /// compacted ids come from the keys' row counts and `indexOfKey`, once per key instead of once per row, and the
+    /// pages are the same bytes.
+    private mutating func encodeDictionary(
+        _ dictionary: StringColumn, rows: KeyedRows, indexOfKey: [Int32], into chunk: inout EncodedColumnChunk
+    ) throws {
+        // Mark the entries in use (0 in `remap`), and count the nulls.
+        var remap = [Int32](repeating: -1, count: dictionary.count)
+        var nulls = 0
+        var invalid = rows.invalidRow != nil
+        for (key, rowCount) in rows.rowCounts.enumerated() where rowCount > 0 {
+            let index = key < indexOfKey.count ? Int(indexOfKey[key]) : -2
+            if index == -1 {
+                nulls += rowCount
+            } else if index >= 0 && index < remap.count {
+                remap[index] = 0
+            } else {
+                invalid = true
+            }
+        }
+        if invalid || (nulls > 0 && !chunk.column.isOptional) {
+            // Throws the error that names the first offending row.
+            try checkKeys(rows.keys, indexOfKey: indexOfKey, column: chunk.column)
+            try checkIndices(
+                rows.keys.map { indexOfKey[Int($0)] }, dictionaryCount: dictionary.count, column: chunk.column)
+        }
+        let (used, dictionaryBytes) = Self.compact(&remap, of: dictionary)
+        if dictionaryBytes > options.dictionaryPageLimit {
+            try encodePlainFromDictionary(dictionary, indices: rows.keys.map { indexOfKey[Int($0)] }, into: &chunk)
+            return
+        }
+        // The compacted id of every key; -1 for the nulls, and for the keys no row holds (whose index was not checked).
+        let idOfKey = rows.rowCounts.indices.map { key in
+            rows.rowCounts[key] > 0 && indexOfKey[key] >= 0 ? remap[Int(indexOfKey[key])] : -1
+        }
+        try rows.keys.withUnsafeBufferPointer { keys in
+            try idOfKey.withUnsafeBufferPointer { idOfKey in
+                try writeDictionaryPages(
+                    dictionary, used: used, dictionaryBytes: dictionaryBytes, nulls: nulls, rows: keys.count,
+                    rowIDs: KeyedRowIDs(keys: keys, idOfKey: idOfKey), into: &chunk)
+            }
+        }
+    }
+
+    /// Throws the error that names the first row whose key has no entry in `indexOfKey`, if there is one.
+    private func checkKeys(_ keys: [Int32], indexOfKey: [Int32], column: ParquetColumn) throws {
+        if let row = keys.firstIndex(where: { $0 < 0 || Int($0) >= indexOfKey.count }) {
+            throw ParquetError.invalidArgument(
+                "column '\(column.name)' row \(row) has key \(keys[row]) outside 0..<\(indexOfKey.count)")
+        }
+    }
+
+    /// Turns the marks of the entries in use (0 in `remap`, -1 elsewhere) into their compacted ids, in dictionary
+    /// order (so no row needs re-hashing).
+    ///
+    /// - Returns: the entries in use, in order, and the size of their dictionary page.
+    private static func compact(_ remap: inout [Int32], of dictionary: StringColumn) -> (used: [Int], bytes: Int) {
         var used: [Int] = []
         var dictionaryBytes = 0
         for entry in 0..<dictionary.count where remap[entry] == 0 {
@@ -506,10 +619,22 @@ public struct ColumnChunkEncoder: Sendable {
             used.append(entry)
             dictionaryBytes += 4 + Int(dictionary.offsets[entry + 1] - dictionary.offsets[entry])
         }
-        if dictionaryBytes > options.dictionaryPageLimit {
-            try encodePlainFromDictionary(dictionary, indices: indices, into: &chunk)
-            return
-        }
+        return (used, dictionaryBytes)
+    }
+
+    /// Writes the dictionary page of the `used` entries and the RLE_DICTIONARY data pages of the rows, with the
+    /// chunk's and the pages' statistics.
+    ///
+    /// - Parameters:
+    ///   - used: the dictionary entries in use, in the order of their compacted ids.
+    ///   - dictionaryBytes: the size of their dictionary page.
+    ///   - nulls: the number of null rows.
+    ///   - rows: the number of rows.
+    ///   - rowIDs: each row's compacted id (the position of its entry in `used`), or -1 for a null.
+    private mutating func writeDictionaryPages(
+        _ dictionary: StringColumn, used: [Int], dictionaryBytes: Int, nulls: Int, rows count: Int,
+        rowIDs: some DictionaryRowIDs, into chunk: inout EncodedColumnChunk
+    ) throws {
         // The byte-wise order of the used entries: rank[id] for every compacted id. Page statistics then compare
         // integers instead of strings; the chunk's extremes are the first and last in this order.
         func range(_ entry: Int) -> Range<Int> {
@@ -563,21 +688,15 @@ public struct ColumnChunkEncoder: Sendable {
         while start < count {
             let end = pageEnd(start: start, count: count, bitsPerRow: bitWidth)
             if ids.count < end - start { ids = [UInt32](repeating: 0, count: end - start) }
-            let (present, lowestRank, highestRank) = indices.withUnsafeBufferPointer { indices in
-                remap.withUnsafeBufferPointer { remap in
-                    rank.withUnsafeBufferPointer { rank in
-                        ids.withUnsafeMutableBufferPointer { ids in
-                            Self.compactIDs(
-                                indices, start..<end, remap: remap, rank: ranksPages ? rank : nil,
-                                into: ids)
-                        }
-                    }
+            let (present, lowestRank, highestRank) = rank.withUnsafeBufferPointer { rank in
+                ids.withUnsafeMutableBufferPointer { ids in
+                    Self.compactIDs(rowIDs, start..<end, rank: ranksPages ? rank : nil, into: ids)
                 }
             }
             let allPresent = present == end - start
             if isOptional && !allPresent && present > 0 {
                 // Levels are needed only for an optional column with both nulls and values on this page.
-                fillLevels(presentIn: indices, range: start..<end)
+                fillLevels(presentIn: rowIDs, range: start..<end)
             }
             beginDataPage(isOptional: isOptional, allPresent: allPresent, rows: end - start, nonePresent: present == 0)
             page.append(UInt8(bitWidth))
@@ -595,26 +714,32 @@ public struct ColumnChunkEncoder: Sendable {
         }
     }
 
-    /// Writes the compacted ids (`remap[index]`) of the present rows of `indices[rows]` to the front of `ids`, in a
-    /// tight loop over pointers; with `rank`, also finds the lowest and highest rank among them.
+    /// Writes the compacted ids of the present rows of `rows` to the front of `ids`, in a tight loop over pointers;
+    /// with `rank`, also finds the lowest and highest rank among them.
     ///
     /// - Returns: how many rows were present, and the rank extremes (`Int32.max`, `Int32.min` without `rank`).
+    ///
+    /// Not inlined: inside the page loop the rank extremes were kept on the stack, a store per row.
+    @inline(never)
     private static func compactIDs(
-        _ indices: UnsafeBufferPointer<Int32>, _ rows: Range<Int>, remap: UnsafeBufferPointer<Int32>,
-        rank: UnsafeBufferPointer<Int32>?, into ids: UnsafeMutableBufferPointer<UInt32>
+        _ rowIDs: some DictionaryRowIDs, _ rows: Range<Int>, rank: UnsafeBufferPointer<Int32>?,
+        into ids: UnsafeMutableBufferPointer<UInt32>
     ) -> (present: Int, lowestRank: Int32, highestRank: Int32) {
         var present = 0
         var lowestRank = Int32.max
         var highestRank = Int32.min
         guard let rank else {
-            for row in rows where indices[row] >= 0 {
-                ids[present] = UInt32(bitPattern: remap[Int(indices[row])])
+            for row in rows {
+                let id = rowIDs.id(ofRow: row)
+                guard id >= 0 else { continue }
+                ids[present] = UInt32(bitPattern: id)
                 present += 1
             }
             return (present, lowestRank, highestRank)
         }
-        for row in rows where indices[row] >= 0 {
-            let id = remap[Int(indices[row])]
+        for row in rows {
+            let id = rowIDs.id(ofRow: row)
+            guard id >= 0 else { continue }
             ids[present] = UInt32(bitPattern: id)
             present += 1
             lowestRank = min(lowestRank, rank[Int(id)])
@@ -748,4 +873,34 @@ public struct ColumnChunkEncoder: Sendable {
         for offset in 0..<length where raw[first + offset] != raw[second + offset] { return false }
         return true
     }
+}
+
+/// Where the data pages of a dictionary-encoded column find each row's compacted dictionary id: a specialised
+/// view for each case of ``ColumnValues`` with a dictionary, valid for the scope of its pointers.
+private protocol DictionaryRowIDs {
+    /// The compacted dictionary id of `row`, or -1 for a null.
+    func id(ofRow row: Int) -> Int32
+}
+
+/// `.dictionaryStrings`: each row's dictionary index, through the compaction of the dictionary.
+private struct IndexedRowIDs: DictionaryRowIDs {
+    let indices: UnsafeBufferPointer<Int32>
+    /// The compacted id of every dictionary entry in use.
+    let remap: UnsafeBufferPointer<Int32>
+
+    @inline(__always)
+    func id(ofRow row: Int) -> Int32 {
+        let index = indices[row]
+        return index < 0 ? -1 : remap[Int(index)]
+    }
+}
+
+/// `.keyedDictionaryStrings`: each row's key, through the compacted id of every key.
+private struct KeyedRowIDs: DictionaryRowIDs {
+    let keys: UnsafeBufferPointer<Int32>
+    /// The compacted id of every key, -1 for a null.
+    let idOfKey: UnsafeBufferPointer<Int32>
+
+    @inline(__always)
+    func id(ofRow row: Int) -> Int32 { idOfKey[Int(keys[row])] }
 }

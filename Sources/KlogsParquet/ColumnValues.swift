@@ -95,6 +95,14 @@ public enum ColumnValues: Sendable, Hashable {
     /// The writer uses the ids directly without hashing any string; dictionary entries no row uses are dropped.
     /// The dictionary must not contain nulls; duplicates are allowed but waste space.
     case dictionaryStrings(dictionary: StringColumn, indices: [Int32])
+    /// Strings derived from a small key per row: row `r` is `dictionary[indexOfKey[rows.keys[r]]]`, or null where
+    /// that index is -1.
+    ///
+    /// The same values as `.dictionaryStrings` with `indices[r] = indexOfKey[rows.keys[r]]`, written to the same
+    /// bytes, but the writer finds the dictionary entries in use per key instead of per row, and several columns
+    /// derived from the same keys (the browser, OS and device of a user-agent class) share one ``KeyedRows``.
+    /// The writer's choice for columns with many rows per key; the reader never returns it.
+    case keyedDictionaryStrings(dictionary: StringColumn, rows: KeyedRows, indexOfKey: [Int32])
 
     /// The number of rows.
     public var count: Int {
@@ -104,6 +112,7 @@ public enum ColumnValues: Sendable, Hashable {
         case .int64(let values, _): values.count
         case .strings(let column): column.count
         case .dictionaryStrings(_, let indices): indices.count
+        case .keyedDictionaryStrings(_, let rows, _): rows.keys.count
         }
     }
 
@@ -114,6 +123,7 @@ public enum ColumnValues: Sendable, Hashable {
             validity?[index] ?? true
         case .strings(let column): column.isPresent(index)
         case .dictionaryStrings(_, let indices): indices[index] >= 0
+        case .keyedDictionaryStrings(_, let rows, let indexOfKey): indexOfKey[Int(rows.keys[index])] >= 0
         }
     }
 
@@ -124,6 +134,7 @@ public enum ColumnValues: Sendable, Hashable {
             validity.map { $0.count { !$0 } } ?? 0
         case .strings(let column): column.validity.map { $0.count { !$0 } } ?? 0
         case .dictionaryStrings(_, let indices): indices.count { $0 < 0 }
+        case .keyedDictionaryStrings(_, let rows, let indexOfKey): rows.keys.count { indexOfKey[Int($0)] < 0 }
         }
     }
 
@@ -135,6 +146,9 @@ public enum ColumnValues: Sendable, Hashable {
         case .strings(let column): column.string(at: index)
         case .dictionaryStrings(let dictionary, let indices):
             indices[index] < 0 ? nil : String(decoding: dictionary[Int(indices[index])], as: UTF8.self)
+        case .keyedDictionaryStrings(let dictionary, let rows, let indexOfKey):
+            indexOfKey[Int(rows.keys[index])] < 0
+                ? nil : String(decoding: dictionary[Int(indexOfKey[Int(rows.keys[index])])], as: UTF8.self)
         default: nil
         }
     }
@@ -145,7 +159,57 @@ public enum ColumnValues: Sendable, Hashable {
         case .boolean: .boolean
         case .int32: .int32
         case .int64: .int64
-        case .strings, .dictionaryStrings: .byteArray
+        case .strings, .dictionaryStrings, .keyedDictionaryStrings: .byteArray
         }
+    }
+
+    /// `.keyedDictionaryStrings` as the equal `.dictionaryStrings` (an index per row); any other case unchanged.
+    public var resolvingKeys: ColumnValues {
+        guard case .keyedDictionaryStrings(let dictionary, let rows, let indexOfKey) = self else { return self }
+        return .dictionaryStrings(dictionary: dictionary, indices: rows.keys.map { indexOfKey[Int($0)] })
+    }
+}
+
+/// Rows that each hold a small integer key, and how many rows hold each key: what the columns of
+/// ``ColumnValues/keyedDictionaryStrings(dictionary:rows:indexOfKey:)`` derived from the same keys share.
+///
+/// ```swift
+/// let rows = KeyedRows(keys: [0, 2, 2, 1], keyCount: 3)  // counted once, used by both columns
+/// let browser = ColumnValues.keyedDictionaryStrings(dictionary: browsers, rows: rows, indexOfKey: [0, 1, 1])
+/// let os = ColumnValues.keyedDictionaryStrings(dictionary: systems, rows: rows, indexOfKey: [0, 0, -1])
+/// ```
+public struct KeyedRows: Sendable, Hashable {
+    /// Each row's key.
+    public let keys: [Int32]
+    /// How many rows hold each key (the key is the index), for the keys `0..<keyCount`.
+    let rowCounts: [Int]
+    /// The first row whose key is outside `0..<keyCount`, if any: the writer refuses such rows.
+    let invalidRow: Int?
+
+    /// Counts the rows of each key.
+    ///
+    /// - Parameters:
+    ///   - keys: each row's key, in `0..<keyCount`.
+    ///   - keyCount: the number of keys, that is the length of the `indexOfKey` tables of the columns.
+    /// - Complexity: O(rows + keyCount): the one pass over the rows that the columns sharing them make before their
+    ///   data pages.
+    public init(keys: [Int32], keyCount: Int) {
+        self.keys = keys
+        var invalidRow: Int?
+        var rowCounts = [Int](repeating: 0, count: max(keyCount, 0))
+        keys.withUnsafeBufferPointer { keys in
+            rowCounts.withUnsafeMutableBufferPointer { counts in
+                for (row, key) in keys.enumerated() {
+                    // Safe because the comparison keeps the index inside `counts` (negative keys wrap to large).
+                    if UInt(truncatingIfNeeded: Int(key)) < UInt(counts.count) {
+                        counts[Int(key)] += 1
+                    } else if invalidRow == nil {
+                        invalidRow = row
+                    }
+                }
+            }
+        }
+        self.rowCounts = rowCounts
+        self.invalidRow = invalidRow
     }
 }

@@ -40,7 +40,8 @@ enum RunLengthEncoding {
     }
 
     /// Appends `groups` groups of 8 values bit-packed at `bitWidth` (exactly `bitWidth` bytes per group), the
-    /// values of `range` followed by zeros; written through a pointer four bytes at a time.
+    /// values of `range` followed by zeros; written through a pointer four bytes at a time, or a group at a time for
+    /// widths up to 8.
     private static func appendBitPacked(
         _ values: UnsafeBufferPointer<UInt32>, _ range: Range<Int>, groups: Int, bitWidth: Int,
         to output: inout [UInt8]
@@ -50,6 +51,10 @@ enum RunLengthEncoding {
         output.append(contentsOf: repeatElement(0, count: size))
         output.withUnsafeMutableBytes { raw in
             let bytes = UnsafeMutableRawBufferPointer(rebasing: raw[first..<(first + size)])
+            if bitWidth <= 8 {
+                packNarrow(values, range, bitWidth: bitWidth, into: bytes)
+                return
+            }
             var accumulator: UInt64 = 0
             var bits = 0
             var position = 0
@@ -73,6 +78,41 @@ enum RunLengthEncoding {
                 accumulator >>= 8
                 bits -= 8
             }
+        }
+    }
+
+    /// Bit-packs the values of `range` (of at most 8 bits each) into `bytes`, which holds whole groups of 8 values
+    /// and is zero: a group's 8 values fill one 64-bit word, of which the low `bitWidth` bytes are the group's.
+    ///
+    /// A word is stored whole where 8 bytes fit (the bytes past the group are zero, and the next group overwrites
+    /// them); the others byte by byte. Dictionary ids of small dictionaries (user-agent classes, methods, the
+    /// definition levels) take this path.
+    private static func packNarrow(
+        _ values: UnsafeBufferPointer<UInt32>, _ range: Range<Int>, bitWidth: Int,
+        into bytes: UnsafeMutableRawBufferPointer
+    ) {
+        let width = UInt64(bitWidth)
+        var index = range.lowerBound
+        var offset = 0
+        while index < range.upperBound {
+            var word: UInt64 = 0
+            if index &+ 8 <= range.upperBound {
+                for slot in 0..<8 { word |= UInt64(values[index &+ slot]) &<< (UInt64(slot) &* width) }
+            } else {
+                // The last, partial group: the missing values are zeros.
+                for slot in 0..<(range.upperBound &- index) {
+                    word |= UInt64(values[index &+ slot]) &<< (UInt64(slot) &* width)
+                }
+            }
+            if offset &+ 8 <= bytes.count {
+                bytes.storeBytes(of: word.littleEndian, toByteOffset: offset, as: UInt64.self)
+            } else {
+                for byte in 0..<bitWidth {
+                    bytes[offset &+ byte] = UInt8(truncatingIfNeeded: word &>> UInt64(8 &* byte))
+                }
+            }
+            index &+= 8
+            offset &+= bitWidth
         }
     }
 

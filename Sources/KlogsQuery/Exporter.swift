@@ -139,7 +139,7 @@ public struct Exporter {
                 } else {
                     text.append(contentsOf: String(numbers[row]).utf8)
                 }
-            case .strings, .dictionaryStrings:
+            case .strings, .dictionaryStrings, .keyedDictionaryStrings:
                 let value = values.string(at: row) ?? ""
                 text.append(contentsOf: (json ? QueryRenderer.jsonString(value) : QueryRenderer.csvField(value)).utf8)
             }
@@ -169,6 +169,8 @@ public struct Exporter {
             .dictionaryStrings(dictionary: dictionary, indices: rows.map { indices[$0] })
         case .strings(let column):
             .strings(StringColumn(rows.map { column.string(at: $0) }))
+        case .keyedDictionaryStrings:
+            select(values.resolvingKeys, rows: rows)
         }
     }
 }

@@ -174,6 +174,7 @@ struct RowSelection {
     static func dictionary(_ values: ColumnValues) -> (StringColumn, [Int32]) {
         switch values {
         case .dictionaryStrings(let dictionary, let indices): return (dictionary, indices)
+        case .keyedDictionaryStrings: return dictionary(values.resolvingKeys)
         case .strings(let column):
             var ids: [[UInt8]: Int32] = [:]
             var dictionary = StringColumn()

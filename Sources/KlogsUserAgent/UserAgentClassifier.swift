@@ -59,6 +59,14 @@ public final class UserAgentClassifier {
     @inline(__always)
     public func classID(_ userAgent: UnsafeBufferPointer<UInt8>, fingerprint hash: UInt64) -> Int32 {
         if let id = cache.value(for: userAgent, hash: hash) { return id }
+        return classIDOfUncached(userAgent, fingerprint: hash)
+    }
+
+    /// A cache miss of ``classID(_:fingerprint:)``: classifies the user agent, numbers its class and caches it.
+    /// Not inlined, so that the hit path inlined into callers stays small.
+    @usableFromInline
+    @inline(never)
+    func classIDOfUncached(_ userAgent: UnsafeBufferPointer<UInt8>, fingerprint hash: UInt64) -> Int32 {
         let id = intern(classifyUncached(userAgent))
         cache.insert(userAgent, hash: hash, value: id)
         return id

@@ -45,6 +45,8 @@ func cells(_ values: ColumnValues) -> [Cell] {
         return (0..<column.count).map { column.isPresent($0) ? .bytes(Array(column[$0])) : .null }
     case .dictionaryStrings(let dictionary, let indices):
         return indices.map { $0 < 0 ? .null : .bytes(Array(dictionary[Int($0)])) }
+    case .keyedDictionaryStrings:
+        return cells(values.resolvingKeys)
     }
 }
 

@@ -50,10 +50,11 @@ struct EventsRowGroup: @unchecked Sendable {
 
     /// The row group's columns, in the order of the `events` schema.
     var columns: [ColumnValues] {
-        let classIds = userAgentClassIds
         let userAgents = userAgents
+        // The five class columns share the rows' class ids, counted once per class.
+        let classRows = KeyedRows(keys: userAgentClassIds, keyCount: userAgents.classes.count)
         func classColumn(_ ids: [Int32], _ dictionary: StringDictionary) -> ColumnValues {
-            .dictionaryStrings(dictionary: StringColumn(dictionary.values), indices: Self.lookUp(classIds, in: ids))
+            .keyedDictionaryStrings(dictionary: StringColumn(dictionary.values), rows: classRows, indexOfKey: ids)
         }
         let visitors: ColumnValues =
             visitors.isEmpty
@@ -78,7 +79,7 @@ struct EventsRowGroup: @unchecked Sendable {
             classColumn(userAgents.osIds, userAgents.operatingSystems),
             classColumn(userAgents.osMajorIds, userAgents.osMajors),
             classColumn(userAgents.deviceIds, userAgents.devices),
-            .boolean(Self.lookUp(classIds, in: userAgents.classes.map { $0.isBot }), validity: nil),
+            .boolean(Self.lookUp(userAgentClassIds, in: userAgents.isBotFlags), validity: nil),
             .dictionaryStrings(dictionary: DatasetName.kindDictionary, indices: kinds.map(Int32.init)),
         ]
     }

@@ -29,8 +29,11 @@ struct UserAgentTable {
     private(set) var classes: [UserAgentClass] = []
     private var classIds: [UserAgentClass: Int32] = [:]
 
+    /// Whether each class is a bot, parallel to `classes`: a row's flag without copying its class.
+    private(set) var isBotFlags: [Bool] = []
+
     /// Whether the class of a row is a bot.
-    func isBot(_ classId: Int32) -> Bool { classes[Int(classId)].isBot }
+    func isBot(_ classId: Int32) -> Bool { isBotFlags[Int(classId)] }
 
     /// Dictionary ids of each class's column values, parallel to `classes`.
     private(set) var browserIds: [Int32] = []
@@ -109,13 +112,26 @@ struct UserAgentTable {
     }
 
     /// The class id of a user agent. The classifier caches user agents; this maps its ids to ours.
+    ///
+    /// The path of a class met before stays small and inlined: the classifier is called through the stored
+    /// reference without a copy of it (a retain and a release a line before), and a new class is left to
+    /// `id(ofClassifierId:)`.
     /// - Parameter fingerprint: `UserAgentClassifier.fingerprint(userAgent)`.
+    @inline(__always)
     mutating func classId(of userAgent: UnsafeBufferPointer<UInt8>, fingerprint: UInt64) -> Int32 {
-        guard let classifier else { return absentClassId }
-        let classifierId = Int(classifier.classID(userAgent, fingerprint: fingerprint))
-        if classifierId < tableIdOfClassifierId.count, tableIdOfClassifierId[classifierId] >= 0 {
-            return tableIdOfClassifierId[classifierId]
+        guard let classifierId = classifier?.classID(userAgent, fingerprint: fingerprint) else { return absentClassId }
+        if Int(classifierId) < tableIdOfClassifierId.count {
+            let id = tableIdOfClassifierId[Int(classifierId)]
+            if id >= 0 { return id }
         }
+        return id(ofClassifierId: Int(classifierId))
+    }
+
+    /// The id of a class of the classifier that this table has not mapped yet: interned, mapped, and the
+    /// classifier replaced by a new one when it has numbered `classLimit` classes.
+    @inline(never)
+    private mutating func id(ofClassifierId classifierId: Int) -> Int32 {
+        guard let classifier else { return absentClassId }
         if classifierId >= tableIdOfClassifierId.count {
             tableIdOfClassifierId.append(
                 contentsOf: repeatElement(-1, count: classifierId + 1 - tableIdOfClassifierId.count))
@@ -124,7 +140,8 @@ struct UserAgentTable {
         tableIdOfClassifierId[classifierId] = id
         if classifierId >= classLimit {
             // The classifier numbers every class it meets: start a new one before its table grows any further.
-            self.classifier = UserAgentClassifier(rules: classifier.parser.rules, cacheCapacity: classifier.cacheCapacity)
+            self.classifier = UserAgentClassifier(
+                rules: classifier.parser.rules, cacheCapacity: classifier.cacheCapacity)
             tableIdOfClassifierId.removeAll(keepingCapacity: true)
         }
         return id
@@ -163,6 +180,7 @@ struct UserAgentTable {
         let id = Int32(classes.count)
         classes.append(userAgentClass)
         classIds[userAgentClass] = id
+        isBotFlags.append(userAgentClass.isBot)
         let browser = browsers.id(of: userAgentClass.browser)
         let os = operatingSystems.id(of: userAgentClass.os)
         let device = devices.id(of: userAgentClass.device.rawValue)
