@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import KlogsIngest
@@ -51,13 +52,14 @@ import Testing
         return oracle
     }
 
-    static func check(_ table: HitTable, against oracle: [HitKey: HitTotals]) {
+    /// Checks the table's sums and its drained rows against the oracle; drains with `runner` when given.
+    static func check(_ table: HitTable, against oracle: [HitKey: HitTotals], runner: ThreadPerJobRunner? = nil) {
         #expect(table.count == oracle.count)
         for (key, totals) in oracle.prefix(500) {
             #expect(table.totals(of: key)?.hits == totals.hits)
             #expect(table.totals(of: key)?.bytes == totals.bytes)
         }
-        let drained = table.drainSorted().rows
+        let drained = table.drainSorted(on: runner).rows
         #expect(drained.count == oracle.count)
         #expect(drained.map(\.key) == oracle.keys.sorted(by: rowOrder))
         for (key, totals) in drained {
@@ -95,6 +97,40 @@ import Testing
         let keys = oracle.keys.map(\.packed)
         #expect(CompactHitKeys(keys, count: keys.count) != nil)
         Self.check(table, against: oracle)
+    }
+
+    /// The end of a parallel run drains with the pipeline's threads: the sort cut into ranges by its most
+    /// significant digit, the columns built in ranges. The columns are those of draining on one thread, for tables
+    /// too small to cut and large ones, with realistic and extreme keys (the latter sorted by comparisons).
+    @Test(arguments: [2, 3])
+    func drainingWithThreadsGivesTheSameColumns(threads: Int) {
+        let runner = ThreadPerJobRunner(parallelism: threads)
+        for (lines, realistic) in [(10, true), (120_000, true), (50_000, false)] {
+            let (serial, parallel) = (HitTable(minimumCapacity: 8), HitTable(minimumCapacity: 8))
+            let oracle = Self.fill(serial, lines: lines, seed: UInt64(lines + threads), realistic: realistic)
+            _ = Self.fill(parallel, lines: lines, seed: UInt64(lines + threads), realistic: realistic)
+            let (expected, drained) = (serial.drainSorted(), parallel.drainSorted(on: runner))
+            #expect(drained.count == oracle.count && parallel.isEmpty)
+            #expect(drained.hours == expected.hours && drained.paths == expected.paths)
+            #expect(drained.statuses == expected.statuses && drained.userAgentClasses == expected.userAgentClasses)
+            #expect(drained.vhosts == expected.vhosts && drained.kinds == expected.kinds)
+            #expect(drained.hits == expected.hits && drained.bytes == expected.bytes)
+        }
+        #expect(runner.jobsRun > 0)
+    }
+
+    @Test(arguments: [2, 3])
+    func radixSortWithThreadsMatchesOneThread(threads: Int) {
+        let runner = ThreadPerJobRunner(parallelism: threads)
+        var random = Random(state: UInt64(threads))
+        for (count, bits) in [(100_000, 3..<50), (70_000, 0..<64), (200_000, 20..<33), (100_000, 5..<12)] {
+            // Skewed keys: most share their top digit, so the ranges cannot be even.
+            let keys = (0..<count).map { index in random.next() & (index % 3 == 0 ? .max : 0xFFFF_FFFF) }
+            var (serial, parallel) = (keys, keys)
+            CompactHitKeys.radixSort(&serial, bits: bits)
+            CompactHitKeys.radixSort(&parallel, bits: bits, on: runner)
+            #expect(parallel == serial)
+        }
     }
 
     @Test func compactKeysNeedTheRangesToFitAndHandleTinyTables() {
@@ -151,5 +187,21 @@ import Testing
         for left in keys {
             for right in keys { #expect((left.packed < right.packed) == Self.rowOrder(left, right)) }
         }
+    }
+
+    /// A `BackgroundJobRunner` that runs every job on a thread of its own, and counts them.
+    final class ThreadPerJobRunner: BackgroundJobRunner, @unchecked Sendable {
+        let parallelism: Int
+        private let lock = NSLock()
+        private var count = 0
+
+        init(parallelism: Int) { self.parallelism = parallelism }
+
+        func submit(_ job: any BackgroundJob) {
+            lock.withLock { count += 1 }
+            Thread { job.run() }.start()
+        }
+
+        var jobsRun: Int { lock.withLock { count } }
     }
 }

@@ -24,7 +24,7 @@ final class DatasetWriter {
     private var useCounter = 0
     /// Threads that encode row groups meanwhile (the parallel pipeline's workers, while they run); `nil`:
     /// each row group is encoded when it is written.
-    var rowGroupRunner: (any RowGroupJobRunner)?
+    var rowGroupRunner: (any BackgroundJobRunner)?
     /// Distinct paths per UTC day of the partitions finished since the last `takeCardinalityWarnings()`.
     var distinctPathsByDay: [Int32: Int] = [:]
 
@@ -155,11 +155,21 @@ final class DatasetWriter {
     }
 
     private func openFile(_ dataset: DatasetName, day: Int32) throws -> PartFile {
+        try opening(dataset, day: day)()
+    }
+
+    /// What opens the next file of `dataset` for `day` (creating its directory, which syncs the parents it
+    /// creates): numbered here, so that it can be opened on another thread.
+    private func opening(_ dataset: DatasetName, day: Int32) -> () throws -> PartFile {
         fileSequence += 1
         let directory = "\(root)/\(dataset.rawValue)/date=\(Timestamp.dateText(dayNumber: Int(day)))"
-        return try PartFile(
-            directory: directory, transaction: runIdentifier, sequence: fileSequence, dataset: dataset, day: day,
-            metadata: metadata(dataset), compression: compression)
+        let (transaction, sequence) = (runIdentifier, fileSequence)
+        let (metadata, compression) = (metadata(dataset), compression)
+        return {
+            try PartFile(
+                directory: directory, transaction: transaction, sequence: sequence, dataset: dataset, day: day,
+                metadata: metadata, compression: compression)
+        }
     }
 
     private func flushEvents(_ partition: Partition, userAgents: UserAgentTable) throws {
@@ -175,18 +185,25 @@ final class DatasetWriter {
     }
 
     private func flushHits(
-        _ partition: Partition, userAgents: UserAgentTable, runner: (any RowGroupJobRunner)?
+        _ partition: Partition, userAgents: UserAgentTable, runner: (any BackgroundJobRunner)?
     ) throws {
         let rows = partition.hits.count
         guard rows > 0 else { return }
         defer { if !partition.hits.isEmpty { partition.hits.removeAll() } }  // when the write failed
-        if partition.hitsFile == nil { partition.hitsFile = try openFile(.hits, day: partition.day) }
+        // A partition's first `hits` file is mostly opened at the end of a run, in a new directory: with a runner,
+        // a worker opens it (waiting for the directory syncs) while the others sort.
+        let opening = partition.hitsFile == nil ? SharedJob(opening(.hits, day: partition.day)) : nil
+        if let opening { runner?.submit(opening) }
 
         // Sorted by hour, then path: neighbouring rows compress better and readers can skip by statistics.
-        let rowGroup = HitsRowGroup(partition.hits.drainSorted(), of: partition, userAgents: userAgents)
+        let rowGroup = HitsRowGroup(partition.hits.drainSorted(on: runner), of: partition, userAgents: userAgents)
+        if let opening { partition.hitsFile = try opening.value() }
+        // With a runner, a job per part; without, the columns built at once (the class lookup done once).
+        let parts: [(range: Range<Int>?, columns: () -> [ColumnValues])] =
+            runner == nil
+            ? [(nil, { rowGroup.columns })]
+            : HitsRowGroup.encodingParts.map { range in (range, { rowGroup.columns(in: range) }) }
         // Safe because it was opened above.
-        try partition.hitsFile!.write(
-            rows: rows, runner: runner,
-            parts: HitsRowGroup.encodingParts.map { range in (range, { rowGroup.columns(in: range) }) })
+        try partition.hitsFile!.write(rows: rows, runner: runner, parts: parts)
     }
 }

@@ -24,7 +24,7 @@ final class PartFile {
         writer = try ParquetFileWriter(output: output, schema: dataset.schema, options: options)
     }
 
-    /// Row groups being encoded by a `RowGroupJobRunner`, in file order: the jobs of each, in column order.
+    /// Row groups being encoded by a `BackgroundJobRunner`, in file order: the jobs of each, in column order.
     private var pending: [[RowGroupJob]] = []
 
     /// Appends one row group.
@@ -32,12 +32,13 @@ final class PartFile {
         guard rows > 0, let writer else { return }
         try writeEncoded(waiting: true)
         try writer.writeRowGroup(columns)
+        file.startWriteback()
         rowCount += rows
     }
 
     /// Appends one row group whose columns `columns` builds; with a runner, they are built and encoded on its
     /// threads while the caller goes on, and written in order by a later call (at the latest by `finish()`).
-    func write(rows: Int, runner: (any RowGroupJobRunner)?, columns: @escaping () -> [ColumnValues]) throws {
+    func write(rows: Int, runner: (any BackgroundJobRunner)?, columns: @escaping () -> [ColumnValues]) throws {
         try write(rows: rows, runner: runner, parts: [(nil, columns)])
     }
 
@@ -45,7 +46,7 @@ final class PartFile {
     /// following each other over the schema's columns. With a runner, each part is a job of its own, so that
     /// several threads encode one large row group.
     func write(
-        rows: Int, runner: (any RowGroupJobRunner)?,
+        rows: Int, runner: (any BackgroundJobRunner)?,
         parts: [(range: Range<Int>?, columns: () -> [ColumnValues])]
     ) throws {
         guard rows > 0, let writer else { return }
@@ -59,12 +60,18 @@ final class PartFile {
         try writeEncoded(waiting: false)
     }
 
-    /// Writes the row groups whose encoding has finished, in order; with `waiting`, all of them.
+    /// Writes the row groups whose encoding has finished, in order; with `waiting`, all of them, after encoding
+    /// those no worker has begun, last first (the workers take the first), so that this thread shares the work
+    /// instead of waiting for it.
     private func writeEncoded(waiting: Bool) throws {
         guard let writer else { return }
+        if waiting {
+            for job in pending.joined().reversed() { job.run() }
+        }
         while let jobs = pending.first, waiting || jobs.allSatisfy(\.isDone) {
             pending.removeFirst()
             try writer.appendRowGroup(try jobs.flatMap { try $0.chunks() })
+            file.startWriteback()
         }
     }
 

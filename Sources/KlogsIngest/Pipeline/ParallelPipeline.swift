@@ -17,14 +17,15 @@ import KlogsUserAgent
 /// chunk-local ids; the sequencer takes the batches strictly in input order, maps the ids and adds the rows and
 /// their hourly sums to the dataset (`ChunkSequencer`), so the output is the single-threaded path's, byte for
 /// byte, whatever the thread count. The sequencer is the one serial stage, so it hands the encoding of each
-/// `events` row group back to the workers (`RowGroupJobRunner`), which take it before the next chunk; the file
-/// writes it in order.
+/// `events` row group back to the workers (`BackgroundJobRunner`), which take it before the next chunk; the file
+/// writes it in order. At the end of a run the workers share the last steps with the calling thread the same way
+/// (`encodingRowGroups`).
 /// Memory is bounded by the pool: `2 × workers + 1` batches of `chunkBytes + 64 KiB` input each, plus their
 /// columns, and the row groups being encoded (at most a few, as they go first).
 ///
 /// One shared lock (an `NSCondition`) guards the queues, the parsed batches and the free pool; a batch or a job is
 /// handed over only under it. It is taken about three times per chunk (tens of thousands of lines), never per line.
-final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
+final class ParallelPipeline: BackgroundJobRunner, @unchecked Sendable {
     /// The chunk size of a run: large enough that the lock and the per-chunk work are negligible (about 9,000
     /// lines a chunk), small enough that the pool stays under 20 MB with two workers.
     static let defaultChunkBytes = 2 << 20
@@ -41,8 +42,9 @@ final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
     private var parsed: [Int: ChunkBatch] = [:]
     /// Chunks a worker is parsing.
     private var parsing = 0
-    /// Row groups to encode (`RowGroupJobRunner`); the workers take them before chunks.
-    private var jobs: [RowGroupJob] = []
+    /// Jobs (`BackgroundJobRunner`): row groups to encode, parts of the end of a run; the workers take them before
+    /// chunks.
+    private var jobs: [any BackgroundJob] = []
     private var readerFinished = false
     private var stopping = false
     private var runningThreads = 0
@@ -167,9 +169,9 @@ final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
         }
     }
 
-    /// A worker's next task: encoding a row group, or parsing a chunk.
+    /// A worker's next task: a job (encoding a row group, a part of the end of a run), or parsing a chunk.
     private enum Task {
-        case encode(RowGroupJob)
+        case run(any BackgroundJob)
         case parse(ChunkBatch)
     }
 
@@ -178,7 +180,7 @@ final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
     private func work(_ worker: ChunkWorker) {
         while let task = nextTask() {
             switch task {
-            case .encode(let job):
+            case .run(let job):
                 job.run()
             case .parse(let batch):
                 worker.parse(batch)
@@ -191,9 +193,13 @@ final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
         }
     }
 
-    /// Queues a row group for the workers, while they run (a job left in the queue when they stop is run by
-    /// whoever needs its chunks).
-    func submit(_ job: RowGroupJob) {
+    /// The worker threads: one part of a computation split for them each (the calling thread, which does one part
+    /// itself, mostly waits for the others otherwise).
+    var parallelism: Int { workers.count }
+
+    /// Queues a job for the workers, while they run (a job left in the queue when they stop is run by whoever
+    /// needs its result).
+    func submit(_ job: any BackgroundJob) {
         condition.lock()
         if runningThreads > 0 && !stopping {
             jobs.append(job)
@@ -216,14 +222,14 @@ final class ParallelPipeline: RowGroupJobRunner, @unchecked Sendable {
         condition.unlock()
     }
 
-    /// A worker's next task, waiting for one; `nil` once the run stops. Row groups go first: the sequencer
-    /// makes one only every `rowGroupRows` rows, and each holds its rows' memory until it is written.
+    /// A worker's next task, waiting for one; `nil` once the run stops. Jobs go first: the sequencer makes a row
+    /// group only every `rowGroupRows` rows, and each holds its rows' memory until it is written.
     private func nextTask() -> Task? {
         condition.lock()
         defer { condition.unlock() }
         while true {
             if stopping { return nil }
-            if !jobs.isEmpty { return .encode(jobs.removeFirst()) }
+            if !jobs.isEmpty { return .run(jobs.removeFirst()) }
             if !queued.isEmpty {
                 parsing += 1
                 return .parse(queued.removeFirst())
