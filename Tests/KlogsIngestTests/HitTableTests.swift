@@ -119,6 +119,39 @@ import Testing
         #expect(runner.jobsRun > 0)
     }
 
+    /// A partition's table per hour gives the rows of one table for the whole day, whatever the order of the
+    /// hours: requests of 48 hours in random order (every line may change the hour), added one by one and merged
+    /// in batches whose hours change within a batch.
+    @Test func tablesPerHourGiveTheRowsOfOneTable() {
+        let (hourly, whole) = (HourlyHitTables(), HitTable(minimumCapacity: 8))
+        let requests = Self.requests(lines: 60_000, seed: 21)
+        for (key, bytes) in requests.prefix(30_000) {
+            hourly.add(key, bytes: bytes)
+            whole.add(key, bytes: bytes)
+        }
+        let rest = Array(requests.dropFirst(30_000))
+        let (keys, bytes) = (rest.map(\.key.packed), rest.map(\.bytes))
+        for start in stride(from: 0, to: rest.count, by: 7_000) {
+            let batch = start..<min(start + 7_000, rest.count)
+            keys[batch].withUnsafeBufferPointer { keys in
+                bytes[batch].withUnsafeBufferPointer {
+                    hourly.merge(keys, bytes: $0)
+                    whole.merge(keys, bytes: $0)
+                }
+            }
+        }
+        #expect(hourly.count == whole.count && hourly.count > 10_000)
+        for (key, _) in requests.prefix(200) {
+            let (totals, expected) = (hourly.totals(of: key), whole.totals(of: key))
+            #expect(totals?.hits == expected?.hits && totals?.bytes == expected?.bytes)
+        }
+        let (drained, expected) = (hourly.drainSorted(), whole.drainSorted())
+        #expect(hourly.isEmpty && drained.rows.map(\.key) == expected.rows.map(\.key))
+        #expect(drained.hits == expected.hits && drained.bytes == expected.bytes)
+        hourly.add(requests[0].key, bytes: 5)  // usable again after draining
+        #expect(hourly.count == 1 && hourly.drainSorted().bytes == [5])
+    }
+
     @Test(arguments: [2, 3])
     func radixSortWithThreadsMatchesOneThread(threads: Int) {
         let runner = ThreadPerJobRunner(parallelism: threads)

@@ -298,8 +298,8 @@ struct HostileInputIngestTests {
     func partitionBound() {
         let partition = Partition(day: 0)
         #expect(!partition.internersAreFull)
-        for hour in 0...1_000_000 {
-            let key = HitKey(hour: Int32(hour), vhost: -1, path: 0, status: 200, userAgentClass: 0, kind: 0)
+        for path in 0...1_000_000 {  // a day's aggregates: one hour, a million paths
+            let key = HitKey(hour: 0, vhost: -1, path: Int32(path), status: 200, userAgentClass: 0, kind: 0)
             partition.hits.add(key, bytes: 0)
         }
         #expect(partition.internersAreFull)

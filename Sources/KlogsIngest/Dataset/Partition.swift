@@ -69,7 +69,7 @@ final class Partition {
     var kinds: [UInt8] = []  // `RequestCategory` raw values
 
     // Pending hourly aggregates.
-    let hits = HitTable()
+    let hits = HourlyHitTables()
 
     /// Distinct paths interned before the interners were last emptied.
     private var pathsForgotten = 0

@@ -12,7 +12,8 @@ import KlogsUserAgent
 /// it can: a chunk is cut into runs of one UTC day, and a run into segments that end where the single-threaded path
 /// would write a row group. Within a segment nothing is written, so its columns are appended whole (a copy, or an
 /// array lookup per row for the id columns) and its hourly sums are built as a column of keys and merged into the
-/// partition's table in one batch (`HitTable.merge`), whose look-ups overlap their cache misses. A partition close
+/// partition's tables in one batch (`HourlyHitTables.merge`, a `HitTable.merge` per hour), whose look-ups overlap
+/// their cache misses. A partition close
 /// to its limits (`Partition.fits`) takes its rows one at a time instead.
 ///
 /// Remapping costs one intern per distinct value per chunk and partition, and an array lookup per row: each
