@@ -58,16 +58,23 @@ final class HourlyHitTables {
         return tables[index].totals(of: key)
     }
 
-    /// Every aggregate in row order, as columns (see `HitTable.drainSorted(on:)`); the tables are left empty
-    /// with their capacity kept.
+    /// Every aggregate in row order, as columns (see `HitTable.drainSorted(on:)`); the tables are freed. Each
+    /// hour is drained as it is appended, so only one hour's columns are held twice.
     func drainSorted(on runner: (any BackgroundJobRunner)? = nil) -> SortedHits {
-        defer { count = 0 }
-        return SortedHits(concatenating: tables.filter { !$0.isEmpty }.map { $0.drainSorted(on: runner) })
+        var combined = SortedHits(reservingCapacity: count)
+        for table in tables where !table.isEmpty { combined.append(table.drainSorted(on: runner)) }
+        removeAll()
+        return combined
     }
 
-    /// Forgets every aggregate, keeping the tables.
+    /// Forgets every aggregate and frees the tables: a partition drained before its day is over (at its limits)
+    /// fills the later hours' tables next, and the earlier hours' tables, kept at their size, would hold the
+    /// memory of the whole day.
     func removeAll() {
-        for table in tables { table.removeAll() }
+        current = nil
+        currentHour = .max
+        tables.removeAll()
+        hours.removeAll()
         count = 0
     }
 
@@ -104,23 +111,28 @@ final class HourlyHitTables {
 }
 
 extension SortedHits {
-    /// The rows of `parts` one part after another (each part's rows sorted, every row of a part before every row
-    /// of the next).
-    init(concatenating parts: [SortedHits]) {
-        guard var combined = parts.first else {
-            self.init([HitTable.Entry]())
-            return
-        }
-        for part in parts.dropFirst() {
-            combined.hours += part.hours
-            combined.vhosts += part.vhosts
-            combined.paths += part.paths
-            combined.statuses += part.statuses
-            combined.userAgentClasses += part.userAgentClasses
-            combined.kinds += part.kinds
-            combined.hits += part.hits
-            combined.bytes += part.bytes
-        }
-        self = combined
+    /// No rows yet, with room for `capacity`.
+    init(reservingCapacity capacity: Int) {
+        self.init([HitTable.Entry]())
+        hours.reserveCapacity(capacity)
+        vhosts.reserveCapacity(capacity)
+        paths.reserveCapacity(capacity)
+        statuses.reserveCapacity(capacity)
+        userAgentClasses.reserveCapacity(capacity)
+        kinds.reserveCapacity(capacity)
+        hits.reserveCapacity(capacity)
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Appends the rows of `part` (sorted, and after every row held) to these.
+    mutating func append(_ part: SortedHits) {
+        hours += part.hours
+        vhosts += part.vhosts
+        paths += part.paths
+        statuses += part.statuses
+        userAgentClasses += part.userAgentClasses
+        kinds += part.kinds
+        hits += part.hits
+        bytes += part.bytes
     }
 }
