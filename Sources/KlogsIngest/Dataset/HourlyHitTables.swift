@@ -45,8 +45,8 @@ final class HourlyHitTables {
             while end < keys.count && Self.hour(of: keys[end]) == hour { end += 1 }
             let table = table(ofHour: hour)
             let before = table.count
-            table.merge(
-                UnsafeBufferPointer(rebasing: keys[start..<end]), bytes: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            let run = start..<end
+            table.merge(UnsafeBufferPointer(rebasing: keys[run]), bytes: UnsafeBufferPointer(rebasing: bytes[run]))
             count += table.count - before
             start = end
         }
