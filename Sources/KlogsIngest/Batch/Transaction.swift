@@ -151,7 +151,7 @@ struct Transaction: Codable {
         try FileSystem.syncDirectory(Self.pendingDirectory(dataDirectory))
     }
 
-    /// Runs `steps` at once, each on a thread of its own (they wait for the disk, not for a core), and returns
+    /// Runs `steps` at once on the dispatch pool's threads (they wait for the disk, not for a core), and returns
     /// when all are done.
     /// - Throws: the error of the first step that failed, in the order given.
     static func concurrently(_ steps: [@Sendable () throws -> Void]) throws {
