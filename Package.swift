@@ -35,12 +35,15 @@ let package = Package(
             name: "CPCRE2", pkgConfig: "libpcre2-8",
             providers: [.apt(["libpcre2-dev"])]),
 
+        // One C inline function Swift lacks: a prefetch hint (header only).
+        .target(name: "CPrefetch"),
+
         // Pure Swift: line splitting, log formats, timestamps, addresses, pseudonyms, aggregation.
         .target(name: "KlogsCore"),
         // Knows nothing about logs: Thrift compact protocol, encodings, pages, writer and reader.
         .target(name: "KlogsParquet", dependencies: ["CLZ4"]),
         // uap-core rules compiled with PCRE2, prefilter, cache, device classes.
-        .target(name: "KlogsUserAgent", dependencies: ["CPCRE2", .product(name: "Yams", package: "Yams")]),
+        .target(name: "KlogsUserAgent", dependencies: ["CPCRE2", "CPrefetch", .product(name: "Yams", package: "Yams")]),
         // The I/O edge: inputs and decompression, the dataset writer, the pipeline.
         .target(
             name: "KlogsIngest",

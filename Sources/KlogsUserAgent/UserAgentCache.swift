@@ -1,3 +1,5 @@
+internal import CPrefetch
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -7,18 +9,19 @@
 /// A bounded map from user-agent bytes to a small integer (a class id), set-associative with least-recently-used
 /// replacement inside each set.
 ///
-/// The table has a power-of-two number of sets of ``ways`` entries; a key's hash picks its set, so a lookup compares
-/// at most eight stored hashes (one cache line) and, on a hash hit, the length and then the bytes: a 64-bit hash alone
-/// is never trusted. Each entry is one allocation, a ``Record`` header followed by the key's bytes, so a hit reads
-/// the set's tags, the set's record addresses (one more cache line) and the record itself, where the length, the
-/// value and the bytes sit together. A hit allocates nothing; an insert copies the key into a new record (the old
-/// one freed on replacement and in `deinit`).
+/// The table has a power-of-two number of sets of ``ways`` slots; a key's hash picks its set. A slot is the key's
+/// hash (its tag) and the address of its record, so a set fills exactly one cache line: a lookup reads that line,
+/// then, on a tag hit, the record, where the length, the value and the key's bytes sit together; a 64-bit hash alone
+/// is never trusted. The caller may ``prefetch(hash:)`` the set's line as soon as it has the hash, and look up after
+/// other work, so that the line arrives meanwhile (on a generated log, the set's line missed the processor caches
+/// on most lookups). A hit allocates nothing; an insert copies the key into a new record (the old one freed on
+/// replacement and in `deinit`).
 ///
 /// All storage is manually allocated, which keeps the hit path free of reference counting, copy-on-write checks and
 /// exclusivity checks; this is the only type of the module that manages memory itself. Not thread-safe.
 final class UserAgentCache {
-    /// Entries per set.
-    static let ways = 8
+    /// Slots per set: four slots of 16 bytes fill one 64-byte cache line.
+    static let ways = 4
 
     /// The start of an entry's allocation; the key's bytes follow it.
     private struct Record {
@@ -30,35 +33,50 @@ final class UserAgentCache {
         var lastUse: UInt32
     }
 
-    /// Per entry: the key's hash with the top bit set (0 marks an empty entry). A set's 8 tags fill one cache line.
-    private let tags: UnsafeMutablePointer<UInt64>
-    /// Per entry: its record (a ``Record`` and the key's bytes), nil when empty. A set's 8 addresses fill one line.
-    private let records: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// One entry: the key's hash with the top bit set (0 marks an empty slot) and its record (nil when empty).
+    private struct Slot {
+        var tag: UInt64
+        var record: UnsafeMutableRawPointer?
+    }
+
+    /// The sets, one after the other, aligned on cache lines.
+    private let slots: UnsafeMutablePointer<Slot>
     /// Lookups so far; also the clock of the replacement policy.
     private(set) var lookupCount = 0
     /// Lookups that found nothing.
     private(set) var missCount = 0
     private let setMask: Int
 
-    /// The number of entries the cache can hold (the requested capacity rounded up to a power of two, at least 8).
+    /// The number of entries the cache can hold (the requested capacity rounded up to a power of two, at least 4).
     let capacity: Int
 
-    /// - Parameter capacity: the number of user agents to keep; rounded up to a power of two of at least 8.
+    /// - Parameter capacity: the number of user agents to keep; rounded up to a power of two of at least 4.
     init(capacity: Int) {
         var sets = 1
         while sets * Self.ways < capacity { sets <<= 1 }
         setMask = sets - 1
         self.capacity = sets * Self.ways
-        tags = .allocate(capacity: self.capacity)
-        tags.initialize(repeating: 0, count: self.capacity)
-        records = .allocate(capacity: self.capacity)
-        records.initialize(repeating: nil, count: self.capacity)
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: self.capacity * MemoryLayout<Slot>.stride, alignment: Self.ways * MemoryLayout<Slot>.stride)
+        slots = raw.initializeMemory(as: Slot.self, repeating: Slot(tag: 0, record: nil), count: self.capacity)
     }
 
     deinit {
-        for entry in 0..<capacity { records[entry]?.deallocate() }
-        tags.deallocate()
-        records.deallocate()
+        for entry in 0..<capacity { slots[entry].record?.deallocate() }
+        UnsafeMutableRawPointer(slots).deallocate()
+    }
+
+    /// The first slot of the set of a key with hash `hash`.
+    @inline(__always)
+    private func firstSlot(_ hash: UInt64) -> Int {
+        (Int(truncatingIfNeeded: hash) & setMask) &* Self.ways
+    }
+
+    /// Starts loading the set of a key with hash `hash` into the processor caches, for a ``value(for:hash:)`` a
+    /// little later. Only a hint: it changes nothing.
+    @inline(__always)
+    func prefetch(hash: UInt64) {
+        klogs_prefetch(slots + firstSlot(hash))
     }
 
     /// The value stored for `key`, if any; marks the entry as recently used.
@@ -68,10 +86,10 @@ final class UserAgentCache {
     func value(for key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
         lookupCount &+= 1
         let tag = hash | (1 << 63)
-        let first = (Int(truncatingIfNeeded: hash) & setMask) &* Self.ways
-        for entry in first..<(first &+ Self.ways) where tags[entry] == tag {
-            // Safe because a non-zero tag means the entry holds a record.
-            let record = records[entry].unsafelyUnwrapped
+        let first = firstSlot(hash)
+        for entry in first..<(first &+ Self.ways) where slots[entry].tag == tag {
+            // Safe because a non-zero tag means the slot holds a record.
+            let record = slots[entry].record.unsafelyUnwrapped
             let header = record.assumingMemoryBound(to: Record.self)
             if header.pointee.count == key.count
                 && (key.isEmpty
@@ -87,26 +105,25 @@ final class UserAgentCache {
 
     /// Stores `value` for `key` (which must not be present), replacing the least recently used entry of its set.
     func insert(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64, value: Int32) {
-        let first = (Int(truncatingIfNeeded: hash) & setMask) &* Self.ways
+        let first = firstSlot(hash)
         let clock = UInt32(truncatingIfNeeded: lookupCount)
         var victim = first
         for entry in first..<(first + Self.ways) {
-            guard let record = records[entry] else {
+            guard let record = slots[entry].record else {
                 victim = entry
                 break
             }
             // Wrapping distance from the current clock, so an overflow of the clock does not break the order.
-            if clock &- lastUse(record) > clock &- lastUse(records[victim].unsafelyUnwrapped) { victim = entry }
+            if clock &- lastUse(record) > clock &- lastUse(slots[victim].record.unsafelyUnwrapped) { victim = entry }
         }
-        records[victim]?.deallocate()
+        slots[victim].record?.deallocate()
         let record = UnsafeMutableRawPointer.allocate(
             byteCount: MemoryLayout<Record>.stride + key.count, alignment: MemoryLayout<Record>.alignment)
         record.initializeMemory(as: Record.self, to: Record(count: key.count, value: value, lastUse: clock))
         if let base = key.baseAddress {
             (record + MemoryLayout<Record>.stride).copyMemory(from: base, byteCount: key.count)
         }
-        records[victim] = record
-        tags[victim] = hash | (1 << 63)
+        slots[victim] = Slot(tag: hash | (1 << 63), record: record)
     }
 
     private func lastUse(_ record: UnsafeMutableRawPointer) -> UInt32 {

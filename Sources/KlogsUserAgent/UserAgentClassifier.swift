@@ -19,6 +19,8 @@ public final class UserAgentClassifier {
     private let cache: UserAgentCache
     private var classes: [UserAgentClass] = []
     private var classIDs: [UserAgentClass: Int32] = [:]
+    /// Classes found by the classifiers of other threads (see ``init(rules:cacheCapacity:shared:)``).
+    public let shared: SharedClassifications?
 
     /// Lookups so far.
     public var lookupCount: Int { cache.lookupCount }
@@ -40,9 +42,18 @@ public final class UserAgentClassifier {
     }
 
     /// A classifier over already compiled rules (which may be shared with classifiers on other threads).
-    public init(rules: UserAgentRuleSet, cacheCapacity: Int = 20_000) {
+    ///
+    /// - Parameter shared: the classes that classifiers on other threads found, consulted on a miss of this
+    ///   classifier's cache before the rules run, and given this classifier's own findings.
+    public init(rules: UserAgentRuleSet, cacheCapacity: Int = 20_000, shared: SharedClassifications? = nil) {
         parser = UserAgentParser(rules: rules)
         cache = UserAgentCache(capacity: max(cacheCapacity, 1))
+        self.shared = shared
+    }
+
+    /// A classifier with the same rules, cache capacity and shared classes, and an empty cache and no ids yet.
+    public func emptied() -> UserAgentClassifier {
+        UserAgentClassifier(rules: parser.rules, cacheCapacity: cacheCapacity, shared: shared)
     }
 
     /// The class id of a user agent: a cache lookup, and on a miss a full classification.
@@ -62,14 +73,31 @@ public final class UserAgentClassifier {
         return classIDOfUncached(userAgent, fingerprint: hash)
     }
 
+    /// Starts loading the cache's entries for a user agent with this ``fingerprint(_:)`` into the processor caches,
+    /// for a ``classID(_:fingerprint:)`` after some other work: only a hint, it changes nothing.
+    @inline(__always)
+    public func prefetch(fingerprint: UInt64) {
+        cache.prefetch(hash: fingerprint)
+    }
+
     /// A cache miss of ``classID(_:fingerprint:)``: classifies the user agent, numbers its class and caches it.
     /// Not inlined, so that the hit path inlined into callers stays small.
     @usableFromInline
     @inline(never)
     func classIDOfUncached(_ userAgent: UnsafeBufferPointer<UInt8>, fingerprint hash: UInt64) -> Int32 {
-        let id = intern(classifyUncached(userAgent))
+        let id = intern(sharedClass(of: userAgent, fingerprint: hash))
         cache.insert(userAgent, hash: hash, value: id)
         return id
+    }
+
+    /// The class of a user agent missing from the cache: the one another thread found, or classified here (and
+    /// shared).
+    private func sharedClass(of userAgent: UnsafeBufferPointer<UInt8>, fingerprint hash: UInt64) -> UserAgentClass {
+        guard let shared else { return classifyUncached(userAgent) }
+        if let found = shared.userAgentClass(of: userAgent, fingerprint: hash) { return found }
+        let classified = classifyUncached(userAgent)
+        shared.remember(classified, of: userAgent, fingerprint: hash)
+        return classified
     }
 
     /// A fast unkeyed 64-bit hash of user-agent bytes: the cache's key hash, and the user agent's part of the

@@ -229,6 +229,19 @@ struct CacheTests {
         #expect(classifier.classify("").isBot)
     }
 
+    @Test("A prefetch changes nothing: the lookup after it answers as without it")
+    func prefetchIsOnlyAHint() throws {
+        let classifier = try makeClassifier(cacheCapacity: 8)
+        for agent in try realLogUserAgents().prefix(50) {
+            var copy = agent
+            let id = copy.withUTF8 { bytes in
+                classifier.prefetch(fingerprint: UserAgentClassifier.fingerprint(bytes))
+                return classifier.classID(bytes)
+            }
+            #expect(classifier.userAgentClass(forID: id) == classifier.classifyUncached(agent))
+        }
+    }
+
     @Test("The hash spreads keys that differ anywhere")
     func hashSpreads() {
         var hashes = Set<UInt64>()
@@ -338,5 +351,51 @@ struct UserAgentLinesTests {
         let lines = try run(arguments: [], input: agents.joined(separator: "\n") + "\n")
         #expect(lines.count == 5_001)
         #expect(lines.dropLast().allSatisfy { $0.hasPrefix(#"{"browser":"curl""#) })
+    }
+}
+
+@Suite("Classes shared between classifiers")
+struct SharedClassificationTests {
+    @Test("A second classifier takes the first one's classes, which are those the rules give")
+    func secondClassifierTakesClasses() throws {
+        let rules = try UAPCoreFixtures.shared.ruleSet(.debian)
+        let shared = SharedClassifications()
+        let first = UserAgentClassifier(rules: rules, shared: shared)
+        let second = UserAgentClassifier(rules: rules, shared: shared)
+        let agents = Array(try realLogUserAgents().prefix(200))
+        for agent in agents { _ = first.classify(agent) }
+        let stored = shared.count
+        #expect(stored == Set(agents).count)
+        for agent in agents.reversed() { #expect(second.classify(agent) == first.classifyUncached(agent)) }
+        // Every agent was found, none stored again; the second classifier's ids are its own, in its order.
+        #expect(shared.count == stored)
+        #expect(second.missCount == stored)
+        #expect(second.userAgentClass(forID: 0) == first.classifyUncached(agents.last!))
+    }
+
+    @Test("An emptied classifier keeps the shared classes")
+    func emptiedKeepsShared() throws {
+        let shared = SharedClassifications()
+        let classifier = UserAgentClassifier(rules: try UAPCoreFixtures.shared.ruleSet(.debian), shared: shared)
+        _ = classifier.classify("curl/7.22.0")
+        let emptied = classifier.emptied()
+        #expect(emptied.shared === shared)
+        #expect(emptied.knownClasses.isEmpty)
+        #expect(emptied.classify("curl/7.22.0").browser == "curl")
+        #expect(shared.count == 1)
+    }
+
+    @Test("Past its byte limit it empties itself and fills again, answering the same")
+    func boundedByBytes() throws {
+        // Room for about three entries.
+        let shared = SharedClassifications(byteLimit: 600)
+        let classifier = UserAgentClassifier(rules: try UAPCoreFixtures.shared.ruleSet(.debian), shared: shared)
+        let reference = try makeClassifier()
+        for version in 0..<20 {
+            let agent = "curl/7.\(version).0"
+            #expect(classifier.classify(agent) == reference.classify(agent))
+            #expect(shared.count <= 3)
+        }
+        #expect(shared.count >= 1)
     }
 }

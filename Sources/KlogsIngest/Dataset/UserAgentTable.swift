@@ -88,7 +88,7 @@ struct UserAgentTable {
     /// for the summary.
     func emptied() -> UserAgentTable {
         var table = UserAgentTable(
-            classifier: classifier.map { UserAgentClassifier(rules: $0.parser.rules, cacheCapacity: $0.cacheCapacity) },
+            classifier: classifier?.emptied(),
             vocabulary: vocabulary, classLimit: classLimit, collapsesPastLimit: collapsesPastLimit)
         table.reachedClassLimit = reachedClassLimit
         return table
@@ -102,13 +102,28 @@ struct UserAgentTable {
             + "number); user agents crafted to be unique do this (docs/OPERATIONS.md, hostile input)."
     }
 
-    /// The class id of a record's user agent (`absentClassId` when the line has none), and the user agent's
-    /// fingerprint: one hash of the user agent serves the class lookup and the pseudonym.
-    mutating func classify(_ userAgent: UnsafeRawBufferPointer?) -> (classId: Int32, fingerprint: UInt64) {
-        let bytes = UnsafeBufferPointer<UInt8>(
+    /// The fingerprint of a record's user agent (its hash: the class lookup's key and the pseudonym's part of it),
+    /// and the class cache's entries for it set loading, so that ``classId(of:fingerprint:)``, called after the
+    /// line's other work, finds them in the processor caches.
+    @inline(__always)
+    func fingerprint(prefetching userAgent: UnsafeRawBufferPointer?) -> UInt64 {
+        let fingerprint = UserAgentClassifier.fingerprint(Self.bytes(userAgent))
+        classifier?.prefetch(fingerprint: fingerprint)
+        return fingerprint
+    }
+
+    /// The class id of a record's user agent (`absentClassId` when the line has none).
+    ///
+    /// - Parameter fingerprint: ``fingerprint(prefetching:)`` of `userAgent`.
+    @inline(__always)
+    mutating func classId(of userAgent: UnsafeRawBufferPointer?, fingerprint: UInt64) -> Int32 {
+        userAgent == nil ? absentClassId : classId(of: Self.bytes(userAgent), fingerprint: fingerprint)
+    }
+
+    @inline(__always)
+    private static func bytes(_ userAgent: UnsafeRawBufferPointer?) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer<UInt8>(
             start: userAgent?.baseAddress?.assumingMemoryBound(to: UInt8.self), count: userAgent?.count ?? 0)
-        let fingerprint = UserAgentClassifier.fingerprint(bytes)
-        return (userAgent == nil ? absentClassId : classId(of: bytes, fingerprint: fingerprint), fingerprint)
     }
 
     /// The class id of a user agent. The classifier caches user agents; this maps its ids to ours.
@@ -140,8 +155,7 @@ struct UserAgentTable {
         tableIdOfClassifierId[classifierId] = id
         if classifierId >= classLimit {
             // The classifier numbers every class it meets: start a new one before its table grows any further.
-            self.classifier = UserAgentClassifier(
-                rules: classifier.parser.rules, cacheCapacity: classifier.cacheCapacity)
+            self.classifier = classifier.emptied()
             tableIdOfClassifierId.removeAll(keepingCapacity: true)
         }
         return id

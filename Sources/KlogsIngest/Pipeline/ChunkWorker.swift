@@ -49,20 +49,21 @@ final class ChunkWorker: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - format: the format of every line (detected before the workers start when it is `auto`).
-    ///   - rules: the compiled user-agent rules shared by every worker, or `nil` without classification.
+    ///   - classifier: this worker's user-agent classifier (over rules shared by every worker), or `nil` without
+    ///     classification.
     ///   - vocabulary: the words of the rules file (see `UserAgentVocabulary`), shared likewise.
     ///   - dayKeys: the run's pseudonym keys in hash mode.
     /// - Throws: when a path rewrite rule does not compile.
     init(
-        index: Int, configuration: IngestConfiguration, format: LogFormat, rules: UserAgentRuleSet?,
-        vocabulary: UserAgentVocabulary?, dayKeys: SharedDayKeys?
+        index: Int, configuration: IngestConfiguration, format: LogFormat,
+        classifier: UserAgentClassifier?, vocabulary: UserAgentVocabulary?, dayKeys: SharedDayKeys?
     ) throws {
         self.index = index
         self.configuration = configuration
         parser = AccessLogParser(format: format)
         privacy = try PrivacyFilters(configuration: configuration)
         userAgents = UserAgentTable(
-            classifier: rules.map { UserAgentClassifier(rules: $0) }, vocabulary: vocabulary,
+            classifier: classifier, vocabulary: vocabulary,
             classLimit: configuration.userAgentClassLimit, collapsesPastLimit: false)
         self.dayKeys = dayKeys
         hashClients = configuration.ipMode.contains(.hash)
@@ -134,12 +135,14 @@ final class ChunkWorker: @unchecked Sendable {
 
     /// Writes one parsed line into the batch's columns, as `LineProcessor` appends it to a partition.
     private func append(_ record: AccessRecord, day: Int32, to batch: ChunkBatch) {
-        let (classId, fingerprint) = userAgents.classify(record.userAgent)
+        // The class is looked up after the path is interned: its cache entries load meanwhile.
+        let fingerprint = userAgents.fingerprint(prefetching: record.userAgent)
         let hour = Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000)
         batch.days.append(day)
         batch.hours.append(hour)
-        let isBot = userAgents.isBot(classId)
         let pathId = privacy.storedPathId(of: record, in: &batch.paths, addressFree: &batch.addressFreePaths)
+        let classId = userAgents.classId(of: record.userAgent, fingerprint: fingerprint)
+        let isBot = userAgents.isBot(classId)
         let method = record.method
         let kind = RequestCategory(
             method: method, status: record.status, isBot: isBot,

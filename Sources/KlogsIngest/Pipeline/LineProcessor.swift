@@ -209,9 +209,10 @@ struct LineProcessor {
     /// `self` called from here would copy the whole processor (1,184 bytes): keep such helpers static.
     private mutating func append(to partition: Partition) {
         let record = self.record
-        let (classId, fingerprint) = userAgents.classify(record.userAgent)
-
+        // The class is looked up after the path is interned: its cache entries load meanwhile.
+        let fingerprint = userAgents.fingerprint(prefetching: record.userAgent)
         let pathId = privacy.storedPathId(of: record, in: &partition.paths, addressFree: &partition.addressFreePaths)
+        let classId = userAgents.classId(of: record.userAgent, fingerprint: fingerprint)
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status

@@ -63,9 +63,12 @@ final class ParallelPipeline: BackgroundJobRunner, @unchecked Sendable {
         vocabulary: UserAgentVocabulary?, dayKeys: SharedDayKeys?, chunkBytes: Int = ParallelPipeline.defaultChunkBytes
     ) throws {
         let count = max(1, threads)
+        // Each worker's classifier finds the classes of the others' agents here instead of running the rules again.
+        let shared = count > 1 ? SharedClassifications() : nil
         workers = try (0..<count).map { index in
             try ChunkWorker(
-                index: index, configuration: configuration, format: format, rules: rules, vocabulary: vocabulary,
+                index: index, configuration: configuration, format: format,
+                classifier: rules.map { UserAgentClassifier(rules: $0, shared: shared) }, vocabulary: vocabulary,
                 dayKeys: dayKeys)
         }
         self.chunkBytes = max(1, chunkBytes)
