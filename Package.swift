@@ -43,7 +43,9 @@ let package = Package(
         // Knows nothing about logs: Thrift compact protocol, encodings, pages, writer and reader.
         .target(name: "KlogsParquet", dependencies: ["CLZ4"]),
         // uap-core rules compiled with PCRE2, prefilter, cache, device classes.
-        .target(name: "KlogsUserAgent", dependencies: ["CPCRE2", "CPrefetch", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "KlogsUserAgent",
+            dependencies: ["CPCRE2", "CPrefetch", .product(name: "Yams", package: "Yams")]),
         // The I/O edge: inputs and decompression, the dataset writer, the pipeline.
         .target(
             name: "KlogsIngest",
