@@ -9,8 +9,14 @@
 /// tables (a table a key's hour, found by a linear search, would not suit keys of thousands of hours).
 /// Not thread-safe.
 final class HourlyHitTables {
-    /// The room a new hour's table starts with (it doubles as needed).
+    /// The least room a new hour's table starts with (it doubles as needed).
     private static let hourCapacity = 1 << 12
+    /// The most aggregates an hour's table has held when the lines moved on to another hour: a new hour's table
+    /// starts with that room, since traffic changes little from one hour to the next, instead of doubling its way
+    /// there (each doubling re-inserts every aggregate). At most ``largestStartCapacity``: a new table's probes
+    /// touch pages all over its index, so a big index under few aggregates would cost memory.
+    private var largestHour = 0
+    private static let largestStartCapacity = 1 << 16
 
     /// The hours that have a table (the upper word of `PackedHitKey.first`, ordered as the hour), ascending, and
     /// their tables.
@@ -92,10 +98,12 @@ final class HourlyHitTables {
     @inline(never)  // out of line: a line changes the hour once an hour
     private func switchTable(toHour hour: UInt64) -> HitTable {
         let table: HitTable
+        if let current { largestHour = max(largestHour, current.count) }
         if let index = index(ofHour: hour) {
             table = tables[index]
         } else {
-            table = HitTable(minimumCapacity: Self.hourCapacity)
+            table = HitTable(
+                minimumCapacity: max(Self.hourCapacity, min(largestHour, Self.largestStartCapacity)))
             let position = hours.firstIndex { $0 > hour } ?? hours.count
             hours.insert(hour, at: position)
             tables.insert(table, at: position)
