@@ -152,6 +152,25 @@ import Testing
         #expect(hourly.count == 1 && hourly.drainSorted().bytes == [5])
     }
 
+    @Test("Hours drained a wave at a time on a runner's threads give the rows of the serial drain", arguments: [2, 3])
+    func hoursDrainedOnThreadsMatchOneThread(threads: Int) {
+        let runner = ThreadPerJobRunner(parallelism: threads)
+        let (parallel, serial) = (HourlyHitTables(), HourlyHitTables())
+        // Hours of many lines and hours of few, and one hour past `SortedHits.columnJobMinimum` aggregates.
+        var requests = Self.requests(lines: 60_000, seed: 31)
+        requests += (0..<(SortedHits.columnJobMinimum + 1_000)).map { path in
+            (HitKey(hour: 500_000, vhost: -1, path: Int32(path), status: 200, userAgentClass: 1, kind: 0), 10)
+        }
+        for (key, bytes) in requests {
+            parallel.add(key, bytes: bytes)
+            serial.add(key, bytes: bytes)
+        }
+        let (drained, expected) = (parallel.drainSorted(on: runner), serial.drainSorted())
+        #expect(runner.jobsRun > 0 && parallel.isEmpty)
+        #expect(drained.count == expected.count && drained.rows.map(\.key) == expected.rows.map(\.key))
+        #expect(drained.hits == expected.hits && drained.bytes == expected.bytes)
+    }
+
     @Test(arguments: [2, 3])
     func radixSortWithThreadsMatchesOneThread(threads: Int) {
         let runner = ThreadPerJobRunner(parallelism: threads)

@@ -287,13 +287,28 @@ struct SortedHits {
     }
 
     /// The columns of the aggregates that `sortKeys` (from ``CompactHitKeys/sortKeys(_:on:)``, sorted) name, in
-    /// their order: the key columns decoded from the sort keys, the sums read from `entries` at their indices.
+    /// their order.
     ///
-    /// Only the sums need the aggregates, out of order; each column is one pass, cut into ranges on the runner's
-    /// threads.
+    /// With a runner and at least ``columnJobMinimum`` aggregates, each column is one pass, cut into ranges on the
+    /// runner's threads (see ``init(columnsOf:packing:totals:on:)``); otherwise one pass over the aggregates in
+    /// order fills every column of a row at once, which for an hour's table is faster than any split.
     init(
         sortKeys: [UInt64], of packing: CompactHitKeys, totals entries: UnsafeBufferPointer<HitTable.Entry>,
         on runner: (any BackgroundJobRunner)?
+    ) {
+        if let runner, sortKeys.count >= Self.columnJobMinimum {
+            self.init(columnsOf: sortKeys, packing: packing, totals: entries, on: runner)
+        } else {
+            self.init(sortKeys.lazy.map { entries[packing.index(of: $0)] })
+        }
+    }
+
+    /// The columns of sorted `sortKeys`, each in a pass of its own on `runner`'s threads: the key columns decoded
+    /// from the sort keys, the sums read from `entries` at their indices (only they need the aggregates, out of
+    /// order).
+    private init(
+        columnsOf sortKeys: [UInt64], packing: CompactHitKeys, totals entries: UnsafeBufferPointer<HitTable.Entry>,
+        on runner: any BackgroundJobRunner
     ) {
         let count = sortKeys.count
         func field(_ field: Int) -> [Int32] {
@@ -307,6 +322,9 @@ struct SortedHits {
         hits = [Int64](count: count, on: runner) { totals[$0].hits }
         bytes = [Int64](count: count, on: runner) { totals[$0].bytes }
     }
+
+    /// The fewest aggregates whose columns are built one column a pass, in ranges on a runner's threads.
+    static let columnJobMinimum = 1 << 16
 
     var count: Int { hours.count }
     var isEmpty: Bool { hours.isEmpty }

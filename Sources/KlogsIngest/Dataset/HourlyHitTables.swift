@@ -64,11 +64,26 @@ final class HourlyHitTables {
         return tables[index].totals(of: key)
     }
 
-    /// Every aggregate in row order, as columns (see `HitTable.drainSorted(on:)`); the tables are freed. Each
-    /// hour is drained as it is appended, so only one hour's columns are held twice.
+    /// Every aggregate in row order, as columns (see `HitTable.drainSorted(on:)`); the tables are freed.
+    ///
+    /// The hours are independent, so with a runner they are drained a few at once, one on each of its threads (an
+    /// hour's table is too small for its own sort to be worth splitting), and appended in order. Only the hours
+    /// of one such wave have their columns held twice.
     func drainSorted(on runner: (any BackgroundJobRunner)? = nil) -> SortedHits {
         var combined = SortedHits(reservingCapacity: count)
-        for table in tables where !table.isEmpty { combined.append(table.drainSorted(on: runner)) }
+        let filled = tables.filter { !$0.isEmpty }
+        let wave = max(1, runner?.parallelism ?? 1)
+        let drained = UnsafeMutableBufferPointer<SortedHits>.allocate(capacity: wave)
+        defer { drained.deallocate() }
+        for start in stride(from: 0, to: filled.count, by: wave) {
+            let group = filled[start..<min(start + wave, filled.count)]
+            // Each hour writes only its own element of `drained`; forEachRange returns when all are written.
+            forEachRange(group.indices.map { $0..<($0 + 1) }, on: runner) { range in
+                (drained.baseAddress! + (range.lowerBound - start)).initialize(
+                    to: group[range.lowerBound].drainSorted(on: runner))
+            }
+            for index in 0..<group.count { combined.append((drained.baseAddress! + index).move()) }
+        }
         removeAll()
         return combined
     }
