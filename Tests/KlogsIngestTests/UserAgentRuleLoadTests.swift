@@ -16,8 +16,8 @@ import Testing
         #expect(loaded.rules.source == Self.smallRules)
         let text = try String(contentsOfFile: Self.smallRules, encoding: .utf8)
         let fromPath = try #require(UserAgentVocabulary(rulesPath: Self.smallRules))
-        for word in UserAgentVocabulary.words(of: text) {
-            #expect(loaded.vocabulary.isKnown(String(word)) && fromPath.isKnown(String(word)))
+        for word in UserAgentVocabulary.words(of: text).all {
+            #expect(loaded.vocabulary.isKnown(word) && fromPath.isKnown(word))
         }
         #expect(!loaded.vocabulary.isKnown("Canaryxq7zbot"))
     }
