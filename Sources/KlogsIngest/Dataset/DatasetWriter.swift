@@ -189,6 +189,7 @@ final class DatasetWriter {
     ) throws {
         let rows = partition.hits.count
         guard rows > 0 else { return }
+        HeapHugePages.adviseGrowth()  // before the drain's columns are allocated
         defer { if !partition.hits.isEmpty { partition.hits.removeAll() } }  // when the write failed
         // A partition's first `hits` file is mostly opened at the end of a run, in a new directory: with a runner,
         // a worker opens it (waiting for the directory syncs) while the others sort.

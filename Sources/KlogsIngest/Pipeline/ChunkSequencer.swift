@@ -53,6 +53,7 @@ struct ChunkSequencer {
     ///   - firstLine: the number of lines of the input before this chunk.
     /// - Throws: a row-group write failure, or the worker's failure for this chunk.
     mutating func apply(_ batch: ChunkBatch, firstLine: Int, to processor: inout LineProcessor) throws {
+        HeapHugePages.adviseGrowth()
         if let rejects = processor.rejects {
             for (index, line) in batch.rejectLines.enumerated() {
                 rejects.add(lineNumber: firstLine + line, reason: batch.rejectReasons[index])

@@ -98,6 +98,7 @@ public final class Ingestor {
             throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
         }
         let rules = loaded?.rules
+        HeapHugePages.adviseGrowth()  // the rules' room is in use: what the heap grows by next is advised
         let keys: KeyStore?
         let lifecycle = KeyLifecycle(
             graceSeconds: configuration.keyGraceSeconds, now: configuration.currentTime ?? KeyLifecycle.currentTime())
@@ -312,6 +313,7 @@ public final class Ingestor {
             while true {
                 let count = try reader.read(into: buffer)
                 if count == 0 { break }
+                HeapHugePages.adviseGrowth()
                 if read.head.count < Ledger.headLimit {
                     read.head.append(contentsOf: buffer[0..<min(count, Ledger.headLimit - read.head.count)])
                 }
@@ -403,11 +405,15 @@ extension Ingestor {
     /// gives back free space over 16 MiB at its top (32 MiB saved a few more page faults but let the hostile
     /// paths input reach 273 MiB). Reusing freed blocks instead of mapping fresh zeroed pages
     /// is what makes this faster than serving large blocks with `mmap` (the previous setting, from 1 MiB):
-    /// measured in docs/OPERATIONS.md (Memory).
+    /// measured in docs/OPERATIONS.md (Memory). The heap grows by at least 32 MiB at a time, room that
+    /// `HeapHugePages` advises for huge pages before it is touched.
     static let shareOneHeap: Void = {
-        // <malloc.h> is not part of the Glibc module: M_TRIM_THRESHOLD is -1, M_MMAP_THRESHOLD -3 and M_ARENA_MAX -8.
+        // <malloc.h> is not part of the Glibc module: M_TRIM_THRESHOLD is -1, M_TOP_PAD -2, M_MMAP_THRESHOLD -3 and
+        // M_ARENA_MAX -8.
         _ = glibcMallopt(-8, 1)
         _ = glibcMallopt(-3, 16 << 20)
+        _ = glibcMallopt(-2, Int32(HeapHugePages.growthPad))
+        HeapHugePages.adviseGrowth()
         _ = glibcMallopt(-1, 16 << 20)
     }()
 }
