@@ -1,7 +1,8 @@
+internal import Synchronization
+
 #if canImport(Glibc)
     internal import Glibc
 #endif
-internal import Synchronization
 
 /// Marks the malloc heap's new room for transparent huge pages (`madvise(MADV_HUGEPAGE)`), as glibc's own
 /// `glibc.malloc.hugetlb=1` tunable does, which a program cannot set for itself (tunables are read from the
