@@ -19,7 +19,7 @@ enum RunLengthEncoding {
         let count = values.count
         var index = 0
         while index < count {
-            let run = runLength(values, at: index, limit: Int.max)
+            let run = runLength(values, at: index)
             if run >= 8 {
                 appendVarint(UInt64(run) << 1, to: &output)
                 appendValue(values[index], bitWidth: bitWidth, to: &output)
@@ -31,7 +31,7 @@ enum RunLengthEncoding {
             var end = index
             repeat {
                 end = min(end + 8, count)
-            } while end < count && runLength(values, at: end, limit: 8) < 8
+            } while end < count && !startsLongRun(values, at: end)
             let groups = (end - start + 7) / 8
             appendVarint(UInt64(groups) << 1 | 1, to: &output)
             appendBitPacked(values, start..<end, groups: groups, bitWidth: bitWidth, to: &output)
@@ -123,11 +123,26 @@ enum RunLengthEncoding {
         appendValue(value, bitWidth: bitWidth, to: &output)
     }
 
-    private static func runLength(_ values: UnsafeBufferPointer<UInt32>, at index: Int, limit: Int) -> Int {
+    /// Whether the eight values from `index` on are all equal (false when fewer than eight remain): the differences
+    /// from the first are or-ed together without a branch, where a loop that stops at the first difference takes a
+    /// branch the processor mispredicts on ids that vary (the check runs at every group of a literal run).
+    @inline(__always)
+    private static func startsLongRun(_ values: UnsafeBufferPointer<UInt32>, at index: Int) -> Bool {
+        guard index + 8 <= values.count, let base = values.baseAddress else { return false }
+        // Safe because index + 8 <= count: the eight values lie inside the buffer.
+        let group = base + index
+        let first = group[0]
+        let differences =
+            (group[1] ^ first) | (group[2] ^ first) | (group[3] ^ first) | (group[4] ^ first)
+            | (group[5] ^ first) | (group[6] ^ first) | (group[7] ^ first)
+        return differences == 0
+    }
+
+    /// The number of values equal to `values[index]` from `index` on.
+    private static func runLength(_ values: UnsafeBufferPointer<UInt32>, at index: Int) -> Int {
         let first = values[index]
         var end = index + 1
-        let stop = limit == Int.max ? values.count : min(values.count, index + limit)
-        while end < stop && values[end] == first { end += 1 }
+        while end < values.count && values[end] == first { end += 1 }
         return end - index
     }
 

@@ -184,6 +184,24 @@ struct RunLengthEncodingTests {
         }
     }
 
+    @Test("A literal run ends at a group of eight equal values, and only there")
+    func literalRunsEndAtEightEqualValues() {
+        func encoded(_ values: [UInt32]) -> [UInt8] {
+            var bytes: [UInt8] = []
+            values.withUnsafeBufferPointer { RunLengthEncoding.encode($0, bitWidth: 4, into: &bytes) }
+            return bytes
+        }
+        let group: [UInt32] = [1, 2, 3, 4, 5, 6, 7, 8]
+        // One literal group, a run of eight 9s, one literal group holding the 3 (padded with zeros).
+        #expect(
+            encoded(group + repeatElement(9, count: 8) + [3])
+                == [0x03, 0x21, 0x43, 0x65, 0x87, 0x10, 0x09, 0x03, 0x03, 0x00, 0x00, 0x00])
+        // Seven 9s start no run: two literal groups.
+        #expect(
+            encoded(group + repeatElement(9, count: 7) + [3])
+                == [0x05, 0x21, 0x43, 0x65, 0x87, 0x99, 0x99, 0x99, 0x39])
+    }
+
     @Test("A long run of one value costs a couple of bytes")
     func longRunsAreCompact() {
         let values = [UInt32](repeating: 1, count: 100_000)
