@@ -40,16 +40,25 @@ enum HeapHugePages {
     static func adviseGrowth() {
         #if canImport(Glibc)
             guard let brk = sbrk(0) else { return }
-            let end = Int(bitPattern: brk) & ~(hugePage - 1)
             advisedEnd.withLock { advised in
-                // The room below the first call's break is in use already; after the heap shrank (glibc gives
-                // back free room at its top), its next growth is a new mapping, advised from the new break.
-                if advised == 0 || end < advised { advised = end + hugePage }
-                guard end > advised else { return }
+                guard let room = room(toAdvise: &advised, heapBreak: Int(bitPattern: brk)) else { return }
                 // Safe: the range lies in the heap's mapping, below the break; the advice only sets a flag on it.
-                _ = madvise(UnsafeMutableRawPointer(bitPattern: advised), end - advised, MADV_HUGEPAGE)
-                advised = end
+                _ = madvise(UnsafeMutableRawPointer(bitPattern: room.lowerBound), room.count, MADV_HUGEPAGE)
             }
         #endif
+    }
+
+    /// The whole huge pages between the advised end and the heap's break `heapBreak`, if any, with the advised end
+    /// moved past them.
+    ///
+    /// The room below the first call's break is in use already, as is the huge page the break falls in: the advice
+    /// starts one huge page above it. After the heap shrank (glibc gives back free room at its top), its next growth
+    /// is a new mapping, advised likewise from the new break.
+    static func room(toAdvise advised: inout Int, heapBreak: Int) -> Range<Int>? {
+        let end = heapBreak & ~(hugePage - 1)
+        if advised == 0 || end < advised { advised = end + hugePage }
+        guard end > advised else { return nil }
+        defer { advised = end }
+        return advised..<end
     }
 }
