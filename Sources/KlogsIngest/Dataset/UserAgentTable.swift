@@ -62,7 +62,7 @@ struct UserAgentTable {
     private(set) var absentClassId: Int32 = 0
 
     /// Families and versions that are words of the rules file; others are not stored (see Privacy/).
-    let vocabulary: UserAgentVocabulary?
+    private(set) var vocabulary: UserAgentVocabulary?
 
     init(classifier: UserAgentClassifier?, classLimit: Int = Self.defaultClassLimit) {
         self.init(
@@ -81,6 +81,18 @@ struct UserAgentTable {
         self.classLimit = max(classLimit, 2)
         self.collapsesPastLimit = collapsesPastLimit
         absentClassId = intern(UserAgentClass.unknown)
+    }
+
+    /// Whether the table classifies user agents (it has a classifier); false without classification, and before
+    /// ``install(classifier:vocabulary:)``.
+    var isClassifying: Bool { classifier != nil }
+
+    /// Gives a table made before its run's rules were loaded (see `BackgroundRuleLoad`) its classifier and the
+    /// vocabulary of the same rules file, before it classifies its first user agent.
+    mutating func install(classifier: UserAgentClassifier, vocabulary: UserAgentVocabulary) {
+        precondition(self.classifier == nil, "a table's rules are installed once")
+        self.classifier = classifier
+        self.vocabulary = vocabulary
     }
 
     /// An empty table with the same rules, vocabulary and limit, and a classifier of its own (an empty cache):

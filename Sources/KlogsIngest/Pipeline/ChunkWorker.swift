@@ -10,6 +10,10 @@ import KlogsUserAgent
 /// (`LineProcessor.apply(_:from:)`). Each worker has its own parser, privacy filters and user-agent classifier (its
 /// PCRE2 match data and cache are not thread-safe); the rule set and the day keys are shared.
 ///
+/// The rules load on a thread of their own while the first chunks are parsed (`BackgroundRuleLoad`). A line parsed
+/// before they came gets a provisional class id; at the end of its chunk the worker waits for the rules and gives
+/// those lines their classes, before the chunk goes to the sequencer.
+///
 /// `@unchecked Sendable`: used by one thread at a time, its worker thread while an input is read and the
 /// ingest's thread between inputs; the pipeline's lock and thread joins order the two.
 final class ChunkWorker: @unchecked Sendable {
@@ -20,6 +24,13 @@ final class ChunkWorker: @unchecked Sendable {
     private var privacy: PrivacyFilters
     /// The worker's own classes; each batch lists the ones it added, for the sequencer to map to the run's table.
     private var userAgents: UserAgentTable
+    /// The run's rule load until this worker has installed its rules (nil without classification, and after).
+    private var pendingRules: BackgroundRuleLoad?
+    /// Where the workers' classifiers find each other's classes.
+    private let sharedClassifications: SharedClassifications?
+    /// The user agents of the lines parsed before the rules came, in order of first use: a line's provisional
+    /// class id is the complement (`~`) of its agent's id here.
+    private var provisionalAgents = ByteInterner()
     /// How many of the worker's classes its batches have listed so far.
     private var classesHandedOn = 0
     /// The worker's index in the pipeline, written into each batch it parses.
@@ -49,22 +60,22 @@ final class ChunkWorker: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - format: the format of every line (detected before the workers start when it is `auto`).
-    ///   - classifier: this worker's user-agent classifier (over rules shared by every worker), or `nil` without
-    ///     classification.
-    ///   - vocabulary: the words of the rules file (see `UserAgentVocabulary`), shared likewise.
+    ///   - rules: the run's user-agent rules, loading, or `nil` without classification. The worker makes its own
+    ///     classifier over them (sharing its classes through `sharedClassifications`), and their vocabulary.
     ///   - dayKeys: the run's pseudonym keys in hash mode.
     /// - Throws: when a path rewrite rule does not compile.
     init(
-        index: Int, configuration: IngestConfiguration, format: LogFormat,
-        classifier: UserAgentClassifier?, vocabulary: UserAgentVocabulary?, dayKeys: SharedDayKeys?
+        index: Int, configuration: IngestConfiguration, format: LogFormat, rules: BackgroundRuleLoad?,
+        sharedClassifications: SharedClassifications?, dayKeys: SharedDayKeys?
     ) throws {
         self.index = index
         self.configuration = configuration
         parser = AccessLogParser(format: format)
         privacy = try PrivacyFilters(configuration: configuration)
         userAgents = UserAgentTable(
-            classifier: classifier, vocabulary: vocabulary,
-            classLimit: configuration.userAgentClassLimit, collapsesPastLimit: false)
+            classifier: nil, vocabulary: nil, classLimit: configuration.userAgentClassLimit, collapsesPastLimit: false)
+        pendingRules = rules
+        self.sharedClassifications = sharedClassifications
         self.dayKeys = dayKeys
         hashClients = configuration.ipMode.contains(.hash)
         truncateClients = configuration.ipMode.contains(.truncate)
@@ -83,6 +94,7 @@ final class ChunkWorker: @unchecked Sendable {
             classesHandedOn = 0
             batch.restartsUserAgentClasses = true
         }
+        if pendingRules?.isFinished == true && !installRules(failing: batch) { return }
         splitter.reset()
         // A local record: read from this class's property, every line's record would be copied (a retain and a
         // release of its scratch buffer, and a value-witness copy) before being handed to `append`.
@@ -99,6 +111,10 @@ final class ChunkWorker: @unchecked Sendable {
             batch.failure = error
         }
         batch.lineCount = splitter.lineCount
+        if provisionalAgents.count > 0 {
+            guard installRules(failing: batch) else { return }
+            classifyProvisionalRows(of: batch)
+        }
         batch.newUserAgentClasses.append(contentsOf: userAgents.classes[classesHandedOn...])
         classesHandedOn = userAgents.classes.count
         // A plain input's unfinished last line stays unread (a line past the limit was reported as overlong).
@@ -141,8 +157,16 @@ final class ChunkWorker: @unchecked Sendable {
         batch.days.append(day)
         batch.hours.append(hour)
         let pathId = privacy.storedPathId(of: record, in: &batch.paths, addressFree: &batch.addressFreePaths)
-        let classId = userAgents.classId(of: record.userAgent, fingerprint: fingerprint)
-        let isBot = userAgents.isBot(classId)
+        let classId: Int32
+        let isBot: Bool
+        if pendingRules == nil {
+            classId = userAgents.classId(of: record.userAgent, fingerprint: fingerprint)
+            isBot = userAgents.isBot(classId)
+        } else {
+            // Before the rules came: settled by `classifyProvisionalRows`.
+            classId = record.userAgent.map { ~provisionalAgents.intern($0) } ?? userAgents.absentClassId
+            isBot = false
+        }
         let method = record.method
         let kind = RequestCategory(
             method: method, status: record.status, isBot: isBot,
@@ -174,6 +198,47 @@ final class ChunkWorker: @unchecked Sendable {
         batch.referrerIds.append(
             StoredValues.internReferrerHost(
                 record.referrer, scratch: &scratch, into: &batch.referrerHosts, cache: &batch.referrerHostCache))
+    }
+
+    /// Installs the run's rules in this worker's table, waiting for them if need be.
+    ///
+    /// - Returns: false when the load failed: the batch then holds no rows and fails with the load's error, which
+    ///   fails the run (it is not an `IngestError`, which would end only its input).
+    private func installRules(failing batch: ChunkBatch) -> Bool {
+        guard let pending = pendingRules else { return true }
+        do {
+            let loaded = try pending.rules()
+            userAgents.install(
+                classifier: UserAgentClassifier(rules: loaded.rules, shared: sharedClassifications),
+                vocabulary: loaded.vocabulary)
+            pendingRules = nil
+            return true
+        } catch {
+            batch.removeRows()
+            batch.failure = error
+            return false
+        }
+    }
+
+    /// Gives the rows parsed before the rules came their classes, as `append` would have given them: the agents in
+    /// order of first use (so the table numbers their classes as it would have), and a bot's page made `other`
+    /// (`RequestCategory`: a page is a request of a visitor who is not a bot, and nothing else depended on it).
+    private func classifyProvisionalRows(of batch: ChunkBatch) {
+        var classIds: [Int32] = []
+        classIds.reserveCapacity(provisionalAgents.count)
+        for agent in 0..<Int32(provisionalAgents.count) {
+            provisionalAgents.bytes(of: agent).withUnsafeBufferPointer { bytes in
+                classIds.append(userAgents.classId(of: bytes, fingerprint: UserAgentClassifier.fingerprint(bytes)))
+            }
+        }
+        for row in 0..<batch.rowCount where batch.userAgentClassIds[row] < 0 {
+            let classId = classIds[Int(~batch.userAgentClassIds[row])]
+            batch.userAgentClassIds[row] = classId
+            if userAgents.isBot(classId) && batch.kinds[row] == RequestCategory.page.rawValue {
+                batch.kinds[row] = RequestCategory.other.rawValue
+            }
+        }
+        provisionalAgents.removeAll()
     }
 
     /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now, as

@@ -12,7 +12,7 @@ extension Ingestor {
     ///
     /// - Throws: a path rewrite that does not compile.
     func makePipeline(
-        for inputs: [String], processor: inout LineProcessor, rules: UserAgentRuleSet?, ledger: Ledger
+        for inputs: [String], processor: inout LineProcessor, rules: BackgroundRuleLoad?, ledger: Ledger
     ) throws -> ParallelPipeline? {
         let threads = configuration.effectiveThreads
         let files = inputs.filter { $0 != "-" }
@@ -29,7 +29,7 @@ extension Ingestor {
         guard let format else { return nil }
         return try ParallelPipeline(
             threads: threads, configuration: configuration, format: format, rules: rules,
-            vocabulary: processor.userAgents.vocabulary, dayKeys: processor.runKeys.map(SharedDayKeys.init),
+            dayKeys: processor.runKeys.map(SharedDayKeys.init),
             chunkBytes: configuration.pipelineChunkBytes)
     }
 

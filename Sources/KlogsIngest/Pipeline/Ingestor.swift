@@ -89,16 +89,10 @@ public final class Ingestor {
             throw IngestFailure(message: "\(error)")
         }
 
-        var loaded: UserAgentRuleLoad? = nil
-        do {
-            if configuration.classifiesUserAgents {
-                loaded = try UserAgentRuleLoad(path: configuration.userAgentRules ?? UserAgentRules.defaultPath)
-            }
-        } catch {
-            throw IngestFailure(message: "cannot load the user-agent rules: \(error)")
-        }
-        let rules = loaded?.rules
-        HeapHugePages.adviseGrowth()  // the rules' room is in use: what the heap grows by next is advised
+        // The rules load while the rest of the run is set up and the parallel pipeline parses its first chunks.
+        let ruleLoad =
+            configuration.classifiesUserAgents
+            ? BackgroundRuleLoad(path: configuration.userAgentRules ?? UserAgentRules.defaultPath) : nil
         let keys: KeyStore?
         let lifecycle = KeyLifecycle(
             graceSeconds: configuration.keyGraceSeconds, now: configuration.currentTime ?? KeyLifecycle.currentTime())
@@ -112,6 +106,7 @@ public final class Ingestor {
             summary.keysExpired = try (expired ?? lifecycle.expireKeys(dataDirectory: directory)).count
             rejects = try configuration.rejectsPath.map { try RejectReport(path: $0) }
         } catch {
+            try Self.checkRules(ruleLoad)
             throw IngestFailure(message: AddressMasking.maskMessage("\(error)"))
         }
 
@@ -123,12 +118,12 @@ public final class Ingestor {
         var processor: LineProcessor
         do {
             let userAgents = UserAgentTable(
-                classifier: rules.map { UserAgentClassifier(rules: $0) }, vocabulary: loaded?.vocabulary,
-                classLimit: configuration.userAgentClassLimit)
+                classifier: nil, vocabulary: nil, classLimit: configuration.userAgentClassLimit)
             processor = try LineProcessor(
                 configuration: configuration, writer: writer, userAgents: userAgents, keys: keys, lifecycle: lifecycle,
                 rejects: rejects)
         } catch {
+            try Self.checkRules(ruleLoad)
             throw IngestFailure(message: "\(error)")
         }
 
@@ -137,12 +132,16 @@ public final class Ingestor {
         var ranges: [String] = []
         var pipeline: ParallelPipeline? = nil
         do {
-            pipeline = try makePipeline(for: inputs, processor: &processor, rules: rules, ledger: ledger)
+            pipeline = try makePipeline(for: inputs, processor: &processor, rules: ruleLoad, ledger: ledger)
+            // The single-threaded path classifies as it reads; the pipeline's workers install the rules themselves.
+            if pipeline == nil { try Self.installRules(ruleLoad, in: &processor) }
             for path in inputs where path != "-" {
                 try ingestFile(
                     path, through: &processor, pipeline: pipeline, buffer: buffer, ledger: &ledger, ranges: &ranges,
                     summary: &summary)
             }
+            // Also when no line needed the rules: a run whose rules do not load commits nothing.
+            try Self.installRules(ruleLoad, in: &processor)
             summary.stoppedBySignal = StopSignals.received
             try commit(
                 writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary, encoders: pipeline)
@@ -154,6 +153,7 @@ public final class Ingestor {
             }
         } catch {
             writer.abort()
+            try Self.checkRules(ruleLoad)
             summary.elapsedSeconds = Self.seconds(clock.now - start)
             processor.addCounts(to: &summary)
             pipeline?.addCounts(to: &summary)
@@ -171,6 +171,27 @@ public final class Ingestor {
         Self.finishPrivacy(of: &summary, rejects: rejects)
         summary.elapsedSeconds = Self.seconds(clock.now - start)
         return summary
+    }
+
+    /// Gives the processor's table the run's rules, waiting for them if need be (once: later calls do nothing).
+    ///
+    /// - Throws: the `IngestFailure` of rules that did not load.
+    private static func installRules(_ ruleLoad: BackgroundRuleLoad?, in processor: inout LineProcessor) throws {
+        guard let ruleLoad, !processor.userAgents.isClassifying else { return }
+        try checkRules(ruleLoad)
+        let loaded = try ruleLoad.rules()
+        processor.userAgents.install(classifier: UserAgentClassifier(rules: loaded.rules), vocabulary: loaded.vocabulary)
+    }
+
+    /// Fails the run with the error of rules that did not load (waiting for the load to finish), which takes
+    /// precedence over the errors it caused or that came meanwhile: the run is refused as when the rules loaded
+    /// first.
+    ///
+    /// - Throws: the `IngestFailure` of rules that did not load.
+    private static func checkRules(_ ruleLoad: BackgroundRuleLoad?) throws {
+        if let failure = ruleLoad?.failure {
+            throw IngestFailure(message: "cannot load the user-agent rules: \(failure)")
+        }
     }
 
     /// Finishes the writer's files and commits them with the ledger in one transaction.

@@ -54,22 +54,20 @@ final class ParallelPipeline: BackgroundJobRunner, @unchecked Sendable {
     /// - Parameters:
     ///   - threads: the number of worker threads (at least 1).
     ///   - format: the log format (already detected for `--format auto`).
-    ///   - rules: the compiled user-agent rules, or `nil` without classification.
-    ///   - vocabulary: the words of the rules file, shared by the workers' class tables.
+    ///   - rules: the user-agent rules (which may still be loading), or `nil` without classification.
     ///   - dayKeys: the run's pseudonym keys in hash mode.
     /// - Throws: when a path rewrite rule does not compile.
     init(
-        threads: Int, configuration: IngestConfiguration, format: LogFormat, rules: UserAgentRuleSet?,
-        vocabulary: UserAgentVocabulary?, dayKeys: SharedDayKeys?, chunkBytes: Int = ParallelPipeline.defaultChunkBytes
+        threads: Int, configuration: IngestConfiguration, format: LogFormat, rules: BackgroundRuleLoad?,
+        dayKeys: SharedDayKeys?, chunkBytes: Int = ParallelPipeline.defaultChunkBytes
     ) throws {
         let count = max(1, threads)
         // Each worker's classifier finds the classes of the others' agents here instead of running the rules again.
-        let shared = count > 1 ? SharedClassifications() : nil
+        let shared = count > 1 && rules != nil ? SharedClassifications() : nil
         workers = try (0..<count).map { index in
             try ChunkWorker(
-                index: index, configuration: configuration, format: format,
-                classifier: rules.map { UserAgentClassifier(rules: $0, shared: shared) }, vocabulary: vocabulary,
-                dayKeys: dayKeys)
+                index: index, configuration: configuration, format: format, rules: rules,
+                sharedClassifications: shared, dayKeys: dayKeys)
         }
         self.chunkBytes = max(1, chunkBytes)
         let capacity = ChunkReader.batchCapacity(chunkBytes: self.chunkBytes, maximumLineLength: maximumLineLength)
