@@ -30,9 +30,14 @@ final class BackgroundRuleLoad: @unchecked Sendable {
     private var result: Result<UserAgentRuleLoad, UserAgentError>?  // guarded by `condition`
 
     /// Starts loading the rules file at `path`.
-    init(path: String) {
+    convenience init(path: String) {
+        self.init { () throws(UserAgentError) in try UserAgentRuleLoad(path: path) }
+    }
+
+    /// Starts `load` on a thread of its own (tests give a load that takes its time or fails).
+    init(_ load: @escaping @Sendable () throws(UserAgentError) -> UserAgentRuleLoad) {
         let thread = Thread { [self] in
-            let loaded = Result { () throws(UserAgentError) in try UserAgentRuleLoad(path: path) }
+            let loaded = Result { () throws(UserAgentError) in try load() }
             HeapHugePages.adviseGrowth()  // the rules' room is in use: what the heap grows by next is advised
             condition.lock()
             result = loaded
