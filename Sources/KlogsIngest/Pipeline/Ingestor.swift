@@ -180,7 +180,8 @@ public final class Ingestor {
         guard let ruleLoad, !processor.userAgents.isClassifying else { return }
         try checkRules(ruleLoad)
         let loaded = try ruleLoad.rules()
-        processor.userAgents.install(classifier: UserAgentClassifier(rules: loaded.rules), vocabulary: loaded.vocabulary)
+        processor.userAgents.install(
+            classifier: UserAgentClassifier(rules: loaded.rules), vocabulary: loaded.vocabulary)
     }
 
     /// Fails the run with the error of rules that did not load (waiting for the load to finish), which takes
