@@ -12,8 +12,16 @@ struct UserAgentRuleLoad: Sendable {
     /// - Throws: the ``UserAgentError`` that reading or compiling the rules met.
     init(path: String) throws(UserAgentError) {
         let text = try UserAgentRules.text(ofFile: path)
-        rules = try UserAgentRuleSet(UserAgentRules(yaml: text, source: path))
-        vocabulary = UserAgentVocabulary(rulesText: text)
+        // The vocabulary is read beside the YAML: the two are the load's serial steps.
+        nonisolated(unsafe) var words: UserAgentVocabulary? = nil
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { words = UserAgentVocabulary(rulesText: text) }
+        let compiled = Result { () throws(UserAgentError) in
+            try UserAgentRuleSet(UserAgentRules(yaml: text, source: path))
+        }
+        group.wait()
+        rules = try compiled.get()
+        vocabulary = words!  // safe: set by the task that `group.wait()` waited for
     }
 }
 
