@@ -111,12 +111,9 @@ struct PathFlags {
 
 extension PathFlags {
     /// Whether path `id` of `paths` is an asset (`AssetExtensions.matches`).
-    ///
-    /// `paths` is read only for a path not known yet: the interner is a property of a class (a chunk batch, a
-    /// partition), and reading it for every line copied it, a retain and a release of each of its arrays.
     @inline(__always)
-    mutating func isAsset(_ id: Int32, of paths: @autoclosure () -> ByteInterner, assets: AssetExtensions) -> Bool {
-        flag(of: id) ?? learn(upTo: id, of: paths()) { assets.matches(path: $0) }
+    mutating func isAsset(_ id: Int32, of paths: ByteInterner, assets: AssetExtensions) -> Bool {
+        flag(of: id) ?? learn(upTo: id, of: paths) { assets.matches(path: $0) }
     }
 }
 
