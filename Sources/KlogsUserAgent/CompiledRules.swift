@@ -69,10 +69,19 @@ private func isSpace(_ byte: UInt8) -> Bool {
     byte == 0x20 || (0x09...0x0D).contains(byte)
 }
 
+/// A rule's ``PatternTail``, compiled: searched before the rule, it rules the rule out or moves its start.
+struct CompiledTail: Sendable {
+    let pattern: CompiledPattern
+    /// See ``PatternTail/headWidth``.
+    let headWidth: Int?
+}
+
 /// One list of rules (browser, OS or device) compiled with PCRE2, in file order.
 final class CompiledRuleList: Sendable {
     let kind: UserAgentRules.Kind
     let patterns: [CompiledPattern]
+    /// Per rule, its compiled tail, if it has one.
+    let tails: [CompiledTail?]
     /// Per rule, the replacement templates in the order of the kind's fields.
     let templates: [[ReplacementTemplate?]]
     /// The largest capture count in the list.
@@ -82,14 +91,28 @@ final class CompiledRuleList: Sendable {
     ///
     /// - Throws: ``UserAgentError/invalidRegex(source:line:regex:offset:reason:)`` for the first rule that does not
     ///   compile.
-    /// - Parameter rewrite: searches the rules' ``SearchedPattern`` forms rather than their regexes as written.
-    init(_ rules: UserAgentRules, kind: UserAgentRules.Kind, rewrite: Bool = true) throws(UserAgentError) {
+    /// - Parameters:
+    ///   - rewrite: searches the rules' ``SearchedPattern`` forms rather than their regexes as written.
+    ///   - tails: the rules' tails (``LiteralPrefilter/Analysis/tails``), in list order; none when empty.
+    init(
+        _ rules: UserAgentRules, kind: UserAgentRules.Kind, rewrite: Bool = true,
+        tails: ArraySlice<PatternTail?> = []
+    ) throws(UserAgentError) {
         self.kind = kind
         var patterns: [CompiledPattern] = []
         var templates: [[ReplacementTemplate?]] = []
         let list = rules.rules(kind)
         patterns.reserveCapacity(list.count)
         templates.reserveCapacity(list.count)
+        var compiledTails = [CompiledTail?](repeating: nil, count: list.count)
+        for (index, tail) in zip(list.indices, tails) {
+            guard let tail else { continue }
+            // A tail that does not compile (it always should: it is a piece of a valid regex) is only a lost shortcut.
+            if let pattern = try? CompiledPattern(tail.pattern, caseInsensitive: list[index].caseInsensitive) {
+                compiledTails[index] = CompiledTail(pattern: pattern, headWidth: tail.headWidth)
+            }
+        }
+        self.tails = compiledTails
         for rule in list {
             do {
                 let searched = SearchedPattern(rule, rewrite: rewrite)

@@ -82,26 +82,40 @@ final class LiteralPrefilter: Sendable {
     struct Analysis {
         let table: AtomTable
         let literals: [RequiredLiterals]
+        /// Each rule's ``PatternTail``, in rule order (browser, OS, device), nil for most.
+        let tails: [PatternTail?]
 
         /// Analyses the patterns PCRE2 will search for `rules` (``CompiledRuleList`` makes the same choice); with
-        /// `enabled` false, every rule requires nothing.
+        /// `enabled` false, every rule requires nothing and has no tail.
         init(_ rules: UserAgentRules, enabled: Bool = true) {
             let lists = [rules.browserRules, rules.osRules, rules.deviceRules]
             let patterns = lists.joined().map { SearchedPattern($0, rewrite: enabled).pattern }
-            (table, literals) = enabled ? Self.analyse(patterns) : (AtomTable(), patterns.map { _ in .none })
+            (table, literals, tails) =
+                enabled
+                ? Self.analyse(patterns) : (AtomTable(), patterns.map { _ in .none }, patterns.map { _ in nil })
         }
 
-        /// ``RequiredLiterals`` of every pattern, in order, all numbered in the returned table.
+        /// ``RequiredLiterals`` of every pattern, in order, all numbered in the returned table, and the patterns'
+        /// tails.
         ///
         /// Computed in chunks on all cores (at start-up the other cores have nothing else to do but the PCRE2
         /// compilation), each chunk in an ``AtomTable`` of its own, then renumbered into the first chunk's table.
-        private static func analyse(_ patterns: [String]) -> (AtomTable, [RequiredLiterals]) {
+        private static func analyse(_ patterns: [String]) -> (AtomTable, [RequiredLiterals], [PatternTail?]) {
+            @Sendable func analyse(
+                _ patterns: ArraySlice<String>, _ table: AtomTable
+            ) -> ([RequiredLiterals], [PatternTail?]) {
+                let literals = patterns.map { RequiredLiterals(pattern: $0, atoms: table) }
+                let tails = zip(patterns, literals).map { PatternTail(pattern: $0, prefixes: $1.prefixes) }
+                return (literals, tails)
+            }
             let chunkCount = min(patterns.count, 8)
             guard chunkCount > 1 else {
                 let table = AtomTable()
-                return (table, patterns.map { RequiredLiterals(pattern: $0, atoms: table) })
+                let (literals, tails) = analyse(patterns[...], table)
+                return (table, literals, tails)
             }
-            let chunks = UnsafeMutableBufferPointer<(AtomTable, [RequiredLiterals])>.allocate(capacity: chunkCount)
+            let chunks = UnsafeMutableBufferPointer<(AtomTable, [RequiredLiterals], [PatternTail?])>.allocate(
+                capacity: chunkCount)
             defer {
                 chunks.deinitialize()
                 chunks.deallocate()
@@ -112,13 +126,13 @@ final class LiteralPrefilter: Sendable {
             DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
                 let range = (patterns.count * chunk / chunkCount)..<(patterns.count * (chunk + 1) / chunkCount)
                 let table = AtomTable()
-                let analyses = patterns[range].map { RequiredLiterals(pattern: $0, atoms: table) }
-                (shared.baseAddress! + chunk).initialize(to: (table, analyses))
+                let (analyses, tails) = analyse(patterns[range], table)
+                (shared.baseAddress! + chunk).initialize(to: (table, analyses, tails))
             }
             let table = chunks[0].0
             var analyses = chunks[0].1
             analyses.reserveCapacity(patterns.count)
-            for (chunkTable, chunkAnalyses) in chunks.dropFirst() {
+            for (chunkTable, chunkAnalyses, _) in chunks.dropFirst() {
                 // Each atom adopted once (a rule's prefixes are mostly atoms of its clauses too).
                 var adopted = [Atom](repeating: -1, count: chunkTable.count)
                 func number(_ atom: Atom) -> Atom {
@@ -127,7 +141,7 @@ final class LiteralPrefilter: Sendable {
                 }
                 analyses += chunkAnalyses.map { $0.renumbered(number) }
             }
-            return (table, analyses)
+            return (table, analyses, chunks.flatMap(\.2))
         }
     }
 

@@ -62,6 +62,15 @@ struct RequiredLiterals: Equatable {
         }
     }
 
+    /// The most bytes a match of `pattern` can span; nil when unbounded, or when the analysis cannot read the pattern.
+    static func maximumLength(of pattern: String, atoms table: AtomTable) -> Int? {
+        let bytes = Array(pattern.utf8)
+        if containsBytes(bytes, Self.extendedMode) || containsBytes(bytes, Self.quoting) { return nil }
+        var analyser = PatternAnalyser(bytes, table)
+        guard let info = analyser.parseAlternation(), analyser.atEnd else { return nil }
+        return info.maximumLength(table)
+    }
+
     /// Syntax that makes ``init(pattern:atoms:)`` give up (`(?x`, `\Q`) or start at 0 (`\G`).
     private static let extendedMode = Array("(?x".utf8)
     private static let quoting = Array("\\Q".utf8)

@@ -34,11 +34,16 @@ public final class UserAgentRuleSet: Sendable {
         // all of it: a nested concurrentPerform runs serially, which would cost the analysis its cores.)
         let analysis = LiteralPrefilter.Analysis(rules, enabled: usePrefilter)
         nonisolated(unsafe) var lists: Result<[CompiledRuleList], UserAgentError>? = nil
+        let tails = analysis.tails
         let compilation = DispatchGroup()
         DispatchQueue.global().async(group: compilation) {
             lists = Result { () throws(UserAgentError) in
-                try UserAgentRules.Kind.allCases.map { kind throws(UserAgentError) in
-                    try CompiledRuleList(rules, kind: kind, rewrite: usePrefilter)
+                var first = 0
+                return try UserAgentRules.Kind.allCases.map { kind throws(UserAgentError) in
+                    let count = rules.rules(kind).count
+                    defer { first += count }
+                    return try CompiledRuleList(
+                        rules, kind: kind, rewrite: usePrefilter, tails: tails[first..<(first + count)])
                 }
             }
         }
@@ -54,7 +59,7 @@ public final class UserAgentRuleSet: Sendable {
     /// JIT-compiles every rule that is not compiled yet, on all cores: for a steady-state measurement, or a caller
     /// that prefers to pay the whole JIT up front.
     public func compileEveryRule() {
-        let patterns = browser.patterns + os.patterns + device.patterns
+        let patterns = [browser, os, device].flatMap { $0.patterns + $0.tails.compactMap { $0?.pattern } }
         let chunkCount = min(patterns.count, 16)
         guard chunkCount > 0 else { return }
         DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
@@ -139,7 +144,6 @@ public final class UserAgentParser {
     private func firstMatch(
         _ list: CompiledRuleList, _ userAgent: UnsafeBufferPointer<UInt8>, _ numbers: Range<Int>
     ) -> Int? {
-        let prefilter = rules.prefilter
         let words = prefilterScratch.words
         var wordIndex = numbers.lowerBound >> 6
         let lastWord = (numbers.upperBound - 1) >> 6
@@ -150,17 +154,32 @@ public final class UserAgentParser {
                 let number = wordIndex << 6 | word.trailingZeroBitCount
                 if number >= numbers.upperBound { return nil }
                 let index = number - numbers.lowerBound
-                if prefilter.passesChecks(number, prefilterScratch),
-                    let start = prefilter.startOffset(number, prefilterScratch)
-                {
-                    patternRunCount &+= 1
-                    if list.patterns[index].matches(userAgent, scratch, startOffset: start) { return index }
-                }
+                if candidateMatches(list, index, number, userAgent) { return index }
                 word &= word &- 1
             }
             wordIndex += 1
             if wordIndex > lastWord { return nil }
             word = words[wordIndex]
         }
+    }
+
+    /// Whether candidate rule `index` of `list` (global number `number`) passes the prefilter's checks and matches,
+    /// searched from where the prefilter says a match can start, after its tail (``PatternTail``), if it has one.
+    @inline(__always)
+    private func candidateMatches(
+        _ list: CompiledRuleList, _ index: Int, _ number: Int, _ userAgent: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
+        let prefilter = rules.prefilter
+        guard prefilter.passesChecks(number, prefilterScratch),
+            var start = prefilter.startOffset(number, prefilterScratch)
+        else { return false }
+        if let tail = list.tails[index] {
+            patternRunCount &+= 1
+            guard tail.pattern.matches(userAgent, scratch, startOffset: start) else { return false }
+            // Safe because a match sets group 0.
+            if let width = tail.headWidth { start = max(start, scratch.range(ofGroup: 0)!.lowerBound - width) }
+        }
+        patternRunCount &+= 1
+        return list.patterns[index].matches(userAgent, scratch, startOffset: start)
     }
 }
