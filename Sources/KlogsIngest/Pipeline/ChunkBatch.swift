@@ -4,8 +4,8 @@ import KlogsUserAgent
 /// One chunk of an input on its way through the parallel pipeline: the bytes the reader cut on a line boundary
 /// and, once a worker has parsed them, the chunk's rows in columns.
 ///
-/// Batches are allocated once per run and reused: the input storage, the column arrays and the chunk-local
-/// interners keep their capacity, so the steady state allocates nothing per line.
+/// Batches are allocated once per run and reused: the input storage, the row columns (``RowColumn``) and the
+/// chunk-local interners keep their capacity, so the steady state allocates nothing per line.
 ///
 /// Ids in the row columns are chunk-local (indices into this batch's interners); the sequencer maps them to the
 /// partition's ids in chunk order, so the ids, and with them every dictionary and row, come out exactly as the
@@ -35,29 +35,29 @@ final class ChunkBatch: @unchecked Sendable {
     /// Lines in the chunk (complete and overlong), as `LineSplitter` counts them.
     var lineCount = 0
     /// UTC day and hour (since the epoch) of each row.
-    var days: [Int32] = []
-    var hours: [Int32] = []
-    var timestamps: [Int64] = []
+    var days = RowColumn<Int32>()
+    var hours = RowColumn<Int32>()
+    var timestamps = RowColumn<Int64>()
     /// Pseudonyms (hash mode with events only).
-    var visitors: [Int64] = []
+    var visitors = RowColumn<Int64>()
     /// Chunk-local ids into the interners below; -1 is null.
-    var networkIds: [Int32] = []
-    var vhostIds: [Int32] = []
-    var methodIds: [Int32] = []
-    var pathIds: [Int32] = []
-    var referrerIds: [Int32] = []
+    var networkIds = RowColumn<Int32>()
+    var vhostIds = RowColumn<Int32>()
+    var methodIds = RowColumn<Int32>()
+    var pathIds = RowColumn<Int32>()
+    var referrerIds = RowColumn<Int32>()
     /// Class ids of the worker's own `UserAgentTable`.
-    var userAgentClassIds: [Int32] = []
+    var userAgentClassIds = RowColumn<Int32>()
     /// The worker that parsed the chunk, and the classes its table added meanwhile (their ids follow the ids of
     /// the classes listed by the worker's earlier batches).
     var workerIndex = 0
     var newUserAgentClasses: [UserAgentClass] = []
     /// Whether the worker's table started again before this chunk: its ids restart at 0.
     var restartsUserAgentClasses = false
-    var statuses: [Int32] = []
-    var byteCounts: [Int64] = []
+    var statuses = RowColumn<Int32>()
+    var byteCounts = RowColumn<Int64>()
     /// `RequestCategory` raw values.
-    var kinds: [UInt8] = []
+    var kinds = RowColumn<UInt8>()
     /// Rejected lines, in order: the line number within the chunk (1-based) and the reason.
     var rejectLines: [Int] = []
     var rejectReasons: [RejectReason] = []
@@ -94,19 +94,19 @@ final class ChunkBatch: @unchecked Sendable {
     func removeRows() {
         lineCount = 0
         failure = nil
-        days.removeAll(keepingCapacity: true)
-        hours.removeAll(keepingCapacity: true)
-        timestamps.removeAll(keepingCapacity: true)
-        visitors.removeAll(keepingCapacity: true)
-        networkIds.removeAll(keepingCapacity: true)
-        vhostIds.removeAll(keepingCapacity: true)
-        methodIds.removeAll(keepingCapacity: true)
-        pathIds.removeAll(keepingCapacity: true)
-        referrerIds.removeAll(keepingCapacity: true)
-        userAgentClassIds.removeAll(keepingCapacity: true)
-        statuses.removeAll(keepingCapacity: true)
-        byteCounts.removeAll(keepingCapacity: true)
-        kinds.removeAll(keepingCapacity: true)
+        days.removeAll()
+        hours.removeAll()
+        timestamps.removeAll()
+        visitors.removeAll()
+        networkIds.removeAll()
+        vhostIds.removeAll()
+        methodIds.removeAll()
+        pathIds.removeAll()
+        referrerIds.removeAll()
+        userAgentClassIds.removeAll()
+        statuses.removeAll()
+        byteCounts.removeAll()
+        kinds.removeAll()
         rejectLines.removeAll(keepingCapacity: true)
         rejectReasons.removeAll(keepingCapacity: true)
         newUserAgentClasses.removeAll(keepingCapacity: true)

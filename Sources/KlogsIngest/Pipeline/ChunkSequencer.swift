@@ -154,25 +154,26 @@ struct ChunkSequencer {
     ) {
         // In locals: the closure below must not read `self` while it writes `segmentKeys`.
         let (paths, vhosts, classes) = (segmentPaths, segmentVhosts, segmentClasses)
-        let (hours, statuses, kinds) = (batch.hours, batch.statuses, batch.kinds)
+        let (hours, statuses, kinds) = (batch.hours.all, batch.statuses.all, batch.kinds.all)
         segmentKeys.removeAll(keepingCapacity: true)
         segmentKeys.append(contentsOf: repeatElement(PackedHitKey(first: 0, second: 0, third: 0), count: rows.count))
         segmentKeys.withUnsafeMutableBufferPointer { keys in
             for (index, row) in rows.enumerated() {
-                keys[index] = HitKey(
-                    hour: hours[row], vhost: vhosts[index], path: paths[index], status: statuses[row],
-                    userAgentClass: hitsClassIds[Int(classes[index])], kind: kinds[row]
-                ).packed
+                keys[index] =
+                    HitKey(
+                        hour: hours[row], vhost: vhosts[index], path: paths[index], status: statuses[row],
+                        userAgentClass: hitsClassIds[Int(classes[index])], kind: kinds[row]
+                    ).packed
             }
         }
         segmentKeys.withUnsafeBufferPointer { keys in
-            batch.byteCounts[rows].withUnsafeBufferPointer { partition.hits.merge(keys, bytes: $0) }
+            partition.hits.merge(keys, bytes: batch.byteCounts[rows])
         }
     }
 
     /// Appends the run's class id of each of a worker's class ids in `locals` to `segmentClasses`; a class the run
     /// has not used yet is interned in the run's table.
-    private mutating func mapClasses(_ locals: ArraySlice<Int32>, worker: Int, table: inout UserAgentTable) {
+    private mutating func mapClasses(_ locals: UnsafeBufferPointer<Int32>, worker: Int, table: inout UserAgentTable) {
         // Out of `self` while they are read and filled through pointers; swapped, so their capacity is kept.
         var (runIds, classes, output): ([Int32], [UserAgentClass], [Int32]) = ([], [], [])
         swap(&runIds, &workerClassIds[worker])
@@ -201,7 +202,7 @@ struct IdRemap {
     /// mapped under `stamp` is looked up, and any other has its bytes in the batch interner `source` interned into
     /// the partition interner `target` (once per id and stamp).
     mutating func map(
-        _ locals: ArraySlice<Int32>, stamp: UInt64, from source: ByteInterner, into target: inout ByteInterner,
+        _ locals: UnsafeBufferPointer<Int32>, stamp: UInt64, from source: ByteInterner, into target: inout ByteInterner,
         to output: inout [Int32]
     ) {
         if ids.count < source.count {
@@ -226,14 +227,12 @@ struct IdRemap {
     /// the sequencer, the one serial stage, paid for every row of every column).
     @inline(__always)
     static func appendMapped(
-        _ locals: ArraySlice<Int32>, to output: inout [Int32], _ transform: (Int32) -> Int32
+        _ locals: UnsafeBufferPointer<Int32>, to output: inout [Int32], _ transform: (Int32) -> Int32
     ) {
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: locals.count))
         output.withUnsafeMutableBufferPointer { output in
-            locals.withUnsafeBufferPointer { locals in
-                for (offset, local) in locals.enumerated() { output[start + offset] = transform(local) }
-            }
+            for (offset, local) in locals.enumerated() { output[start + offset] = transform(local) }
         }
     }
 
