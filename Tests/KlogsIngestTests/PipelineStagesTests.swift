@@ -52,3 +52,27 @@ import Testing
         }
     }
 }
+
+@Suite("A chunk batch's row columns")
+struct RowColumnTests {
+    @Test("Rows appended past the first capacity, read by index and by range, set, and forgotten with the room kept")
+    func appendsGrowsAndForgets() {
+        // Read into locals first: #expect cannot take a noncopyable value apart.
+        var column = RowColumn<Int64>()
+        let wasEmpty = column.isEmpty
+        for value in 0..<5_000 { column.append(Int64(value) * 3) }
+        let (count, all) = (column.count, Array(column.all))
+        let (range, last, none) = (Array(column[1_000..<1_003]), column[4_999..<5_000].first, column[10..<10].count)
+        #expect(wasEmpty && count == 5_000)
+        #expect(all == (0..<5_000).map { Int64($0) * 3 })
+        #expect(range == [3_000, 3_003, 3_006] && last == 14_997 && none == 0)
+        column[2] = -1
+        let (changed, next) = (column[2], column[3])
+        #expect(changed == -1 && next == 9)
+        column.removeAll()
+        let emptied = column.isEmpty && column.all.isEmpty
+        column.append(7)
+        let after = Array(column.all)
+        #expect(emptied && after == [7])
+    }
+}
