@@ -89,10 +89,19 @@ extension EventsRowGroup {
     /// `table[id]` for every class id of `ids`: a class's column value for every row, through pointers (the ids
     /// were checked when the rows were added: every one is a class of the table).
     static func lookUp<Value>(_ ids: [Int32], in table: [Value]) -> [Value] {
+        lookUp(ids, in: table) { $0 }
+    }
+
+    /// `field(table[id])` for every class id of `ids`: one column of a table of several, built in one pass (no
+    /// array of whole entries first).
+    @inline(__always)
+    static func lookUp<Value, Field>(_ ids: [Int32], in table: [Value], _ field: (Value) -> Field) -> [Field] {
         ids.withUnsafeBufferPointer { ids in
             table.withUnsafeBufferPointer { table in
                 Array(unsafeUninitializedCapacity: ids.count) { values, count in
-                    for (row, id) in ids.enumerated() { (values.baseAddress! + row).initialize(to: table[Int(id)]) }
+                    for (row, id) in ids.enumerated() {
+                        (values.baseAddress! + row).initialize(to: field(table[Int(id)]))
+                    }
                     count = ids.count
                 }
             }
@@ -125,8 +134,7 @@ struct HitsRowGroup: @unchecked Sendable {
 
     /// The ranges of columns that `DatasetWriter` has built and encoded as separate jobs, so that the threads
     /// share a partition's last and largest `hits` row group: a column each. The end of a run waits for the
-    /// slowest job, so they are small; the user-agent class columns each look the classes up again (a pass over
-    /// an array), which costs less than a thread idle while another encodes four columns.
+    /// slowest job, so they are small; each user-agent class column is one pass over the rows' class ids.
     static let encodingParts = (0..<columnCount).map { $0..<$0 + 1 }
 
     /// The row group's columns, in the order of the `hits` schema.
@@ -135,10 +143,11 @@ struct HitsRowGroup: @unchecked Sendable {
     /// The columns in `range` of the `hits` schema, only those built.
     ///
     /// The aggregates come as columns already; the hour, the kind and the user-agent class columns are one `map`
-    /// each, a tight loop into a preallocated array.
+    /// each, a tight loop into a preallocated array. (A class column once came from an array of whole classes, 16
+    /// bytes a row, made for each such column: 22 MB of fresh memory for the benchmark's day, whose first touch
+    /// costs more than the passes.)
     func columns(in range: Range<Int>) -> [ColumnValues] {
-        let classes =
-            range.overlaps(4..<8) ? EventsRowGroup.lookUp(aggregates.userAgentClasses, in: userAgents.hitsClasses) : []
+        let (ids, classes) = (aggregates.userAgentClasses, userAgents.hitsClasses)
         return range.map { index in
             switch index {
             case 0: .int64(aggregates.hours.map { Int64($0) * 3_600_000 }, validity: nil)
@@ -147,14 +156,17 @@ struct HitsRowGroup: @unchecked Sendable {
             case 3: .int32(aggregates.statuses, validity: nil)
             case 4:
                 .dictionaryStrings(
-                    dictionary: StringColumn(userAgents.browsers.values), indices: classes.map { $0.browser })
+                    dictionary: StringColumn(userAgents.browsers.values),
+                    indices: EventsRowGroup.lookUp(ids, in: classes) { $0.browser })
             case 5:
                 .dictionaryStrings(
-                    dictionary: StringColumn(userAgents.operatingSystems.values), indices: classes.map { $0.os })
+                    dictionary: StringColumn(userAgents.operatingSystems.values),
+                    indices: EventsRowGroup.lookUp(ids, in: classes) { $0.os })
             case 6:
                 .dictionaryStrings(
-                    dictionary: StringColumn(userAgents.devices.values), indices: classes.map { $0.device })
-            case 7: .boolean(classes.map { $0.isBot }, validity: nil)
+                    dictionary: StringColumn(userAgents.devices.values),
+                    indices: EventsRowGroup.lookUp(ids, in: classes) { $0.device })
+            case 7: .boolean(EventsRowGroup.lookUp(ids, in: classes) { $0.isBot }, validity: nil)
             case 8: .int64(aggregates.hits, validity: nil)
             case 9: .int64(aggregates.bytes, validity: nil)
             default:
