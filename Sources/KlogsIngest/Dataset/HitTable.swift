@@ -211,6 +211,16 @@ final class HitTable {
         return SortedHits(sortKeys: order, of: compact, totals: stored, on: runner)
     }
 
+    /// Frees the index and the aggregates, leaving an empty table with the least room (a table drained for the last
+    /// time gives its memory back for what comes next).
+    func releaseStorage() {
+        free(slots)
+        free(entries)
+        (slotCount, entryCapacity, count) = (16, 12, 0)
+        slots = Self.allocate(UInt64.self, count: slotCount, zeroed: true)
+        entries = Self.allocate(Entry.self, count: entryCapacity, zeroed: false)
+    }
+
     /// Forgets every aggregate, keeping the capacity.
     func removeAll() {
         slots.update(repeating: 0, count: slotCount)

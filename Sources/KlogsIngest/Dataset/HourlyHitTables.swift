@@ -67,11 +67,15 @@ final class HourlyHitTables {
     /// Every aggregate in row order, as columns (see `HitTable.drainSorted(on:)`); the tables are freed.
     ///
     /// The hours are independent, so with a runner they are drained a few at once, one on each of its threads (an
-    /// hour's table is too small for its own sort to be worth splitting), and appended in order. Only the hours
-    /// of one such wave have their columns held twice.
+    /// hour's table is too small for its own sort to be worth splitting), then appended in order. Each table frees
+    /// its memory once drained, and only then are the combined columns allocated, mostly in what the tables gave
+    /// back: in new memory, the first touch of each page (the system zeroing it) held up the ingest's thread for
+    /// 13 ms at the end of the benchmark's day (docs/DESIGN.md).
     func drainSorted(on runner: (any BackgroundJobRunner)? = nil) -> SortedHits {
-        var combined = SortedHits(reservingCapacity: count)
+        let total = count
+        var parts: [SortedHits] = []
         let filled = tables.filter { !$0.isEmpty }
+        parts.reserveCapacity(filled.count)
         let wave = max(1, runner?.parallelism ?? 1)
         let drained = UnsafeMutableBufferPointer<SortedHits>.allocate(capacity: wave)
         defer { drained.deallocate() }
@@ -79,12 +83,15 @@ final class HourlyHitTables {
             let group = filled[start..<min(start + wave, filled.count)]
             // Each hour writes only its own element of `drained`; forEachRange returns when all are written.
             forEachRange(group.indices.map { $0..<($0 + 1) }, on: runner) { range in
-                (drained.baseAddress! + (range.lowerBound - start)).initialize(
-                    to: group[range.lowerBound].drainSorted(on: runner))
+                let table = group[range.lowerBound]
+                (drained.baseAddress! + (range.lowerBound - start)).initialize(to: table.drainSorted(on: runner))
+                table.releaseStorage()
             }
-            for index in 0..<group.count { combined.append((drained.baseAddress! + index).move()) }
+            for index in 0..<group.count { parts.append((drained.baseAddress! + index).move()) }
         }
         removeAll()
+        var combined = SortedHits(reservingCapacity: total)
+        for part in parts { combined.append(part) }
         return combined
     }
 
