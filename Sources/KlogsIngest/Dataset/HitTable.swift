@@ -63,10 +63,11 @@ extension HitKey {
 /// The pending hourly aggregates of a partition: `HitKey` → `HitTotals`, built for the per-line path.
 ///
 /// The aggregates are stored densely, in order of first use, behind an open-addressing index (linear probing,
-/// power-of-two size, at most three quarters full) of one word a slot: the upper half of the key's hash and the aggregate's
-/// position + 1 (0: empty). A probe compares hashes in the small index and touches an aggregate only when they
-/// match, and the index (8 bytes a slot) stays in the cache where slots holding whole aggregates (40 bytes) would
-/// not: a day of a million generated lines makes 350,000 aggregates, an 8 MB index instead of a 40 MB table.
+/// power-of-two size, at most three quarters full) of one word a slot: the upper half of the key's hash and the
+/// aggregate's position + 1 (0: empty). A probe compares hashes in the small index and touches an aggregate only
+/// when they match, and the index (8 bytes a slot) stays in the cache where slots holding whole aggregates (40 bytes)
+/// would not: the busiest hour of the benchmark's day, 20,000 aggregates, has a 256 KB index instead of a 1.3 MB
+/// table.
 /// Growing re-inserts positions only, and draining reads the dense aggregates instead of scanning every slot.
 /// Both keep their capacity when drained. Storage is allocated by hand, which keeps the per-line path free of
 /// copy-on-write and exclusivity checks. Not thread-safe.

@@ -143,9 +143,7 @@ struct HitsRowGroup: @unchecked Sendable {
     /// The columns in `range` of the `hits` schema, only those built.
     ///
     /// The aggregates come as columns already; the hour, the kind and the user-agent class columns are one `map`
-    /// each, a tight loop into a preallocated array. (A class column once came from an array of whole classes, 16
-    /// bytes a row, made for each such column: 22 MB of fresh memory for the benchmark's day, whose first touch
-    /// costs more than the passes.)
+    /// each, a tight loop into a preallocated array.
     func columns(in range: Range<Int>) -> [ColumnValues] {
         let (ids, classes) = (aggregates.userAgentClasses, userAgents.hitsClasses)
         return range.map { index in
