@@ -152,6 +152,67 @@ import Testing
         #expect(hourly.count == 1 && hourly.drainSorted().bytes == [5])
     }
 
+    /// Hours are drained as the lines move on, and a line may still come for a drained hour: a log in time order
+    /// but for some late lines (one and three hours late), then a second log of the same hours (as `cat a b`
+    /// gives), counted one line at a time and in batches. The rows and sums are those of one table for the day.
+    @Test func hoursDrainedAsTheDayGoesKeepLateLines() {
+        var random = Random(state: 77)
+        func requests(hours: ClosedRange<Int32>) -> [(key: HitKey, bytes: Int64)] {
+            hours.flatMap { hour in
+                (0..<800).map { _ in
+                    let late = random.next() % 40 == 0 ? random.next(in: 1...3) : 0
+                    let key = HitKey(
+                        hour: max(hours.lowerBound, hour - late), vhost: -1, path: random.next(in: 0...300),
+                        status: 200, userAgentClass: random.next(in: 0...3), kind: 0)
+                    return (key, Int64(random.next() % 1_000))
+                }
+            }
+        }
+        let requests = requests(hours: 490_000...490_011) + requests(hours: 490_000...490_011)
+        let (single, batched, whole) = (HourlyHitTables(), HourlyHitTables(), HitTable(minimumCapacity: 8))
+        for (key, bytes) in requests {
+            single.add(key, bytes: bytes)
+            whole.add(key, bytes: bytes)
+        }
+        let (keys, bytes) = (requests.map(\.key.packed), requests.map(\.bytes))
+        for start in stride(from: 0, to: requests.count, by: 1_000) {
+            let batch = start..<min(start + 1_000, requests.count)
+            keys[batch].withUnsafeBufferPointer { keys in
+                bytes[batch].withUnsafeBufferPointer { batched.merge(keys, bytes: $0) }
+            }
+        }
+        // A late aggregate counts again when a drained row has its key: the count is an upper bound.
+        #expect(single.count >= whole.count && batched.count == single.count)
+        for (key, _) in requests.prefix(300) + requests.suffix(300) {
+            let (totals, expected) = (single.totals(of: key), whole.totals(of: key))
+            #expect(totals?.hits == expected?.hits && totals?.bytes == expected?.bytes)
+        }
+        let expected = whole.drainSorted()
+        for drained in [single.drainSorted(), batched.drainSorted(on: ThreadPerJobRunner(parallelism: 2))] {
+            #expect(drained.rows.map(\.key) == expected.rows.map(\.key))
+            #expect(drained.hits == expected.hits && drained.bytes == expected.bytes)
+        }
+        #expect(single.isEmpty && batched.isEmpty)
+    }
+
+    @Test func mergingSortedRowsAddsTheSumsOfSharedKeys() {
+        func rows(_ entries: [(path: Int32, hits: Int64)]) -> SortedHits {
+            SortedHits(
+                entries.map { path, hits in
+                    HitTable.Entry(
+                        key: HitKey(hour: 1, vhost: -1, path: path, status: 200, userAgentClass: 0, kind: 0).packed,
+                        totals: HitTotals(hits: hits, bytes: hits * 10))
+                })
+        }
+        let merged = rows([(1, 1), (3, 2), (4, 5)]).merged(with: rows([(0, 7), (3, 1), (9, 2)]))
+        #expect(merged.paths == [0, 1, 3, 4, 9] && merged.hits == [7, 1, 3, 5, 2])
+        #expect(merged.bytes == [70, 10, 30, 50, 20])
+        #expect(rows([]).merged(with: rows([(2, 1)])).paths == [2])
+        #expect(rows([(2, 1)]).merged(with: rows([])).hits == [1])
+        let absent = HitKey(hour: 1, vhost: -1, path: 2, status: 200, userAgentClass: 0, kind: 0).packed
+        #expect(merged.totals(of: merged[2].key.packed)?.hits == 3 && merged.totals(of: absent) == nil)
+    }
+
     @Test("Hours drained a wave at a time on a runner's threads give the rows of the serial drain", arguments: [2, 3])
     func hoursDrainedOnThreadsMatchOneThread(threads: Int) {
         let runner = ThreadPerJobRunner(parallelism: threads)

@@ -5,6 +5,13 @@
 /// (350,000 aggregates behind an 8 MB index) does not, and a line's look-up then waits for memory twice.
 /// The hour leads the row order, so the day's rows are each hour's sorted rows one hour after another.
 ///
+/// Hours are drained as the day goes: when the lines reach a new hour, every hour two or more before it (and after
+/// the last one drained) is sorted into ``drained``, the day's rows so far, and its table is used again for the new
+/// hour. A line may still come for a drained hour (a log is in time order only roughly, or several logs follow each
+/// other): its hour gets a table again, a *late* one, kept to the end of the day and merged into the drained rows
+/// then. So the day's tables take the memory of two or three hours instead of 24, new memory whose first touch
+/// (the system zeroing it) held up the ingest's thread, and the end of a run sorts the last hours only.
+///
 /// A partition holds one UTC day, and a line's hour and day come from the same timestamp, so there are at most 24
 /// tables (a table a key's hour, found by a linear search, would not suit keys of thousands of hours).
 /// Not thread-safe.
@@ -25,7 +32,12 @@ final class HourlyHitTables {
     /// The table last added to and its hour: the per-line path's shortcut, held by `tables`.
     private unowned(unsafe) var current: HitTable?
     private var currentHour: UInt64 = .max
-    /// The number of aggregates held, over every hour.
+    /// The rows of the hours drained so far, in row order, and the last of those hours (nil: none drained). A
+    /// table of an hour up to it is a late one.
+    private var drained = SortedHits([HitTable.Entry]())
+    private var lastDrainedHour: UInt64?
+    /// The number of aggregates held, over every hour: exact, but for a late table's aggregates, which count even
+    /// when a drained row has their key (an upper bound then, as the partition's limits need).
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
@@ -60,38 +72,46 @@ final class HourlyHitTables {
 
     /// The sums of `key`, if any request was counted under it.
     func totals(of key: HitKey) -> HitTotals? {
-        guard let index = index(ofHour: Self.hour(of: key.packed)) else { return nil }
-        return tables[index].totals(of: key)
+        let pending = index(ofHour: Self.hour(of: key.packed)).flatMap { tables[$0].totals(of: key) }
+        guard let drainedTotals = drained.totals(of: key.packed) else { return pending }
+        return HitTotals(
+            hits: drainedTotals.hits + (pending?.hits ?? 0), bytes: drainedTotals.bytes + (pending?.bytes ?? 0))
     }
 
     /// Every aggregate in row order, as columns (see `HitTable.drainSorted(on:)`); the tables are freed.
     ///
-    /// The hours are independent, so with a runner they are drained a few at once, one on each of its threads (an
-    /// hour's table is too small for its own sort to be worth splitting), then appended in order. Each table frees
-    /// its memory once drained, and only then are the combined columns allocated, mostly in what the tables gave
-    /// back: in new memory, the first touch of each page (the system zeroing it) held up the ingest's thread for
-    /// 13 ms at the end of the benchmark's day (docs/DESIGN.md).
+    /// The hours not drained yet are independent, so with a runner they are drained a few at once, one on each of
+    /// its threads (an hour's table is too small for its own sort to be worth splitting), then appended in order
+    /// to the rows drained before (late hours merged into them). Each table frees its memory once drained.
     func drainSorted(on runner: (any BackgroundJobRunner)? = nil) -> SortedHits {
-        let total = count
         var parts: [SortedHits] = []
         let filled = tables.filter { !$0.isEmpty }
+        let lateCount = zip(hours, tables).filter { hour, table in !table.isEmpty && isLate(hour) }.count
         parts.reserveCapacity(filled.count)
         let wave = max(1, runner?.parallelism ?? 1)
-        let drained = UnsafeMutableBufferPointer<SortedHits>.allocate(capacity: wave)
-        defer { drained.deallocate() }
+        let sorted = UnsafeMutableBufferPointer<SortedHits>.allocate(capacity: wave)
+        defer { sorted.deallocate() }
         for start in stride(from: 0, to: filled.count, by: wave) {
             let group = filled[start..<min(start + wave, filled.count)]
-            // Each hour writes only its own element of `drained`; forEachRange returns when all are written.
+            // Each hour writes only its own element of `sorted`; forEachRange returns when all are written.
             forEachRange(group.indices.map { $0..<($0 + 1) }, on: runner) { range in
                 let table = group[range.lowerBound]
-                (drained.baseAddress! + (range.lowerBound - start)).initialize(to: table.drainSorted(on: runner))
+                (sorted.baseAddress! + (range.lowerBound - start)).initialize(to: table.drainSorted(on: runner))
                 table.releaseStorage()
             }
-            for index in 0..<group.count { parts.append((drained.baseAddress! + index).move()) }
+            for index in 0..<group.count { parts.append((sorted.baseAddress! + index).move()) }
         }
+        var combined = drained
+        drained = SortedHits([HitTable.Entry]())
         removeAll()
-        var combined = SortedHits(reservingCapacity: total)
-        for part in parts { combined.append(part) }
+        // The late hours come first (they are the earliest) and go into the drained rows by a merge.
+        if lateCount > 0 {
+            var late = SortedHits(reservingCapacity: parts[..<lateCount].reduce(0) { $0 + $1.count })
+            for part in parts[..<lateCount] { late.append(part) }
+            combined = combined.merged(with: late)
+        }
+        combined.reserveCapacity(combined.count + parts[lateCount...].reduce(0) { $0 + $1.count })
+        for part in parts[lateCount...] { combined.append(part) }
         return combined
     }
 
@@ -103,7 +123,14 @@ final class HourlyHitTables {
         currentHour = .max
         tables.removeAll()
         hours.removeAll()
+        drained = SortedHits([HitTable.Entry]())
+        lastDrainedHour = nil
         count = 0
+    }
+
+    /// Whether `hour` was drained already: its table, if any, is a late one.
+    private func isLate(_ hour: UInt64) -> Bool {
+        lastDrainedHour.map { hour <= $0 } ?? false
     }
 
     /// The hour field of a packed key, as bits that order like the hour.
@@ -124,8 +151,9 @@ final class HourlyHitTables {
         if let index = index(ofHour: hour) {
             table = tables[index]
         } else {
-            table = HitTable(
-                minimumCapacity: max(Self.hourCapacity, min(largestHour, Self.largestStartCapacity)))
+            table =
+                drainHours(before: hour)
+                ?? HitTable(minimumCapacity: max(Self.hourCapacity, min(largestHour, Self.largestStartCapacity)))
             let position = hours.firstIndex { $0 > hour } ?? hours.count
             hours.insert(hour, at: position)
             tables.insert(table, at: position)
@@ -138,12 +166,40 @@ final class HourlyHitTables {
     private func index(ofHour hour: UInt64) -> Int? {
         hours.firstIndex(of: hour)
     }
+
+    /// Drains into ``drained`` the tables of the hours after the last drained and two or more before `newHour`, in
+    /// order, and returns the last of them emptied (with its room) for the new hour's use; nil when none was due.
+    /// The hour just before `newHour` keeps its table: lines of a request that started in it often come after the
+    /// hour turned.
+    private func drainHours(before newHour: UInt64) -> HitTable? {
+        var recycled: HitTable?
+        var index = 0
+        while index < hours.count && hours[index] &+ 1 < newHour {
+            guard !isLate(hours[index]) else {
+                index += 1
+                continue
+            }
+            let table = tables[index]
+            if drained.isEmpty { drained.reserveCapacity(table.count * 24) }  // a day's hours
+            drained.append(table.drainSorted())
+            lastDrainedHour = hours[index]
+            hours.remove(at: index)
+            tables.remove(at: index)
+            recycled = table
+        }
+        return recycled
+    }
 }
 
 extension SortedHits {
     /// No rows yet, with room for `capacity`.
     init(reservingCapacity capacity: Int) {
         self.init([HitTable.Entry]())
+        reserveCapacity(capacity)
+    }
+
+    /// Makes room for `capacity` rows in all.
+    mutating func reserveCapacity(_ capacity: Int) {
         hours.reserveCapacity(capacity)
         vhosts.reserveCapacity(capacity)
         paths.reserveCapacity(capacity)
@@ -152,6 +208,56 @@ extension SortedHits {
         kinds.reserveCapacity(capacity)
         hits.reserveCapacity(capacity)
         bytes.reserveCapacity(capacity)
+    }
+
+    /// The packed key of `row`, which orders as the rows.
+    func packedKey(ofRow row: Int) -> PackedHitKey { self[row].key.packed }
+
+    /// The sums of the row whose key is `key`, if any (a binary search: the rows are sorted and their keys unique).
+    func totals(of key: PackedHitKey) -> HitTotals? {
+        var (low, high) = (0, count)
+        while low < high {
+            let middle = (low + high) / 2
+            if packedKey(ofRow: middle) < key { low = middle + 1 } else { high = middle }
+        }
+        guard low < count && packedKey(ofRow: low) == key else { return nil }
+        return HitTotals(hits: hits[low], bytes: bytes[low])
+    }
+
+    /// These rows and `other`'s (both sorted, each with unique keys) in row order, one row a key: the sums of a key
+    /// both hold are added.
+    func merged(with other: SortedHits) -> SortedHits {
+        var merged = SortedHits(reservingCapacity: count + other.count)
+        var (left, right) = (0, 0)
+        while left < count || right < other.count {
+            let leftKey = left < count ? packedKey(ofRow: left) : nil
+            let rightKey = right < other.count ? other.packedKey(ofRow: right) : nil
+            if let leftKey, rightKey == nil || leftKey < rightKey! {
+                merged.append(row: left, of: self)
+                left += 1
+            } else if let rightKey, leftKey == nil || rightKey < leftKey! {
+                merged.append(row: right, of: other)
+                right += 1
+            } else {
+                merged.append(row: left, of: self)
+                merged.hits[merged.count - 1] += other.hits[right]
+                merged.bytes[merged.count - 1] += other.bytes[right]
+                (left, right) = (left + 1, right + 1)
+            }
+        }
+        return merged
+    }
+
+    /// Appends row `row` of `source`.
+    private mutating func append(row: Int, of source: SortedHits) {
+        hours.append(source.hours[row])
+        vhosts.append(source.vhosts[row])
+        paths.append(source.paths[row])
+        statuses.append(source.statuses[row])
+        userAgentClasses.append(source.userAgentClasses[row])
+        kinds.append(source.kinds[row])
+        hits.append(source.hits[row])
+        bytes.append(source.bytes[row])
     }
 
     /// Appends the rows of `part` (sorted, and after every row held) to these.
