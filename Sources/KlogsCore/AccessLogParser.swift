@@ -143,8 +143,10 @@ public struct AccessLogParser: Sendable {
     private mutating func parseFromClient(
         _ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int, _ record: inout AccessRecord
     ) -> RejectReason? {
-        // %h, possibly a list "a, b, c".
-        guard let clientEnd = Self.spaceIndex(line, start, end) else { return .missingField }
+        // %h, possibly a list "a, b, c". Searched with vector compares: a byte loop over it was a sixth of this
+        // parser's instructions.
+        guard let clientEnd = ByteSearch.firstOf(UInt8(ascii: " "), UInt8(ascii: " "), in: line, from: start, to: end)
+        else { return .missingField }
         guard clientEnd > start, line[start] != UInt8(ascii: "\""), line[start] != UInt8(ascii: "[") else {
             return .badClient
         }
@@ -219,7 +221,7 @@ public struct AccessLogParser: Sendable {
 
     // MARK: Pieces
 
-    /// The index of the next space in `line[start..<end]`, or `nil`.
+    /// The index of the next space in `line[start..<end]`, or `nil`: a byte loop, for the short fields.
     @inline(__always)
     static func spaceIndex(_ line: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Int? {
         var index = start
@@ -239,7 +241,7 @@ public struct AccessLogParser: Sendable {
         var value: Int64 = 0
         for index in start..<end {
             guard let digit = Timestamp.digit(line[index]) else { return nil }
-            value = value * 10 + Int64(digit)
+            value = value &* 10 &+ Int64(digit)  // 18 digits at most: no overflow
         }
         return value
     }

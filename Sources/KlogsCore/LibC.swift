@@ -54,6 +54,13 @@ extension ByteSearch {
             let found = matchLanes(base + (end &- 16), vectorA, vectorB)
             return found.low | found.high != 0 ? end &- 16 &+ firstLane(found) : nil
         }
+        return firstOf(a, b, inShort: base, from: start, to: end)
+    }
+
+    /// `firstOf` of fewer than 16 bytes: eight at a time (SWAR), then one at a time. Out of line, so that the
+    /// vector search stays small enough to be inlined where it is used.
+    @usableFromInline @inline(never)
+    static func firstOf(_ a: UInt8, _ b: UInt8, inShort base: UnsafeRawPointer, from start: Int, to end: Int) -> Int? {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
         let (patternA, patternB) = (ones &* UInt64(a), ones &* UInt64(b))
