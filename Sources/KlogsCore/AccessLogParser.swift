@@ -381,7 +381,11 @@ public struct AccessLogParser: Sendable {
             return
         }
         var methodEnd = 0
-        while methodEnd < count && isTokenCharacter(request[methodEnd]) { methodEnd += 1 }
+        if count > 4 && request.loadUnaligned(as: UInt32.self) == Self.getAndSpace {
+            methodEnd = 3  // most requests: the loop below would stop at the same byte
+        } else {
+            while methodEnd < count && isTokenCharacter(request[methodEnd]) { methodEnd += 1 }
+        }
         guard methodEnd > 0, methodEnd + 1 < count, request[methodEnd] == UInt8(ascii: " "),
             request[methodEnd + 1] != UInt8(ascii: " ")
         else {
@@ -393,7 +397,11 @@ public struct AccessLogParser: Sendable {
         var targetEnd = count
         // The protocol is the last word when it starts with "HTTP/".
         var lastSpace = count - 1
-        while lastSpace > targetStart && request[lastSpace] != UInt8(ascii: " ") { lastSpace -= 1 }
+        if count - 9 > targetStart && Self.endsWithVersion(request) {
+            lastSpace = count - 9  // " HTTP/1.1" and the like: the loop below would stop at the same space
+        } else {
+            while lastSpace > targetStart && request[lastSpace] != UInt8(ascii: " ") { lastSpace -= 1 }
+        }
         if lastSpace > targetStart, count - lastSpace > 5, request[lastSpace + 1] == UInt8(ascii: "H"),
             request[lastSpace + 2] == UInt8(ascii: "T"), request[lastSpace + 3] == UInt8(ascii: "T"),
             request[lastSpace + 4] == UInt8(ascii: "P"), request[lastSpace + 5] == UInt8(ascii: "/")
@@ -413,6 +421,21 @@ public struct AccessLogParser: Sendable {
                 ?? targetEnd
             record.queryField = field.slice(pathEnd + 1, queryEnd - pathEnd - 1)
         }
+    }
+
+    /// `GET ` as the little-endian `UInt32` of its bytes.
+    static let getAndSpace = UInt32(littleEndian: 0x2054_4547)
+
+    /// Whether `request` (of 9 bytes or more) ends with a space and `HTTP/` and three bytes that are not spaces, as
+    /// ` HTTP/1.1` does.
+    @inline(__always)
+    static func endsWithVersion(_ request: UnsafeRawBufferPointer) -> Bool {
+        let count = request.count
+        // "HTTP/" is the low five bytes of the little-endian word of the last eight.
+        let word = UInt64(littleEndian: request.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
+        return word & 0xFF_FFFF_FFFF == 0x2F_5054_5448 && request[count - 9] == UInt8(ascii: " ")
+            && request[count - 3] != UInt8(ascii: " ") && request[count - 2] != UInt8(ascii: " ")
+            && request[count - 1] != UInt8(ascii: " ")
     }
 
     /// Sets method and path to `-`: the request's own `-` when it is one, else a `-` written to the scratch buffer.

@@ -1,5 +1,6 @@
-import KlogsCore
 import Testing
+
+@testable import KlogsCore
 
 @Suite("Combined and common parsers")
 struct AccessLogParserTests {
@@ -214,5 +215,71 @@ struct AccessLogParserTests {
         for size in chunkSizes {
             #expect(parseStream(input, format: .combined, chunkSize: size, maximumLineLength: 200) == reference)
         }
+    }
+}
+
+/// The request line's split, against a plain reading of its rules: a method of token characters and one space, a
+/// target, and a last word that is the protocol when it starts with `HTTP/` (the parser takes shortcuts for `GET `
+/// and ` HTTP/x.y`).
+@Suite("Request lines")
+struct RequestSplitTests {
+    /// Method, target and protocol by the rules, scanning byte by byte; nil when malformed.
+    static func expectedSplit(_ request: [UInt8]) -> (method: String, target: String, version: String?)? {
+        let count = request.count
+        var methodEnd = 0
+        while methodEnd < count && AccessLogParser.isTokenCharacter(request[methodEnd]) { methodEnd += 1 }
+        guard methodEnd > 0, methodEnd + 1 < count, request[methodEnd] == 0x20, request[methodEnd + 1] != 0x20 else {
+            return nil
+        }
+        let targetStart = methodEnd + 1
+        var lastSpace = count - 1
+        while lastSpace > targetStart && request[lastSpace] != 0x20 { lastSpace -= 1 }
+        var targetEnd = count
+        var version: String?
+        if lastSpace > targetStart, count - lastSpace > 5,
+            Array(request[(lastSpace + 1)...(lastSpace + 5)]) == Array("HTTP/".utf8)
+        {
+            targetEnd = lastSpace
+            version = String(decoding: request[(lastSpace + 1)...], as: UTF8.self)
+        }
+        return (
+            String(decoding: request[..<methodEnd], as: UTF8.self),
+            String(decoding: request[targetStart..<targetEnd], as: UTF8.self), version
+        )
+    }
+
+    @Test("Generated request lines split as the rules say, with and without the parser's shortcuts")
+    func generatedRequestsSplitByTheRules() throws {
+        let methods = ["GET", "POST", "GE", "GETX", "G", "get", "GET\t", ""]
+        let targets = ["/", "/a", "/a b", "/p?q=1", "/HTTP/1.1", "", " /x", "/x ", "/very/long/path/of/a/page"]
+        let versions = [
+            "HTTP/1.1", "HTTP/2", "HTTP/2.0", "HTTP/1.", "HTTP/", "HTTP/1 1", "HTTP/11 ", "HTTP/ 11", "http/1.1",
+            "HTTP/1.1 ", "",
+        ]
+        let separators = [" ", "  ", ""]
+        var checked = 0
+        for method in methods {
+            for target in targets {
+                for version in versions {
+                    for separator in separators {
+                        let request = method + " " + target + separator + version
+                        guard !request.contains("\"") else { continue }
+                        let prefix = #"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] ""#
+                        let line = try #require(parse(prefix + request + #"" 200 1"#).parsed, "\(request)")
+                        if let expected = Self.expectedSplit(Array(request.utf8)) {
+                            #expect(line.requestKind == .valid, "\(request)")
+                            #expect(line.method == expected.method, "\(request)")
+                            let target = line.path + (line.query.map { "?" + $0 } ?? "")
+                            #expect(expected.target.hasPrefix(target), "\(request)")
+                            #expect(line.httpProtocol == (expected.version ?? ""), "\(request)")
+                        } else if !request.isEmpty && request != "-" {
+                            #expect(line.requestKind == .malformed, "\(request)")
+                        }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked > 1_500)
     }
 }
