@@ -180,7 +180,6 @@ final class HourlyHitTables {
                 continue
             }
             let table = tables[index]
-            if drained.isEmpty { drained.reserveCapacity(table.count * 24) }  // a day's hours
             drained.append(table.drainSorted())
             lastDrainedHour = hours[index]
             hours.remove(at: index)
