@@ -136,7 +136,11 @@ struct DictionaryBuilder<T: FixedWidthInteger & SignedInteger> {
 
     /// Builds through an open-addressing table (linear probing, at most half full) with a multiplicative hash.
     mutating func addHashed(_ values: UnsafeBufferPointer<T>) -> Bool {
-        var capacityBits = 10
+        // Room at half load for as many entries as can still win (the dictionary page alone is under the bound), so
+        // that a column of many distinct values (pseudonyms: some 50,000 a row group) is not re-inserted at each of
+        // a dozen doublings, each a pass of cache misses.
+        let mostEntries = min(values.count, bound / MemoryLayout<T>.size)
+        var capacityBits = max(10, Int.bitWidth - (2 * mostEntries).leadingZeroBitCount)
         var slots = [Int32](repeating: -1, count: 1 << capacityBits)
         var dictionary = self.dictionary
         var ids = self.ids
