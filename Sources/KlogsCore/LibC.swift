@@ -46,8 +46,8 @@ extension ByteSearch {
             var index = start
             // 32 bytes a step while they last (a user agent is some 120), then 16.
             while index &+ 32 <= end {
-                let (first, second) = (matchLanes(base + index, vectorA, vectorB),
-                    matchLanes(base + (index &+ 16), vectorA, vectorB))
+                let first = matchLanes(base + index, vectorA, vectorB)
+                let second = matchLanes(base + (index &+ 16), vectorA, vectorB)
                 if first.low | first.high | second.low | second.high != 0 {
                     return first.low | first.high != 0 ? index &+ firstLane(first) : index &+ 16 &+ firstLane(second)
                 }
