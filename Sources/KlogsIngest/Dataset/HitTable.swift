@@ -307,51 +307,14 @@ struct SortedHits {
     /// their order.
     ///
     /// Each column is one pass over the sort keys: with a runner and at least ``columnJobMinimum`` aggregates, cut
-    /// into ranges on the runner's threads (see ``init(columnsOf:packing:totals:on:)``); otherwise in plain loops on
-    /// this thread, which for an hour's table is faster than any split. (Filling every column of a row at once,
-    /// through a lazy map of the aggregates, took 133 instructions a row, against 55 for the passes: callgrind.)
+    /// into ranges on the runner's threads; otherwise a plain loop on this thread, which for an hour's table is
+    /// faster than any split. (Filling every column of a row at once, through a lazy map of the aggregates, took 133
+    /// instructions a row, against 55 for the passes: callgrind.)
     init(
         sortKeys: [UInt64], of packing: CompactHitKeys, totals entries: UnsafeBufferPointer<HitTable.Entry>,
         on runner: (any BackgroundJobRunner)?
     ) {
-        if let runner, sortKeys.count >= Self.columnJobMinimum {
-            self.init(columnsOf: sortKeys, packing: packing, totals: entries, on: runner)
-        } else {
-            self.init(columnsOf: sortKeys, packing: packing, totals: entries)
-        }
-    }
-
-    /// The columns of sorted `sortKeys` on this thread, each in a plain loop of its own over the sort keys (which
-    /// stay in the cache): the key columns decoded from them, the sums read from `entries` at their indices.
-    private init(
-        columnsOf sortKeys: [UInt64], packing: CompactHitKeys, totals entries: UnsafeBufferPointer<HitTable.Entry>
-    ) {
-        func column<Value>(_ value: (UInt64) -> Value) -> [Value] {
-            sortKeys.withUnsafeBufferPointer { keys in
-                [Value](unsafeUninitializedCapacity: keys.count) { column, initialized in
-                    for row in keys.indices { (column.baseAddress! + row).initialize(to: value(keys[row])) }
-                    initialized = keys.count
-                }
-            }
-        }
-        func field(_ field: Int) -> [Int32] {
-            let decoder = packing.decoder(of: field)
-            return column { PackedHitKey.field(decoder.value(in: $0)) }
-        }
-        (hours, paths, statuses, userAgentClasses, vhosts) = (field(0), field(1), field(2), field(3), field(4))
-        let kind = packing.decoder(of: 5)
-        kinds = column { UInt8(truncatingIfNeeded: kind.value(in: $0)) }
-        hits = column { entries[packing.index(of: $0)].totals.hits }
-        bytes = column { entries[packing.index(of: $0)].totals.bytes }
-    }
-
-    /// The columns of sorted `sortKeys`, each in a pass of its own on `runner`'s threads: the key columns decoded
-    /// from the sort keys, the sums read from `entries` at their indices (only they need the aggregates, out of
-    /// order).
-    private init(
-        columnsOf sortKeys: [UInt64], packing: CompactHitKeys, totals entries: UnsafeBufferPointer<HitTable.Entry>,
-        on runner: any BackgroundJobRunner
-    ) {
+        let runner = sortKeys.count >= Self.columnJobMinimum ? runner : nil
         let count = sortKeys.count
         func field(_ field: Int) -> [Int32] {
             let decoder = packing.decoder(of: field)
@@ -360,6 +323,7 @@ struct SortedHits {
         (hours, paths, statuses, userAgentClasses, vhosts) = (field(0), field(1), field(2), field(3), field(4))
         let kind = packing.decoder(of: 5)
         kinds = [UInt8](count: count, on: runner) { UInt8(truncatingIfNeeded: kind.value(in: sortKeys[$0])) }
+        // Only the sums need the aggregates, out of order: read once.
         let totals = [HitTotals](count: count, on: runner) { entries[packing.index(of: sortKeys[$0])].totals }
         hits = [Int64](count: count, on: runner) { totals[$0].hits }
         bytes = [Int64](count: count, on: runner) { totals[$0].bytes }
@@ -475,12 +439,7 @@ struct CompactHitKeys {
                 | (fields.2 &- minimum2) &<< shift2 | (fields.3 &- minimum3) &<< shift3
                 | (fields.4 &- minimum4) &<< shift4 | (fields.5 &- minimum5) &<< shift5
         }
-        guard runner == nil else { return [UInt64](count: entries.count, on: runner) { sortKey($0) } }
-        // On this thread alone (an hour's table as the day goes), a plain loop: no call per key.
-        return [UInt64](unsafeUninitializedCapacity: entries.count) { keys, initialized in
-            for index in entries.indices { keys[index] = sortKey(index) }
-            initialized = entries.count
-        }
+        return [UInt64](count: entries.count, on: runner) { sortKey($0) }
     }
 
     /// Reads one field (0: hour … 5: kind) back out of sort keys.

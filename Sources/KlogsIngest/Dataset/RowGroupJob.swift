@@ -134,8 +134,14 @@ extension Array {
     ) {
         self.init(unsafeUninitializedCapacity: count) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }
-            forEachRange(evenRanges(count, on: runner, minimumSize: minimumPartSize), on: runner) { range in
-                for index in range { (base + index).initialize(to: element(index)) }
+            let ranges = evenRanges(count, on: runner, minimumSize: minimumPartSize)
+            if ranges.count == 1 {
+                // One range (no runner, or too few elements to split): a plain loop, no call through a job per range.
+                for index in 0..<count { (base + index).initialize(to: element(index)) }
+            } else {
+                forEachRange(ranges, on: runner) { range in
+                    for index in range { (base + index).initialize(to: element(index)) }
+                }
             }
             initialized = count
         }
