@@ -146,28 +146,33 @@ public struct SipHasher: Sendable {
         return v0 ^ v1 ^ v2 ^ v3
     }
 
-    /// The hash of everything appended followed by four 64-bit words, without the byte bookkeeping of `append`.
+    /// The hash of everything appended followed by three 64-bit words, without the byte bookkeeping of `append`.
     ///
-    /// Equal to appending the four words then calling `finalize()`. Meant for fixed-size messages hashed many
+    /// Equal to appending the three words then calling `finalize()`. Meant for fixed-size messages hashed many
     /// times under one key: hash their constant start once, copy that hasher, then finish each message here. When
-    /// the start is whole words (nothing pending), the four words are compressed directly.
+    /// the start is whole words (nothing pending), the words are compressed directly.
     @inline(__always)
-    public consuming func finalize(appending word0: UInt64, _ word1: UInt64, _ word2: UInt64, _ word3: UInt64)
-        -> UInt64
-    {
+    public consuming func finalize(appending word0: UInt64, _ word1: UInt64, _ word2: UInt64) -> UInt64 {
         if tailCount == 0 {
-            length += 32
+            length += 24
             compress(word0)
             compress(word1)
             compress(word2)
-            compress(word3)
         } else {
             append(word0)
             append(word1)
             append(word2)
-            append(word3)
         }
         return finalize()
+    }
+
+    /// The hash of everything appended followed by four 64-bit words: `finalize(appending:_:_:)` after one more.
+    @inline(__always)
+    public consuming func finalize(appending word0: UInt64, _ word1: UInt64, _ word2: UInt64, _ word3: UInt64)
+        -> UInt64
+    {
+        append(word0)
+        return finalize(appending: word1, word2, word3)
     }
 
     /// The SipHash-2-4 of one byte buffer.

@@ -34,6 +34,9 @@ public struct VisitorPseudonym: Sendable {
     /// The hasher after the kind word of an address (4), which depends on the key alone: an address's message
     /// starts from a copy of it.
     private let addressStart: SipHasher
+    /// The hasher after the kind word and a zero first half: the start of every IPv4 client's message (its
+    /// canonical form `::ffff:a.b.c.d` begins with eight zero bytes), so that one is hashed once per key too.
+    private let zeroHighStart: SipHasher
 
     /// Creates a pseudonymiser for one day's key.
     public init(key: SipHashKey) {
@@ -41,6 +44,9 @@ public struct VisitorPseudonym: Sendable {
         var addressStart = SipHasher(key: key)
         addressStart.append(Self.addressKind)
         self.addressStart = addressStart
+        var zeroHighStart = addressStart
+        zeroHighStart.append(UInt64(0))
+        self.zeroHighStart = zeroHighStart
     }
 
     /// The kind word of an address client (a token's is 0).
@@ -87,11 +93,15 @@ public struct VisitorPseudonym: Sendable {
     }
 
     /// The pseudonym of an address without a virtual host, the common case: the message is five words whose
-    /// first is hashed once per key (`addressStart`), so each call compresses four words and finalises.
+    /// first is hashed once per key (`addressStart`), and whose second too when it is zero (`zeroHighStart`, every
+    /// IPv4 client), so each call compresses three or four words and finalises.
     @inline(__always)
     public func pseudonym(address: IPAddress, userAgentFingerprint: UInt64) -> Int64 {
-        let hash = addressStart.finalize(
-            appending: address.high.byteSwapped, address.low.byteSwapped, userAgentFingerprint, 0)
+        let hash =
+            address.high == 0
+            ? zeroHighStart.finalize(appending: address.low.byteSwapped, userAgentFingerprint, 0)
+            : addressStart.finalize(
+                appending: address.high.byteSwapped, address.low.byteSwapped, userAgentFingerprint, 0)
         return Int64(bitPattern: hash)
     }
 }
@@ -128,8 +138,11 @@ public struct CachedVisitorPseudonym {
         }
     }
 
-    /// The pseudonymiser of the current key, or nil before the first key.
-    public private(set) var current: VisitorPseudonym?
+    /// The pseudonymiser of the current key; a placeholder (with an all-zero key) while `hasKey` is false.
+    /// Not optional, so that a miss hashes with it in place instead of copying it out of an optional.
+    private var current = VisitorPseudonym(key: SipHashKey(k0: 0, k1: 0))
+    /// Whether there is a key (`use` was called since the start or the last `forgetKey`).
+    private var hasKey = false
     private var entries: [Entry]
     private static let slotBits: UInt64 = 8
 
@@ -158,14 +171,16 @@ public struct CachedVisitorPseudonym {
 
     /// Uses `key` from now on (a no-op when it is the current key).
     public mutating func use(_ key: SipHashKey) {
-        guard current?.key != key else { return }
+        guard !hasKey || current.key != key else { return }
         current = VisitorPseudonym(key: key)
+        hasKey = true
         entries = Self.emptyEntries
     }
 
     /// Forgets the key (until the next `use`) and the pseudonyms made with it.
     public mutating func forgetKey() {
-        current = nil
+        hasKey = false
+        current = VisitorPseudonym(key: SipHashKey(k0: 0, k1: 0))
         entries = Self.emptyEntries
     }
 
@@ -178,7 +193,7 @@ public struct CachedVisitorPseudonym {
     public mutating func pseudonym(
         client: ClientIdentity, userAgentFingerprint: UInt64, virtualHost: UnsafeRawBufferPointer? = nil
     ) -> Int64? {
-        guard virtualHost == nil, case .address(let address) = client, current != nil else {
+        guard virtualHost == nil, case .address(let address) = client, hasKey else {
             return uncachedPseudonym(
                 client: client, userAgentFingerprint: userAgentFingerprint, virtualHost: virtualHost)
         }
@@ -195,13 +210,15 @@ public struct CachedVisitorPseudonym {
     private func uncachedPseudonym(
         client: ClientIdentity, userAgentFingerprint: UInt64, virtualHost: UnsafeRawBufferPointer?
     ) -> Int64? {
-        current?.pseudonym(client: client, userAgentFingerprint: userAgentFingerprint, virtualHost: virtualHost)
+        guard hasKey else { return nil }
+        return current.pseudonym(
+            client: client, userAgentFingerprint: userAgentFingerprint, virtualHost: virtualHost)
     }
 
     /// Computes a pseudonym that is not in the table and stores it in `slot` (copying a shared empty table first).
     @inline(never)
     private mutating func remember(_ address: IPAddress, _ fingerprint: UInt64, in slot: Int) -> Int64? {
-        guard let current else { return nil }
+        guard hasKey else { return nil }
         let value = current.pseudonym(address: address, userAgentFingerprint: fingerprint)
         entries[slot] = Entry(high: address.high, low: address.low, fingerprint: fingerprint, value: value)
         return value

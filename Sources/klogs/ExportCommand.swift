@@ -6,6 +6,7 @@ import KlogsQuery
 extension Klogs {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write everything klogs holds for a date range, as CSV, JSON lines or Parquet.",
             discussion: """
                 Every row of the chosen dataset in the range is written unchanged, bots included, with every \

@@ -4,6 +4,7 @@ import KlogsCore
 extension Klogs {
     struct Formats: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "formats",
             abstract: "List the access-log format presets and their definitions.",
             discussion: """
                 Give a preset to `klogs ingest --format NAME`, or your own nginx log_format or Apache LogFormat \\

@@ -5,6 +5,7 @@ import KlogsGenerator
 extension Klogs {
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Write a realistic, synthetic access log (for demos, tests and benchmarks).",
             discussion: """
                 The log is deterministic: the same seed and options give the same bytes on every machine. It holds \

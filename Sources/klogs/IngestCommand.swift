@@ -9,6 +9,7 @@ import Logging
 extension Klogs {
     struct Ingest: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ingest",
             abstract: "Read access logs and add them, anonymised, to the dataset.",
             discussion: """
                 Reads the given files, or standard input when there are none or the file is "-", so that \

@@ -6,6 +6,7 @@ import KlogsQuery
 extension Klogs {
     struct Query: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "query",
             abstract: "Answer a question about the visits: counts grouped by day, path, status and more.",
             discussion: """
                 Reads the hourly hits dataset, or the events dataset when visitors or referrer hosts are asked for \

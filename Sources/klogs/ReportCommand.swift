@@ -5,6 +5,7 @@ import KlogsQuery
 extension Klogs {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Write a visit report for a date range: an HTML page with charts, or plain-text Markdown.",
             discussion: """
                 The report shows requests and visitors over time (by day, or by hour for two days or less), top \

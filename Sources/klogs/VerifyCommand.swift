@@ -4,6 +4,7 @@ import KlogsIngest
 extension Klogs {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check every Parquet file of the dataset and that the ingest ledger agrees with them.",
             discussion: """
                 Reads every part file completely (magic, footer, every column of every row group, page CRC-32s \
@@ -28,6 +29,7 @@ extension Klogs {
 
     struct Compact: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "compact",
             abstract: "Merge the part files of each partition into one.",
             discussion: """
                 Each partition with more than one file gets one file instead: events rows are copied, hits rows \
@@ -57,6 +59,7 @@ extension Klogs {
 
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "purge",
             abstract: "Delete the partitions and pseudonym keys older than the retention period.",
             discussion: """
                 Removes every events and hits partition of a UTC day before today minus the retention period \
