@@ -9,19 +9,32 @@ import Testing
 /// before the rules came must get the class and kind it would have got after (`ChunkWorker`), and rules that do
 /// not load must fail the run, not just the chunk.
 @Suite struct BackgroundRuleLoadTests {
-    /// A chunk of generated lines (bots' pages among them), parsed by a new worker over `rules`.
-    func parsed(by rules: BackgroundRuleLoad) throws -> ChunkBatch {
-        let log = ParallelIngestTests.generatedLog(lines: 3_000, seed: 12)
+    /// A new worker over `rules`.
+    func worker(over rules: BackgroundRuleLoad) throws -> ChunkWorker {
         let configuration = IngestConfiguration(dataDirectory: "/nonexistent", inputs: [])
-        let worker = try ChunkWorker(
+        return try ChunkWorker(
             index: 0, configuration: configuration, format: .combined, rules: rules, sharedClassifications: nil,
             dayKeys: nil)
-        let batch = ChunkBatch(capacity: log.count)
-        log.withUnsafeBytes { batch.storage.copyMemory(from: $0) }
-        batch.byteCount = log.count
-        batch.finishesInput = true
-        worker.parse(batch)
+    }
+
+    /// A batch holding `lines` (whole lines), as the reader fills one.
+    func chunk(_ lines: ArraySlice<UInt8>, sequence: Int = 0, last: Bool = true) -> ChunkBatch {
+        let batch = ChunkBatch(capacity: lines.count)
+        lines.withUnsafeBytes { batch.storage.copyMemory(from: $0) }
+        batch.byteCount = lines.count
+        batch.sequence = sequence
+        batch.finishesInput = last
         return batch
+    }
+
+    /// A chunk of generated lines (bots' pages among them), parsed by a new worker over `rules`: handed to the
+    /// sequencer at once, or after waiting for the rules.
+    func parsed(by rules: BackgroundRuleLoad) throws -> ChunkBatch {
+        let worker = try worker(over: rules)
+        var ready = worker.parse(chunk(ParallelIngestTests.generatedLog(lines: 3_000, seed: 12)[...]))
+        if ready.isEmpty { ready = worker.finishWaiting() }
+        #expect(ready.count == 1 && !worker.hasWaitingChunks)
+        return ready[0]
     }
 
     @Test func linesParsedBeforeTheRulesCameGetTheClassesAndKindsOfLinesParsedAfter() throws {
@@ -42,6 +55,44 @@ import Testing
             direct.newUserAgentClasses[Int(classId)].isBot && kind == RequestCategory.other.rawValue
         }
         #expect(!botOther.isEmpty)
+    }
+
+    @Test func chunksParsedBeforeTheRulesCameWaitAndComeOutInOrderWithTheClassesOfChunksParsedAfter() throws {
+        let log = ParallelIngestTests.generatedLog(lines: 3_000, seed: 13)
+        let cut = log[..<(log.count / 2)].lastIndex(of: UInt8(ascii: "\n"))! + 1
+        let halves = [log[..<cut], log[cut...]]
+        let loaded = BackgroundRuleLoad(path: UserAgentRules.defaultPath)
+        _ = try loaded.rules()
+        let direct = try worker(over: loaded)
+        let expected = halves.enumerated().flatMap { index, lines in
+            direct.parse(chunk(lines, sequence: index, last: index == 1))
+        }
+        let gate = NSCondition()
+        nonisolated(unsafe) var open = false
+        let late = BackgroundRuleLoad { () throws(UserAgentError) in
+            gate.lock()
+            while !open { gate.wait() }
+            gate.unlock()
+            return try UserAgentRuleLoad(path: UserAgentRules.defaultPath)
+        }
+        let waiting = try worker(over: late)
+        // Both chunks are parsed before the rules come: neither can go to the sequencer yet.
+        #expect(waiting.parse(chunk(halves[0], sequence: 0, last: false)).isEmpty)
+        #expect(waiting.parse(chunk(halves[1], sequence: 1)).isEmpty)
+        #expect(waiting.hasWaitingChunks)
+        gate.lock()
+        open = true
+        gate.broadcast()
+        gate.unlock()
+        let settled = waiting.finishWaiting()
+        #expect(settled.map(\.sequence) == [0, 1] && !waiting.hasWaitingChunks)
+        for (batch, reference) in zip(settled, expected) {
+            #expect(batch.failure == nil && batch.rowCount == reference.rowCount && batch.rowCount > 1_000)
+            #expect(Array(batch.userAgentClassIds.all) == Array(reference.userAgentClassIds.all))
+            #expect(Array(batch.kinds.all) == Array(reference.kinds.all))
+            // Each chunk lists the classes first used in it, as the sequencer needs them.
+            #expect(batch.newUserAgentClasses == reference.newUserAgentClasses)
+        }
     }
 
     @Test func rulesThatDoNotLoadFailTheChunkWithNoRowsAndAnErrorThatEndsTheRun() throws {

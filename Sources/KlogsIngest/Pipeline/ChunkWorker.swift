@@ -11,8 +11,10 @@ import KlogsUserAgent
 /// PCRE2 match data and cache are not thread-safe); the rule set and the day keys are shared.
 ///
 /// The rules load on a thread of their own while the first chunks are parsed (`BackgroundRuleLoad`). A line parsed
-/// before they came gets a provisional class id; at the end of its chunk the worker waits for the rules and gives
-/// those lines their classes, before the chunk goes to the sequencer.
+/// before they came gets a provisional class id. A chunk with such lines waits for the rules in the worker, which
+/// goes on with the next chunks meanwhile (waiting for the rules at the end of its first chunk left a core idle
+/// for 10-25 ms of a run); once they are there, the waiting chunks get their classes, in input order, and go to
+/// the sequencer before the next one.
 ///
 /// `@unchecked Sendable`: used by one thread at a time, its worker thread while an input is read and the
 /// ingest's thread between inputs; the pipeline's lock and thread joins order the two.
@@ -31,6 +33,8 @@ final class ChunkWorker: @unchecked Sendable {
     /// The user agents of the lines parsed before the rules came, in order of first use: a line's provisional
     /// class id is the complement (`~`) of its agent's id here.
     private var provisionalAgents = ByteInterner()
+    /// The chunks parsed before the rules came, in input order, each with the user agents of its provisional rows.
+    private var waiting: [(batch: ChunkBatch, agents: ByteInterner)] = []
     /// How many of the worker's classes its batches have listed so far.
     private var classesHandedOn = 0
     /// The worker's index in the pipeline, written into each batch it parses.
@@ -84,8 +88,17 @@ final class ChunkWorker: @unchecked Sendable {
         scratch.reserveCapacity(256)
     }
 
-    /// Parses every line of a chunk into its rows. A key failure is kept in `batch.failure`.
-    func parse(_ batch: ChunkBatch) {
+    /// Whether chunks parsed before the rules came wait for them (see ``finishWaiting()``).
+    var hasWaitingChunks: Bool { !waiting.isEmpty }
+
+    /// Parses every line of a chunk into its rows (a key failure is kept in `batch.failure`) and returns the
+    /// batches now ready for the sequencer, in input order.
+    ///
+    /// Those are the chunk alone once the rules are there. Before, a chunk that needs them waits and none is
+    /// returned; the first chunk parsed after they came returns the waiting ones before itself.
+    func parse(_ batch: ChunkBatch) -> [ChunkBatch] {
+        // The waiting chunks take their classes before this chunk's lines can take any.
+        var ready = pendingRules?.isFinished == true ? finishWaiting() : []
         batch.removeRows()
         batch.workerIndex = index
         if userAgents.classes.count >= userAgents.classLimit {
@@ -94,7 +107,7 @@ final class ChunkWorker: @unchecked Sendable {
             classesHandedOn = 0
             batch.restartsUserAgentClasses = true
         }
-        if pendingRules?.isFinished == true && !installRules(failing: batch) { return }
+        if pendingRules?.isFinished == true && !installRules(failing: batch) { return ready + [batch] }
         splitter.reset()
         // A local record: read from this class's property, every line's record would be copied (a retain and a
         // release of its scratch buffer, and a value-witness copy) before being handed to `append`.
@@ -111,14 +124,45 @@ final class ChunkWorker: @unchecked Sendable {
             batch.failure = error
         }
         batch.lineCount = splitter.lineCount
-        if provisionalAgents.count > 0 {
-            guard installRules(failing: batch) else { return }
-            classifyProvisionalRows(of: batch)
-        }
-        batch.newUserAgentClasses.append(contentsOf: userAgents.classes[classesHandedOn...])
-        classesHandedOn = userAgents.classes.count
         // A plain input's unfinished last line stays unread (a line past the limit was reported as overlong).
         splitter.reset()
+        if provisionalAgents.count > 0 || !waiting.isEmpty {
+            if pendingRules?.isFinished == false {
+                waiting.append((batch, provisionalAgents))
+                provisionalAgents = ByteInterner()
+                return ready
+            }
+            ready += finishWaiting()
+            guard installRules(failing: batch) else { return ready + [batch] }
+            classifyProvisionalRows(of: batch, agents: provisionalAgents)
+            provisionalAgents.removeAll()
+        }
+        handOnNewClasses(to: batch)
+        ready.append(batch)
+        return ready
+    }
+
+    /// Gives the waiting chunks their classes, waiting for the rules if need be, and returns them in input order
+    /// (with no rows and the load's error when the rules did not load).
+    func finishWaiting() -> [ChunkBatch] {
+        defer { waiting.removeAll() }
+        for (batch, agents) in waiting where installRules(failing: batch) {
+            classifyProvisionalRows(of: batch, agents: agents)
+            handOnNewClasses(to: batch)
+        }
+        return waiting.map(\.batch)
+    }
+
+    /// The waiting chunks, given up when the run stops before the rules came (their batches go back to the pool).
+    func abandonWaiting() -> [ChunkBatch] {
+        defer { waiting.removeAll() }
+        return waiting.map(\.batch)
+    }
+
+    /// Lists in the batch the classes the worker added since the last batch, for the sequencer.
+    private func handOnNewClasses(to batch: ChunkBatch) {
+        batch.newUserAgentClasses.append(contentsOf: userAgents.classes[classesHandedOn...])
+        classesHandedOn = userAgents.classes.count
     }
 
     private func handle(
@@ -223,11 +267,11 @@ final class ChunkWorker: @unchecked Sendable {
     /// Gives the rows parsed before the rules came their classes, as `append` would have given them: the agents in
     /// order of first use (so the table numbers their classes as it would have), and a bot's page made `other`
     /// (`RequestCategory`: a page is a request of a visitor who is not a bot, and nothing else depended on it).
-    private func classifyProvisionalRows(of batch: ChunkBatch) {
+    private func classifyProvisionalRows(of batch: ChunkBatch, agents: ByteInterner) {
         var classIds: [Int32] = []
-        classIds.reserveCapacity(provisionalAgents.count)
-        for agent in 0..<Int32(provisionalAgents.count) {
-            provisionalAgents.bytes(of: agent).withUnsafeBufferPointer { bytes in
+        classIds.reserveCapacity(agents.count)
+        for agent in 0..<Int32(agents.count) {
+            agents.bytes(of: agent).withUnsafeBufferPointer { bytes in
                 classIds.append(userAgents.classId(of: bytes, fingerprint: UserAgentClassifier.fingerprint(bytes)))
             }
         }
@@ -238,7 +282,6 @@ final class ChunkWorker: @unchecked Sendable {
                 batch.kinds[row] = RequestCategory.other.rawValue
             }
         }
-        provisionalAgents.removeAll()
     }
 
     /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now, as

@@ -40,7 +40,7 @@ final class ParallelPipeline: BackgroundJobRunner, @unchecked Sendable {
     private var free: [ChunkBatch]
     private var queued: [ChunkBatch] = []
     private var parsed: [Int: ChunkBatch] = [:]
-    /// Chunks a worker is parsing.
+    /// Chunks a worker has taken and not yet handed to the sequencer (parsing, or waiting for the rules).
     private var parsing = 0
     /// Jobs (`BackgroundJobRunner`): row groups to encode, parts of the end of a run; the workers take them before
     /// chunks.
@@ -170,28 +170,38 @@ final class ParallelPipeline: BackgroundJobRunner, @unchecked Sendable {
         }
     }
 
-    /// A worker's next task: a job (encoding a row group, a part of the end of a run), or parsing a chunk.
+    /// A worker's next task: a job (encoding a row group, a part of the end of a run), parsing a chunk, or
+    /// finishing the chunks it parsed before the rules came.
     private enum Task {
         case run(any BackgroundJob)
         case parse(ChunkBatch)
+        case finishWaiting
     }
 
     /// A worker thread: encodes row groups and parses chunks until the run stops (the sequencer has added the
     /// whole input, or failed).
     private func work(_ worker: ChunkWorker) {
-        while let task = nextTask() {
+        while let task = nextTask(for: worker) {
             switch task {
-            case .run(let job):
-                job.run()
-            case .parse(let batch):
-                worker.parse(batch)
-                condition.lock()
-                parsed[batch.sequence] = batch
-                parsing -= 1
-                condition.broadcast()
-                condition.unlock()
+            case .run(let job): job.run()
+            case .parse(let batch): publish(worker.parse(batch))
+            case .finishWaiting: publish(worker.finishWaiting())
             }
         }
+        let abandoned = worker.abandonWaiting()
+        condition.lock()
+        free.append(contentsOf: abandoned)
+        condition.unlock()
+    }
+
+    /// Hands parsed batches to the sequencer.
+    private func publish(_ batches: [ChunkBatch]) {
+        guard !batches.isEmpty else { return }
+        condition.lock()
+        for batch in batches { parsed[batch.sequence] = batch }
+        parsing -= batches.count
+        condition.broadcast()
+        condition.unlock()
     }
 
     /// The worker threads: one part of a computation split for them each (the calling thread, which does one part
@@ -224,8 +234,9 @@ final class ParallelPipeline: BackgroundJobRunner, @unchecked Sendable {
     }
 
     /// A worker's next task, waiting for one; `nil` once the run stops. Jobs go first: the sequencer makes a row
-    /// group only every `rowGroupRows` rows, and each holds its rows' memory until it is written.
-    private func nextTask() -> Task? {
+    /// group only every `rowGroupRows` rows, and each holds its rows' memory until it is written. Chunks waiting
+    /// for the rules come last: the worker waits for the rules when it has nothing else to do.
+    private func nextTask(for worker: ChunkWorker) -> Task? {
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -235,6 +246,7 @@ final class ParallelPipeline: BackgroundJobRunner, @unchecked Sendable {
                 parsing += 1
                 return .parse(queued.removeFirst())
             }
+            if worker.hasWaitingChunks { return .finishWaiting }
             condition.wait()
         }
     }
