@@ -120,4 +120,17 @@ struct DifferentialTests {
             }())
         }
     }
+
+    @Test("ISO 8601 times agree with Foundation's formatter on 20,000 random instants")
+    func dateTimesAgainstFoundation() {
+        var random = SeededGenerator(state: 8601)
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for _ in 0..<20_000 {
+            let milliseconds = Int64.random(in: 0...253_402_300_799_999, using: &random)
+            let date = Date(timeIntervalSince1970: TimeInterval(milliseconds / 1000))
+            #expect(Timestamp.dateTimeText(milliseconds) == formatter.string(from: date), "\(milliseconds)")
+        }
+        #expect(Timestamp.dateTimeText(-1) == "1969-12-31T23:59:59Z")
+    }
 }

@@ -148,9 +148,7 @@ func writeFileAtomically(path: String, data: Data) throws {
     }
 }
 
-/// The current UTC time in ISO 8601.
+/// The current UTC time in ISO 8601, to the second.
 func utcNowText() -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    return formatter.string(from: Date())
+    Timestamp.dateTimeText(Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
 }
