@@ -17,6 +17,9 @@ enum DeltaBinaryPacked {
 
     /// Appends the encoding of `values` to `output`.
     ///
+    /// Each block's differences are found once (`Block`), then the block is written whole through one pointer:
+    /// its size is known from the bit widths before a byte is written.
+    ///
     /// - Complexity: O(n).
     static func encode<T: FixedWidthInteger & SignedInteger>(
         _ values: UnsafeBufferPointer<T>, into output: inout [UInt8]
@@ -25,24 +28,24 @@ enum DeltaBinaryPacked {
         RunLengthEncoding.appendVarint(UInt64(miniblocksPerBlock), to: &output)
         RunLengthEncoding.appendVarint(UInt64(values.count), to: &output)
         RunLengthEncoding.appendVarint(zigzag(Int64(values.first ?? 0)), to: &output)
-        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blockSize) { deltas in
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blockSize) { buffer in
+            let deltas = buffer.baseAddress!  // safe: the allocation is never empty
             var start = 1
             while start < values.count {
                 let end = min(values.count, start + blockSize)
-                let block = Block(values, start..<end)
-                RunLengthEncoding.appendVarint(zigzag(Int64(block.minimum)), to: &output)
-                let widths = output.count
-                output.append(contentsOf: repeatElement(0, count: miniblocksPerBlock))
-                for index in start..<end {
-                    deltas[index - start] = UInt64(
-                        T.Magnitude(truncatingIfNeeded: values[index] &- values[index - 1] &- block.minimum))
-                }
-                // The unused tail of the last miniblock is padded with zeros.
-                for index in (end - start)..<(block.miniblocks * valuesPerMiniblock) { deltas[index] = 0 }
-                for miniblock in 0..<block.miniblocks {
-                    let width = block.width(miniblock)
-                    output[widths + miniblock] = UInt8(width)
-                    pack(deltas.baseAddress! + miniblock * valuesPerMiniblock, width: width, into: &output)  // safe because the allocation is never empty
+                let block = Block(values, start..<end, packing: deltas)
+                let first = output.count
+                output.append(contentsOf: repeatElement(0, count: block.size))
+                output.withUnsafeMutableBytes { raw in
+                    var position = raw.baseAddress! + first  // safe: the block's bytes were just appended
+                    position += storeVarint(zigzag(Int64(block.minimum)), at: position)
+                    withUnsafeBytes(of: block.widths) { position.copyMemory(from: $0.baseAddress!, byteCount: 4) }
+                    position += miniblocksPerBlock
+                    for miniblock in 0..<block.miniblocks {
+                        let width = block.width(miniblock)
+                        pack(deltas + miniblock * valuesPerMiniblock, width: width, at: position)
+                        position += valuesPerMiniblock * width / 8
+                    }
                 }
                 start = end
             }
@@ -51,106 +54,127 @@ enum DeltaBinaryPacked {
 
     /// The size in bytes ``encode(_:into:)`` would produce, without producing it: for choosing an encoding.
     ///
-    /// - Complexity: O(n), one pass with two comparisons a value.
+    /// - Complexity: O(n), the differences of each block found as `encode` finds them.
     static func encodedSize<T: FixedWidthInteger & SignedInteger>(_ values: UnsafeBufferPointer<T>) -> Int {
         // The header: block size (2 bytes), miniblocks (1), the count, and the first value taken at its largest.
         var size = 3 + varintSize(UInt64(values.count)) + 10
-        var start = 1
-        while start < values.count {
-            let end = min(values.count, start + blockSize)
-            let block = Block(values, start..<end)
-            size += varintSize(zigzag(Int64(block.minimum))) + miniblocksPerBlock
-            for miniblock in 0..<block.miniblocks {
-                size += block.width(miniblock) * valuesPerMiniblock / 8
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: blockSize) { buffer in
+            var start = 1
+            while start < values.count {
+                let end = min(values.count, start + blockSize)
+                size += Block(values, start..<end, packing: buffer.baseAddress!).size  // safe: never empty
+                start = end
             }
-            start = end
         }
         return size
     }
 
-    /// The extremes of the differences in one block, found in a single pass: the block's smallest difference and,
-    /// per miniblock, the largest, which give every miniblock's bit width.
-    ///
-    /// A difference minus the block's smallest one is never negative, so the largest difference of a miniblock
-    /// also gives its largest packed value.
+    /// One block of differences, found in two passes over the values: the differences and their smallest, then
+    /// the values to pack (each difference minus the smallest, never negative) and, per miniblock, the bits they
+    /// use (the OR of its values has the bit width of their largest).
     private struct Block<T: FixedWidthInteger & SignedInteger> {
         /// The smallest difference between consecutive values of the block, in wrapping arithmetic.
         var minimum = T.max
-        /// The largest difference per miniblock.
-        var maxima: (T, T, T, T) = (T.min, T.min, T.min, T.min)
+        /// The bit width of each miniblock's packed values (zero past `miniblocks`), as the block writes them.
+        var widths: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
         /// The number of miniblocks holding values.
         let miniblocks: Int
 
-        /// The block of the differences whose later value is in `range` (at most `blockSize` values, from 1).
-        init(_ values: UnsafeBufferPointer<T>, _ range: Range<Int>) {
-            miniblocks = (range.count + valuesPerMiniblock - 1) / valuesPerMiniblock
-            var lower = range.lowerBound
-            for miniblock in 0..<miniblocks {
-                let upper = min(range.upperBound, lower + valuesPerMiniblock)
-                var smallest = T.max
-                var largest = T.min
-                for index in lower..<upper {
-                    let delta = values[index] &- values[index - 1]
-                    smallest = min(smallest, delta)
-                    largest = max(largest, delta)
-                }
-                minimum = min(minimum, smallest)
-                switch miniblock {
-                case 0: maxima.0 = largest
-                case 1: maxima.1 = largest
-                case 2: maxima.2 = largest
-                default: maxima.3 = largest
-                }
-                lower = upper
+        /// The block of the differences whose later value is in `range` (at most `blockSize` values, from 1). The
+        /// values to pack go to `packed` (`blockSize` of them, zero after the last difference).
+        @inline(__always)
+        init(_ values: UnsafeBufferPointer<T>, _ range: Range<Int>, packing packed: UnsafeMutablePointer<UInt64>) {
+            let count = range.count
+            miniblocks = (count + valuesPerMiniblock - 1) / valuesPerMiniblock
+            let base = values.baseAddress! + range.lowerBound  // safe: the range holds at least one value
+            for index in 0..<count {
+                let delta = base[index] &- base[index - 1]
+                packed[index] = UInt64(truncatingIfNeeded: delta)
+                minimum = Swift.min(minimum, delta)
             }
+            for index in count..<(miniblocks * valuesPerMiniblock) { packed[index] = 0 }
+            var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &bits) { raw in
+                let bits = raw.bindMemory(to: UInt64.self)
+                for miniblock in 0..<miniblocks {
+                    let upper = Swift.min(count, (miniblock + 1) * valuesPerMiniblock)
+                    var used: UInt64 = 0
+                    for index in (miniblock * valuesPerMiniblock)..<upper {
+                        let value = UInt64(
+                            T.Magnitude(truncatingIfNeeded: T(truncatingIfNeeded: packed[index]) &- minimum))
+                        packed[index] = value
+                        used |= value
+                    }
+                    bits[miniblock] = used
+                }
+            }
+            widths = (
+                UInt8(64 - bits.0.leadingZeroBitCount), miniblocks > 1 ? UInt8(64 - bits.1.leadingZeroBitCount) : 0,
+                miniblocks > 2 ? UInt8(64 - bits.2.leadingZeroBitCount) : 0,
+                miniblocks > 3 ? UInt8(64 - bits.3.leadingZeroBitCount) : 0
+            )
         }
 
         /// The bit width of a miniblock's packed values.
+        @inline(__always)
         func width(_ miniblock: Int) -> Int {
-            let largest: T
             switch miniblock {
-            case 0: largest = maxima.0
-            case 1: largest = maxima.1
-            case 2: largest = maxima.2
-            default: largest = maxima.3
+            case 0: Int(widths.0)
+            case 1: Int(widths.1)
+            case 2: Int(widths.2)
+            default: Int(widths.3)
             }
-            return T.Magnitude.bitWidth - T.Magnitude(truncatingIfNeeded: largest &- minimum).leadingZeroBitCount
+        }
+
+        /// The block's encoded size: its smallest difference, the widths, and the packed miniblocks.
+        var size: Int {
+            varintSize(zigzag(Int64(minimum))) + miniblocksPerBlock
+                + (Int(widths.0) + Int(widths.1) + Int(widths.2) + Int(widths.3)) * valuesPerMiniblock / 8
         }
     }
 
-    /// Appends the 32 values at `values`, `width` bits each, least significant bit first: exactly `4 * width` bytes,
-    /// written through a pointer eight bytes at a time.
-    private static func pack(_ values: UnsafePointer<UInt64>, width: Int, into output: inout [UInt8]) {
+    /// Writes the 32 values at `values`, `width` bits each, least significant bit first, at `output`: exactly
+    /// `4 * width` bytes, stored eight at a time.
+    @inline(__always)
+    private static func pack(_ values: UnsafePointer<UInt64>, width: Int, at output: UnsafeMutableRawPointer) {
         guard width > 0 else { return }
-        let first = output.count
-        let size = valuesPerMiniblock * width / 8
-        output.append(contentsOf: repeatElement(0, count: size))
-        output.withUnsafeMutableBytes { raw in
-            let bytes = UnsafeMutableRawBufferPointer(rebasing: raw[first..<(first + size)])
-            var accumulator: UInt64 = 0
-            var used = 0
-            var position = 0
-            for index in 0..<valuesPerMiniblock {
-                let value = values[index]
-                accumulator |= value << UInt64(used)
-                used += width
-                if used >= 64 {
-                    // Safe store: 64 complete bits belong to the output, so the 8 bytes stay inside `size`.
-                    bytes.storeBytes(of: accumulator.littleEndian, toByteOffset: position, as: UInt64.self)
-                    position += 8
-                    used -= 64
-                    // Safe shift: used > 0 means the value straddled the word, so width - used is below 64.
-                    accumulator = used > 0 ? value >> UInt64(width - used) : 0
-                }
-            }
-            // 32 values make whole bytes; at most 7 remain.
-            while used > 0 {
-                bytes[position] = UInt8(truncatingIfNeeded: accumulator)
-                accumulator >>= 8
-                position += 1
-                used -= 8
+        var accumulator: UInt64 = 0
+        var used = 0
+        var position = 0
+        for index in 0..<valuesPerMiniblock {
+            let value = values[index]
+            accumulator |= value << UInt64(used)
+            used += width
+            if used >= 64 {
+                // Safe store: 64 complete bits belong to the output, so the 8 bytes stay inside its 4 × width.
+                output.storeBytes(of: accumulator.littleEndian, toByteOffset: position, as: UInt64.self)
+                position += 8
+                used -= 64
+                // Safe shift: used > 0 means the value straddled the word, so width - used is below 64.
+                accumulator = used > 0 ? value >> UInt64(width - used) : 0
             }
         }
+        // 32 values make whole bytes; at most 7 remain.
+        while used > 0 {
+            output.storeBytes(of: UInt8(truncatingIfNeeded: accumulator), toByteOffset: position, as: UInt8.self)
+            accumulator >>= 8
+            position += 1
+            used -= 8
+        }
+    }
+
+    /// Writes `value` as a ULEB128 varint at `output` and returns its length.
+    @inline(__always)
+    private static func storeVarint(_ value: UInt64, at output: UnsafeMutableRawPointer) -> Int {
+        var value = value
+        var count = 0
+        while value >= 0x80 {
+            output.storeBytes(of: UInt8(truncatingIfNeeded: value) | 0x80, toByteOffset: count, as: UInt8.self)
+            value >>= 7
+            count += 1
+        }
+        output.storeBytes(of: UInt8(value), toByteOffset: count, as: UInt8.self)
+        return count + 1
     }
 
     static func zigzag(_ value: Int64) -> UInt64 {
