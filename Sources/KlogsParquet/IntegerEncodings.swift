@@ -135,62 +135,85 @@ struct DictionaryBuilder<T: FixedWidthInteger & SignedInteger> {
     }
 
     /// Builds through an open-addressing table (linear probing, at most half full) with a multiplicative hash.
+    ///
+    /// Each slot holds its value beside its id, so a probe compares in the slot's own cache line instead of
+    /// reading the dictionary; the table is a plain allocation, so a look-up checks nothing else.
     mutating func addHashed(_ values: UnsafeBufferPointer<T>) -> Bool {
         // Room at half load for as many entries as can still win (the dictionary page alone is under the bound), so
         // that a column of many distinct values (pseudonyms: some 50,000 a row group) is not re-inserted at each of
         // a dozen doublings, each a pass of cache misses.
         let mostEntries = min(values.count, bound / MemoryLayout<T>.size)
-        var capacityBits = max(10, Int.bitWidth - (2 * mostEntries).leadingZeroBitCount)
-        var slots = [Int32](repeating: -1, count: 1 << capacityBits)
+        var table = HashedSlots(bits: max(10, Int.bitWidth - (2 * mostEntries).leadingZeroBitCount))
+        defer { table.deallocate() }
         var dictionary = self.dictionary
         var ids = self.ids
         self.ids = []  // one owner, so the writes below never copy
         let (bound, limit) = (self.bound, self.limit)
         defer { (self.dictionary, self.ids) = (dictionary, ids) }
-        func slot(of value: T, bits: Int) -> Int {
-            Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: value) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
-        }
         return ids.withUnsafeMutableBufferPointer { ids in
-            var row = 0
-            while row < values.count {
+            rows: for row in 0..<values.count {
                 let value = values[row]
-                // Probe with pointers; the table is only replaced (grown) outside this closure.
-                let found = slots.withUnsafeMutableBufferPointer { slots -> Int32? in
-                    let mask = slots.count - 1
-                    var position = slot(of: value, bits: capacityBits)
-                    while true {
-                        let id = slots[position]
-                        if id < 0 {
-                            slots[position] = Int32(truncatingIfNeeded: dictionary.count)
-                            return nil
-                        }
-                        if dictionary.withUnsafeBufferPointer({ $0[Int(id)] }) == value { return id }
-                        position = (position + 1) & mask
+                var position = table.position(of: value)
+                while table.slots[position].id >= 0 {
+                    if table.slots[position].value == value {
+                        ids[row] = UInt32(bitPattern: table.slots[position].id)
+                        continue rows
                     }
+                    position = (position + 1) & table.mask
                 }
-                if let found {
-                    ids[row] = UInt32(bitPattern: found)
-                } else {
-                    ids[row] = UInt32(truncatingIfNeeded: dictionary.count)
-                    dictionary.append(value)
-                    let entries = dictionary.count
-                    guard Self.stillWins(entries: entries, rows: values.count, bound: bound, limit: limit) else {
-                        return false
-                    }
-                    if dictionary.count * 2 > slots.count {
-                        capacityBits += 1
-                        slots = [Int32](repeating: -1, count: 1 << capacityBits)
-                        for (entry, entryValue) in dictionary.enumerated() {
-                            var free = slot(of: entryValue, bits: capacityBits)
-                            while slots[free] >= 0 { free = (free + 1) & (slots.count - 1) }
-                            slots[free] = Int32(truncatingIfNeeded: entry)
-                        }
-                    }
+                let id = Int32(truncatingIfNeeded: dictionary.count)
+                table.slots[position] = Slot(value: value, id: id)
+                ids[row] = UInt32(bitPattern: id)
+                dictionary.append(value)
+                let entries = dictionary.count
+                guard Self.stillWins(entries: entries, rows: values.count, bound: bound, limit: limit) else {
+                    return false
                 }
-                row += 1
+                if entries * 2 > table.mask + 1 { table.grow() }
             }
             return true
         }
+    }
+
+    /// A slot of ``HashedSlots``: a value and its dictionary id, or an id of -1 when free.
+    private struct Slot {
+        var value: T
+        var id: Int32
+    }
+
+    /// The open-addressing table of ``addHashed(_:)``: `2^bits` slots, freed by `deallocate()`.
+    private struct HashedSlots {
+        private(set) var slots: UnsafeMutablePointer<Slot>
+        private(set) var mask: Int
+        private var bits: Int
+
+        init(bits: Int) {
+            self.bits = bits
+            mask = (1 << bits) - 1
+            slots = .allocate(capacity: 1 << bits)
+            slots.initialize(repeating: Slot(value: 0, id: -1), count: 1 << bits)
+        }
+
+        /// Where the probe for `value` starts.
+        @inline(__always)
+        func position(of value: T) -> Int {
+            Int(truncatingIfNeeded: (UInt64(truncatingIfNeeded: value) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
+        }
+
+        /// Doubles the table, moving every entry to its slot in the larger one.
+        mutating func grow() {
+            let old = slots
+            let oldCount = mask + 1
+            self = HashedSlots(bits: bits + 1)
+            for index in 0..<oldCount where old[index].id >= 0 {
+                var free = position(of: old[index].value)
+                while slots[free].id >= 0 { free = (free + 1) & mask }
+                slots[free] = old[index]
+            }
+            old.deallocate()
+        }
+
+        func deallocate() { slots.deallocate() }
     }
 }
 
