@@ -118,8 +118,9 @@ public enum Timestamp {
         bytes.reserveCapacity(20)
         appendDate(epochMilliseconds, to: &bytes)
         let second = Int((epochMilliseconds - dayStart(epochMilliseconds)) / 1000)
-        for (value, separator) in [(second / 3600, "T"), (second / 60 % 60, ":"), (second % 60, ":")] {
-            bytes.append(UInt8(ascii: Unicode.Scalar(separator)!))
+        let fields: [(Unicode.Scalar, Int)] = [("T", second / 3600), (":", second / 60 % 60), (":", second % 60)]
+        for (separator, value) in fields {
+            bytes.append(UInt8(ascii: separator))
             appendDigits(value, width: 2, to: &bytes)
         }
         bytes.append(UInt8(ascii: "Z"))
