@@ -27,20 +27,77 @@ enum PageCodec {
         let bound = Int(LZ4_compressBound(Int32(input.count)))
         if output.count < bound { output = [UInt8](repeating: 0, count: max(bound, 64)) }
         if input.isEmpty { return 0 }
-        let written = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { destination in
+        return try input.withUnsafeBufferPointer { source in
+            try output.withUnsafeMutableBufferPointer { destination in
                 // Safe because the source is non-empty and the destination holds at least
                 // LZ4_compressBound(source.count) bytes, so both base addresses exist.
-                LZ4_compress_default(
-                    UnsafeRawPointer(source.baseAddress!).assumingMemoryBound(to: CChar.self),
-                    UnsafeMutableRawPointer(destination.baseAddress!).assumingMemoryBound(to: CChar.self),
-                    Int32(source.count), Int32(destination.count))
+                if source.count >= sampledPageSize, try !sampleShrinks(source, scratch: destination) {
+                    return storeLiterals(source, into: destination)
+                }
+                return try compress(source, into: destination)
             }
         }
+    }
+
+    /// Pages of at least this many bytes are first tried on a sample of ``sampleSize`` bytes from their middle.
+    static let sampledPageSize = 16 << 10
+    static let sampleSize = 4 << 10
+
+    /// Whether LZ4 shrinks the middle ``sampleSize`` bytes of `page` by at least 1/32.
+    ///
+    /// Bit-packed pseudonym ids, response sizes and the ids of a column of many even values do not shrink (the
+    /// LZ4 of a 45 kB `visitor` page is 0.4% larger than the page): such a page is stored as one literal run
+    /// instead, which costs a copy where LZ4 took about 10 instructions a byte to find nothing. The sample costs a
+    /// tenth of that; a page it misjudges is stored a few percent larger, never wrong.
+    private static func sampleShrinks(
+        _ page: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutableBufferPointer<UInt8>
+    ) throws -> Bool {
+        let start = (page.count - sampleSize) / 2
+        let sample = UnsafeBufferPointer(rebasing: page[start..<(start + sampleSize)])
+        return try compress(sample, into: scratch) < sampleSize - sampleSize / 32
+    }
+
+    /// One LZ4 block of `source` (not empty) into `destination` (at least `LZ4_compressBound(source.count)` bytes).
+    private static func compress(
+        _ source: UnsafeBufferPointer<UInt8>, into destination: UnsafeMutableBufferPointer<UInt8>
+    ) throws -> Int {
+        let written = LZ4_compress_default(
+            UnsafeRawPointer(source.baseAddress!).assumingMemoryBound(to: CChar.self),
+            UnsafeMutableRawPointer(destination.baseAddress!).assumingMemoryBound(to: CChar.self),
+            Int32(source.count), Int32(destination.count))
         guard written > 0 else {
-            throw ParquetError(.io, "LZ4 compression of a \(input.count)-byte page failed")
+            throw ParquetError(.io, "LZ4 compression of a \(source.count)-byte page failed")
         }
         return Int(written)
+    }
+
+    /// Writes `source` as an LZ4 block of one literal run (a valid block that any LZ4 decoder reads): the token,
+    /// the run's length past 15 in bytes of 255 and a last byte below 255, then the bytes themselves. The result,
+    /// `source.count + 1 + (source.count - 15) / 255 + 1` bytes for a long run, fits in `LZ4_compressBound`.
+    ///
+    /// - Returns: the block's length.
+    static func storeLiterals(
+        _ source: UnsafeBufferPointer<UInt8>, into destination: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        var position = 0
+        if source.count < 15 {
+            destination[0] = UInt8(source.count) << 4
+            position = 1
+        } else {
+            destination[0] = 0xF0
+            position = 1
+            var rest = source.count - 15
+            while rest >= 255 {
+                destination[position] = 255
+                position += 1
+                rest -= 255
+            }
+            destination[position] = UInt8(rest)
+            position += 1
+        }
+        UnsafeMutableRawPointer(destination.baseAddress! + position)
+            .copyMemory(from: source.baseAddress!, byteCount: source.count)
+        return position + source.count
     }
 
     /// Decompresses one LZ4 block of `input[range]` that must produce exactly `uncompressedSize` bytes.
