@@ -39,7 +39,7 @@ import Testing
         #expect(try PageCodec.decompressLZ4(output, range: 0..<length, uncompressedSize: input.count) == input)
     }
 
-    @Test("a page that shrinks is compressed, small pages without a sample", arguments: [100, 16_000, 200_000])
+    @Test("a page that shrinks is compressed, below and above the sampled size", arguments: [100, 16_000, 200_000])
     func compressiblePage(count: Int) throws {
         // Bytes of one bit each, like the ids of a two-entry dictionary: LZ4 shrinks them well.
         let input = Self.noise(count).map { $0 & 1 }
