@@ -63,6 +63,13 @@ public enum RequestCategory: UInt8, Sendable, CaseIterable {
         }
     }
 
+    /// The category of a request classified before its user agent's class was known (as a visitor's who is not a
+    /// bot), once it is known: a bot's page is `other`, and nothing else depends on the class.
+    @inlinable
+    public func settled(isBot: Bool) -> Self {
+        isBot && self == .page ? .other : self
+    }
+
     /// Rules 3 and 4: a request that is neither an error nor an asset.
     @inlinable
     static func pageOrOther(method: UnsafeRawBufferPointer, status: Int32, isBot: Bool) -> Self {

@@ -1,5 +1,8 @@
 import Foundation
 import KlogsCore
+import KlogsGenerator
+import KlogsParquet
+import KlogsTestSupport
 import KlogsUserAgent
 import Testing
 
@@ -93,6 +96,100 @@ import Testing
             // Each chunk lists the classes first used in it, as the sequencer needs them.
             #expect(batch.newUserAgentClasses == reference.newUserAgentClasses)
         }
+    }
+
+    /// A rule load that waits until `open()` is called.
+    final class GatedRuleLoad: @unchecked Sendable {
+        private let gate = NSCondition()
+        private var isOpen = false  // guarded by `gate`
+        private(set) lazy var load = BackgroundRuleLoad { () throws(UserAgentError) in
+            self.gate.lock()
+            while !self.isOpen { self.gate.wait() }
+            self.gate.unlock()
+            return try UserAgentRuleLoad(path: UserAgentRules.defaultPath)
+        }
+
+        func open() {
+            gate.lock()
+            isOpen = true
+            gate.broadcast()
+            gate.unlock()
+        }
+    }
+
+    /// The single-threaded path's processor over `rules`, writing nothing (its row groups stay pending).
+    func processor(over rules: BackgroundRuleLoad, in directory: TemporaryDirectory) throws -> LineProcessor {
+        let configuration = IngestConfiguration(dataDirectory: directory.path, inputs: [])
+        let writer = DatasetWriter(
+            root: directory.path, runIdentifier: "test", ipMode: .truncate, compression: .lz4Raw, writeEvents: true,
+            rowGroupRows: 1 << 20)
+        return try LineProcessor(
+            configuration: configuration, writer: writer,
+            userAgents: UserAgentTable(classifier: nil, vocabulary: nil), keys: nil, rules: rules)
+    }
+
+    /// Feeds `log` to the processor line by line.
+    func feed(_ log: [UInt8], to processor: inout LineProcessor) throws {
+        var splitter = LineSplitter()
+        try log.withUnsafeBytes { bytes in
+            try splitter.feed(bytes) { number, line in try processor.process(line, number: number) }
+        }
+    }
+
+    @Test func theSingleThreadedPathReadsOnBeforeTheRulesComeAndGivesItsLinesTheClassesAndSumsTheyWouldHaveGot()
+        throws
+    {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        var generator = LogGenerator(LogGenerator.Configuration(lines: 4_000, seed: 21, malformedFraction: 0.02))
+        let log = generator.generateAll()
+        let loaded = BackgroundRuleLoad(path: UserAgentRules.defaultPath)
+        _ = try loaded.rules()
+        var direct = try processor(over: loaded, in: directory)
+        try direct.installRules()  // there before the first line: every line is classified as it is read
+        try feed(log, to: &direct)
+        #expect(direct.linesAwaitingClasses == 0)
+
+        let late = GatedRuleLoad()
+        var waiting = try processor(over: late.load, in: directory)
+        try feed(log, to: &waiting)
+        // Every line was read without the rules (the gate is still closed): none has its class yet.
+        #expect(waiting.linesAwaitingClasses == Int(waiting.linesIngested) && waiting.linesIngested > 3_500)
+        late.open()
+        try waiting.installRules()
+        #expect(waiting.linesAwaitingClasses == 0)
+
+        let (settled, reference) = (try #require(waiting.currentPartition), try #require(direct.currentPartition))
+        #expect(settled.userAgentClassIds == reference.userAgentClassIds)
+        #expect(settled.kinds == reference.kinds)
+        #expect(waiting.userAgents.classes == direct.userAgents.classes)
+        let (sums, referenceSums) = (settled.hits.drainSorted(), reference.hits.drainSorted())
+        #expect(sums.count == referenceSums.count && sums.count > 1_000)
+        #expect(sums.userAgentClasses == referenceSums.userAgentClasses && sums.kinds == referenceSums.kinds)
+        #expect(sums.paths == referenceSums.paths && sums.hits == referenceSums.hits && sums.bytes == referenceSums.bytes)
+        // The settling had work to do: bots' pages are `other`, which a provisional line first took for a page.
+        #expect(zip(reference.userAgentClassIds, reference.kinds).contains { classId, kind in
+            direct.userAgents.isBot(classId) && kind == RequestCategory.other.rawValue
+        })
+    }
+
+    /// Runs of one thread whose rules come late: lines read before them wait for them at a new day, a row group,
+    /// or full aggregates, and the dataset is the one of a run whose rules were there from the start.
+    @Test(arguments: [nil, 150, 1_000_000], [true, false])
+    func aSingleThreadedRunWhoseRulesComeLateWritesTheSameDataset(hitsLimit: Int?, writeEvents: Bool) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.file("access.log", ParallelIngestTests.generatedLog(seed: 22))
+        let ingest = ParallelIngestTests()
+        func adjust(_ configuration: inout IngestConfiguration) {
+            configuration.writeEvents = writeEvents
+            configuration.ipMode = .truncate
+            if let hitsLimit { configuration.partitionLimits.hits = hitsLimit }
+        }
+        let reference = try ingest.run([path], data: directory.path + "/reference", threads: 1, ruleDelay: 0, adjust)
+        let late = try ingest.run([path], data: directory.path + "/late", threads: 1, ruleDelay: 0.2, adjust)
+        #expect(!reference.files.isEmpty)
+        #expect(late == reference)
     }
 
     @Test func rulesThatDoNotLoadFailTheChunkWithNoRowsAndAnErrorThatEndsTheRun() throws {

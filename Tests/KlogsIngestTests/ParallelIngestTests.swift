@@ -2,6 +2,7 @@ import Foundation
 import KlogsCore
 import KlogsGenerator
 import KlogsTestSupport
+import KlogsUserAgent
 import Testing
 
 @testable import KlogsIngest
@@ -36,10 +37,11 @@ import Testing
     }
 
     /// Ingests `inputs` into `data` with `threads` threads and `chunkBytes` chunks; the pseudonym keys are those
-    /// of `keysFrom` (an earlier run's data directory), so the `visitor` columns can be compared.
+    /// of `keysFrom` (an earlier run's data directory), so the `visitor` columns can be compared. With `ruleDelay`,
+    /// the rules come that many seconds after the run starts, or before it with 0.
     func run(
         _ inputs: [String], data: String, threads: Int, chunkBytes: Int = 16 * 1024, keysFrom: String? = nil,
-        _ adjust: (inout IngestConfiguration) -> Void = { _ in }
+        ruleDelay: Double? = nil, _ adjust: (inout IngestConfiguration) -> Void = { _ in }
     ) throws -> Outcome {
         if let keysFrom, FileManager.default.fileExists(atPath: keysFrom + "/_klogs/keys"),
             !FileManager.default.fileExists(atPath: data + "/_klogs/keys")
@@ -56,7 +58,18 @@ import Testing
         adjust(&configuration)
         let summary: IngestSummary
         do {
-            summary = try Ingestor(configuration: configuration).run()
+            let ingestor = Ingestor(configuration: configuration)
+            if let ruleDelay {
+                ingestor.loadRules = { path in
+                    let load = BackgroundRuleLoad { () throws(UserAgentError) in
+                        Thread.sleep(forTimeInterval: ruleDelay)
+                        return try UserAgentRuleLoad(path: path)
+                    }
+                    if ruleDelay == 0 { _ = try? load.rules() }
+                    return load
+                }
+            }
+            summary = try ingestor.run()
         } catch let failure as IngestFailure {
             // A failed run is compared by what it said and what it left.
             summary = failure.summary ?? IngestSummary()

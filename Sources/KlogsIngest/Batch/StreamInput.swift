@@ -39,6 +39,7 @@ extension Ingestor {
                 try splitter.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) { number, line in
                     try processor.process(line, number: number)
                 }
+                try processor.installRulesIfLoaded()
             }
             if StopSignals.isRequested {
                 summary.notes.append("\(path): a stream, stopped by a signal after \(reader.bytesDelivered) bytes")

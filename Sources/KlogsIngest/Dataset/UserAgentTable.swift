@@ -154,6 +154,20 @@ struct UserAgentTable {
         return id(ofClassifierId: Int(classifierId))
     }
 
+    /// The class ids of the user agents of `agents`, classified in their order: in the order of first use, the
+    /// table numbers new classes as it would have, had each agent been classified when first met. How the lines read
+    /// before the rules came get their classes (`ChunkWorker`, `LineProcessor`).
+    mutating func classIds(of agents: ByteInterner) -> [Int32] {
+        var classIds: [Int32] = []
+        classIds.reserveCapacity(agents.count)
+        for agent in 0..<Int32(agents.count) {
+            agents.bytes(of: agent).withUnsafeBufferPointer { bytes in
+                classIds.append(classId(of: bytes, fingerprint: UserAgentClassifier.fingerprint(bytes)))
+            }
+        }
+        return classIds
+    }
+
     /// The id of a class of the classifier that this table has not mapped yet: interned, mapped, and the
     /// classifier replaced by a new one when it has numbered `classLimit` classes.
     @inline(never)

@@ -268,18 +268,12 @@ final class ChunkWorker: @unchecked Sendable {
     /// order of first use (so the table numbers their classes as it would have), and a bot's page made `other`
     /// (`RequestCategory`: a page is a request of a visitor who is not a bot, and nothing else depended on it).
     private func classifyProvisionalRows(of batch: ChunkBatch, agents: ByteInterner) {
-        var classIds: [Int32] = []
-        classIds.reserveCapacity(agents.count)
-        for agent in 0..<Int32(agents.count) {
-            agents.bytes(of: agent).withUnsafeBufferPointer { bytes in
-                classIds.append(userAgents.classId(of: bytes, fingerprint: UserAgentClassifier.fingerprint(bytes)))
-            }
-        }
+        let classIds = userAgents.classIds(of: agents)
         for row in 0..<batch.rowCount where batch.userAgentClassIds[row] < 0 {
             let classId = classIds[Int(~batch.userAgentClassIds[row])]
             batch.userAgentClassIds[row] = classId
-            if userAgents.isBot(classId) && batch.kinds[row] == RequestCategory.page.rawValue {
-                batch.kinds[row] = RequestCategory.other.rawValue
+            if let kind = RequestCategory(rawValue: batch.kinds[row]) {
+                batch.kinds[row] = kind.settled(isBot: userAgents.isBot(classId)).rawValue
             }
         }
     }

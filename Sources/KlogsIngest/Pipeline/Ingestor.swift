@@ -30,6 +30,8 @@ public struct IngestFailure: Error, CustomStringConvertible {
 /// committed at the end. A failure to write leaves nothing of the run visible.
 public final class Ingestor {
     let configuration: IngestConfiguration
+    /// Starts loading the rules file at a path (tests give a load that takes its time).
+    var loadRules: (_ path: String) -> BackgroundRuleLoad = { BackgroundRuleLoad(path: $0) }
 
     public init(configuration: IngestConfiguration) {
         self.configuration = configuration
@@ -89,10 +91,11 @@ public final class Ingestor {
             throw IngestFailure(message: "\(error)")
         }
 
-        // The rules load while the rest of the run is set up and the parallel pipeline parses its first chunks.
+        // The rules load while the rest of the run is set up and the first lines are read (their classes are
+        // settled once the rules are there: `LineProcessor`, `ChunkWorker`).
         let ruleLoad =
             configuration.classifiesUserAgents
-            ? BackgroundRuleLoad(path: configuration.userAgentRules ?? UserAgentRules.defaultPath) : nil
+            ? loadRules(configuration.userAgentRules ?? UserAgentRules.defaultPath) : nil
         let keys: KeyStore?
         let lifecycle = KeyLifecycle(
             graceSeconds: configuration.keyGraceSeconds, now: configuration.currentTime ?? KeyLifecycle.currentTime())
@@ -121,7 +124,7 @@ public final class Ingestor {
                 classifier: nil, vocabulary: nil, classLimit: configuration.userAgentClassLimit)
             processor = try LineProcessor(
                 configuration: configuration, writer: writer, userAgents: userAgents, keys: keys, lifecycle: lifecycle,
-                rejects: rejects)
+                rejects: rejects, rules: ruleLoad)
         } catch {
             try Self.checkRules(ruleLoad)
             throw IngestFailure(message: "\(error)")
@@ -133,15 +136,14 @@ public final class Ingestor {
         var pipeline: ParallelPipeline? = nil
         do {
             pipeline = try makePipeline(for: inputs, processor: &processor, rules: ruleLoad, ledger: ledger)
-            // The single-threaded path classifies as it reads; the pipeline's workers install the rules themselves.
-            if pipeline == nil { try Self.installRules(ruleLoad, in: &processor) }
+            try processor.installRulesIfLoaded()
             for path in inputs where path != "-" {
                 try ingestFile(
                     path, through: &processor, pipeline: pipeline, buffer: buffer, ledger: &ledger, ranges: &ranges,
                     summary: &summary)
             }
             // Also when no line needed the rules: a run whose rules do not load commits nothing.
-            try Self.installRules(ruleLoad, in: &processor)
+            try processor.installRules()
             summary.stoppedBySignal = StopSignals.received
             try commit(
                 writer, processor: &processor, ledger: &ledger, ranges: ranges, summary: &summary, encoders: pipeline)
@@ -171,17 +173,6 @@ public final class Ingestor {
         Self.finishPrivacy(of: &summary, rejects: rejects)
         summary.elapsedSeconds = Self.seconds(clock.now - start)
         return summary
-    }
-
-    /// Gives the processor's table the run's rules, waiting for them if need be (once: later calls do nothing).
-    ///
-    /// - Throws: the `IngestFailure` of rules that did not load.
-    private static func installRules(_ ruleLoad: BackgroundRuleLoad?, in processor: inout LineProcessor) throws {
-        guard let ruleLoad, !processor.userAgents.isClassifying else { return }
-        try checkRules(ruleLoad)
-        let loaded = try ruleLoad.rules()
-        processor.userAgents.install(
-            classifier: UserAgentClassifier(rules: loaded.rules), vocabulary: loaded.vocabulary)
     }
 
     /// Fails the run with the error of rules that did not load (waiting for the load to finish), which takes
@@ -345,6 +336,7 @@ public final class Ingestor {
                 let skip = Int(max(0, startOffset - chunkStart))
                 let chunk = UnsafeRawBufferPointer(rebasing: buffer[skip..<count])
                 try splitter.feed(chunk) { number, line in try processor.process(line, number: firstLine + number) }
+                try processor.installRulesIfLoaded()
                 progress(Int64(reader.bytesRead), splitter.lineCount)
                 if let newline = lastNewline(in: chunk) {
                     read.boundary = chunkStart + Int64(skip) + Int64(newline) + 1

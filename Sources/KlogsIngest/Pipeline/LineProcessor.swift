@@ -23,6 +23,21 @@ struct LineProcessor {
     var currentPartition: Partition?
     private var pseudonyms = CachedVisitorPseudonym()
 
+    // The rules while they load (`BackgroundRuleLoad`): the lines read meanwhile are added with provisional classes,
+    // settled once the rules are there (`installRulesIfLoaded()`, `installRules()`) and before anything is written.
+    // Until then every line is of the first partition: another day, a flush, or too many waiting lines wait for
+    // the rules first.
+    private var pendingRules: BackgroundRuleLoad?
+    /// The user agents of the lines read before the rules came, in order of first use: a row's provisional class
+    /// id is the complement (`~`) of its agent's id here.
+    private var provisionalAgents = ByteInterner()
+    /// The hourly sums of those lines, in line order, with the provisional class (`~agent`, or the absent class's
+    /// hits id) as `userAgentClass`: they are added to the partition once their classes are known.
+    private var provisionalHits: [(key: HitKey, bytes: Int64)] = []
+    /// The most lines read before the rules came: a bound on what waits, below the partition's limit of
+    /// aggregates (`Partition.Limits.hits`), so the aggregates never fill up while they cannot be counted.
+    private let provisionalLineLimit: Int
+
     /// Scratch space for values made from a line (a truncated network, a lower-cased host).
     private var scratch: [UInt8] = []
 
@@ -61,7 +76,7 @@ struct LineProcessor {
 
     init(
         configuration: IngestConfiguration, writer: DatasetWriter, userAgents: UserAgentTable, keys: KeyStore?,
-        lifecycle: KeyLifecycle = KeyLifecycle(), rejects: RejectReport? = nil
+        lifecycle: KeyLifecycle = KeyLifecycle(), rejects: RejectReport? = nil, rules: BackgroundRuleLoad? = nil
     ) throws {
         self.configuration = configuration
         self.writer = writer
@@ -78,10 +93,68 @@ struct LineProcessor {
         scratch.reserveCapacity(256)
         oldestDay = Retention.oldestKeptDay(retentionDays: configuration.batch.retentionDays)
         newestDay = Retention.newestKeptDay(retentionDays: configuration.batch.retentionDays)
+        pendingRules = userAgents.isClassifying ? nil : rules
+        provisionalLineLimit = max(1, min(configuration.partitionLimits.hits, 1 << 17))
+    }
+
+    /// How many lines wait for the rules to get their classes.
+    var linesAwaitingClasses: Int { provisionalHits.count }
+
+    /// Installs the run's rules and settles the classes of the lines read before they came, when the rules have
+    /// loaded; does nothing when they have not (or were installed before).
+    ///
+    /// - Throws: the `UserAgentError` of rules that did not load.
+    mutating func installRulesIfLoaded() throws {
+        if pendingRules?.isFinished == true { try installRules() }
+    }
+
+    /// Installs the run's rules, waiting for them if need be, and settles the classes of the lines read before
+    /// they came; does nothing once they are installed, and without classification.
+    ///
+    /// - Throws: the `UserAgentError` of rules that did not load.
+    @inline(never)
+    mutating func installRules() throws {
+        guard let pending = pendingRules else { return }
+        let loaded = try pending.rules()
+        userAgents.install(classifier: UserAgentClassifier(rules: loaded.rules), vocabulary: loaded.vocabulary)
+        pendingRules = nil
+        settleProvisionalClasses()
+    }
+
+    /// Gives the rows and sums of the lines read before the rules came the classes they would have got as they
+    /// were read: the agents are classified in order of first use (so the table numbers their classes as it
+    /// would have), a bot's page becomes `other` (`RequestCategory.settled(isBot:)`), and the sums go to the
+    /// aggregates in line order.
+    private mutating func settleProvisionalClasses() {
+        defer {
+            provisionalAgents = ByteInterner()
+            provisionalHits = []
+        }
+        guard let partition = currentPartition, !provisionalHits.isEmpty else { return }
+        let classIds = userAgents.classIds(of: provisionalAgents)
+        for row in partition.userAgentClassIds.indices where partition.userAgentClassIds[row] < 0 {
+            let classId = classIds[Int(~partition.userAgentClassIds[row])]
+            partition.userAgentClassIds[row] = classId
+            if let kind = RequestCategory(rawValue: partition.kinds[row]) {
+                partition.kinds[row] = kind.settled(isBot: userAgents.isBot(classId)).rawValue
+            }
+        }
+        for (key, bytes) in provisionalHits {
+            var key = key
+            if key.userAgentClass < 0 {
+                let classId = classIds[Int(~key.userAgentClass)]
+                key.userAgentClass = userAgents.hitsClassIds[Int(classId)]
+                if let kind = RequestCategory(rawValue: key.kind) {
+                    key.kind = kind.settled(isBot: userAgents.isBot(classId)).rawValue
+                }
+            }
+            partition.hits.add(key, bytes: bytes)
+        }
     }
 
     /// Forgets the cached partition after the writer finished its partitions (a pipe-mode commit).
     mutating func forgetPartition() {
+        precondition(provisionalHits.isEmpty, "the rules are installed before a commit")
         currentDay = .min
         currentPartition = nil
         pseudonyms.forgetKey()
@@ -114,6 +187,8 @@ struct LineProcessor {
         if day == currentDay, let current = currentPartition {
             partition = current
         } else {
+            // A new partition may finish another, whose rows need their classes.
+            if pendingRules != nil && currentPartition != nil { try installRules() }
             partition = try writer.partition(day: day, userAgents: userAgents)
             currentDay = day
             currentPartition = partition
@@ -127,7 +202,11 @@ struct LineProcessor {
         append(to: partition)
         linesIngested += 1
         if currentDayIsLate { lateLines += 1 }
-        if writer.needsFlush(partition) { try writer.flushIfNeeded(partition, userAgents: userAgents) }
+        if pendingRules != nil && provisionalHits.count >= provisionalLineLimit { try installRules() }
+        if writer.needsFlush(partition) {
+            try installRules()  // what is written has its classes
+            try writer.flushIfNeeded(partition, userAgents: userAgents)
+        }
     }
 
     /// Uses a format detected before the run (the parallel pipeline detects `--format auto` on the same sample
@@ -212,13 +291,22 @@ struct LineProcessor {
         // The class is looked up after the path is interned: its cache entries load meanwhile.
         let fingerprint = userAgents.fingerprint(prefetching: record.userAgent)
         let pathId = privacy.storedPathId(of: record, in: &partition.paths, addressFree: &partition.addressFreePaths)
-        let classId = userAgents.classId(of: record.userAgent, fingerprint: fingerprint)
+        let classId: Int32
+        let isBot: Bool
+        if pendingRules == nil {
+            classId = userAgents.classId(of: record.userAgent, fingerprint: fingerprint)
+            isBot = userAgents.isBot(classId)
+        } else {
+            // Before the rules came: settled by `settleProvisionalClasses`.
+            classId = record.userAgent.map { ~provisionalAgents.intern($0) } ?? userAgents.absentClassId
+            isBot = false
+        }
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status
         let method = record.method
         let kind = RequestCategory(
-            method: method, status: status, isBot: userAgents.isBot(classId),
+            method: method, status: status, isBot: isBot,
             isAsset: partition.assetPaths.isAsset(pathId, of: partition.paths, assets: configuration.assetExtensions))
 
         let client = privacy.client(of: record)
@@ -251,8 +339,12 @@ struct LineProcessor {
         let key = HitKey(
             hour: Int32(truncatingIfNeeded: Timestamp.hourStart(record.timestamp) / 3_600_000),
             vhost: vhostId, path: pathId, status: status,
-            userAgentClass: userAgents.hitsClassIds[Int(classId)], kind: kind.rawValue)
-        partition.hits.add(key, bytes: record.responseBytes)
+            userAgentClass: classId < 0 ? classId : userAgents.hitsClassIds[Int(classId)], kind: kind.rawValue)
+        if pendingRules == nil {
+            partition.hits.add(key, bytes: record.responseBytes)
+        } else {
+            provisionalHits.append((key, record.responseBytes))
+        }
     }
 
     /// Moves the future bound to the clock's tomorrow and says whether `day` is within it now: a pipe runs for
