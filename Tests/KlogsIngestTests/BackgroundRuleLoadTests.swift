@@ -166,11 +166,13 @@ import Testing
         let (sums, referenceSums) = (settled.hits.drainSorted(), reference.hits.drainSorted())
         #expect(sums.count == referenceSums.count && sums.count > 1_000)
         #expect(sums.userAgentClasses == referenceSums.userAgentClasses && sums.kinds == referenceSums.kinds)
-        #expect(sums.paths == referenceSums.paths && sums.hits == referenceSums.hits && sums.bytes == referenceSums.bytes)
+        #expect(sums.paths == referenceSums.paths && sums.hits == referenceSums.hits)
+        #expect(sums.bytes == referenceSums.bytes)
         // The settling had work to do: bots' pages are `other`, which a provisional line first took for a page.
-        #expect(zip(reference.userAgentClassIds, reference.kinds).contains { classId, kind in
+        let botOther = zip(reference.userAgentClassIds, reference.kinds).filter { classId, kind in
             direct.userAgents.isBot(classId) && kind == RequestCategory.other.rawValue
-        })
+        }
+        #expect(!botOther.isEmpty)
     }
 
     /// Runs of one thread whose rules come late: lines read before them wait for them at a new day, a row group,

@@ -132,6 +132,20 @@ struct UserAgentTable {
         userAgent == nil ? absentClassId : classId(of: Self.bytes(userAgent), fingerprint: fingerprint)
     }
 
+    /// The class id of a record's user agent and whether it is a bot; while the rules load (`pending`), a
+    /// provisional id instead: the complement (`~`) of the agent's id in `provisional`, not a bot. Both are settled
+    /// once the rules are there (``classIds(of:)``, `RequestCategory.settled(isBot:)`).
+    @inline(__always)
+    mutating func classId(
+        of userAgent: UnsafeRawBufferPointer?, fingerprint: UInt64, pending: Bool, provisional: inout ByteInterner
+    ) -> (id: Int32, isBot: Bool) {
+        guard pending else {
+            let id = classId(of: userAgent, fingerprint: fingerprint)
+            return (id, isBot(id))
+        }
+        return (userAgent.map { ~provisional.intern($0) } ?? absentClassId, false)
+    }
+
     @inline(__always)
     private static func bytes(_ userAgent: UnsafeRawBufferPointer?) -> UnsafeBufferPointer<UInt8> {
         UnsafeBufferPointer<UInt8>(

@@ -201,16 +201,10 @@ final class ChunkWorker: @unchecked Sendable {
         batch.days.append(day)
         batch.hours.append(hour)
         let pathId = privacy.storedPathId(of: record, in: &batch.paths, addressFree: &batch.addressFreePaths)
-        let classId: Int32
-        let isBot: Bool
-        if pendingRules == nil {
-            classId = userAgents.classId(of: record.userAgent, fingerprint: fingerprint)
-            isBot = userAgents.isBot(classId)
-        } else {
-            // Before the rules came: settled by `classifyProvisionalRows`.
-            classId = record.userAgent.map { ~provisionalAgents.intern($0) } ?? userAgents.absentClassId
-            isBot = false
-        }
+        // Before the rules came, provisional: settled by `classifyProvisionalRows`.
+        let (classId, isBot) = userAgents.classId(
+            of: record.userAgent, fingerprint: fingerprint, pending: pendingRules != nil,
+            provisional: &provisionalAgents)
         let method = record.method
         let kind = RequestCategory(
             method: method, status: record.status, isBot: isBot,

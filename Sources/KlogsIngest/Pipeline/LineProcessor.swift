@@ -291,16 +291,10 @@ struct LineProcessor {
         // The class is looked up after the path is interned: its cache entries load meanwhile.
         let fingerprint = userAgents.fingerprint(prefetching: record.userAgent)
         let pathId = privacy.storedPathId(of: record, in: &partition.paths, addressFree: &partition.addressFreePaths)
-        let classId: Int32
-        let isBot: Bool
-        if pendingRules == nil {
-            classId = userAgents.classId(of: record.userAgent, fingerprint: fingerprint)
-            isBot = userAgents.isBot(classId)
-        } else {
-            // Before the rules came: settled by `settleProvisionalClasses`.
-            classId = record.userAgent.map { ~provisionalAgents.intern($0) } ?? userAgents.absentClassId
-            isBot = false
-        }
+        // Before the rules came, provisional: settled by `settleProvisionalClasses`.
+        let (classId, isBot) = userAgents.classId(
+            of: record.userAgent, fingerprint: fingerprint, pending: pendingRules != nil,
+            provisional: &provisionalAgents)
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &partition.vhosts) } ?? -1
         let status = record.status
