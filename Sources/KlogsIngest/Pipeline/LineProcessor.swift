@@ -34,8 +34,8 @@ struct LineProcessor {
     /// The hourly sums of those lines, in line order, with the provisional class (`~agent`, or the absent class's
     /// hits id) as `userAgentClass`: they are added to the partition once their classes are known.
     private var provisionalHits: [(key: HitKey, bytes: Int64)] = []
-    /// The most lines read before the rules came: a bound on what waits, below the partition's limit of
-    /// aggregates (`Partition.Limits.hits`), so the aggregates never fill up while they cannot be counted.
+    /// The most lines read before the rules came: a bound on what waits, and no more than the partition's limit
+    /// of aggregates (`Partition.Limits.hits`), which the waiting lines could not fill up unnoticed.
     private let provisionalLineLimit: Int
 
     /// Scratch space for values made from a line (a truncated network, a lower-cased host).
