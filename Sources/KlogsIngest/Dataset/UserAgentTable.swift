@@ -182,6 +182,14 @@ struct UserAgentTable {
         return classIds
     }
 
+    /// A provisional row's class (the complement of its agent's index in `classIds`, which ``classIds(of:)`` gave)
+    /// and its kind, settled: a bot's page is `other` (`RequestCategory.settled(isBot:)`).
+    func settled(_ provisionalId: Int32, kind: UInt8, classIds: [Int32]) -> (classId: Int32, kind: UInt8) {
+        let classId = classIds[Int(~provisionalId)]
+        let category = RequestCategory(rawValue: kind)?.settled(isBot: isBot(classId))
+        return (classId, category?.rawValue ?? kind)
+    }
+
     /// The id of a class of the classifier that this table has not mapped yet: interned, mapped, and the
     /// classifier replaced by a new one when it has numbered `classLimit` classes.
     @inline(never)

@@ -264,11 +264,8 @@ final class ChunkWorker: @unchecked Sendable {
     private func classifyProvisionalRows(of batch: ChunkBatch, agents: ByteInterner) {
         let classIds = userAgents.classIds(of: agents)
         for row in 0..<batch.rowCount where batch.userAgentClassIds[row] < 0 {
-            let classId = classIds[Int(~batch.userAgentClassIds[row])]
-            batch.userAgentClassIds[row] = classId
-            if let kind = RequestCategory(rawValue: batch.kinds[row]) {
-                batch.kinds[row] = kind.settled(isBot: userAgents.isBot(classId)).rawValue
-            }
+            (batch.userAgentClassIds[row], batch.kinds[row]) = userAgents.settled(
+                batch.userAgentClassIds[row], kind: batch.kinds[row], classIds: classIds)
         }
     }
 

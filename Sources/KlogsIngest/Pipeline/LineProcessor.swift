@@ -133,20 +133,14 @@ struct LineProcessor {
         guard let partition = currentPartition, !provisionalHits.isEmpty else { return }
         let classIds = userAgents.classIds(of: provisionalAgents)
         for row in partition.userAgentClassIds.indices where partition.userAgentClassIds[row] < 0 {
-            let classId = classIds[Int(~partition.userAgentClassIds[row])]
-            partition.userAgentClassIds[row] = classId
-            if let kind = RequestCategory(rawValue: partition.kinds[row]) {
-                partition.kinds[row] = kind.settled(isBot: userAgents.isBot(classId)).rawValue
-            }
+            (partition.userAgentClassIds[row], partition.kinds[row]) = userAgents.settled(
+                partition.userAgentClassIds[row], kind: partition.kinds[row], classIds: classIds)
         }
         for (key, bytes) in provisionalHits {
             var key = key
             if key.userAgentClass < 0 {
-                let classId = classIds[Int(~key.userAgentClass)]
-                key.userAgentClass = userAgents.hitsClassIds[Int(classId)]
-                if let kind = RequestCategory(rawValue: key.kind) {
-                    key.kind = kind.settled(isBot: userAgents.isBot(classId)).rawValue
-                }
+                let (classId, kind) = userAgents.settled(key.userAgentClass, kind: key.kind, classIds: classIds)
+                (key.userAgentClass, key.kind) = (userAgents.hitsClassIds[Int(classId)], kind)
             }
             partition.hits.add(key, bytes: bytes)
         }
