@@ -218,3 +218,41 @@ struct AhoCorasick: Sendable {
         }
     }
 }
+
+extension AhoCorasick {
+    /// Writes the automaton for ``UserAgentRuleCache``.
+    func archive(into archive: inout ArchiveWriter) {
+        archive.write(byteClass)
+        archive.write(classCount)
+        archive.write(rowShift)
+        archive.write(transitions)
+        archive.write(rootState)
+        archive.write(firstOutputState)
+        archive.write(outputStart)
+        archive.write(outputAtoms)
+    }
+
+    /// Reads an automaton that ``archive(into:)`` wrote, checking that its tables have the shapes the scan relies on
+    /// (the entries themselves are vouched for by the cache file's checksum).
+    init(archive: inout ArchiveReader) throws(ArchiveReader.Malformed) {
+        byteClass = try archive.readArray()
+        classCount = try archive.readCount(atMost: 256)
+        rowShift = try archive.readCount(atMost: 8)
+        transitions = try archive.readArray()
+        rootState = try archive.readCount()
+        firstOutputState = try archive.readCount()
+        outputStart = try archive.readArray()
+        outputAtoms = try archive.readArray()
+        let stateCount = transitions.count >> rowShift
+        guard byteClass.count == 256, classCount <= 1 << rowShift, stateCount <= Self.maximumStates,
+            transitions.count == stateCount << rowShift, rootState < stateCount,
+            outputStart.count == stateCount - firstOutputState + 1, outputStart.first == 0,
+            outputStart.last == Int32(outputAtoms.count), outputAtoms.allSatisfy({ $0 >= 0 })
+        else { throw ArchiveReader.Malformed() }
+    }
+
+    /// One more than the largest atom number the scan reports (0 without atoms).
+    var atomNumberLimit: Int {
+        Int(outputAtoms.max() ?? -1) + 1
+    }
+}

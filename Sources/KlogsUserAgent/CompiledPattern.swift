@@ -9,8 +9,13 @@ import Synchronization
 /// pattern at once, each with its own ``MatchScratch``: the compiled code is read-only, and the JIT works on a private
 /// copy that is published once, atomically (see ``jitCode()``).
 final class CompiledPattern: @unchecked Sendable {
-    /// The compiled code (never JIT-compiled itself, so it stays read-only); never nil after `init` succeeds.
-    private let code: OpaquePointer
+    /// The address of the compiled code (never JIT-compiled itself, so it stays read-only), or ``notCompiled`` for a
+    /// pattern made by ``init(known:caseInsensitive:captureCount:maximumStart:)`` until its first match, which
+    /// compiles it and publishes the code once, atomically (see ``code``).
+    private let codeState: Atomic<UInt>
+    /// The pattern and its options, for a pattern compiled on its first match; empty for the others.
+    private let source: [UInt8]
+    private let options: UInt32
     /// The JIT-compiled copy of `code`: ``notCompiled`` until ``jitThreshold`` matches, ``jitUnavailable`` if the JIT
     /// failed or is not wanted, else the address of the copy.
     private let jitState: Atomic<UInt>
@@ -52,30 +57,83 @@ final class CompiledPattern: @unchecked Sendable {
     /// - Throws: ``CompileError`` with PCRE2's message.
     init(_ pattern: String, caseInsensitive: Bool, jit: Bool = true, maximumStart: Int? = nil) throws(CompileError) {
         self.maximumStart = maximumStart
-        var errorCode: Int32 = 0
-        var errorOffset = 0
-        let options: UInt32 = caseInsensitive ? UInt32(PCRE2_CASELESS) : 0
-        var utf8 = Array(pattern.utf8)
-        utf8.append(0)
-        let compiled = utf8.withUnsafeBufferPointer { buffer in
-            // Safe because the buffer outlives the call and its length (without the terminator) is passed.
-            pcre2_compile_8(buffer.baseAddress, buffer.count - 1, options, &errorCode, &errorOffset, nil)
-        }
-        guard let compiled else {
-            throw CompileError(message: Self.message(for: errorCode), offset: errorOffset)
-        }
-        code = compiled
+        let options = Self.options(caseInsensitive: caseInsensitive)
+        let compiled = try Self.compile(Array(pattern.utf8), options: options).get()
+        codeState = Atomic(UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(compiled))))
+        (source, self.options) = ([], options)
         var count: UInt32 = 0
         pcre2_pattern_info_8(compiled, UInt32(PCRE2_INFO_CAPTURECOUNT), &count)
         captureCount = Int(count)
         jitState = Atomic(jit ? Self.notCompiled : Self.jitUnavailable)
     }
 
+    /// A pattern known to compile, with `captureCount` groups (it compiled, with the same PCRE2, when
+    /// ``UserAgentRuleCache`` stored its rules), compiled on its first match: a run tries only some of the rules.
+    init(known pattern: String, caseInsensitive: Bool, captureCount: Int, maximumStart: Int? = nil) {
+        self.maximumStart = maximumStart
+        codeState = Atomic(Self.notCompiled)
+        (source, options) = (Array(pattern.utf8), Self.options(caseInsensitive: caseInsensitive))
+        self.captureCount = captureCount
+        jitState = Atomic(Self.notCompiled)
+    }
+
     deinit {
         let state = jitState.load(ordering: .acquiring)
         if state > Self.jitUnavailable { pcre2_code_free_8(OpaquePointer(bitPattern: state)) }
-        pcre2_code_free_8(code)
+        let code = codeState.load(ordering: .acquiring)
+        if code != Self.notCompiled { pcre2_code_free_8(OpaquePointer(bitPattern: code)) }
     }
+
+    private static func options(caseInsensitive: Bool) -> UInt32 {
+        caseInsensitive ? UInt32(PCRE2_CASELESS) : 0
+    }
+
+    /// `pattern` compiled by PCRE2 in byte mode, or why not.
+    private static func compile(_ pattern: [UInt8], options: UInt32) -> Result<OpaquePointer, CompileError> {
+        var errorCode: Int32 = 0
+        var errorOffset = 0
+        // A terminated copy, so that even an empty pattern has an address.
+        let terminated = pattern + [0]
+        let compiled = terminated.withUnsafeBufferPointer { buffer in
+            // Safe because the buffer outlives the call and its length (without the terminator) is passed.
+            pcre2_compile_8(buffer.baseAddress, buffer.count - 1, options, &errorCode, &errorOffset, nil)
+        }
+        guard let compiled else { return .failure(CompileError(message: message(for: errorCode), offset: errorOffset)) }
+        return .success(compiled)
+    }
+
+    /// The compiled code, compiled now if this is the first match of a pattern compiled on its first match.
+    ///
+    /// Two threads may both compile it at once; one code is published by a compare-and-exchange and the other
+    /// freed, so every caller then uses the same code (as for the JIT, ``jitCode()``).
+    @inline(__always)
+    private var code: OpaquePointer {
+        let state = codeState.load(ordering: .acquiring)
+        if state != Self.notCompiled { return OpaquePointer(bitPattern: state)! }  // safe: not zero
+        return compileOnFirstMatch()
+    }
+
+    @inline(never)
+    private func compileOnFirstMatch() -> OpaquePointer {
+        guard case .success(let compiled) = Self.compile(source, options: options) else {
+            // The pattern compiled with this PCRE2 when its rules were stored (the cache key names the version).
+            preconditionFailure("a cached user-agent rule no longer compiles with PCRE2")
+        }
+        let address = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(compiled)))
+        let (exchanged, original) = codeState.compareExchange(
+            expected: Self.notCompiled, desired: address, ordering: .acquiringAndReleasing)
+        if exchanged { return compiled }
+        // Another thread published first: use its code.
+        pcre2_code_free_8(compiled)
+        return OpaquePointer(bitPattern: original)!  // safe: the exchange failed, so it is not zero
+    }
+
+    /// The version of the PCRE2 library in use, such as "10.42 2022-12-11".
+    static let libraryVersion: String = {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let length = buffer.withUnsafeMutableBytes { pcre2_config_8(UInt32(PCRE2_CONFIG_VERSION), $0.baseAddress) }
+        return length > 1 ? String(decoding: buffer[..<Int(length - 1)], as: UTF8.self) : "unknown"
+    }()
 
     /// JIT-compiles the pattern now, if it is not yet (see ``UserAgentRuleSet/compileEveryRule()``).
     func compileJITNow() {
@@ -131,7 +189,7 @@ final class CompiledPattern: @unchecked Sendable {
     private func compileJIT() -> OpaquePointer? {
         var compiled = Self.jitUnavailable
         // Safe to copy concurrently: `code` is only read.
-        if let copy = pcre2_code_copy_8(code) {
+        if let copy = pcre2_code_copy_8(self.code) {
             if pcre2_jit_compile_8(copy, UInt32(PCRE2_JIT_COMPLETE)) == 0 {
                 compiled = UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(copy)))
             } else {

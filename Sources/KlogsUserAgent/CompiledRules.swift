@@ -76,6 +76,13 @@ struct CompiledTail: Sendable {
     let headWidth: Int?
 }
 
+/// The capture counts of a list's patterns, and of their tails (-1 where a rule has no tail, or its tail did not
+/// compile), in list order: what ``UserAgentRuleCache`` keeps of a compilation.
+struct KnownCaptureCounts {
+    var patterns: ArraySlice<Int32>
+    var tails: ArraySlice<Int32>
+}
+
 /// One list of rules (browser, OS or device) compiled with PCRE2, in file order.
 final class CompiledRuleList: Sendable {
     let kind: UserAgentRules.Kind
@@ -94,9 +101,11 @@ final class CompiledRuleList: Sendable {
     /// - Parameters:
     ///   - rewrite: searches the rules' ``SearchedPattern`` forms rather than their regexes as written.
     ///   - tails: the rules' tails (``LiteralPrefilter/Analysis/tails``), in list order; none when empty.
+    ///   - known: the capture counts of the rules that compiled when ``UserAgentRuleCache`` stored them: each
+    ///     pattern is then compiled on its first match instead of now.
     init(
         _ rules: UserAgentRules, kind: UserAgentRules.Kind, rewrite: Bool = true,
-        tails: ArraySlice<PatternTail?> = []
+        tails: ArraySlice<PatternTail?> = [], known: KnownCaptureCounts? = nil
     ) throws(UserAgentError) {
         self.kind = kind
         var patterns: [CompiledPattern] = []
@@ -107,13 +116,32 @@ final class CompiledRuleList: Sendable {
         var compiledTails = [CompiledTail?](repeating: nil, count: list.count)
         for (index, tail) in zip(list.indices, tails) {
             guard let tail else { continue }
-            // A tail that does not compile (it always should: it is a piece of a valid regex) is only a lost shortcut.
-            if let pattern = try? CompiledPattern(tail.pattern, caseInsensitive: list[index].caseInsensitive) {
+            let caseInsensitive = list[index].caseInsensitive
+            if let known {
+                // -1: the tail did not compile when the rules were stored.
+                let captures = Int(known.tails[known.tails.startIndex + index])
+                guard captures >= 0 else { continue }
+                let pattern = CompiledPattern(
+                    known: tail.pattern, caseInsensitive: caseInsensitive, captureCount: captures)
+                compiledTails[index] = CompiledTail(pattern: pattern, headWidth: tail.headWidth)
+            } else if let pattern = try? CompiledPattern(tail.pattern, caseInsensitive: caseInsensitive) {
+                // A tail that does not compile (it always should: it is a piece of a valid regex) is only a lost
+                // shortcut.
                 compiledTails[index] = CompiledTail(pattern: pattern, headWidth: tail.headWidth)
             }
         }
         self.tails = compiledTails
-        for rule in list {
+        for (index, rule) in list.enumerated() {
+            if let known {
+                let searched = SearchedPattern(rule, rewrite: rewrite)
+                patterns.append(
+                    CompiledPattern(
+                        known: searched.pattern, caseInsensitive: rule.caseInsensitive,
+                        captureCount: Int(known.patterns[known.patterns.startIndex + index]),
+                        maximumStart: searched.maximumStart))
+                templates.append(rule.replacements.map { $0.map(ReplacementTemplate.init) })
+                continue
+            }
             do {
                 let searched = SearchedPattern(rule, rewrite: rewrite)
                 patterns.append(
@@ -131,6 +159,11 @@ final class CompiledRuleList: Sendable {
         self.patterns = patterns
         self.templates = templates
         maximumCaptures = patterns.map(\.captureCount).max() ?? 0
+    }
+
+    /// The capture counts of the list's patterns and tails, for ``KnownCaptureCounts``.
+    var captureCounts: (patterns: [Int32], tails: [Int32]) {
+        (patterns.map { Int32($0.captureCount) }, tails.map { $0.map { Int32($0.pattern.captureCount) } ?? -1 })
     }
 
     /// Builds the browser or OS result of rule `index`, which has just matched.

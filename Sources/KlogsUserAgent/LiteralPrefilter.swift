@@ -204,6 +204,56 @@ final class LiteralPrefilter: Sendable {
         atomLength = triggers.atoms.map { Int32(table.length($0)) } + markerBytes.map { Int32($0.count) }
     }
 
+    /// Reads a prefilter that ``archive(into:)`` wrote (for ``UserAgentRuleCache``), checking that its tables have the
+    /// shapes a scan relies on.
+    init(archive: inout ArchiveReader) throws(ArchiveReader.Malformed) {
+        let ruleCounts = try (archive.readCount(), archive.readCount(), archive.readCount())
+        browserRange = 0..<ruleCounts.0
+        osRange = browserRange.upperBound..<(browserRange.upperBound + ruleCounts.1)
+        deviceRange = osRange.upperBound..<(osRange.upperBound + ruleCounts.2)
+        wordCount = (deviceRange.upperBound + 63) / 64
+        alwaysWords = try archive.readArray()
+        atomCount = try archive.readCount()
+        firstMarkerAtom = try archive.readCount(atMost: atomCount)
+        automaton = try AhoCorasick(archive: &archive)
+        triggerStart = try archive.readArray()
+        triggeredRules = try archive.readArray()
+        checkStart = try archive.readArray()
+        clauseStart = try archive.readArray()
+        clauseAtoms = try archive.readArray()
+        prefixStart = try archive.readArray()
+        prefixAtoms = try archive.readArray()
+        prefixLeads = try archive.readArray()
+        atomLength = try archive.readArray()
+        let ruleCount = deviceRange.upperBound
+        guard alwaysWords.count == wordCount, triggerStart.count == atomCount + 1, atomLength.count == atomCount,
+            triggerStart.last == Int32(triggeredRules.count), checkStart.count == ruleCount + 1,
+            checkStart.last == Int32(clauseStart.count - 1), clauseStart.last == Int32(clauseAtoms.count),
+            prefixStart.count == ruleCount + 1, prefixStart.last == Int32(prefixAtoms.count),
+            prefixLeads.count == prefixAtoms.count, automaton.atomNumberLimit <= atomCount,
+            triggeredRules.allSatisfy({ $0 >= 0 && $0 < ruleCount }),
+            (clauseAtoms + prefixAtoms).allSatisfy({ $0 >= 0 && $0 < atomCount })
+        else { throw ArchiveReader.Malformed() }
+    }
+
+    /// Writes the prefilter for ``UserAgentRuleCache``: everything ``init(archive:)`` needs to rebuild it without
+    /// analysing a pattern.
+    func archive(into archive: inout ArchiveWriter) {
+        archive.write(browserRange.count)
+        archive.write(osRange.count)
+        archive.write(deviceRange.count)
+        archive.write(alwaysWords)
+        archive.write(atomCount)
+        archive.write(firstMarkerAtom)
+        automaton.archive(into: &archive)
+        for table in [
+            triggerStart, triggeredRules, checkStart, clauseStart, clauseAtoms, prefixStart, prefixAtoms, prefixLeads,
+            atomLength,
+        ] {
+            archive.write(table)
+        }
+    }
+
     /// Each clause with every atom longer than `maximumLength` replaced by its prefix or its suffix of that length,
     /// whichever occurs in fewer typical agents.
     private static func shortened(_ clauses: [[AtomSet]], maximumLength: Int, _ costs: AtomCosts) -> [[AtomSet]] {

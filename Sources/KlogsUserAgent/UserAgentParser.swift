@@ -14,8 +14,18 @@ public final class UserAgentRuleSet: Sendable {
     let maximumCaptures: Int
     /// Where the rules came from.
     public let source: String
+    /// The rules as parsed, and the tails of their patterns (rule order): with ``prefilter``, what
+    /// ``UserAgentRuleCache`` keeps.
+    let rules: UserAgentRules
+    let patternTails: [PatternTail?]
 
-    /// Compiles `rules`: every pattern with PCRE2 (which also checks it), then the prefilter.
+    /// The capture counts of every pattern and tail, in rule order (see ``KnownCaptureCounts``).
+    var captureCounts: (patterns: [Int32], tails: [Int32]) {
+        let lists = [browser, os, device].map(\.captureCounts)
+        return (lists.flatMap(\.patterns), lists.flatMap(\.tails))
+    }
+
+    /// Compiles `rules`: every pattern with PCRE2 (which also checks it), and the prefilter.
     ///
     /// The JIT is left to the rules' own use: a rule is JIT-compiled on its ``CompiledPattern/jitThreshold``-th
     /// match, by whichever thread gets there first, and published atomically. An ingest of the generated log earns
@@ -28,13 +38,28 @@ public final class UserAgentRuleSet: Sendable {
     ///   - rules: the parsed `regexes.yaml`.
     ///   - usePrefilter: false tries every rule in order for every user agent (slow; the reference behaviour the
     ///     prefilter must reproduce).
-    public init(_ rules: UserAgentRules, usePrefilter: Bool = true) throws(UserAgentError) {
+    public convenience init(_ rules: UserAgentRules, usePrefilter: Bool = true) throws(UserAgentError) {
         // The prefilter's analysis runs on all cores first; then the PCRE2 compilation (one thread) runs beside
         // the rest of the prefilter's build (one thread): the two take about as long. (Not one concurrentPerform for
         // all of it: a nested concurrentPerform runs serially, which would cost the analysis its cores.)
         let analysis = LiteralPrefilter.Analysis(rules, enabled: usePrefilter)
+        try self.init(rules, usePrefilter: usePrefilter, tails: analysis.tails) {
+            LiteralPrefilter(rules, analysis, markers: BotSignals.markers)
+        }
+    }
+
+    /// Compiles `rules` with PCRE2 while `prefilter` makes their prefilter (built from the analysis, or read from
+    /// ``UserAgentRuleCache``).
+    ///
+    /// - Parameters:
+    ///   - tails: the rules' ``PatternTail``s, in rule order (browser, OS, device).
+    ///   - known: the capture counts of the patterns and tails (``KnownCaptureCounts``, in rule order), when the
+    ///     rules compiled before: they are then compiled on their first match.
+    init(
+        _ rules: UserAgentRules, usePrefilter: Bool, tails: [PatternTail?],
+        known: (patterns: [Int32], tails: [Int32])? = nil, prefilter: () -> LiteralPrefilter
+    ) throws(UserAgentError) {
         nonisolated(unsafe) var lists: Result<[CompiledRuleList], UserAgentError>? = nil
-        let tails = analysis.tails
         let compilation = DispatchGroup()
         DispatchQueue.global().async(group: compilation) {
             lists = Result { () throws(UserAgentError) in
@@ -42,18 +67,22 @@ public final class UserAgentRuleSet: Sendable {
                 return try UserAgentRules.Kind.allCases.map { kind throws(UserAgentError) in
                     let count = rules.rules(kind).count
                     defer { first += count }
+                    let range = first..<(first + count)
                     return try CompiledRuleList(
-                        rules, kind: kind, rewrite: usePrefilter, tails: tails[first..<(first + count)])
+                        rules, kind: kind, rewrite: usePrefilter, tails: tails[range],
+                        known: known.map { KnownCaptureCounts(patterns: $0.patterns[range], tails: $0.tails[range]) })
                 }
             }
         }
-        prefilter = LiteralPrefilter(rules, analysis, markers: BotSignals.markers)
+        self.prefilter = prefilter()
         compilation.wait()
         // Safe because the group's wait returns only after the compilation has set `lists`.
         let compiled = try lists!.get()
         (browser, os, device) = (compiled[0], compiled[1], compiled[2])
         maximumCaptures = max(browser.maximumCaptures, os.maximumCaptures, device.maximumCaptures)
         source = rules.source
+        self.rules = rules
+        patternTails = tails
     }
 
     /// JIT-compiles every rule that is not compiled yet, on all cores: for a steady-state measurement, or a caller

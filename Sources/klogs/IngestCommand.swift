@@ -83,6 +83,14 @@ extension Klogs {
         @Option(name: .customLong("ua-rules"), help: "A uap-core regexes.yaml to classify user agents with.")
         var userAgentRules: String?
 
+        @Flag(
+            name: .customLong("no-ua-rules-cache"),
+            help: """
+                Analyse the user-agent rules afresh, without reading or writing the cache of analysed rules \
+                ($XDG_CACHE_HOME/klogs or ~/.cache/klogs).
+                """)
+        var noUserAgentRuleCache = false
+
         /// Off, every request is classified `Other` without loading the rules: for measuring what classification
         /// costs (the benchmarks set `classifiesUserAgents` directly), so it is not shown in the help.
         @Flag(name: .customLong("skip-user-agent-classification"), help: .private)
@@ -289,6 +297,7 @@ extension Klogs {
                 .parquetCompression
             configuration.userAgentRules = userAgentRules ?? file.userAgentRules
             configuration.classifiesUserAgents = !skipsUserAgentClassification
+            configuration.userAgentRuleCache = noUserAgentRuleCache ? nil : UserAgentRuleCache.standard()
             if let userAgentClassLimit { configuration.userAgentClassLimit = userAgentClassLimit }
             configuration.batch.dryRun = dryRun
             configuration.batch.waitSeconds = wait ?? file.wait ?? 0

@@ -194,6 +194,37 @@ import Testing
         #expect(late == reference)
     }
 
+    /// The first run with a rule cache analyses the rules and stores them; the second reads them from the cache;
+    /// both write what a run without a cache writes, on one thread and on two.
+    @Test(arguments: [1, 2])
+    func runsWhoseRulesComeFromTheCacheWriteTheSameDataset(threads: Int) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = try directory.file("access.log", ParallelIngestTests.generatedLog(seed: 23))
+        let cache = UserAgentRuleCache(directory: directory.path + "/cache")
+        let ingest = ParallelIngestTests()
+        func truncating(_ configuration: inout IngestConfiguration) { configuration.ipMode = .truncate }
+        func cached(_ configuration: inout IngestConfiguration) {
+            configuration.ipMode = .truncate
+            configuration.userAgentRuleCache = cache
+        }
+        let reference = try ingest.run([path], data: directory.path + "/reference", threads: threads, truncating)
+        let storing = try ingest.run([path], data: directory.path + "/storing", threads: threads, cached)
+        // A stored file is renamed into place: a file number that stays the same means the second run read it.
+        func cacheFileNumbers() throws -> [Int] {
+            try FileManager.default.contentsOfDirectory(atPath: cache.directory).map {
+                try FileManager.default.attributesOfItem(atPath: cache.directory + "/" + $0)[.systemFileNumber] as! Int
+            }
+        }
+        let stored = try cacheFileNumbers()
+        #expect(stored.count == 1)
+        let reading = try ingest.run([path], data: directory.path + "/reading", threads: threads, cached)
+        #expect(!reference.files.isEmpty)
+        #expect(storing == reference)
+        #expect(reading == reference)
+        #expect(try cacheFileNumbers() == stored)
+    }
+
     @Test func rulesThatDoNotLoadFailTheChunkWithNoRowsAndAnErrorThatEndsTheRun() throws {
         let failing = BackgroundRuleLoad { () throws(UserAgentError) in
             Thread.sleep(forTimeInterval: 0.1)

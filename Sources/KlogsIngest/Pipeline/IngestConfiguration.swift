@@ -1,6 +1,7 @@
 internal import Foundation
 import KlogsCore
 import KlogsParquet
+import KlogsUserAgent
 
 /// How client addresses are anonymised before anything is stored.
 ///
@@ -73,6 +74,9 @@ public struct IngestConfiguration: Sendable {
     public var compression: ParquetCompression = .lz4Raw
     /// The uap-core rules file used to classify user agents.
     public var userAgentRules: String? = nil
+    /// Where the analysed rules are kept between runs (`UserAgentRuleCache`); nil analyses them on every run. The
+    /// command sets the user's cache unless `--no-ua-rules-cache` is given.
+    public var userAgentRuleCache: UserAgentRuleCache? = nil
     /// Whether user agents are classified. Off, every request is `Other`/`other` and not a bot: only the
     /// benchmarks turn it off, to measure what classification costs.
     public var classifiesUserAgents = true

@@ -31,7 +31,9 @@ public struct IngestFailure: Error, CustomStringConvertible {
 public final class Ingestor {
     let configuration: IngestConfiguration
     /// Starts loading the rules file at a path (tests give a load that takes its time).
-    var loadRules: (_ path: String) -> BackgroundRuleLoad = { BackgroundRuleLoad(path: $0) }
+    lazy var loadRules: (_ path: String) -> BackgroundRuleLoad = { [cache = configuration.userAgentRuleCache] in
+        BackgroundRuleLoad(path: $0, cache: cache)
+    }
 
     public init(configuration: IngestConfiguration) {
         self.configuration = configuration

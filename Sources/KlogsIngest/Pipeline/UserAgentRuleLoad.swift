@@ -7,17 +7,19 @@ struct UserAgentRuleLoad: Sendable {
     let rules: UserAgentRuleSet
     let vocabulary: UserAgentVocabulary
 
-    /// Reads the rules file at `path` and compiles it.
+    /// Reads the rules file at `path` and compiles it, taking its analysis from `cache` when the cache holds it.
     ///
     /// - Throws: the ``UserAgentError`` that reading or compiling the rules met.
-    init(path: String) throws(UserAgentError) {
+    init(path: String, cache: UserAgentRuleCache? = nil) throws(UserAgentError) {
         let text = try UserAgentRules.text(ofFile: path)
         // The vocabulary is read beside the YAML: the two are the load's serial steps.
         nonisolated(unsafe) var words: UserAgentVocabulary? = nil
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) { words = UserAgentVocabulary(rulesText: text) }
         let compiled = Result { () throws(UserAgentError) in
-            try UserAgentRuleSet(UserAgentRules(yaml: text, source: path))
+            // A cache that cannot be written to only makes the next run analyse the rules again.
+            if let cache { return try cache.ruleSet(yaml: text, source: path).0 }
+            return try UserAgentRuleSet(UserAgentRules(yaml: text, source: path))
         }
         group.wait()
         rules = try compiled.get()
@@ -37,9 +39,9 @@ final class BackgroundRuleLoad: @unchecked Sendable {
     private let condition = NSCondition()
     private var result: Result<UserAgentRuleLoad, UserAgentError>?  // guarded by `condition`
 
-    /// Starts loading the rules file at `path`.
-    convenience init(path: String) {
-        self.init { () throws(UserAgentError) in try UserAgentRuleLoad(path: path) }
+    /// Starts loading the rules file at `path`, with the analysis in `cache` if it holds it.
+    convenience init(path: String, cache: UserAgentRuleCache? = nil) {
+        self.init { () throws(UserAgentError) in try UserAgentRuleLoad(path: path, cache: cache) }
     }
 
     /// Starts `load` on a thread of its own (tests give a load that takes its time or fails).
