@@ -61,11 +61,14 @@ public struct UserAgentRuleCache: Sendable {
     ///   that loaded without one).
     public func ruleSet(yaml: String, source: String) throws(UserAgentError) -> (UserAgentRuleSet, Outcome) {
         guard let identity = ExecutableIdentity.current else {
-            return (try UserAgentRuleSet(UserAgentRules(yaml: yaml, source: source)), .notStored("no executable"))
+            let reason = "the running executable cannot be identified (/proc/self/exe)"
+            return (try UserAgentRuleSet(UserAgentRules(yaml: yaml, source: source)), .notStored(reason))
         }
         let key = Self.key(yaml: yaml, identity: identity)
         let path = directory + "/" + Self.fileName(yaml: yaml)
-        if let archived = Self.archive(at: path, key: key), let ruleSet = try Self.ruleSet(archived, source: source) {
+        if var archived = Self.archive(at: path, key: key),
+            let ruleSet = try UserAgentRuleSet.unarchived(&archived, source: source)
+        {
             return (ruleSet, .hit)
         }
         let ruleSet = try UserAgentRuleSet(UserAgentRules(yaml: yaml, source: source))
@@ -142,46 +145,12 @@ public struct UserAgentRuleCache: Sendable {
         return complete ? bytes : nil
     }
 
-    /// The rule set an archive describes, compiled; nil when the archive is malformed.
-    ///
-    /// - Throws: what compiling the rules throws (never for rules that were stored: they compiled then).
-    private static func ruleSet(_ archive: ArchiveReader, source: String) throws(UserAgentError) -> UserAgentRuleSet? {
-        var archive = archive
-        let rules: UserAgentRules
-        let tails: [PatternTail?]
-        let prefilter: LiteralPrefilter
-        let captureCounts: (patterns: [Int32], tails: [Int32])
-        do {
-            rules = try UserAgentRules(archive: &archive, source: source)
-            tails = try (0..<archive.readCount(atMost: rules.count)).map { _ throws(ArchiveReader.Malformed) in
-                try PatternTail.unarchived(&archive)
-            }
-            prefilter = try LiteralPrefilter(archive: &archive)
-            captureCounts = (try archive.readArray(), try archive.readArray())
-            guard archive.atEnd, tails.count == rules.count, captureCounts.patterns.count == rules.count,
-                captureCounts.tails.count == rules.count,
-                prefilter.deviceRange.upperBound == rules.count,
-                prefilter.browserRange.count == rules.browserRules.count,
-                prefilter.osRange.count == rules.osRules.count
-            else { return nil }
-        } catch {
-            return nil
-        }
-        return try UserAgentRuleSet(rules, usePrefilter: true, tails: tails, known: captureCounts) { prefilter }
-    }
-
     /// Writes `ruleSet` to `path` under `key`: to a temporary file first, renamed into place; then removes the
     /// oldest files beyond ``maximumFiles``.
     private func store(_ ruleSet: UserAgentRuleSet, key: [UInt8], at path: String) throws(CacheError) {
         var archive = ArchiveWriter(capacity: key.count + 4 << 20)
         archive.append(key)
-        ruleSet.rules.archive(into: &archive)
-        archive.write(ruleSet.patternTails.count)
-        for tail in ruleSet.patternTails { PatternTail.archive(tail, into: &archive) }
-        ruleSet.prefilter.archive(into: &archive)
-        let captureCounts = ruleSet.captureCounts
-        archive.write(captureCounts.patterns)
-        archive.write(captureCounts.tails)
+        ruleSet.archive(into: &archive)
         var bytes = archive.bytes
         let checksum = bytes.withUnsafeBytes { archiveChecksum($0) }
         withUnsafeBytes(of: checksum) { bytes += $0 }
@@ -271,6 +240,47 @@ struct ExecutableIdentity: Sendable {
         archive.write(size)
         archive.write(modifiedSeconds)
         archive.write(modifiedNanoseconds)
+    }
+}
+
+extension UserAgentRuleSet {
+    /// Writes what ``UserAgentRuleCache`` keeps of the rule set: the rules, their tails, the prefilter and the capture
+    /// counts.
+    func archive(into archive: inout ArchiveWriter) {
+        rules.archive(into: &archive)
+        archive.write(patternTails.count)
+        for tail in patternTails { PatternTail.archive(tail, into: &archive) }
+        prefilter.archive(into: &archive)
+        let counts = captureCounts
+        archive.write(counts.patterns)
+        archive.write(counts.tails)
+    }
+
+    /// The rule set that ``archive(into:)`` wrote, its patterns compiled on first match; nil when the archive is
+    /// malformed.
+    ///
+    /// - Throws: what building the rule set throws (nothing for rules that were stored: they compiled then).
+    static func unarchived(_ archive: inout ArchiveReader, source: String) throws(UserAgentError) -> UserAgentRuleSet? {
+        let rules: UserAgentRules
+        let tails: [PatternTail?]
+        let prefilter: LiteralPrefilter
+        let counts: (patterns: [Int32], tails: [Int32])
+        do {
+            rules = try UserAgentRules(archive: &archive, source: source)
+            tails = try (0..<archive.readCount(atMost: rules.count)).map { _ throws(ArchiveReader.Malformed) in
+                try PatternTail.unarchived(&archive)
+            }
+            prefilter = try LiteralPrefilter(archive: &archive)
+            counts = (try archive.readArray(), try archive.readArray())
+            guard archive.atEnd, tails.count == rules.count, counts.patterns.count == rules.count,
+                counts.tails.count == rules.count, prefilter.deviceRange.upperBound == rules.count,
+                prefilter.browserRange.count == rules.browserRules.count,
+                prefilter.osRange.count == rules.osRules.count
+            else { return nil }
+        } catch {
+            return nil
+        }
+        return try UserAgentRuleSet(rules, usePrefilter: true, tails: tails, known: counts) { prefilter }
     }
 }
 

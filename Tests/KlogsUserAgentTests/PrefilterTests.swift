@@ -38,6 +38,19 @@ struct PrefilterTests {
         #expect(filtered.patternRunCount * 20 < plain.patternRunCount)
     }
 
+    /// `agents` parsed by four parsers at once, on threads of their own, all sharing `rules`.
+    static func parsedOnFourThreads(_ agents: [String], sharing rules: UserAgentRuleSet) async -> [[ParsedUserAgent]] {
+        await withTaskGroup(of: [ParsedUserAgent].self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let parser = UserAgentParser(rules: rules)
+                    return agents.map { parser.parse($0) }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+    }
+
     @Test("Parsers on several threads sharing fresh rules, JIT-compiled on the way, agree with one parser")
     func sharedRulesOnThreads() async throws {
         let copy = UAPCoreCopy.debian
@@ -46,15 +59,7 @@ struct PrefilterTests {
         let expected = agents.map { reference.parse($0) }
         // Fresh rules: no rule has been matched yet, so the threads race to JIT-compile the same ones.
         let fresh = try UserAgentRuleSet(UserAgentRules(contentsOfFile: copy.rulesPath))
-        let results = await withTaskGroup(of: [ParsedUserAgent].self) { group in
-            for _ in 0..<4 {
-                group.addTask {
-                    let parser = UserAgentParser(rules: fresh)
-                    return agents.map { parser.parse($0) }
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }
-        }
+        let results = await Self.parsedOnFourThreads(agents, sharing: fresh)
         #expect(results.count == 4)
         for result in results { #expect(result == expected) }
         // Compiling every rule up front changes nothing either.

@@ -19,9 +19,7 @@ struct RuleCacheTests {
     /// What the cache keeps of a rule set, as bytes: equal for two rule sets with the same rules and analysis.
     static func archived(_ ruleSet: UserAgentRuleSet) -> [UInt8] {
         var archive = ArchiveWriter()
-        ruleSet.rules.archive(into: &archive)
-        for tail in ruleSet.patternTails { PatternTail.archive(tail, into: &archive) }
-        ruleSet.prefilter.archive(into: &archive)
+        ruleSet.archive(into: &archive)
         return archive.bytes
     }
 
@@ -62,15 +60,7 @@ struct RuleCacheTests {
         let agents = try PrefilterTests.oracleAgents(.debian)
         let reference = UserAgentParser(rules: try UAPCoreFixtures.shared.ruleSet(.debian))
         let expected = agents.map { reference.parse($0) }
-        let results = await withTaskGroup(of: [ParsedUserAgent].self) { group in
-            for _ in 0..<4 {
-                group.addTask {
-                    let parser = UserAgentParser(rules: cached)
-                    return agents.map { parser.parse($0) }
-                }
-            }
-            return await group.reduce(into: []) { $0.append($1) }
-        }
+        let results = await PrefilterTests.parsedOnFourThreads(agents, sharing: cached)
         #expect(results.count == 4)
         for result in results { #expect(result == expected) }
     }
