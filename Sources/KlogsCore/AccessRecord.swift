@@ -54,7 +54,7 @@ struct FieldRange: Sendable {
         self.inScratch = inScratch
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     var isAbsent: Bool { count < 0 }
 
     /// The sub-range `offset..<offset + length` of this field, in the same buffer.
@@ -163,7 +163,7 @@ public struct AccessRecord {
         scratchCount += 1
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func bytes(_ field: FieldRange) -> UnsafeRawBufferPointer {
         let base: UnsafeRawPointer? =
             field.inScratch ? UnsafeRawPointer(scratch.base) : line.baseAddress
@@ -171,33 +171,33 @@ public struct AccessRecord {
         return UnsafeRawBufferPointer(start: base.map { $0 + Int(field.start) }, count: max(Int(field.count), 0))
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func optionalBytes(_ field: FieldRange) -> UnsafeRawBufferPointer? {
         field.isAbsent ? nil : bytes(field)
     }
 
     /// The client field as logged (`%h`): an address, a host name or another token. For an X-Forwarded-For style
     /// list (`10.0.0.2, 10.0.0.1, 127.0.0.1`) the first element, the originating client.
-    public var client: UnsafeRawBufferPointer { bytes(clientField) }
+    @inlinable @inline(__always) public var client: UnsafeRawBufferPointer { bytes(clientField) }
     /// The virtual host (port removed), or `nil` when the format has none.
-    public var virtualHost: UnsafeRawBufferPointer? { optionalBytes(virtualHostField) }
+    @inlinable @inline(__always) public var virtualHost: UnsafeRawBufferPointer? { optionalBytes(virtualHostField) }
     /// The whole request line, unescaped (`GET /a?b HTTP/1.1`).
-    public var request: UnsafeRawBufferPointer { bytes(requestField) }
+    @inlinable @inline(__always) public var request: UnsafeRawBufferPointer { bytes(requestField) }
     /// The request method, or `-` for an empty or malformed request.
-    public var method: UnsafeRawBufferPointer { bytes(methodField) }
+    @inlinable @inline(__always) public var method: UnsafeRawBufferPointer { bytes(methodField) }
     /// The request target without query string and fragment, as logged (not percent-decoded); `-` for an empty
     /// or malformed request.
-    public var path: UnsafeRawBufferPointer { bytes(pathField) }
+    @inlinable @inline(__always) public var path: UnsafeRawBufferPointer { bytes(pathField) }
     /// The query string after `?` (without the `?` and without any `#fragment`), or `nil` when there is no `?`.
-    public var query: UnsafeRawBufferPointer? { optionalBytes(queryField) }
+    @inlinable @inline(__always) public var query: UnsafeRawBufferPointer? { optionalBytes(queryField) }
     /// The protocol (`HTTP/1.1`, `HTTP/2.0`, `HTTP/3`), or empty when the request line has none.
-    public var httpProtocol: UnsafeRawBufferPointer { bytes(protocolField) }
+    @inlinable @inline(__always) public var httpProtocol: UnsafeRawBufferPointer { bytes(protocolField) }
     /// The referrer as logged, unescaped; `nil` when absent, empty or `-`.
-    public var referrer: UnsafeRawBufferPointer? { optionalBytes(referrerField) }
+    @inlinable @inline(__always) public var referrer: UnsafeRawBufferPointer? { optionalBytes(referrerField) }
     /// The user agent as logged, unescaped (may be `-`); `nil` when the line has no user-agent field.
-    public var userAgent: UnsafeRawBufferPointer? { optionalBytes(userAgentField) }
+    @inlinable @inline(__always) public var userAgent: UnsafeRawBufferPointer? { optionalBytes(userAgentField) }
     /// The X-Forwarded-For field as logged (`203.0.113.7, 10.0.0.1`: the originating client first), or `nil` when
     /// the format has none or it is empty or `-`. Only formats with `$http_x_forwarded_for`,
     /// `%{X-Forwarded-For}i` or a mapped JSON field fill it.
-    public var forwardedFor: UnsafeRawBufferPointer? { optionalBytes(forwardedForField) }
+    @inlinable @inline(__always) public var forwardedFor: UnsafeRawBufferPointer? { optionalBytes(forwardedForField) }
 }

@@ -48,7 +48,7 @@ public struct UserAgentRuleCache: Sendable {
         case notStored(String)
     }
 
-    /// The most cache files kept: one per distinct rules text, the least recently written removed first.
+    /// The most cache files kept (one per rules text and executable), the least recently written removed first.
     static let maximumFiles = 8
 
     /// The rule set of the `regexes.yaml` text `yaml`: from the cache when it holds this text's analysis, else
@@ -65,7 +65,7 @@ public struct UserAgentRuleCache: Sendable {
             return (try UserAgentRuleSet(UserAgentRules(yaml: yaml, source: source)), .notStored(reason))
         }
         let key = Self.key(yaml: yaml, identity: identity)
-        let path = directory + "/" + Self.fileName(yaml: yaml)
+        let path = directory + "/" + Self.fileName(key: key)
         if var archived = Self.archive(at: path, key: key),
             let ruleSet = try UserAgentRuleSet.unarchived(&archived, source: source)
         {
@@ -80,10 +80,10 @@ public struct UserAgentRuleCache: Sendable {
         }
     }
 
-    /// The cache file of a rules text: named by its checksum, so that several rules files have a file each.
-    static func fileName(yaml: String) -> String {
-        var text = yaml
-        let checksum = text.withUTF8 { archiveChecksum(UnsafeRawBufferPointer($0)) }
+    /// The cache file of a key: named by its checksum, so that each rules file, and each klogs executable (two
+    /// installed versions, a build beside a package), has a file of its own instead of replacing another's.
+    static func fileName(key: [UInt8]) -> String {
+        let checksum = key.withUnsafeBytes { archiveChecksum($0) }
         let hex = String(checksum, radix: 16)
         return "rules-" + String(repeating: "0", count: 16 - hex.count) + hex + ".cache"
     }

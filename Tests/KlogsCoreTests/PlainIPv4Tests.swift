@@ -22,12 +22,45 @@ struct PlainIPv4Tests {
             }
             samples.append(text)
             state = state &* 6_364_136_223_846_793_005 &+ 1
-            samples.append("\(state % 300).\(state >> 8 % 300).\(state >> 16 % 300).\(state >> 24 % 300)")
+            samples.append("\(state % 300).\((state >> 8) % 300).\((state >> 16) % 300).\((state >> 24) % 300)")
         }
         for sample in samples {
             Array(sample.utf8).withUnsafeBytes { bytes in
                 #expect(IPAddress.parsePlainIPv4(bytes) == IPAddress.parseIPv4(bytes, 0, bytes.count), "\(sample)")
             }
         }
+    }
+
+    @Test("Every combination of part shapes agrees too, read from a buffer of exactly its size")
+    func agreesOnEveryPartShape() {
+        // Parts of every length from 0 to 4, with and without leading zeros, at and beyond 255.
+        let parts = ["", "0", "00", "7", "07", "10", "99", "000", "012", "100", "255", "256", "299", "999", "1000"]
+        var checked = 0
+        var accepted = 0
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    for d in parts {
+                        let address = "\(a).\(b).\(c).\(d)"
+                        // The address alone, and with a byte before or after it that is not part of an address.
+                        for sample in [address, address + "x", "/" + address, address + "."] {
+                            let bytes = Array(sample.utf8)
+                            // Copied to a buffer of exactly its size: a read past the end would be caught by the
+                            // address sanitizer (`make test-asan`).
+                            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 1)
+                            defer { buffer.deallocate() }
+                            buffer.copyBytes(from: bytes)
+                            let view = UnsafeRawBufferPointer(buffer)
+                            let expected = IPAddress.parseIPv4(view, 0, view.count)
+                            #expect(IPAddress.parsePlainIPv4(view) == expected, "\(sample)")
+                            checked += 1
+                            if expected != nil { accepted += 1 }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(checked == 4 * 15 * 15 * 15 * 15)
+        #expect(accepted == 6 * 6 * 6 * 6)  // 0, 7, 10, 99, 100 and 255, bare: the parts without a leading zero
     }
 }

@@ -43,14 +43,14 @@ import Testing
         for (round, path) in (samples + samples.reversed()).enumerated() {
             let id = paths.intern(path)
             let expected = Array(path.utf8).withUnsafeBytes { AssetExtensions.standard.matches(path: $0) }
-            let known = flags.isAsset(id, of: paths, assets: .standard)
+            let known = flags.isAsset(id, of: &paths, assets: .standard)
             #expect(known == expected, "\(round): \(path)")
         }
         // Ids interned elsewhere (the parallel pipeline's sequencer) are learned in one go.
         var other = ByteInterner()
         var otherFlags = PathFlags()
         for path in samples { _ = other.intern(path) }
-        let fifth = otherFlags.isAsset(4, of: other, assets: .standard)
+        let fifth = otherFlags.isAsset(4, of: &other, assets: .standard)
         #expect(fifth)
         #expect(otherFlags.flag(of: 1) == true && otherFlags.flag(of: 3) == false && otherFlags.flag(of: 5) == nil)
         otherFlags.removeAll()

@@ -208,7 +208,7 @@ final class ChunkWorker: @unchecked Sendable {
         let method = record.method
         let kind = RequestCategory(
             method: method, status: record.status, isBot: isBot,
-            isAsset: batch.assetPaths.isAsset(pathId, of: batch.paths, assets: configuration.assetExtensions))
+            isAsset: batch.assetPaths.isAsset(pathId, of: &batch.paths, assets: configuration.assetExtensions))
         let vhostId =
             record.virtualHost.map { StoredValues.internHost($0, scratch: &scratch, into: &batch.vhosts) } ?? -1
         batch.pathIds.append(pathId)

@@ -295,7 +295,7 @@ struct LineProcessor {
         let method = record.method
         let kind = RequestCategory(
             method: method, status: status, isBot: isBot,
-            isAsset: partition.assetPaths.isAsset(pathId, of: partition.paths, assets: configuration.assetExtensions))
+            isAsset: partition.assetPaths.isAsset(pathId, of: &partition.paths, assets: configuration.assetExtensions))
 
         let client = privacy.client(of: record)
         if configuration.writeEvents {
