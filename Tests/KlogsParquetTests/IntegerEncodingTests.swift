@@ -137,8 +137,32 @@ struct IntegerEncodingTests {
             ("Int64 extremes", (0..<1_000).map { [Int64.min, .max, 0, -1][$0 % 4] }),
             ("wide repeated", (0..<3_000).map { _ in Int64(bitPattern: (random.next() % 90) &* 0x9E37_79B9_7F4A_7C15) }),
             ("distinct", (0..<3_000).map { Int64($0) * 1_000_003 }),
+            // Wide columns past `DistinctCount.leastRows`, counted before they are hashed.
+            ("pseudonyms", (0..<20_000).map { _ in Int64(bitPattern: (random.next() % 6_000) &* 0x9E37_79B9_7F4A_7C15) }),
+            ("sizes", (0..<20_000).map { _ in Int64(random.next() % 10_000_000) }),
+            ("milliseconds", (0..<20_000).map { Int64(1_790_000_000_000 + $0 * 250) }),
+            ("wide with few values", (0..<20_000).map { _ in Int64(random.next() % 3) << 40 }),
         ]
     }()
+
+    @Test("The distinct count's lower bound never exceeds the distinct values, and its estimate is close",
+        arguments: dictionaryShapes.indices)
+    func distinctCount(shape: Int) {
+        let values = Self.dictionaryShapes[shape].values
+        let distinct = Set(values).count
+        let count = values.withUnsafeBufferPointer { DistinctCount($0) }
+        #expect(count.atLeast <= distinct)
+        #expect(count.atLeast <= count.estimate)
+        // With four bits a value, collisions hide at most about an eighth of the values; the estimate corrects
+        // for them.
+        #expect(count.atLeast >= distinct * 7 / 8 - 1)
+        #expect(abs(count.estimate - distinct) <= max(2, distinct / 20))
+        #expect(count.isComplete)
+        // Told that 1,000 distinct values are enough, it stops at the first look past them (every 4,096 values).
+        let early = values.withUnsafeBufferPointer { DistinctCount($0) { $0 >= 1_000 } }
+        #expect(early.atLeast <= distinct)
+        #expect(early.isComplete == (values.count <= 4_096 || early.atLeast < 1_000))
+    }
 
     /// The dictionary and ids a plain `Dictionary` gives, and the size ``IntegerEncodingChoice`` compares.
     private func oracle<T: FixedWidthInteger & SignedInteger>(_ values: [T]) -> (dictionary: [T], ids: [UInt32], size: Int) {
