@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The encoding an integer column chunk is written in: whichever of PLAIN, a dictionary and DELTA_BINARY_PACKED
@@ -31,7 +31,9 @@ enum IntegerEncodingChoice<T: FixedWidthInteger & SignedInteger> {
         let plain = values.count * (T.bitWidth / 8) / (haveOneUpperHalf(values) ? 2 : 1)
         let delta = values.withUnsafeBufferPointer { DeltaBinaryPacked.encodedSize($0) }
         let best = min(plain, delta)
-        if let built = buildDictionary(values, smallerThan: best, dictionaryLimit: dictionaryLimit, countingFirst: true) {
+        if let built = buildDictionary(
+            values, smallerThan: best, dictionaryLimit: dictionaryLimit, countingFirst: true)
+        {
             return .dictionary(built.dictionary, ids: built.ids)
         }
         return delta < plain ? .deltaBinaryPacked : .plain
