@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Times `klogs ingest` runs alternated with each other, so that a noisy machine slows every variant alike.
 
-    scripts/alternate-ingest.py [--runs N] [--ratio] INPUT BINARY [BINARY ...] [-- EXTRA INGEST ARGUMENTS]
+    scripts/alternate-ingest.py [--runs N] [--ratio | --against=ARGUMENT] INPUT BINARY [BINARY ...] [-- EXTRA INGEST ARGUMENTS]
 
 Each round runs every binary once on INPUT, into a fresh data directory; with --ratio, each binary runs twice a
 round, with and without `--skip-user-agent-classification`, and the ratio of the two medians is printed (issue 4's
-figure: the throughput with classification against without). Prints the median and fastest wall time and the
+figure: the throughput with classification against without); with --against=ARGUMENT, each binary also runs with
+ARGUMENT added (the cost of `events`: `--against=--no-events`). Prints the median and fastest wall time and the
 median CPU time (user + system) of each variant.
 
 The README's before/after figures come from this: for example
@@ -43,6 +44,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=9, help="rounds (default 9)")
     parser.add_argument("--ratio", action="store_true", help="also run without classification, print the ratio")
+    parser.add_argument("--against", metavar="ARGUMENT",
+                        help="also run each binary with this ingest argument added, e.g. --against=--no-events")
     parser.add_argument("input")
     parser.add_argument("binaries", nargs="+")
     options = parser.parse_args(arguments)
@@ -52,6 +55,8 @@ def main():
         variants.append((binary, extra))
         if options.ratio:
             variants.append((binary, extra + ["--skip-user-agent-classification"]))
+        if options.against:
+            variants.append((binary, extra + [options.against]))
     walls = {index: [] for index in range(len(variants))}
     cpus = {index: [] for index in range(len(variants))}
     with tempfile.TemporaryDirectory(prefix="klogs-alternate-") as work:
@@ -64,7 +69,7 @@ def main():
         name = " ".join([binary, *arguments])
         print(f"{name}: wall median {statistics.median(walls[index]) * 1000:.1f} ms, "
               f"fastest {min(walls[index]) * 1000:.1f} ms, CPU median {statistics.median(cpus[index]) * 1000:.1f} ms")
-    if options.ratio:
+    if options.ratio and not options.against:
         for index in range(0, len(variants), 2):
             with_rules, without = statistics.median(walls[index]), statistics.median(walls[index + 1])
             print(f"{variants[index][0]}: with classification at {without / with_rules * 100:.1f}% of the "
