@@ -2,7 +2,7 @@ import Testing
 
 @testable import KlogsCore
 
-@Suite("The one-pass IPv4 parser")
+@Suite("The word-at-a-time IPv4 parser")
 struct PlainIPv4Tests {
     @Test("It accepts exactly what the general IPv4 parser accepts, with the same value")
     func agreesWithTheGeneralParser() {
@@ -62,5 +62,26 @@ struct PlainIPv4Tests {
         }
         #expect(checked == 4 * 15 * 15 * 15 * 15)
         #expect(accepted == 6 * 6 * 6 * 6)  // 0, 7, 10, 99, 100 and 255, bare: the parts without a leading zero
+    }
+
+    @Test("Any byte in any position, control and non-ASCII bytes included, is judged as the general parser judges it")
+    func agreesOnEveryByteInEveryPosition() {
+        // The shortest and longest addresses and one between; the word-at-a-time classification must treat every
+        // byte value (0x00, 0x2F and 0x3A around the digits, 0xAE and 0xB0 to 0xB9, which differ from a dot or a
+        // digit only in the top bit) as the byte loop does.
+        for address in ["1.2.3.4", "10.20.30.40", "192.168.100.200", "255.255.255.255"] {
+            let original = Array(address.utf8)
+            for position in original.indices {
+                for byte in UInt8.min...UInt8.max {
+                    var bytes = original
+                    bytes[position] = byte
+                    bytes.withUnsafeBytes { view in
+                        #expect(
+                            IPAddress.parsePlainIPv4(view) == IPAddress.parseIPv4(view, 0, view.count),
+                            "\(address) with byte \(byte) at \(position)")
+                    }
+                }
+            }
+        }
     }
 }
