@@ -271,10 +271,13 @@ extension IPAddress {
     /// Parses a dotted quad without a port, accepting exactly what `parseIPv4(bytes, 0, bytes.count)` accepts (four
     /// parts of 1 to 3 digits, each at most 255, no leading zero); nil for anything else.
     ///
-    /// Without a branch on the bytes: the 7 to 15 bytes are read as two words, whose digits and dots are found
-    /// eight at a time (SWAR); the dots' positions give the parts' ends and lengths, and each part's value is its
-    /// last three digits weighted by its length. A byte loop mispredicted at the end of every part, whose length
-    /// varies from one client to the next: three or four mispredictions a line.
+    /// No branch per byte or per part, only two checks that an address passes: the 7 to 15 bytes are read as two
+    /// words, whose digits and dots are found eight at a time (SWAR); the dots' positions give the parts' ends and
+    /// lengths, and each part's value is its last three digits weighted by its length. The byte loop before this
+    /// mispredicted at the end of every part, whose length varies from one client to the next: three or four
+    /// mispredictions a line. Measured (perf, 10 kHz, one thread, 1M generated lines, three runs each): 25 ms of
+    /// samples in the client's parsing before, 19.5 ms after, though the instructions went from about 170 a line
+    /// to about 240.
     @inline(__always)
     static func parsePlainIPv4(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
         let count = bytes.count
@@ -291,7 +294,8 @@ extension IPAddress {
             low = first | UInt64(UInt32(littleEndian: (base + 3).loadUnaligned(as: UInt32.self))) << 24
             high = 0
         }
-        let dots = Self.byteMask(Self.zeroBytes(low ^ Self.repeated(".")))
+        let dots =
+            Self.byteMask(Self.zeroBytes(low ^ Self.repeated(".")))
             | Self.byteMask(Self.zeroBytes(high ^ Self.repeated("."))) << 8
         let digits = Self.byteMask(Self.digitBytes(low)) | Self.byteMask(Self.digitBytes(high)) << 8
         // Exactly three dots: two cleared leave one (no population count: this build targets baseline x86-64).
@@ -305,8 +309,9 @@ extension IPAddress {
         )
         let lengths = (ends.0, ends.1 - ends.0 - 1, ends.2 - ends.1 - 1, ends.3 - ends.2 - 1)
         // Every part has 1 to 3 digits (unsigned: a length of 0 wraps around).
-        guard UInt(bitPattern: lengths.0 &- 1) < 3 && UInt(bitPattern: lengths.1 &- 1) < 3
-            && UInt(bitPattern: lengths.2 &- 1) < 3 && UInt(bitPattern: lengths.3 &- 1) < 3
+        guard
+            UInt(bitPattern: lengths.0 &- 1) < 3 && UInt(bitPattern: lengths.1 &- 1) < 3
+                && UInt(bitPattern: lengths.2 &- 1) < 3 && UInt(bitPattern: lengths.3 &- 1) < 3
         else { return nil }
         // The digits' values, behind a zero word: a part's three last bytes are then readable even at the start.
         var words = (UInt64(0), low ^ Self.repeated("0"), high ^ Self.repeated("0"))
@@ -331,7 +336,8 @@ extension IPAddress {
         let hundreds = UInt32(0x6400_0000) >> shift & 0xFF
         let least = UInt32(0x640A_0000) >> shift & 0xFF
         let ones = UInt32(values.load(fromByteOffset: 7 + end, as: UInt8.self))
-        let value = ones &+ tens &* UInt32(values.load(fromByteOffset: 6 + end, as: UInt8.self))
+        let value =
+            ones &+ tens &* UInt32(values.load(fromByteOffset: 6 + end, as: UInt8.self))
             &+ hundreds &* UInt32(values.load(fromByteOffset: 5 + end, as: UInt8.self))
         return (value, (value >= least) && (value <= 255))
     }
