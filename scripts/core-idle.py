@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measures how much core time a `klogs ingest` run leaves idle, and when: at its start, in the middle, at its end.
 
-    scripts/core-idle.py [--runs N] [--edge MS] INPUT BINARY [BINARY ...] [-- EXTRA INGEST ARGUMENTS]
+    scripts/core-idle.py [--runs N] [--edge MS] [--with=ARGUMENT ...] INPUT BINARY [BINARY ...]
 
 Each round runs every binary once on INPUT, into a fresh data directory, under
 `perf record -a -e sched:sched_switch,...` (the whole machine's scheduler events, so root or
@@ -83,17 +83,15 @@ def idle_split(events, binary, edge):
 
 
 def main():
-    arguments = sys.argv[1:]
-    extra = []
-    if "--" in arguments:
-        cut = arguments.index("--")
-        arguments, extra = arguments[:cut], arguments[cut + 1:]
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="rounds (default 5)")
     parser.add_argument("--edge", type=float, default=60, help="milliseconds counted as start and end (default 60)")
+    parser.add_argument("--with", dest="extra", action="append", default=[], metavar="ARGUMENT",
+                        help="an ingest argument added to every run, e.g. --with=--threads=1 (repeatable)")
     parser.add_argument("input")
     parser.add_argument("binaries", nargs="+")
-    options = parser.parse_args(arguments)
+    options = parser.parse_args()
+    extra = options.extra
     if shutil.which("perf") is None:
         sys.exit("core-idle.py needs perf (Debian package linux-perf)")
 
