@@ -11,9 +11,10 @@ milliseconds of the run (default 60: the set-up before the pipeline starts, and 
 the commit's fsyncs) and the middle, where an idle core means the pipeline starved (a worker without a chunk, the
 reader without a free batch, the sequencer waiting for the next chunk). Prints the medians per binary.
 
-On a machine with other work, their time shows as busy, not idle: run it on a quiet machine. The figures in
-docs/DESIGN.md (eighteenth session) come from
-`scripts/core-idle.py --runs 6 /tmp/1m.log.gz .build/release/klogs`.
+On a machine with other work, their time shows as busy, not idle: run it on a quiet machine. The idle figures in
+docs/DESIGN.md (eighteenth session, medians of eleven runs) were measured this way; to repeat them:
+`scripts/core-idle.py --runs 11 /tmp/1m.log.gz .build/release/klogs` (with `klogs generate --lines 1000000
+--seed 42` gzipped).
 """
 import argparse
 import os
@@ -77,7 +78,7 @@ def idle_split(events, binary, edge):
             since[cpu] = stamp
         elif "prev_comm=swapper" in trace and cpu in since:
             add(since.pop(cpu), stamp)
-    for cpu, stamp in since.items():
+    for stamp in since.values():
         add(stamp, end)
     return end - start, idle
 
